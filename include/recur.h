@@ -1,0 +1,210 @@
+/* recur: PyTorch-exact RNN, LSTM and GRU inference on CPUs.
+ *
+ * The whole public API. Conventions:
+ *  - every call that can fail returns a recur_status (0 = RECUR_OK, errors negative and pinned:
+ *    a value is never renumbered or reused);
+ *  - results come back through out-parameters; on error an out-parameter handle is set to NULL;
+ *  - recur_last_error() gives a human-readable detail for the calling thread's last failure;
+ *  - the library never prints, aborts or exits (stderr only under RECUR_VERBOSE=1);
+ *  - free functions accept NULL.
+ *
+ * Thread safety: a recur_net is immutable after creation; any number of threads may call
+ * recur_forward() on the same network at once, each with its own buffers. Creating and
+ * freeing networks is thread-safe as long as a network is not freed while in use.
+ */
+#ifndef RECUR_H
+#define RECUR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RECUR_VERSION_MAJOR 0
+#define RECUR_VERSION_MINOR 1
+#define RECUR_VERSION_PATCH 0
+#define RECUR_VERSION_NUMBER \
+  (RECUR_VERSION_MAJOR * 10000 + RECUR_VERSION_MINOR * 100 + RECUR_VERSION_PATCH)
+#define RECUR_STR_(x) #x
+#define RECUR_STR(x) RECUR_STR_(x)
+#define RECUR_VERSION_STRING \
+  RECUR_STR(RECUR_VERSION_MAJOR) "." RECUR_STR(RECUR_VERSION_MINOR) "." RECUR_STR(RECUR_VERSION_PATCH)
+
+#if defined(RECUR_BUILDING) && defined(__GNUC__)
+#define RECUR_API __attribute__((visibility("default")))
+#else
+#define RECUR_API
+#endif
+
+/* Runtime version: RECUR_VERSION_NUMBER and RECUR_VERSION_STRING of the loaded library. */
+RECUR_API unsigned recur_version_number(void);
+RECUR_API const char *recur_version_string(void);
+
+/* Status codes. Pinned: never renumbered, never reused. */
+typedef enum recur_status {
+  RECUR_OK = 0,
+  RECUR_ERR_NULL_POINTER = -1,      /* a required pointer argument is NULL */
+  RECUR_ERR_INVALID_SIZE = -2,      /* a size is <= 0, too large, or a product overflows */
+  RECUR_ERR_SHAPE_MISMATCH = -3,    /* T, B, I or a tensor's shape does not fit the network */
+  RECUR_ERR_INVALID_ARGUMENT = -4,  /* an enum or flag out of range, aliasing buffers, ... */
+  RECUR_ERR_BAD_LENGTHS = -5,       /* a sequence length outside 1..T */
+  RECUR_ERR_OUT_OF_MEMORY = -6,
+  RECUR_ERR_IO = -7,                /* a file could not be opened, read or written */
+  RECUR_ERR_BAD_FILE = -8,          /* a file is truncated or malformed */
+  RECUR_ERR_UNSUPPORTED = -9,       /* well-formed but not supported (dtype, Fortran order) */
+  RECUR_ERR_MISSING_TENSOR = -10,   /* a weight the network needs is absent */
+  RECUR_ERR_UNEXPECTED_TENSOR = -11,/* a weight the network does not use is present */
+  RECUR_ERR_LIMIT = -12,            /* a resource cap would be exceeded */
+  RECUR_ERR_ISA_UNAVAILABLE = -13,  /* the requested instruction set is not on this CPU/build */
+  RECUR_ERR_INTERNAL = -14
+} recur_status;
+
+/* A static English name for a status ("RECUR_ERR_BAD_FILE: malformed or truncated file"). */
+RECUR_API const char *recur_status_string(recur_status status);
+
+/* Detail of the calling thread's last failed call ("weight_hh_l1: shape (64, 16), expected
+ * (64, 17)"); "" if no call has failed on this thread. Valid until the next recur call. */
+RECUR_API const char *recur_last_error(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Networks                                                                                  */
+
+typedef enum recur_cell {
+  RECUR_CELL_RNN_TANH = 0,
+  RECUR_CELL_RNN_RELU = 1,
+  RECUR_CELL_LSTM = 2,
+  RECUR_CELL_GRU = 3
+} recur_cell;
+
+/* "rnn_tanh", "rnn_relu", "lstm", "gru"; NULL for an unknown value. */
+RECUR_API const char *recur_cell_name(recur_cell cell);
+
+/* What PyTorch's constructor takes. proj_size is LSTM only (0 = no projection). */
+typedef struct recur_desc {
+  recur_cell cell;
+  int64_t input_size;
+  int64_t hidden_size;
+  int64_t num_layers;
+  int bidirectional; /* 0 or 1 */
+  int64_t proj_size; /* 0, or 1..hidden_size-1 for LSTM */
+  int bias;          /* 1: bias_ih/bias_hh tensors are given; 0: bias=False */
+} recur_desc;
+
+/* One weight in PyTorch's layout (row-major fp32), named as in its state_dict:
+ * weight_ih_l{k}[_reverse] (G*H, I_k), weight_hh_l{k}[_reverse] (G*H, H_out),
+ * bias_ih_l{k}[_reverse] and bias_hh_l{k}[_reverse] (G*H), weight_hr_l{k}[_reverse] (P, H),
+ * where G = 1 (RNN), 3 (GRU), 4 (LSTM), H_out = P if proj_size else H, and
+ * I_0 = input_size, I_k = D*H_out for k > 0 (D = 2 if bidirectional). */
+typedef struct recur_tensor {
+  const char *name;
+  const float *data;
+  int ndim;
+  int64_t shape[2];
+} recur_tensor;
+
+typedef struct recur_net recur_net;
+
+/* Builds a network from a description and exactly the tensors it needs (any order). Every
+ * tensor is checked; a missing, extra or misshaped one is an error naming it. The weights are
+ * copied and repacked: the caller's arrays may be freed afterwards. */
+RECUR_API recur_status recur_net_create(recur_net **out, const recur_desc *desc,
+                                        const recur_tensor *tensors, size_t n_tensors);
+
+/* Loads a safetensors model file (a PyTorch state_dict, optional metadata "cell").
+ * prefix selects one module's tensors in a file holding several ("encoder.rnn" or
+ * "encoder.rnn."); NULL or "" picks the only RNN module in the file. Tensors may be F32, F16,
+ * BF16 or F64. */
+RECUR_API recur_status recur_net_load(recur_net **out, const char *path, const char *prefix);
+
+/* The same from bytes in memory (the caller keeps ownership of buf). */
+RECUR_API recur_status recur_net_load_memory(recur_net **out, const void *buf, size_t len,
+                                             const char *prefix);
+
+RECUR_API void recur_net_free(recur_net *net);
+
+/* The network's description (as given, or as inferred from a file). */
+RECUR_API recur_status recur_net_describe(const recur_net *net, recur_desc *out);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Forward pass                                                                              */
+
+/* One forward call. Shapes, with D = 1 or 2 directions, L layers, H_out = proj_size or
+ * hidden_size:
+ *   x        (T, B, I), or (B, T, I) if batch_first, or (T, I) if unbatched
+ *   y        (T, B, D*H_out) or (B, T, D*H_out) or (T, D*H_out): always written
+ *   h0, h_n  (L*D, B, H_out), or (L*D, H_out) if unbatched: NULL h0 means zeros;
+ *            NULL h_n means not wanted
+ *   c0, c_n  (L*D, B, H), LSTM only (must be NULL otherwise)
+ *   lengths  NULL (every sequence has T steps) or B values in 1..T: PyTorch's packed-sequence
+ *            semantics; y is zero past each sequence's end, h_n/c_n are the states after each
+ *            direction's last processed step.
+ * All buffers belong to the caller. Outputs must not overlap inputs or each other
+ * (RECUR_ERR_INVALID_ARGUMENT). Scratch memory is allocated per call.
+ * Zero-initialise the struct before filling it, so fields added later default to 0. */
+typedef struct recur_forward_args {
+  int64_t seq_len;    /* T */
+  int64_t batch;      /* B; must be 1 if unbatched */
+  int64_t input_size; /* I: must equal the network's input size */
+  int batch_first;
+  int unbatched;
+  const float *x;
+  const int64_t *lengths;
+  const float *h0;
+  const float *c0;
+  float *y;
+  float *h_n;
+  float *c_n;
+  int num_threads; /* 0 = default */
+} recur_forward_args;
+
+RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_args *args);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Instruction sets                                                                          */
+
+/* Forces the kernel table for this process: "scalar" (the portable reference), "avx2",
+ * "avx512", "neon". An unknown name is RECUR_ERR_INVALID_ARGUMENT; one this CPU or build lacks
+ * is RECUR_ERR_ISA_UNAVAILABLE. */
+RECUR_API recur_status recur_isa_force(const char *name);
+
+/* The name of the kernel table in use ("scalar", ...). */
+RECUR_API const char *recur_isa_name(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* NumPy .npy arrays (what the command line reads and writes)                                */
+
+typedef enum recur_dtype {
+  RECUR_DTYPE_F32 = 0,
+  RECUR_DTYPE_I32 = 1,
+  RECUR_DTYPE_I64 = 2
+} recur_dtype;
+
+#define RECUR_NPY_MAX_DIMS 8
+
+/* An array read from a .npy file, converted to native byte order, C order. */
+typedef struct recur_array {
+  recur_dtype dtype;
+  int ndim;
+  int64_t shape[RECUR_NPY_MAX_DIMS];
+  size_t count; /* product of shape (1 for a 0-d array) */
+  void *data;   /* count elements of dtype */
+} recur_array;
+
+/* Reads a .npy file: float32 (either byte order), int32 or int64; header versions 1, 2, 3;
+ * C order only. Anything else is an error that says what it found. */
+RECUR_API recur_status recur_npy_load(const char *path, recur_array **out);
+RECUR_API recur_status recur_npy_load_memory(const void *buf, size_t len, recur_array **out);
+
+/* Writes a little-endian float32 .npy (version 1.0) atomically: a temporary file in the same
+ * folder, then rename. On error no file is left at path and an existing one is unchanged. */
+RECUR_API recur_status recur_npy_save(const char *path, const float *data, int ndim,
+                                      const int64_t *shape);
+
+RECUR_API void recur_array_free(recur_array *array);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RECUR_H */

@@ -1,0 +1,42 @@
+/* Internal helpers shared by the core: error reporting and checked size arithmetic. */
+#ifndef RECUR_INTERNAL_H
+#define RECUR_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recur.h"
+
+/* Records a printf-style detail for recur_last_error() on this thread (and prints it to stderr
+ * when RECUR_VERBOSE=1), then returns status, so that callers can write
+ *   return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape (%lld), expected ...", name, ...); */
+recur_status recur_fail(recur_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Largest size accepted for any one dimension (sizes, T, B): keeps every index within int64
+ * and products of a few dimensions checkable. */
+#define RECUR_MAX_DIM ((int64_t)1 << 28)
+
+/* a*b and a+b on sizes; return 0 on overflow, 1 otherwise. */
+static inline int recur_mul_size(size_t a, size_t b, size_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+static inline int recur_add_size(size_t a, size_t b, size_t *out) {
+  return !__builtin_add_overflow(a, b, out);
+}
+
+/* A read-only view of a whole file (mmap; nothing is copied). */
+typedef struct recur_mapped_file {
+  const uint8_t *data;
+  size_t size;
+} recur_mapped_file;
+
+recur_status recur_map_file(const char *path, recur_mapped_file *out);
+void recur_unmap_file(recur_mapped_file *file);
+
+/* Writes len bytes to path atomically: a unique temporary file in path's folder, fsync, then
+ * rename over path. On failure the temporary is removed and path is untouched. */
+recur_status recur_write_file_atomic(const char *path, const void *head, size_t head_len,
+                                     const void *body, size_t body_len);
+
+#endif

@@ -1,0 +1,52 @@
+/* The safetensors container: validation and the tensor table (no RNN knowledge here). */
+#ifndef RECUR_SAFETENSORS_H
+#define RECUR_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recur.h"
+
+#define RECUR_ST_MAX_HEADER (100u * 1000u * 1000u) /* the reference implementation's cap */
+#define RECUR_ST_MAX_DIMS 8
+
+typedef enum recur_st_dtype {
+  RECUR_ST_F64, RECUR_ST_F32, RECUR_ST_F16, RECUR_ST_BF16,
+  RECUR_ST_I64, RECUR_ST_I32, RECUR_ST_I16, RECUR_ST_I8, RECUR_ST_U8,
+  RECUR_ST_U16, RECUR_ST_U32, RECUR_ST_U64, RECUR_ST_BOOL,
+  RECUR_ST_F8_E4M3, RECUR_ST_F8_E5M2
+} recur_st_dtype;
+
+typedef struct recur_st_tensor {
+  char *name;
+  recur_st_dtype dtype;
+  int ndim;
+  int64_t shape[RECUR_ST_MAX_DIMS];
+  size_t count;        /* product of shape */
+  const uint8_t *data; /* points into the caller's buffer */
+  size_t nbytes;
+} recur_st_tensor;
+
+typedef struct recur_st_file {
+  recur_st_tensor *tensors;
+  size_t n_tensors;
+  char *cell; /* __metadata__["cell"], or NULL */
+} recur_st_file;
+
+/* Parses and validates a whole safetensors buffer like the reference implementation: header
+ * length cap, JSON object (jansson, duplicates rejected), known dtype strings, shapes whose
+ * product times the dtype size equals the byte range, data offsets contiguous from 0,
+ * non-overlapping and covering the data section exactly. Tensors point into buf and come
+ * sorted by offset. Malformed or truncated input is RECUR_ERR_BAD_FILE, a header over
+ * RECUR_ST_MAX_HEADER RECUR_ERR_LIMIT, more than RECUR_ST_MAX_DIMS dims RECUR_ERR_UNSUPPORTED. */
+recur_status recur_st_parse(const uint8_t *buf, size_t len, recur_st_file *out);
+void recur_st_free(recur_st_file *file);
+
+/* Converts a F32/F16/BF16/F64 tensor to fp32 (little-endian file data) into dst
+ * (t->count floats); other dtypes are RECUR_ERR_UNSUPPORTED naming the tensor. */
+recur_status recur_st_to_f32(const recur_st_tensor *t, float *dst);
+
+/* Writes "(2, 3)" for a shape into buf (truncated to size), for error messages. */
+void recur_st_shape_str(char *buf, size_t size, int ndim, const int64_t *shape);
+
+#endif

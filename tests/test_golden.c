@@ -1,0 +1,112 @@
+/* The golden suite: recur against PyTorch's own outputs (tests/gen_golden.py). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "golden.h"
+
+#define MAX_CASES 512
+
+static golden_case cases[MAX_CASES];
+static int n_cases;
+
+static void load_manifest(void) {
+  n_cases = golden_read_manifest(cases, MAX_CASES);
+  cr_assert_gt(n_cases, 0, "no golden manifest: set RECUR_TEST_DATA to tests/data");
+}
+
+static void expect_close(const golden_case *c, const char *what, const float *got,
+                         const recur_array *want) {
+  size_t worst = 0, bad = golden_mismatches(got, want->data, want->count, &worst);
+  cr_expect_eq(bad, 0, "%s: %s: %zu of %zu elements off; worst [%zu] got %.9g want %.9g", c->name,
+               what, bad, want->count, worst, (double)got[worst], (double)((float *)want->data)[worst]);
+}
+
+/* Runs one case through the API and compares y, h_n and c_n with PyTorch's. */
+static void run_case(const golden_case *c) {
+  char path[512];
+  golden_path(path, sizeof path, c->name, ".safetensors");
+  recur_net *net = NULL;
+  recur_status st = recur_net_load(&net, path, c->prefix[0] ? c->prefix : NULL);
+  cr_assert_eq(st, RECUR_OK, "%s: load: %s", c->name, recur_last_error());
+  recur_desc d;
+  recur_net_describe(net, &d);
+  cr_expect_str_eq(recur_cell_name(d.cell), c->cell, "%s: cell", c->name);
+  cr_expect_eq(d.num_layers, c->layers, "%s: layers", c->name);
+  cr_expect_eq(d.bidirectional, c->bidir, "%s: bidirectional", c->name);
+
+  recur_array *x = golden_load(c->name, ".x.npy"), *y = golden_load(c->name, ".y.npy");
+  recur_array *hn = golden_load(c->name, ".hn.npy"), *cn = golden_load(c->name, ".cn.npy");
+  recur_array *h0 = golden_load(c->name, ".h0.npy"), *c0 = golden_load(c->name, ".c0.npy");
+  recur_array *len = golden_load(c->name, ".len.npy");
+  cr_assert(x && y && hn, "%s: missing x, y or hn", c->name);
+  cr_assert_eq(!!h0, c->h0, "%s: h0 file vs manifest", c->name);
+  cr_assert_eq(!!len, c->lengths, "%s: lengths file vs manifest", c->name);
+  cr_assert(!len || len->dtype == RECUR_DTYPE_I64, "%s: lengths must be int64", c->name);
+
+  float *got_y = calloc(y->count, sizeof(float)), *got_hn = calloc(hn->count, sizeof(float));
+  float *got_cn = cn ? calloc(cn->count, sizeof(float)) : NULL;
+  recur_forward_args a = {
+    .seq_len = c->T, .batch = c->B, .input_size = c->I, .batch_first = c->batch_first,
+    .unbatched = c->unbatched, .x = x->data, .lengths = len ? len->data : NULL,
+    .h0 = h0 ? h0->data : NULL, .c0 = c0 ? c0->data : NULL, .y = got_y, .h_n = got_hn, .c_n = got_cn,
+  };
+  st = recur_forward(net, &a);
+  cr_assert_eq(st, RECUR_OK, "%s: forward: %s", c->name, recur_last_error());
+  expect_close(c, "y", got_y, y);
+  expect_close(c, "h_n", got_hn, hn);
+  if (cn) expect_close(c, "c_n", got_cn, cn);
+
+  free(got_y); free(got_hn); free(got_cn);
+  recur_array *arrays[] = {x, y, hn, cn, h0, c0, len};
+  for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++) recur_array_free(arrays[i]);
+  recur_net_free(net);
+}
+
+Test(golden, every_case_matches_pytorch) {
+  load_manifest();
+  for (int i = 0; i < n_cases; i++) run_case(&cases[i]);
+}
+
+static int is_odd(long v) { return v == 1 || v == 3 || v == 7 || v == 33; }
+
+/* The suite must keep covering issue #2's point 1: a regenerated manifest that drops a
+ * combination fails here. */
+Test(golden, manifest_covers_every_feature) {
+  load_manifest();
+  static const char *const cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
+  int combo[4][2][4] = {{{0}}}, lengths[4] = {0};
+  int proj = 0, batch_first = 0, unbatched = 0, h0 = 0, c0 = 0, long_seq = 0, t1 = 0, b1 = 0, odd = 0;
+  for (int i = 0; i < n_cases; i++) {
+    const golden_case *c = &cases[i];
+    int ci = 0;
+    while (ci < 4 && strcmp(c->cell, cells[ci]) != 0) ci++;
+    cr_assert_lt(ci, 4, "%s: unknown cell %s", c->name, c->cell);
+    if (c->layers >= 1 && c->layers <= 3) combo[ci][c->bidir][c->layers]++;
+    lengths[ci] += c->lengths;
+    proj += c->P > 0 && c->layers > 1;
+    batch_first += c->batch_first;
+    unbatched += c->unbatched;
+    h0 += c->h0;
+    c0 += c->c0;
+    long_seq += c->T >= 200;
+    t1 += c->T == 1;
+    b1 += c->B == 1 && !c->unbatched;
+    odd += is_odd(c->I) && is_odd(c->H);
+  }
+  for (int ci = 0; ci < 4; ci++) {
+    for (int bidir = 0; bidir < 2; bidir++)
+      for (int layers = 1; layers <= 3; layers++)
+        cr_expect_gt(combo[ci][bidir][layers], 0, "no case for %s bidir=%d layers=%d", cells[ci], bidir, layers);
+    cr_expect_gt(lengths[ci], 0, "no lengths case for %s", cells[ci]);
+  }
+  cr_expect_gt(proj, 0, "no multi-layer LSTM projection case");
+  cr_expect_gt(batch_first, 0, "no batch_first case");
+  cr_expect_gt(unbatched, 0, "no unbatched case");
+  cr_expect_gt(h0, 0, "no h0 case");
+  cr_expect_gt(c0, 0, "no c0 case");
+  cr_expect_gt(long_seq, 0, "no sequence of 200+ steps");
+  cr_expect_gt(t1, 0, "no T=1 case");
+  cr_expect_gt(b1, 0, "no B=1 case");
+  cr_expect_gt(odd, 0, "no case with odd I and H");
+}
