@@ -162,6 +162,16 @@ typedef struct recur_forward_args {
 RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_args *args);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Resource limits                                                                           */
+
+/* The most memory recur allocates for one network's weights or one forward call's scratch,
+ * checked before allocating: a larger need is RECUR_ERR_LIMIT. Default RECUR_DEFAULT_MEMORY_LIMIT
+ * (16 GiB); 0 restores the default. Process-wide; thread-safe. */
+#define RECUR_DEFAULT_MEMORY_LIMIT ((size_t)16 << 30)
+RECUR_API void recur_set_memory_limit(size_t bytes);
+RECUR_API size_t recur_memory_limit(void);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Instruction sets                                                                          */
 
 /* Forces the kernel table for this process: "scalar" (the portable reference), "avx2",

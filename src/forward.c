@@ -32,6 +32,7 @@ static int overlaps(const byte_range *a, const byte_range *b) {
 typedef struct call_sizes {
   int64_t T, B, L, D, I, H, Hout;
   size_t x, y, h, c; /* element counts */
+  size_t work;       /* floats of state and inner-layer outputs */
 } call_sizes;
 
 static recur_status check_args(const recur_net *net, const recur_forward_args *a, call_sizes *z) {
@@ -56,7 +57,7 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
                       recur_cell_name(net->desc.cell));
 
   *z = (call_sizes){a->seq_len, a->batch, net->desc.num_layers, net->dirs, net->desc.input_size,
-                    net->hidden, net->out, 0, 0, 0, 0};
+                    net->hidden, net->out, 0, 0, 0, 0, 0};
   size_t tb, ld;
   if (!recur_mul_size((size_t)z->T, (size_t)z->B, &tb) || !recur_mul_size(tb, (size_t)z->I, &z->x) ||
       !recur_mul_size(tb, (size_t)(z->D * z->Hout), &z->y) ||
@@ -65,6 +66,15 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
       z->x > SIZE_MAX / 4 || z->y > SIZE_MAX / 8 || z->c > SIZE_MAX / 4)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: T=%lld, B=%lld overflow the address space",
                       (long long)z->T, (long long)z->B);
+
+  size_t n_bufs = z->L > 2 ? 2 : (size_t)(z->L - 1); /* ping-pong between inner layers */
+  size_t scratch = recur_kernels_active()->step_scratch(net) * sizeof(double);
+  size_t state = (size_t)z->B * (size_t)(z->Hout + z->H);
+  if (!recur_mul_size(n_bufs, z->y, &z->work) || !recur_add_size(z->work, state, &z->work) ||
+      z->work > (SIZE_MAX - scratch) / sizeof(float))
+    return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
+  recur_status st = recur_check_memory("recur_forward: the workspace", z->work * sizeof(float) + scratch);
+  if (st) return st;
 
   if (a->lengths)
     for (int64_t b = 0; b < z->B; b++)
@@ -122,15 +132,12 @@ recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
 
   int lstm = net->desc.cell == RECUR_CELL_LSTM;
   size_t state_h = (size_t)(z.B * z.Hout), state_c = lstm ? (size_t)(z.B * z.H) : 0;
-  size_t n_scratch = recur_kernels_active()->step_scratch(net);
-  size_t n_bufs = z.L > 2 ? 2 : (size_t)(z.L - 1); /* ping-pong between inner layers */
-  size_t floats = state_h + state_c + n_bufs * z.y;
-  double *scratch = malloc(n_scratch * sizeof(double));
-  float *mem = malloc((floats ? floats : 1) * sizeof(float));
+  double *scratch = malloc(recur_kernels_active()->step_scratch(net) * sizeof(double));
+  float *mem = malloc(z.work * sizeof(float));
   if (!scratch || !mem) {
     free(scratch);
     free(mem);
-    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_forward: no memory for %zu floats of scratch", floats);
+    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_forward: no memory for %zu floats of workspace", z.work);
   }
   float *h = mem, *c = lstm ? mem + state_h : NULL, *bufs = mem + state_h + state_c;
 

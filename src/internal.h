@@ -25,6 +25,9 @@ static inline int recur_add_size(size_t a, size_t b, size_t *out) {
   return !__builtin_add_overflow(a, b, out);
 }
 
+/* RECUR_ERR_LIMIT naming what when bytes exceed recur_memory_limit(). */
+recur_status recur_check_memory(const char *what, size_t bytes);
+
 /* A read-only view of a whole file (mmap; nothing is copied). */
 typedef struct recur_mapped_file {
   const uint8_t *data;

@@ -175,6 +175,7 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
       break;
     }
   }
+  if (!st) st = recur_check_memory("recur_net_create: the weights", total * sizeof(float));
   expected_tensor *exp = st ? NULL : calloc(n_exp, sizeof *exp);
   if (!st && !exp) st = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: out of memory");
 

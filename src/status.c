@@ -1,5 +1,6 @@
 /* Status strings, the per-thread error detail and the version calls. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "internal.h"
 
 static _Thread_local char last_error[1024];
+static _Atomic size_t memory_limit = RECUR_DEFAULT_MEMORY_LIMIT;
 
 unsigned recur_version_number(void) { return RECUR_VERSION_NUMBER; }
 const char *recur_version_string(void) { return RECUR_VERSION_STRING; }
@@ -43,4 +45,17 @@ recur_status recur_fail(recur_status status, const char *fmt, ...) {
   if (verbose && strcmp(verbose, "0") != 0)
     fprintf(stderr, "recur: %s (%s)\n", last_error, recur_status_string(status));
   return status;
+}
+
+void recur_set_memory_limit(size_t bytes) {
+  atomic_store(&memory_limit, bytes ? bytes : RECUR_DEFAULT_MEMORY_LIMIT);
+}
+
+size_t recur_memory_limit(void) { return atomic_load(&memory_limit); }
+
+recur_status recur_check_memory(const char *what, size_t bytes) {
+  size_t limit = recur_memory_limit();
+  if (bytes <= limit) return RECUR_OK;
+  return recur_fail(RECUR_ERR_LIMIT, "%s needs %zu bytes, over the memory limit of %zu "
+                    "(raise it with recur_set_memory_limit)", what, bytes, limit);
 }

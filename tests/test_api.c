@@ -149,9 +149,15 @@ Test(api, forward_rejects_bad_arguments) {
   BAD(y, f.x + 1, RECUR_ERR_INVALID_ARGUMENT, "y overlaps x");
   BAD(h_n, f.y + 5, RECUR_ERR_INVALID_ARGUMENT, "h_n overlaps y");
   BAD(c_n, f.hn + 2, RECUR_ERR_INVALID_ARGUMENT, "c_n overlaps h_n");
-  /* T and B within range each, but T*B*I floats overflow the address space */
+  /* T and B within range each, but the workspace is over the memory limit: refused before
+   * anything is touched or allocated */
   a = f.a; a.seq_len = (int64_t)1 << 28; a.batch = (int64_t)1 << 28;
-  expect_forward_fails(&f, &a, RECUR_ERR_INVALID_SIZE, "overflow");
+  expect_forward_fails(&f, &a, RECUR_ERR_LIMIT, "memory limit");
+  recur_set_memory_limit(1000);
+  expect_forward_fails(&f, &f.a, RECUR_ERR_LIMIT, "over the memory limit of 1000");
+  cr_expect_eq(recur_memory_limit(), 1000);
+  recur_set_memory_limit(0);
+  cr_expect_eq(recur_memory_limit(), RECUR_DEFAULT_MEMORY_LIMIT);
   f.lengths[1] = 0;
   BAD(lengths, f.lengths, RECUR_ERR_BAD_LENGTHS, "lengths[1] = 0");
   f.lengths[1] = 5;
