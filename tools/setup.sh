@@ -1,0 +1,20 @@
+#!/bin/bash
+# Installs the Debian 12 packages recur builds, tests and benchmarks with. Idempotent; needs
+# root (or sudo).
+set -euo pipefail
+packages=(
+  gcc libc6-dev pkgconf meson ninja-build     # toolchain (gcc brings libgomp, OpenMP)
+  libjansson-dev                              # safetensors JSON header
+  libcriterion-dev                            # unit tests
+  python3 python3-numpy python3-torch         # golden data and the exporter's test
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[[ ${#missing[@]} == 0 ]] && exit 0
+sudo=""
+[[ $(id -u) == 0 ]] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
