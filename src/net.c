@@ -52,10 +52,10 @@ static recur_status check_desc(const recur_desc *d) {
   return RECUR_OK;
 }
 
-/* The tensors one layer and direction needs, in PyTorch's names and shapes. */
-enum { W_IH, W_HH, B_IH, B_HH, W_HR, N_KINDS };
-static const char *const kind_names[N_KINDS] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh",
-                                                "weight_hr"};
+enum { W_IH = RECUR_W_IH, W_HH = RECUR_W_HH, B_IH = RECUR_B_IH, B_HH = RECUR_B_HH,
+       W_HR = RECUR_W_HR, N_KINDS = RECUR_N_WEIGHT_KINDS };
+const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS] = {
+    "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"};
 
 typedef struct expected_tensor {
   char name[48];
@@ -185,7 +185,7 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
     for (int k = 0; k < N_KINDS; k++) {
       if (!kind_used(desc, k)) continue;
       expected_tensor *e = &exp[n_used++];
-      snprintf(e->name, sizeof e->name, "%s_l%lld%s", kind_names[k], (long long)l,
+      snprintf(e->name, sizeof e->name, "%s_l%lld%s", recur_weight_kind_names[k], (long long)l,
                u % net->dirs ? "_reverse" : "");
       expected_shape(net, l, k, e);
     }

@@ -28,6 +28,12 @@ struct recur_net {
   float *weights;      /* one block holding every layer's arrays */
 };
 
+/* The weights of one layer and direction, in PyTorch's names: "<kind>_l<k>[_reverse]". */
+typedef enum recur_weight_kind {
+  RECUR_W_IH, RECUR_W_HH, RECUR_B_IH, RECUR_B_HH, RECUR_W_HR, RECUR_N_WEIGHT_KINDS
+} recur_weight_kind;
+extern const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS];
+
 static inline int64_t recur_cell_gates(recur_cell cell) {
   return cell == RECUR_CELL_LSTM ? 4 : cell == RECUR_CELL_GRU ? 3 : 1;
 }

@@ -1,0 +1,309 @@
+/* Loading a network from a safetensors state_dict: picking the RNN module, inferring its
+ * description from the tensor shapes, checking every tensor, converting them to fp32. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "net.h"
+#include "safetensors.h"
+
+enum { W_IH = RECUR_W_IH, W_HH = RECUR_W_HH, B_IH = RECUR_B_IH, B_HH = RECUR_B_HH,
+       W_HR = RECUR_W_HR, N_KINDS = RECUR_N_WEIGHT_KINDS };
+
+/* One module's tensors, by layer, direction and kind. */
+typedef struct module {
+  const char *prefix; /* "" or ending in '.' */
+  size_t prefix_len;
+  int64_t layers;     /* 1 + the highest layer index named */
+  int64_t max_layers; /* slots allocated: more layers than tensors means a gap */
+  int any[N_KINDS];
+  int any_reverse;
+  const recur_st_tensor **slots; /* [max_layers][2][N_KINDS] */
+} module;
+
+static const recur_st_tensor **slot(const module *m, int64_t layer, int reverse, int kind) {
+  return &m->slots[(layer * 2 + reverse) * N_KINDS + kind];
+}
+
+static recur_status missing(const module *m, int kind, int64_t layer, int reverse) {
+  return recur_fail(RECUR_ERR_MISSING_TENSOR, "%s%s_l%lld%s: missing", m->prefix,
+                    recur_weight_kind_names[kind], (long long)layer, reverse ? "_reverse" : "");
+}
+
+/* The part of name after the module prefix, or NULL if name is not directly in the module. */
+static const char *local_name(const module *m, const char *name) {
+  if (strncmp(name, m->prefix, m->prefix_len) != 0 || strchr(name + m->prefix_len, '.'))
+    return NULL;
+  return name + m->prefix_len;
+}
+
+/* Parses "<kind>_l<k>[_reverse]", k decimal without leading zeros. */
+static int parse_rnn_name(const char *s, int *kind, int64_t *layer, int *reverse) {
+  for (*kind = 0; *kind < N_KINDS; (*kind)++) {
+    size_t n = strlen(recur_weight_kind_names[*kind]);
+    if (strncmp(s, recur_weight_kind_names[*kind], n) == 0 && strncmp(s + n, "_l", 2) == 0) {
+      s += n + 2;
+      break;
+    }
+  }
+  if (*kind == N_KINDS || *s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+    return 0;
+  for (*layer = 0; *s >= '0' && *s <= '9'; s++) {
+    *layer = *layer * 10 + (*s - '0');
+    if (*layer > INT32_MAX)
+      return 0;
+  }
+  *reverse = strcmp(s, "_reverse") == 0;
+  return *reverse || !*s;
+}
+
+/* Finds the prefixes of all modules holding a weight_ih_l0; one is chosen, several are an
+ * error listing them. */
+static recur_status find_module(const recur_st_file *file, char **prefix) {
+  static const char key[] = "weight_ih_l0";
+  const size_t key_len = sizeof key - 1;
+  char list[512] = "";
+  size_t found = 0, used = 0;
+  for (size_t i = 0; i < file->n_tensors; i++) {
+    const char *name = file->tensors[i].name;
+    size_t len = strlen(name);
+    if (len < key_len || strcmp(name + len - key_len, key) != 0 ||
+        (len > key_len && name[len - key_len - 1] != '.'))
+      continue;
+    int prefix_len = (int)(len - key_len - (len > key_len));
+    if (used < sizeof list)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s'%.*s'", found ? ", " : "",
+                               prefix_len, name);
+    if (found++ == 0 && !(*prefix = strndup(name, len - key_len)))
+      return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: out of memory");
+  }
+  if (found == 0)
+    return recur_fail(RECUR_ERR_MISSING_TENSOR, "no weight_ih_l0 in file");
+  if (found > 1)
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "%zu RNN modules in file (%s): pass a prefix "
+                      "(--prefix P) to pick one", found, list);
+  return RECUR_OK;
+}
+
+/* The module prefix with its trailing '.', from the caller's prefix or found in the file. */
+static recur_status module_prefix(const recur_st_file *file, const char *given, char **out) {
+  *out = NULL;
+  if (!given || !*given)
+    return find_module(file, out);
+  size_t len = strlen(given);
+  int add_dot = given[len - 1] != '.';
+  if (!(*out = malloc(len + add_dot + 1)))
+    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: out of memory");
+  snprintf(*out, len + add_dot + 1, "%s%s", given, add_dot ? "." : "");
+  module m = {.prefix = *out, .prefix_len = len + add_dot};
+  for (size_t i = 0; i < file->n_tensors; i++)
+    if (local_name(&m, file->tensors[i].name))
+      return RECUR_OK;
+  return recur_fail(RECUR_ERR_MISSING_TENSOR, "no tensor of module '%.*s' in file", (int)len,
+                    given);
+}
+
+/* Files the module's tensors into slots; anything else directly in the module is an error. */
+static recur_status collect(const recur_st_file *file, module *m) {
+  m->max_layers = (int64_t)file->n_tensors;
+  m->slots = calloc(file->n_tensors * 2 * N_KINDS, sizeof *m->slots);
+  if (!m->slots)
+    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: out of memory");
+  for (size_t i = 0; i < file->n_tensors; i++) {
+    const recur_st_tensor *t = &file->tensors[i];
+    const char *local = local_name(m, t->name);
+    int kind, reverse;
+    int64_t layer;
+    if (!local)
+      continue;
+    if (!parse_rnn_name(local, &kind, &layer, &reverse))
+      return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: not an RNN weight name", t->name);
+    if (t->count == 0) {
+      char shape[128];
+      recur_st_shape_str(shape, sizeof shape, t->ndim, t->shape);
+      return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: zero-size shape %s", t->name, shape);
+    }
+    if (layer + 1 > m->layers)
+      m->layers = layer + 1;
+    m->any[kind] = 1;
+    m->any_reverse |= reverse;
+    if (layer < m->max_layers)
+      *slot(m, layer, reverse, kind) = t;
+  }
+  /* Every layer needs its own weight_ih, so this finds any gap, within max_layers. */
+  for (int64_t k = 0; k < m->layers; k++)
+    if (k >= m->max_layers || !*slot(m, k, 0, W_IH))
+      return missing(m, W_IH, k, 0);
+  return RECUR_OK;
+}
+
+static recur_status check_ndim2(const recur_st_tensor *t) {
+  if (t->ndim == 2)
+    return RECUR_OK;
+  char shape[128];
+  recur_st_shape_str(shape, sizeof shape, t->ndim, t->shape);
+  return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape %s, expected 2 dimensions", t->name,
+                    shape);
+}
+
+static recur_status parse_cell(const char *value, recur_cell *cell) {
+  for (int c = RECUR_CELL_RNN_TANH; c <= RECUR_CELL_GRU; c++) {
+    if (strcmp(value, recur_cell_name((recur_cell)c)) == 0) {
+      *cell = (recur_cell)c;
+      return RECUR_OK;
+    }
+  }
+  return recur_fail(RECUR_ERR_BAD_FILE, "metadata cell '%s' is not one of rnn_tanh, rnn_relu, "
+                    "lstm, gru", value);
+}
+
+/* Names the first weight_hr of a module whose cell has no projection. */
+static recur_status unexpected_projection(const module *m, recur_cell cell) {
+  const recur_st_tensor *t = NULL;
+  for (int64_t i = W_HR; !t; i += N_KINDS)
+    t = m->slots[i];
+  return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: a projection weight in a %s module (only "
+                    "lstm has weight_hr)", t->name, recur_cell_name(cell));
+}
+
+/* The description, from the metadata cell (or the layer-0 shapes) and the tensors present. */
+static recur_status infer_desc(const module *m, const char *cell_meta, recur_desc *desc) {
+  const recur_st_tensor *w_ih = *slot(m, 0, 0, W_IH), *w_hh = *slot(m, 0, 0, W_HH);
+  if (!w_hh)
+    return missing(m, W_HH, 0, 0);
+  recur_status status = check_ndim2(w_ih);
+  if (status == RECUR_OK)
+    status = check_ndim2(w_hh);
+  if (status != RECUR_OK)
+    return status;
+  int64_t rows = w_ih->shape[0], hh_cols = w_hh->shape[1];
+
+  *desc = (recur_desc){.input_size = w_ih->shape[1], .num_layers = m->layers,
+                       .bidirectional = m->any_reverse, .bias = m->any[B_IH] || m->any[B_HH]};
+  if (cell_meta) {
+    if ((status = parse_cell(cell_meta, &desc->cell)) != RECUR_OK)
+      return status;
+    if (!m->any[W_HR] && rows != recur_cell_gates(desc->cell) * hh_cols)
+      return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "metadata cell '%s' has %lld gates, but %s "
+                        "has %lld rows and %s %lld columns", cell_meta,
+                        (long long)recur_cell_gates(desc->cell), w_ih->name, (long long)rows,
+                        w_hh->name, (long long)hh_cols);
+  } else if (m->any[W_HR]) {
+    desc->cell = RECUR_CELL_LSTM;
+  } else if (rows == hh_cols || rows == 3 * hh_cols || rows == 4 * hh_cols) {
+    desc->cell = rows == hh_cols       ? RECUR_CELL_RNN_TANH
+                 : rows == 3 * hh_cols ? RECUR_CELL_GRU
+                                       : RECUR_CELL_LSTM;
+  } else {
+    return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "cannot infer the cell: %s has %lld rows and %s "
+                      "%lld columns, a ratio other than 1 (rnn), 3 (gru) or 4 (lstm)",
+                      w_ih->name, (long long)rows, w_hh->name, (long long)hh_cols);
+  }
+
+  int64_t gates = recur_cell_gates(desc->cell);
+  if (rows % gates != 0)
+    return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: %lld rows, not a multiple of the %lld gates "
+                      "of %s", w_ih->name, (long long)rows, (long long)gates,
+                      recur_cell_name(desc->cell));
+  desc->hidden_size = rows / gates;
+  if (!m->any[W_HR])
+    return RECUR_OK;
+  if (desc->cell != RECUR_CELL_LSTM)
+    return unexpected_projection(m, desc->cell);
+  const recur_st_tensor *w_hr = *slot(m, 0, 0, W_HR);
+  if (!w_hr)
+    return missing(m, W_HR, 0, 0);
+  if ((status = check_ndim2(w_hr)) != RECUR_OK)
+    return status;
+  desc->proj_size = w_hr->shape[0];
+  if (desc->proj_size >= desc->hidden_size)
+    return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: projection size %lld must be smaller than "
+                      "the hidden size %lld", w_hr->name, (long long)desc->proj_size,
+                      (long long)desc->hidden_size);
+  return RECUR_OK;
+}
+
+/* Converts the module's tensors to fp32 and hands them to recur_net_create, which checks that
+ * exactly the tensors the description needs are there, with their shapes; its messages name
+ * tensors without the module prefix, so the prefix is put back. */
+static recur_status create(recur_net **out, const module *m, const recur_desc *desc) {
+  size_t n_slots = (size_t)desc->num_layers * 2 * N_KINDS, n = 0, count = 0, bytes;
+  for (size_t i = 0; i < n_slots; i++)
+    if (m->slots[i] && !recur_add_size(count, m->slots[i]->count, &count))
+      return recur_fail(RECUR_ERR_INVALID_SIZE, "model: the weights' element count overflows");
+  if (!recur_mul_size(count, sizeof(float), &bytes))
+    return recur_fail(RECUR_ERR_INVALID_SIZE, "model: %zu weights overflow the byte count", count);
+  recur_status status = recur_check_memory("model: the weights as fp32", bytes);
+  if (status != RECUR_OK)
+    return status;
+  recur_tensor *tensors = calloc(n_slots, sizeof *tensors);
+  float *block = malloc(bytes);
+  if (!tensors || !block)
+    status = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: %zu bytes of weights: out of memory",
+                        bytes);
+  for (size_t i = 0, at = 0; i < n_slots && status == RECUR_OK; i++) {
+    const recur_st_tensor *t = m->slots[i];
+    if (!t || (status = recur_st_to_f32(t, block + at)) != RECUR_OK)
+      continue;
+    tensors[n++] = (recur_tensor){.name = t->name + m->prefix_len, .data = block + at,
+                                  .ndim = t->ndim, .shape = {t->shape[0], t->shape[1]}};
+    at += t->count;
+  }
+  if (status == RECUR_OK && (status = recur_net_create(out, desc, tensors, n)) != RECUR_OK &&
+      m->prefix_len) {
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", recur_last_error());
+    recur_fail(status, "%s%s", m->prefix, detail);
+  }
+  free(block);
+  free(tensors);
+  return status;
+}
+
+static recur_status load(recur_net **out, const recur_st_file *file, const char *prefix) {
+  char *module_name;
+  recur_status status = module_prefix(file, prefix, &module_name);
+  module m = {.prefix = module_name, .prefix_len = module_name ? strlen(module_name) : 0};
+  recur_desc desc;
+  if (status == RECUR_OK)
+    status = collect(file, &m);
+  if (status == RECUR_OK)
+    status = infer_desc(&m, file->cell, &desc);
+  if (status == RECUR_OK)
+    status = create(out, &m, &desc);
+  free(m.slots);
+  free(module_name);
+  return status;
+}
+
+recur_status recur_net_load_memory(recur_net **out, const void *buf, size_t len,
+                                   const char *prefix) {
+  if (!out)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load_memory: out is NULL");
+  *out = NULL;
+  if (!buf && len)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load_memory: buf is NULL");
+  recur_st_file file;
+  recur_status status = recur_st_parse(buf, len, &file);
+  if (status != RECUR_OK)
+    return status;
+  status = load(out, &file, prefix);
+  recur_st_free(&file);
+  return status;
+}
+
+recur_status recur_net_load(recur_net **out, const char *path, const char *prefix) {
+  if (!out)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load: out is NULL");
+  *out = NULL;
+  if (!path)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load: path is NULL");
+  recur_mapped_file file;
+  recur_status status = recur_map_file(path, &file);
+  if (status != RECUR_OK)
+    return status;
+  status = recur_net_load_memory(out, file.data, file.size, prefix);
+  recur_unmap_file(&file);
+  return status;
+}

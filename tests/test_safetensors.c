@@ -1,0 +1,736 @@
+/* The safetensors parser and the model loader: every malformed file, and every module that
+ * does not describe one network, gets its own status and a detail naming the problem; good
+ * files give the exact description and weights. Files are built in memory. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recur.h"
+#include "safetensors.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* A test-only safetensors writer                                                            */
+
+typedef struct builder {
+  char header[1 << 14];
+  size_t header_len;
+  uint8_t data[1 << 16];
+  size_t data_len;
+} builder;
+
+/* Appends one "key": value member to the header. */
+static void add_member(builder *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (b->header_len)
+    b->header_len += (size_t)snprintf(b->header + b->header_len,
+                                      sizeof b->header - b->header_len, ", ");
+  b->header_len += (size_t)vsnprintf(b->header + b->header_len,
+                                     sizeof b->header - b->header_len, fmt, ap);
+  va_end(ap);
+  cr_assert_lt(b->header_len, sizeof b->header);
+}
+
+/* A tensor whose bytes follow the previous one's; shape is JSON ("[2, 3]"). */
+static void add_tensor(builder *b, const char *name, const char *dtype, const char *shape,
+                       const void *bytes, size_t n) {
+  cr_assert_leq(b->data_len + n, sizeof b->data);
+  add_member(b, "\"%s\": {\"dtype\": \"%s\", \"shape\": %s, \"data_offsets\": [%zu, %zu]}", name,
+             dtype, shape, b->data_len, b->data_len + n);
+  memcpy(b->data + b->data_len, bytes, n);
+  b->data_len += n;
+}
+
+/* An fp32 tensor of shape (rows) or (rows, cols) with distinct small values. */
+static void add_f32(builder *b, const char *name, int ndim, int64_t rows, int64_t cols) {
+  size_t n = (size_t)(rows * (ndim == 2 ? cols : 1));
+  float values[4096];
+  cr_assert_leq(n, 4096);
+  for (size_t i = 0; i < n; i++)
+    values[i] = (float)(i % 13) * 0.125f - 0.75f;
+  char shape[64];
+  if (ndim == 2)
+    snprintf(shape, sizeof shape, "[%lld, %lld]", (long long)rows, (long long)cols);
+  else
+    snprintf(shape, sizeof shape, "[%lld]", (long long)rows);
+  add_tensor(b, name, "F32", shape, values, n * sizeof(float));
+}
+
+/* The file: 8-byte little-endian header length, "{header}" padded with pad spaces, data. */
+static uint8_t *finish_padded(const builder *b, size_t pad, size_t *len) {
+  size_t header_len = b->header_len + 2 + pad;
+  *len = 8 + header_len + b->data_len;
+  uint8_t *file = malloc(*len);
+  cr_assert_not_null(file);
+  for (int i = 0; i < 8; i++)
+    file[i] = (uint8_t)((uint64_t)header_len >> (8 * i));
+  file[8] = '{';
+  memcpy(file + 9, b->header, b->header_len);
+  file[9 + b->header_len] = '}';
+  memset(file + 10 + b->header_len, ' ', pad);
+  memcpy(file + 8 + header_len, b->data, b->data_len);
+  return file;
+}
+
+static uint8_t *finish(const builder *b, size_t *len) { return finish_padded(b, 0, len); }
+
+/* A file from a literal header and n_data zero bytes. */
+static uint8_t *raw_file(const char *header, size_t n_data, size_t *len) {
+  size_t header_len = strlen(header);
+  *len = 8 + header_len + n_data;
+  uint8_t *file = calloc(1, *len);
+  cr_assert_not_null(file);
+  for (int i = 0; i < 8; i++)
+    file[i] = (uint8_t)((uint64_t)header_len >> (8 * i));
+  memcpy(file + 8, header, header_len);
+  return file;
+}
+
+/* What add_model writes: a PyTorch state_dict of one module, optionally broken. */
+typedef struct model_spec {
+  const char *prefix; /* "" or "name." */
+  int64_t gates, input, hidden, layers, proj;
+  int bidirectional, bias;
+  const char *skip;    /* a local name to leave out */
+  const char *reshape; /* a local name whose last dimension gets delta added */
+  int64_t delta;
+} model_spec;
+
+static void add_model(builder *b, const model_spec *s) {
+  static const char *const kinds[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                      "weight_hr"};
+  int64_t rows = s->gates * s->hidden, out = s->proj ? s->proj : s->hidden;
+  for (int64_t k = 0; k < s->layers; k++) {
+    for (int d = 0; d < 1 + s->bidirectional; d++) {
+      for (int kind = 0; kind < 5; kind++) {
+        if ((kind == 2 || kind == 3) ? !s->bias : kind == 4 && !s->proj)
+          continue;
+        char local[64], name[128];
+        snprintf(local, sizeof local, "%s_l%lld%s", kinds[kind], (long long)k,
+                 d ? "_reverse" : "");
+        if (s->skip && strcmp(local, s->skip) == 0)
+          continue;
+        int64_t shape[2] = {kind == 4 ? s->proj : rows,
+                            kind == 0   ? (k == 0 ? s->input : (1 + s->bidirectional) * out)
+                            : kind == 1 ? out
+                                        : s->hidden};
+        int ndim = kind == 2 || kind == 3 ? 1 : 2;
+        if (s->reshape && strcmp(local, s->reshape) == 0)
+          shape[ndim - 1] += s->delta;
+        snprintf(name, sizeof name, "%s%s", s->prefix ? s->prefix : "", local);
+        add_f32(b, name, ndim, shape[0], shape[1]);
+      }
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Checks                                                                                    */
+
+static void expect_parse_fails(const uint8_t *buf, size_t len, recur_status want,
+                               const char *needle) {
+  recur_st_file file;
+  recur_status status = recur_st_parse(buf, len, &file);
+  cr_expect_eq(status, want, "status %d, want %d for '%s': %s", status, want, needle,
+               recur_last_error());
+  cr_expect(strstr(recur_last_error(), needle), "'%s' not in '%s'", needle, recur_last_error());
+  cr_expect_eq(file.n_tensors, 0);
+  cr_expect_null(file.tensors);
+}
+
+static void expect_load_fails(const uint8_t *buf, size_t len, const char *prefix,
+                              recur_status want, const char *needle) {
+  recur_net *net = (recur_net *)&net;
+  recur_status status = recur_net_load_memory(&net, buf, len, prefix);
+  cr_expect_eq(status, want, "status %d, want %d for '%s': %s", status, want, needle,
+               recur_last_error());
+  cr_expect_null(net);
+  cr_expect(strstr(recur_last_error(), needle), "'%s' not in '%s'", needle, recur_last_error());
+}
+
+static void expect_builder_fails(const builder *b, const char *prefix, recur_status want,
+                                 const char *needle) {
+  size_t len;
+  uint8_t *file = finish(b, &len);
+  expect_load_fails(file, len, prefix, want, needle);
+  free(file);
+}
+
+static void expect_model_fails(const model_spec *s, const char *meta, recur_status want,
+                               const char *needle) {
+  builder b = {0};
+  if (meta)
+    add_member(&b, "\"__metadata__\": %s", meta);
+  add_model(&b, s);
+  expect_builder_fails(&b, NULL, want, needle);
+}
+
+static recur_desc load_desc(const uint8_t *buf, size_t len, const char *prefix) {
+  recur_net *net = NULL;
+  recur_desc desc = {0};
+  cr_assert_eq(recur_net_load_memory(&net, buf, len, prefix), RECUR_OK, "%s",
+               recur_last_error());
+  cr_assert_eq(recur_net_describe(net, &desc), RECUR_OK);
+  recur_net_free(net);
+  return desc;
+}
+
+static recur_desc load_builder_desc(const builder *b, const char *prefix) {
+  size_t len;
+  uint8_t *file = finish(b, &len);
+  recur_desc desc = load_desc(file, len, prefix);
+  free(file);
+  return desc;
+}
+
+static void expect_desc(recur_desc got, recur_desc want) {
+  cr_expect_eq(got.cell, want.cell);
+  cr_expect_eq(got.input_size, want.input_size);
+  cr_expect_eq(got.hidden_size, want.hidden_size);
+  cr_expect_eq(got.num_layers, want.num_layers);
+  cr_expect_eq(got.bidirectional, want.bidirectional);
+  cr_expect_eq(got.proj_size, want.proj_size);
+  cr_expect_eq(got.bias, want.bias);
+}
+
+/* A small bidirectional two-layer GRU, valid, for cutting and corrupting. */
+static const model_spec gru = {.gates = 3, .input = 5, .hidden = 4, .layers = 2,
+                               .bidirectional = 1, .bias = 1};
+
+static uint8_t *gru_file(size_t *len) {
+  builder b = {0};
+  add_model(&b, &gru);
+  return finish(&b, len);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The container                                                                             */
+
+Test(safetensors, truncated_anywhere) {
+  size_t len;
+  uint8_t *file = gru_file(&len);
+  size_t header_len = 0;
+  for (int i = 7; i >= 0; i--)
+    header_len = header_len << 8 | file[i];
+  for (size_t cut = 0; cut < 8; cut++)
+    expect_parse_fails(file, cut, RECUR_ERR_BAD_FILE, "truncated");
+  expect_parse_fails(file, 8, RECUR_ERR_BAD_FILE, "header length");
+  expect_parse_fails(file, 8 + header_len / 2, RECUR_ERR_BAD_FILE, "truncated");
+  expect_parse_fails(file, 8 + header_len - 1, RECUR_ERR_BAD_FILE, "truncated");
+  /* Inside the data: the last tensor now runs past the end of the data section. */
+  expect_parse_fails(file, len - 1, RECUR_ERR_BAD_FILE, "past the end");
+  expect_parse_fails(file, 8 + header_len, RECUR_ERR_BAD_FILE, "past the end");
+  expect_load_fails(file, len - 4, NULL, RECUR_ERR_BAD_FILE, "data section");
+  free(file);
+}
+
+Test(safetensors, huge_header_length) {
+  uint8_t file[64] = {0};
+  memset(file, 0xff, 8);
+  expect_parse_fails(file, sizeof file, RECUR_ERR_BAD_FILE, "18446744073709551615");
+  uint64_t n = 200u * 1000u * 1000u;
+  for (int i = 0; i < 8; i++)
+    file[i] = (uint8_t)(n >> (8 * i));
+  expect_parse_fails(file, sizeof file, RECUR_ERR_BAD_FILE, "header length 200000000");
+
+  /* Over the cap but inside the file: the reference implementation's limit. */
+  size_t len = 8 + RECUR_ST_MAX_HEADER + 1;
+  uint8_t *big = calloc(1, len);
+  cr_assert_not_null(big);
+  n = RECUR_ST_MAX_HEADER + 1;
+  for (int i = 0; i < 8; i++)
+    big[i] = (uint8_t)(n >> (8 * i));
+  expect_parse_fails(big, len, RECUR_ERR_LIMIT, "100000001");
+  free(big);
+}
+
+Test(safetensors, offsets_must_tile_the_data) {
+  size_t len;
+  uint8_t *file;
+  static const struct {
+    const char *header;
+    size_t n_data;
+    const char *needle;
+  } cases[] = {
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", 8,
+       "'a': data_offsets [0, 16] go past the end of the 8-byte"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
+       " \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}", 12,
+       "'b': data_offsets [4, 12] overlap tensor 'a', which ends at 8"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
+       " \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [12, 20]}}", 20,
+       "'b': data_offsets [12, 20] leave a gap"},
+      {"{\"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}", 12,
+       "'b': data_offsets [4, 12] leave a gap"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}", 12,
+       "holds 12 bytes but the tensors cover only 8"},
+      {"{}", 4, "holds 4 bytes but the tensors cover only 0"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [8, 4]}}", 8,
+       "'a': data_offsets [8, 4] end before"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [-8, 0]}}", 8,
+       "'a': data_offsets is not a pair"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8, 8]}}", 8,
+       "'a': data_offsets is not a pair"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    file = raw_file(cases[i].header, cases[i].n_data, &len);
+    expect_parse_fails(file, len, RECUR_ERR_BAD_FILE, cases[i].needle);
+    free(file);
+  }
+}
+
+Test(safetensors, malformed_headers) {
+  static const struct {
+    const char *header;
+    size_t n_data;
+    recur_status status;
+    const char *needle;
+  } cases[] = {
+      {"{\"a\": {\"dtype\": ", 0, RECUR_ERR_BAD_FILE, "not valid JSON"},
+      {"", 0, RECUR_ERR_BAD_FILE, "not valid JSON"},
+      {"{} x", 0, RECUR_ERR_BAD_FILE, "not valid JSON"},
+      {"[1, 2]", 0, RECUR_ERR_BAD_FILE, "not a JSON object"},
+      {"{\"a\": 3}", 0, RECUR_ERR_BAD_FILE, "'a': entry is not a JSON object"},
+      {"{\"a\": {\"dtype\": \"F31\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
+       RECUR_ERR_BAD_FILE, "'a': unknown dtype 'F31'"},
+      {"{\"a\": {\"dtype\": \"f32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
+       RECUR_ERR_BAD_FILE, "'a': unknown dtype 'f32'"},
+      {"{\"a\": {\"dtype\": 32, \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
+       RECUR_ERR_BAD_FILE, "'a': dtype is not a string"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
+       " \"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 8,
+       RECUR_ERR_BAD_FILE, "duplicate"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", 8,
+       RECUR_ERR_BAD_FILE, "'a': shape (3) of F32 takes 12 bytes, data_offsets [0, 8] hold 8"},
+      {"{\"a\": {\"dtype\": \"F16\", \"shape\": [2, 3], \"data_offsets\": [0, 24]}}", 24,
+       RECUR_ERR_BAD_FILE, "'a': shape (2, 3) of F16 takes 12 bytes"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2, -2], \"data_offsets\": [0, 16]}}", 16,
+       RECUR_ERR_BAD_FILE, "'a': shape[1] = -2 is negative"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2.0], \"data_offsets\": [0, 8]}}", 8,
+       RECUR_ERR_BAD_FILE, "'a': shape[0] is not an integer"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": 2, \"data_offsets\": [0, 8]}}", 8,
+       RECUR_ERR_BAD_FILE, "'a': shape is not an array"},
+      {"{\"a\": {\"dtype\": \"U8\", \"shape\": [4294967296, 4294967296], \"data_offsets\": "
+       "[0, 0]}}", 0, RECUR_ERR_BAD_FILE, "'a': the element count of shape (4294967296, "
+       "4294967296)... overflows"},
+      {"{\"a\": {\"dtype\": \"F64\", \"shape\": [2305843009213693952], \"data_offsets\": "
+       "[0, 0]}}", 0, RECUR_ERR_BAD_FILE, "'a': 2305843009213693952 elements of F64 overflow"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [99999999999999999999], \"data_offsets\": "
+       "[0, 0]}}", 0, RECUR_ERR_BAD_FILE, "not valid JSON"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [1, 1, 1, 1, 1, 1, 1, 1, 1], "
+       "\"data_offsets\": [0, 4]}}", 4, RECUR_ERR_UNSUPPORTED, "'a': 9 dimensions, at most 8"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4], \"x\": 1}}", 4,
+       RECUR_ERR_BAD_FILE, "'a': unknown field 'x'"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [1]}}", 4, RECUR_ERR_BAD_FILE,
+       "'a': no 'data_offsets' field"},
+      {"{\"\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
+       RECUR_ERR_BAD_FILE, "empty tensor name"},
+      {"{\"__metadata__\": {\"cell\": 3}}", 0, RECUR_ERR_BAD_FILE,
+       "__metadata__['cell'] is not a string"},
+      {"{\"__metadata__\": {\"format\": \"pt\", \"n\": {}}}", 0, RECUR_ERR_BAD_FILE,
+       "__metadata__['n'] is not a string"},
+      {"{\"__metadata__\": [\"cell\", \"gru\"]}", 0, RECUR_ERR_BAD_FILE,
+       "__metadata__ is not a JSON object"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t len;
+    uint8_t *file = raw_file(cases[i].header, cases[i].n_data, &len);
+    expect_parse_fails(file, len, cases[i].status, cases[i].needle);
+    free(file);
+  }
+}
+
+Test(safetensors, tensors_point_into_the_buffer_sorted_by_offset) {
+  static const char header[] =
+      "  {\"__metadata__\": {\"format\": \"pt\", \"cell\": \"gru\"},"
+      " \"z\": {\"dtype\": \"BF16\", \"shape\": [], \"data_offsets\": [0, 2]},"
+      " \"e\": {\"dtype\": \"I8\", \"shape\": [0, 3], \"data_offsets\": [10, 10]},"
+      " \"a\": {\"dtype\": \"U16\", \"shape\": [2, 2], \"data_offsets\": [2, 10]}}   ";
+  size_t len;
+  uint8_t *buf = raw_file(header, 10, &len);
+  const uint8_t *data = buf + 8 + strlen(header);
+  recur_st_file file;
+  cr_assert_eq(recur_st_parse(buf, len, &file), RECUR_OK, "%s", recur_last_error());
+  cr_assert_eq(file.n_tensors, 3);
+  cr_expect_str_eq(file.cell, "gru");
+  cr_expect_str_eq(file.tensors[0].name, "z");
+  cr_expect_eq(file.tensors[0].data, data);
+  cr_expect_eq(file.tensors[0].ndim, 0);
+  cr_expect_eq(file.tensors[0].count, 1);
+  cr_expect_str_eq(file.tensors[1].name, "a");
+  cr_expect_eq(file.tensors[1].dtype, RECUR_ST_U16);
+  cr_expect_eq(file.tensors[1].data, data + 2);
+  cr_expect_eq(file.tensors[1].nbytes, 8);
+  cr_expect_eq(file.tensors[1].shape[1], 2);
+  cr_expect_str_eq(file.tensors[2].name, "e");
+  cr_expect_eq(file.tensors[2].count, 0);
+  float out[4];
+  cr_expect_eq(recur_st_to_f32(&file.tensors[1], out), RECUR_ERR_UNSUPPORTED);
+  cr_expect(strstr(recur_last_error(), "'a': dtype U16 is not supported"), "%s",
+            recur_last_error());
+  recur_st_free(&file);
+  cr_expect_null(file.tensors);
+  free(buf);
+}
+
+static void expect_floats(const float *got, const float *want, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(want[i]))
+      cr_expect(isnan(got[i]), "[%zu]: %a, want nan", i, (double)got[i]);
+    else
+      cr_expect(got[i] == want[i] && signbit(got[i]) == signbit(want[i]), "[%zu]: %a, want %a",
+                i, (double)got[i], (double)want[i]);
+  }
+}
+
+Test(safetensors, converts_f16_bf16_f64_f32_exactly) {
+  static const uint16_t f16[] = {0x3c00, 0xc000, 0x0001, 0x03ff, 0x8001, 0x0400,
+                                 0x7bff, 0x7c00, 0xfc00, 0x7e00, 0x8000, 0x3555};
+  static const float f16_want[] = {1.0f, -2.0f, 0x1p-24f, 0x3ffp-24f, -0x1p-24f, 0x1p-14f,
+                                   65504.0f, INFINITY, -INFINITY, NAN, -0.0f, 0x1.554p-2f};
+  static const uint16_t bf16[] = {0x3f80, 0xc0a0, 0x0001, 0x7f80, 0xff80, 0x7fc0, 0x8000};
+  static const float bf16_want[] = {1.0f, -5.0f, 0x1p-133f, INFINITY, -INFINITY, NAN, -0.0f};
+  static const double f64[] = {1.0, 0.1, 1e300, -1e300, 1.0 + 0x1p-24, 1.0 + 0x3p-24,
+                               1e-50, -0.0, 0x1p-149, NAN};
+  static const float f64_want[] = {1.0f, 0.1f, INFINITY, -INFINITY, 1.0f, 1.0f + 0x1p-22f,
+                                   0.0f, -0.0f, 0x1p-149f, NAN};
+  static const float f32[] = {1.5f, -0x1.fffffep127f, 0x1p-149f, -0.0f};
+  builder b = {0};
+  /* The data section starts 8-aligned (padding below); the BF16 tensor's 14 bytes then
+   * misalign the F64 and F32 tensors after it. */
+  add_tensor(&b, "h", "F16", "[3, 4]", f16, sizeof f16);
+  add_tensor(&b, "b", "BF16", "[7]", bf16, sizeof bf16);
+  add_tensor(&b, "d", "F64", "[10]", f64, sizeof f64);
+  add_tensor(&b, "f", "F32", "[2, 2]", f32, sizeof f32);
+  size_t len;
+  uint8_t *buf = finish_padded(&b, (8 - (b.header_len + 2) % 8) % 8, &len);
+  recur_st_file file;
+  cr_assert_eq(recur_st_parse(buf, len, &file), RECUR_OK, "%s", recur_last_error());
+  cr_assert_eq(file.n_tensors, 4);
+  float out[12];
+  static const struct {
+    const float *want;
+    size_t n;
+  } want[] = {{f16_want, 12}, {bf16_want, 7}, {f64_want, 10}, {f32, 4}};
+  for (size_t i = 0; i < 4; i++) {
+    cr_assert_eq(file.tensors[i].count, want[i].n);
+    memset(out, 0x55, sizeof out);
+    cr_assert_eq(recur_st_to_f32(&file.tensors[i], out), RECUR_OK, "%s", recur_last_error());
+    expect_floats(out, want[i].want, want[i].n);
+  }
+  cr_expect_eq((uintptr_t)file.tensors[2].data % 8, 6, "the F64 data is misaligned");
+  cr_expect_eq((uintptr_t)file.tensors[3].data % 4, 2, "the F32 data is misaligned");
+  recur_st_free(&file);
+  free(buf);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Models                                                                                    */
+
+Test(model, infers_each_cell) {
+  static const struct {
+    model_spec spec;
+    recur_desc want;
+  } cases[] = {
+      {{.gates = 1, .input = 3, .hidden = 5, .layers = 1},
+       {RECUR_CELL_RNN_TANH, 3, 5, 1, 0, 0, 0}},
+      {{.gates = 3, .input = 5, .hidden = 4, .layers = 2, .bidirectional = 1, .bias = 1},
+       {RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1}},
+      {{.gates = 4, .input = 2, .hidden = 6, .layers = 3, .bias = 1},
+       {RECUR_CELL_LSTM, 2, 6, 3, 0, 0, 1}},
+      {{.gates = 4, .input = 3, .hidden = 6, .layers = 2, .proj = 2, .bidirectional = 1},
+       {RECUR_CELL_LSTM, 3, 6, 2, 1, 2, 0}},
+      /* weight_ih is square here: the gate count comes from weight_hh's columns. */
+      {{.gates = 4, .input = 16, .hidden = 4, .layers = 1, .bias = 1},
+       {RECUR_CELL_LSTM, 16, 4, 1, 0, 0, 1}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    builder b = {0};
+    add_model(&b, &cases[i].spec);
+    expect_desc(load_builder_desc(&b, NULL), cases[i].want);
+  }
+}
+
+Test(model, metadata_cell_is_used_and_unknown_keys_ignored) {
+  static const struct {
+    const char *meta;
+    int64_t gates;
+    recur_cell cell;
+  } cases[] = {
+      {"{\"format\": \"pt\", \"cell\": \"rnn_relu\"}", 1, RECUR_CELL_RNN_RELU},
+      {"{\"cell\": \"rnn_tanh\", \"note\": \"anything\"}", 1, RECUR_CELL_RNN_TANH},
+      {"{\"cell\": \"gru\"}", 3, RECUR_CELL_GRU},
+      {"{\"cell\": \"lstm\"}", 4, RECUR_CELL_LSTM},
+      {"{\"format\": \"pt\"}", 3, RECUR_CELL_GRU},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    builder b = {0};
+    add_member(&b, "\"__metadata__\": %s", cases[i].meta);
+    model_spec s = {.gates = cases[i].gates, .input = 2, .hidden = 3, .layers = 1, .bias = 1};
+    add_model(&b, &s);
+    expect_desc(load_builder_desc(&b, NULL), (recur_desc){cases[i].cell, 2, 3, 1, 0, 0, 1});
+  }
+}
+
+Test(model, space_padded_header) {
+  builder b = {0};
+  add_model(&b, &gru);
+  for (size_t pad = 0; pad < 8; pad++) {
+    size_t len;
+    uint8_t *file = finish_padded(&b, pad, &len);
+    expect_desc(load_desc(file, len, NULL), (recur_desc){RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1});
+    free(file);
+  }
+}
+
+Test(model, prefixes) {
+  builder b = {0};
+  model_spec s = gru;
+  s.prefix = "encoder.rnn.";
+  add_f32(&b, "encoder.embed.weight", 2, 10, 5);
+  add_model(&b, &s);
+  add_f32(&b, "fc.weight", 2, 3, 8);
+  add_f32(&b, "fc.bias", 1, 3, 0);
+  /* A submodule of the chosen module is another module, not part of it. */
+  add_f32(&b, "encoder.rnn.extra.weight", 1, 2, 0);
+  recur_desc want = {RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1};
+  expect_desc(load_builder_desc(&b, NULL), want);
+  expect_desc(load_builder_desc(&b, ""), want);
+  expect_desc(load_builder_desc(&b, "encoder.rnn"), want);
+  expect_desc(load_builder_desc(&b, "encoder.rnn."), want);
+  expect_builder_fails(&b, "encoder", RECUR_ERR_MISSING_TENSOR, "no tensor of module 'encoder'");
+  expect_builder_fails(&b, "encoder.rn", RECUR_ERR_MISSING_TENSOR,
+                       "no tensor of module 'encoder.rn'");
+  expect_builder_fails(&b, "decoder.", RECUR_ERR_MISSING_TENSOR, "no tensor of module 'decoder.'");
+  expect_builder_fails(&b, "fc", RECUR_ERR_UNEXPECTED_TENSOR, "fc.weight: not an RNN");
+
+  /* A second RNN module, bare this time: the caller must choose. */
+  model_spec bare = {.gates = 1, .input = 2, .hidden = 3, .layers = 1};
+  add_model(&b, &bare);
+  expect_builder_fails(&b, NULL, RECUR_ERR_INVALID_ARGUMENT, "'encoder.rnn', ''");
+  expect_builder_fails(&b, "", RECUR_ERR_INVALID_ARGUMENT, "--prefix");
+  expect_desc(load_builder_desc(&b, "encoder.rnn"), want);
+  expect_builder_fails(&b, "nothing", RECUR_ERR_MISSING_TENSOR, "'nothing'");
+}
+
+Test(model, no_rnn_in_file) {
+  builder b = {0};
+  add_f32(&b, "fc.weight", 2, 3, 8);
+  expect_builder_fails(&b, NULL, RECUR_ERR_MISSING_TENSOR, "no weight_ih_l0 in file");
+  builder empty = {0};
+  expect_builder_fails(&empty, NULL, RECUR_ERR_MISSING_TENSOR, "no weight_ih_l0 in file");
+}
+
+Test(model, missing_tensors) {
+  static const struct {
+    const char *skip;
+    const char *needle;
+  } cases[] = {
+      {"weight_hh_l0", "m.weight_hh_l0: missing"},
+      {"weight_hh_l1_reverse", "m.weight_hh_l1_reverse: missing"},
+      {"weight_ih_l1", "m.weight_ih_l1: missing"},
+      {"bias_hh_l1", "m.bias_hh_l1: missing"},
+      {"bias_ih_l0_reverse", "m.bias_ih_l0_reverse: missing"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    model_spec s = gru;
+    s.prefix = "m.";
+    s.skip = cases[i].skip;
+    expect_model_fails(&s, NULL, RECUR_ERR_MISSING_TENSOR, cases[i].needle);
+  }
+  model_spec s = gru;
+  s.prefix = "m.";
+  s.skip = "weight_ih_l0";
+  builder b = {0};
+  add_model(&b, &s);
+  expect_builder_fails(&b, "m", RECUR_ERR_MISSING_TENSOR, "m.weight_ih_l0: missing");
+  expect_builder_fails(&b, NULL, RECUR_ERR_MISSING_TENSOR, "no weight_ih_l0 in file");
+}
+
+Test(model, partial_sets_name_what_is_missing) {
+  /* Bias on the first layer only. */
+  builder b = {0};
+  model_spec l0 = {.gates = 3, .input = 2, .hidden = 3, .layers = 1, .bias = 1};
+  add_model(&b, &l0);
+  add_f32(&b, "weight_ih_l1", 2, 9, 3);
+  add_f32(&b, "weight_hh_l1", 2, 9, 3);
+  expect_builder_fails(&b, NULL, RECUR_ERR_MISSING_TENSOR, "bias_ih_l1: missing");
+
+  /* A reverse weight without its partners. */
+  builder r = {0};
+  add_model(&r, &(model_spec){.gates = 3, .input = 2, .hidden = 3, .layers = 1});
+  add_f32(&r, "weight_ih_l0_reverse", 2, 9, 2);
+  expect_builder_fails(&r, NULL, RECUR_ERR_MISSING_TENSOR, "weight_hh_l0_reverse: missing");
+
+  /* Layers 0 and 2 but not 1, and a far layer index. */
+  builder g = {0};
+  add_model(&g, &(model_spec){.gates = 1, .input = 3, .hidden = 3, .layers = 1});
+  add_f32(&g, "weight_ih_l2", 2, 3, 3);
+  add_f32(&g, "weight_hh_l2", 2, 3, 3);
+  expect_builder_fails(&g, NULL, RECUR_ERR_MISSING_TENSOR, "weight_ih_l1: missing");
+  add_f32(&g, "weight_ih_l1", 2, 3, 3);
+  add_f32(&g, "weight_hh_l1", 2, 3, 3);
+  expect_desc(load_builder_desc(&g, NULL), (recur_desc){RECUR_CELL_RNN_TANH, 3, 3, 3, 0, 0, 0});
+  add_f32(&g, "bias_hh_l2000000000", 1, 3, 0);
+  expect_builder_fails(&g, NULL, RECUR_ERR_MISSING_TENSOR, "weight_ih_l3: missing");
+
+  /* A projection on one layer of two. */
+  builder p = {0};
+  add_model(&p, &(model_spec){.gates = 4, .input = 2, .hidden = 3, .layers = 2});
+  add_f32(&p, "weight_hr_l1", 2, 2, 3);
+  expect_builder_fails(&p, NULL, RECUR_ERR_MISSING_TENSOR, "weight_hr_l0: missing");
+}
+
+Test(model, unexpected_tensors) {
+  static const char *const names[] = {"foo", "weight_ih_l01", "weight_ih_l1x", "weight_ih",
+                                      "weight_xx_l0", "bias_ih_l0_forward", "weight_ih_l-1",
+                                      "weight_ih_l99999999999"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    builder b = {0};
+    add_model(&b, &gru);
+    add_f32(&b, names[i], 1, 4, 0);
+    char needle[64];
+    snprintf(needle, sizeof needle, "%s: not an RNN weight name", names[i]);
+    expect_builder_fails(&b, NULL, RECUR_ERR_UNEXPECTED_TENSOR, needle);
+  }
+  builder b = {0};
+  add_member(&b, "\"__metadata__\": {\"cell\": \"gru\"}");
+  add_model(&b, &gru);
+  add_f32(&b, "weight_hr_l1_reverse", 2, 2, 4);
+  expect_builder_fails(&b, NULL, RECUR_ERR_UNEXPECTED_TENSOR,
+                       "weight_hr_l1_reverse: a projection weight in a gru module");
+}
+
+Test(model, misshaped_tensors) {
+  static const struct {
+    model_spec spec;
+    const char *reshape;
+    int64_t delta;
+    const char *needle;
+  } cases[] = {
+      {{.gates = 4, .input = 7, .hidden = 12, .layers = 2, .bidirectional = 1},
+       "weight_hh_l1_reverse", -1, "weight_hh_l1_reverse: shape (48, 11), expected (48, 12)"},
+      {{.gates = 4, .input = 7, .hidden = 12, .layers = 2, .bidirectional = 1},
+       "weight_ih_l1", 1, "weight_ih_l1: shape (48, 25), expected (48, 24)"},
+      {{.gates = 3, .input = 7, .hidden = 5, .layers = 1, .bias = 1},
+       "bias_hh_l0", 2, "bias_hh_l0: shape (17), expected (15)"},
+      {{.gates = 4, .input = 3, .hidden = 6, .layers = 2, .proj = 2},
+       "weight_hr_l1", 1, "weight_hr_l1: shape (2, 7), expected (2, 6)"},
+      {{.gates = 4, .input = 3, .hidden = 6, .layers = 2, .proj = 2},
+       "weight_ih_l1", 4, "weight_ih_l1: shape (24, 6), expected (24, 2)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    model_spec s = cases[i].spec;
+    s.reshape = cases[i].reshape;
+    s.delta = cases[i].delta;
+    expect_model_fails(&s, NULL, RECUR_ERR_SHAPE_MISMATCH, cases[i].needle);
+  }
+
+  builder b = {0};
+  add_f32(&b, "weight_ih_l0", 1, 12, 0);
+  add_f32(&b, "weight_hh_l0", 2, 12, 4);
+  expect_builder_fails(&b, NULL, RECUR_ERR_SHAPE_MISMATCH,
+                       "weight_ih_l0: shape (12), expected 2 dimensions");
+  builder r = {0};
+  add_f32(&r, "weight_ih_l0", 2, 10, 3);
+  add_f32(&r, "weight_hh_l0", 2, 10, 5);
+  expect_builder_fails(&r, NULL, RECUR_ERR_SHAPE_MISMATCH,
+                       "cannot infer the cell: weight_ih_l0 has 10 rows and weight_hh_l0 5");
+}
+
+Test(model, metadata_must_fit) {
+  model_spec s = gru;
+  expect_model_fails(&s, "{\"cell\": \"transformer\"}", RECUR_ERR_BAD_FILE,
+                     "metadata cell 'transformer'");
+  expect_model_fails(&s, "{\"cell\": \"GRU\"}", RECUR_ERR_BAD_FILE, "metadata cell 'GRU'");
+  expect_model_fails(&s, "{\"cell\": \"lstm\"}", RECUR_ERR_SHAPE_MISMATCH,
+                     "metadata cell 'lstm' has 4 gates, but weight_ih_l0 has 12 rows and "
+                     "weight_hh_l0 4 columns");
+  model_spec lstm = {.gates = 4, .input = 3, .hidden = 5, .layers = 1, .proj = 2};
+  expect_model_fails(&lstm, "{\"cell\": \"rnn_tanh\"}", RECUR_ERR_UNEXPECTED_TENSOR,
+                     "weight_hr_l0: a projection weight in a rnn_tanh module");
+  expect_model_fails(&lstm, "{\"cell\": \"gru\"}", RECUR_ERR_SHAPE_MISMATCH,
+                     "weight_ih_l0: 20 rows, not a multiple of the 3 gates of gru");
+}
+
+Test(model, bad_sizes_and_dtypes) {
+  builder z = {0};
+  add_tensor(&z, "weight_ih_l0", "F32", "[0, 4]", "", 0);
+  add_f32(&z, "weight_hh_l0", 2, 3, 3);
+  expect_builder_fails(&z, NULL, RECUR_ERR_INVALID_SIZE, "weight_ih_l0: zero-size shape (0, 4)");
+
+  model_spec s = {.gates = 4, .input = 3, .hidden = 4, .layers = 1, .proj = 4};
+  expect_model_fails(&s, NULL, RECUR_ERR_INVALID_SIZE,
+                     "weight_hr_l0: projection size 4 must be smaller than the hidden size 4");
+
+  builder i = {0};
+  static const int32_t ints[3] = {1, 2, 3};
+  add_tensor(&i, "weight_ih_l0", "I32", "[3, 1]", ints, sizeof ints);
+  add_f32(&i, "weight_hh_l0", 2, 3, 3);
+  expect_builder_fails(&i, NULL, RECUR_ERR_UNSUPPORTED, "'weight_ih_l0': dtype I32");
+}
+
+Test(model, null_arguments) {
+  size_t len;
+  uint8_t *file = gru_file(&len);
+  cr_expect_eq(recur_net_load_memory(NULL, file, len, NULL), RECUR_ERR_NULL_POINTER);
+  recur_net *net = (recur_net *)&net;
+  cr_expect_eq(recur_net_load_memory(&net, NULL, len, NULL), RECUR_ERR_NULL_POINTER);
+  cr_expect_null(net);
+  expect_load_fails(NULL, 0, NULL, RECUR_ERR_BAD_FILE, "truncated");
+  cr_expect_eq(recur_net_load(NULL, "x", NULL), RECUR_ERR_NULL_POINTER);
+  cr_expect_eq(recur_net_load(&net, NULL, NULL), RECUR_ERR_NULL_POINTER);
+  free(file);
+}
+
+Test(model, loads_from_a_file) {
+  size_t len;
+  uint8_t *file = gru_file(&len);
+  char path[] = "/tmp/recur_test_XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, file, len), (ssize_t)len);
+  close(fd);
+  recur_net *net = NULL;
+  recur_status status = recur_net_load(&net, path, NULL);
+  recur_desc desc = {0};
+  cr_expect_eq(status, RECUR_OK, "%s", recur_last_error());
+  cr_expect_eq(recur_net_describe(net, &desc), RECUR_OK);
+  expect_desc(desc, (recur_desc){RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1});
+  recur_net_free(net);
+  unlink(path);
+  cr_expect_eq(recur_net_load(&net, path, NULL), RECUR_ERR_IO);
+  cr_expect(strstr(recur_last_error(), path), "%s", recur_last_error());
+  free(file);
+}
+
+/* Weights in four dtypes reach the network exactly: a one-unit rnn_relu with zero W_hh gives
+ * y_t = relu(W_ih x_t + b_ih + b_hh), and x_t = e_t reads W_ih back one column per step. */
+Test(model, weights_of_every_dtype_reach_the_network) {
+  static const uint16_t w_ih[4] = {0x3e00, 0x3400, 0x4000, 0x6400}; /* F16 1.5 .25 2 1024 */
+  static const uint16_t w_hh[1] = {0x0000};                          /* BF16 0 */
+  static const double b_ih[1] = {0.25};
+  static const uint16_t b_hh[1] = {0x3f00};                          /* BF16 0.5 */
+  builder b = {0};
+  add_member(&b, "\"__metadata__\": {\"cell\": \"rnn_relu\"}");
+  add_tensor(&b, "weight_ih_l0", "F16", "[1, 4]", w_ih, sizeof w_ih);
+  add_tensor(&b, "weight_hh_l0", "BF16", "[1, 1]", w_hh, sizeof w_hh);
+  add_tensor(&b, "bias_ih_l0", "F64", "[1]", b_ih, sizeof b_ih);
+  add_tensor(&b, "bias_hh_l0", "BF16", "[1]", b_hh, sizeof b_hh);
+  size_t len;
+  uint8_t *file = finish(&b, &len);
+  recur_net *net = NULL;
+  cr_assert_eq(recur_net_load_memory(&net, file, len, NULL), RECUR_OK, "%s", recur_last_error());
+  float x[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}, y[4];
+  recur_forward_args args = {.seq_len = 4, .batch = 1, .input_size = 4, .unbatched = 1,
+                             .x = &x[0][0], .y = y};
+  cr_assert_eq(recur_forward(net, &args), RECUR_OK, "%s", recur_last_error());
+  static const float want[4] = {2.25f, 1.0f, 2.75f, 1024.75f};
+  expect_floats(y, want, 4);
+  recur_net_free(net);
+  free(file);
+}
