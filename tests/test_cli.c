@@ -1,0 +1,206 @@
+/* End-to-end tests of the `recur` executable that succeed: golden runs against PyTorch, the
+ * summary on stdout, help, version and info. The failures are in test_cli_errors.c. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_harness.h"
+#include "recur.h"
+
+#define MAX_CASES 512
+
+TestSuite(cli, .init = cli_setup, .fini = cli_teardown);
+
+static int is_cell(const golden_case *c, const char *cell) { return strcmp(c->cell, cell) == 0; }
+
+#define FITS(c, cond) cr_assert(cond, "golden case %s no longer fits this test", (c)->name)
+
+Test(cli, golden_lstm_h0_c0_cn) {
+  const golden_case *c = cli_golden_case("lstm_h0c0_bi_l2");
+  FITS(c, is_cell(c, "lstm") && c->h0 && c->c0);
+  cli_run_golden(c, NULL);
+}
+
+Test(cli, golden_gru_lengths) {
+  const golden_case *c = cli_golden_case("gru_len_bi_h0");
+  FITS(c, is_cell(c, "gru") && c->lengths);
+  cli_run_golden(c, NULL);
+}
+
+Test(cli, golden_batch_first) {
+  const golden_case *c = cli_golden_case("gru_bf_bi");
+  FITS(c, c->batch_first);
+  cli_run_golden(c, NULL);
+}
+
+Test(cli, golden_unbatched) {
+  const golden_case *c = cli_golden_case("lstm_unbatched_bi_l2_h0c0");
+  FITS(c, c->unbatched && c->h0 && c->c0);
+  cli_run_golden(c, NULL);
+}
+
+Test(cli, golden_prefix) {
+  const golden_case *c = cli_golden_case("prefix_gru_decoder");
+  FITS(c, c->prefix[0]);
+  cli_run_golden(c, NULL);
+}
+
+Test(cli, golden_threads_and_isa) {
+  const golden_case *c = cli_golden_case("lstm_bf_len_bi_h0c0");
+  FITS(c, c->batch_first && c->lengths && c->h0 && c->c0);
+  cli_run_golden(c, "--threads=2");
+  cli_run_golden(c, "--isa=scalar");
+}
+
+Test(cli, golden_every_case) {
+  static golden_case cases[MAX_CASES];
+  int n = golden_read_manifest(cases, MAX_CASES);
+  cr_assert_gt(n, 0, "no golden manifest: set RECUR_TEST_DATA to tests/data");
+  for (int i = 0; i < n; i++) cli_run_golden(&cases[i], NULL);
+}
+
+Test(cli, golden_int32_lengths) {
+  const golden_case *c = cli_golden_case("gru_len_bi_h0");
+  FITS(c, c->lengths && c->h0);
+  recur_array *len64 = golden_load(c->name, ".len.npy");
+  cr_assert(len64 && len64->dtype == RECUR_DTYPE_I64);
+  int32_t len32[64];
+  cr_assert_leq(len64->count, 64);
+  for (size_t i = 0; i < len64->count; i++) len32[i] = (int32_t)((int64_t *)len64->data)[i];
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], h0[CLI_PATH_LEN], len[CLI_PATH_LEN], y[CLI_PATH_LEN];
+  golden_path(model, sizeof model, c->name, ".safetensors");
+  golden_path(x, sizeof x, c->name, ".x.npy");
+  golden_path(h0, sizeof h0, c->name, ".h0.npy");
+  cli_out_path(len, "len32.npy");
+  cli_out_path(y, "y.npy");
+  cli_write_npy(len, "<i4", 1, &c->B, len32, len64->count * sizeof len32[0]);
+  cli_run("run", model, x, "--h0", h0, "--lengths", len, "-o", y, NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  cli_expect_golden(c, ".y.npy", y);
+  recur_array_free(len64);
+}
+
+/* An unbatched input takes lengths of shape (1,): T gives the golden run without lengths. */
+Test(cli, unbatched_full_length) {
+  const golden_case *c = cli_golden_case("lstm_unbatched");
+  FITS(c, c->unbatched && !c->lengths);
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], len[CLI_PATH_LEN], y[CLI_PATH_LEN], hn[CLI_PATH_LEN];
+  golden_path(model, sizeof model, c->name, ".safetensors");
+  golden_path(x, sizeof x, c->name, ".x.npy");
+  cli_out_path(len, "len.npy");
+  cli_out_path(y, "y.npy");
+  cli_out_path(hn, "hn.npy");
+  const int64_t full = c->T;
+  cli_write_npy(len, "<i8", 1, (long[]){1}, &full, sizeof full);
+  cli_run("run", model, x, "--lengths", len, "-o", y, "--hn", hn, NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  cli_expect_golden(c, ".y.npy", y);
+  cli_expect_golden(c, ".hn.npy", hn);
+}
+
+/* ---- the summary on stdout ---------------------------------------------------------------- */
+
+static void expect_number(const char **p, double want, double tol, const char *what) {
+  char *end;
+  double got = strtod(*p, &end);
+  cr_assert_neq(end, *p, "no number for %s at \"%s\"", what, *p);
+  cr_expect_leq(fabs(got - want), tol, "%s: printed %.9g, expected %.9g", what, got, want);
+  *p = end;
+}
+
+static void expect_word(const char **p, const char *word) {
+  while (**p == ' ') (*p)++;
+  cr_assert_eq(strncmp(*p, word, strlen(word)), 0, "expected \"%s\" at \"%s\"", word, *p);
+  *p += strlen(word);
+}
+
+Test(cli, summary_without_output) {
+  const golden_case *c = cli_golden_case("gru_bf_bi");
+  FITS(c, c->batch_first);
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  golden_path(model, sizeof model, c->name, ".safetensors");
+  golden_path(x, sizeof x, c->name, ".x.npy");
+  cli_run("run", model, x, "--batch-first", NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  cr_expect_str_empty(cli_res.err);
+  cr_expect_eq(cli_count_lines(cli_res.out), 3, "stdout: %s", cli_res.out);
+
+  recur_array *y = golden_load(c->name, ".y.npy");
+  cr_assert(y && y->ndim == 3);
+  const float *v = y->data;
+  char head[128];
+  snprintf(head, sizeof head, "y: shape (%lld, %lld, %lld) float32\n", (long long)y->shape[0],
+           (long long)y->shape[1], (long long)y->shape[2]);
+  cr_assert_eq(strncmp(cli_res.out, head, strlen(head)), 0, "stdout: %s, expected %s",
+               cli_res.out, head);
+
+  const char *p = cli_res.out + strlen(head);
+  expect_word(&p, "first:");
+  for (size_t i = 0; i < 6; i++) expect_number(&p, v[i], 2e-5 + 2e-5 * fabs(v[i]), "first");
+  expect_word(&p, "...\n");
+  double min = v[0], max = v[0], sum = 0;
+  for (size_t i = 0; i < y->count; i++) {
+    min = fmin(min, v[i]);
+    max = fmax(max, v[i]);
+    sum += v[i];
+  }
+  expect_word(&p, "min");
+  expect_number(&p, min, 2e-5 + 2e-5 * fabs(min), "min");
+  expect_word(&p, "max");
+  expect_number(&p, max, 2e-5 + 2e-5 * fabs(max), "max");
+  expect_word(&p, "mean");
+  expect_number(&p, sum / (double)y->count, 2e-5, "mean");
+  expect_word(&p, "\n");
+  cr_expect_str_empty(p);
+  recur_array_free(y);
+}
+
+/* ---- help, version, info ------------------------------------------------------------------ */
+
+/* The last run succeeded, printed nothing on stderr, and its stdout contains every needle. */
+__attribute__((sentinel)) static void expect_success(const char *first, ...) {
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  cr_expect_str_empty(cli_res.err);
+  va_list ap;
+  va_start(ap, first);
+  for (const char *needle = first; needle; needle = va_arg(ap, const char *))
+    cr_expect(strstr(cli_res.out, needle), "stdout lacks \"%s\": %s", needle, cli_res.out);
+  va_end(ap);
+}
+
+Test(cli, help) {
+  cli_run("--help", NULL);
+  expect_success("usage: recur COMMAND", "run", "info", "--version", NULL);
+  cli_run("-h", NULL);
+  expect_success("usage: recur COMMAND", NULL);
+  cli_run("run", "--help", NULL);
+  expect_success("usage: recur run MODEL", "--lengths", "--batch-first", "--threads", NULL);
+  cli_run("run", "model.safetensors", "-h", NULL);
+  expect_success("usage: recur run MODEL", NULL);
+  cli_run("info", "--help", NULL);
+  expect_success("usage: recur info", NULL);
+}
+
+Test(cli, version) {
+  char want[64];
+  snprintf(want, sizeof want, "recur %s\n", recur_version_string());
+  cli_run("--version", NULL);
+  expect_success(want, NULL);
+  cr_expect_str_eq(cli_res.out, want);
+}
+
+Test(cli, info) {
+  char version[64], kernels[64];
+  snprintf(version, sizeof version, "recur %s\n", recur_version_string());
+  /* Same library, same CPU, same environment: recur picks what this process picked. */
+  snprintf(kernels, sizeof kernels, "kernels: %s (available:", recur_isa_name());
+  cli_run("info", NULL);
+  expect_success(version, "cpu features:", kernels, " scalar", "threads: ", "tune file: ", NULL);
+  cr_expect_eq(strncmp(cli_res.out, version, strlen(version)), 0, "stdout: %s", cli_res.out);
+  int threads = atoi(strstr(cli_res.out, "threads: ") + strlen("threads: "));
+  cr_expect_geq(threads, 1, "stdout: %s", cli_res.out);
+}

@@ -1,0 +1,249 @@
+/* End-to-end tests of the `recur` executable's failures: usage errors exit 2 with a message
+ * and a hint; every other error exits 1 with one stderr line naming the file and the problem,
+ * and leaves no output behind. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli_harness.h"
+#include "recur.h"
+
+TestSuite(cli_errors, .init = cli_setup, .fini = cli_teardown);
+
+/* ---- usage errors: exit 2 ----------------------------------------------------------------- */
+
+Test(cli_errors, no_arguments) {
+  struct cli_args none = {.n = 0};
+  cli_run_args(&none);
+  cli_expect_failure(2, "no command", "try 'recur --help'", NULL);
+}
+
+Test(cli_errors, unknown_command) {
+  cli_run("frobnicate", NULL);
+  cli_expect_failure(2, "'frobnicate'", "try 'recur --help'", NULL);
+}
+
+Test(cli_errors, unknown_option) {
+  cli_run("run", "m.safetensors", "x.npy", "--bogus", NULL);
+  cli_expect_failure(2, "unknown option '--bogus'", "try 'recur run --help'", NULL);
+}
+
+Test(cli_errors, missing_option_value) {
+  cli_run("run", "m.safetensors", "x.npy", "--hn", NULL);
+  cli_expect_failure(2, "'--hn' needs a value", "try 'recur run --help'", NULL);
+}
+
+Test(cli_errors, missing_input) {
+  cli_run("run", "m.safetensors", NULL);
+  cli_expect_failure(2, "missing INPUT", NULL);
+}
+
+Test(cli_errors, extra_argument) {
+  cli_run("run", "m.safetensors", "x.npy", "extra.npy", NULL);
+  cli_expect_failure(2, "'extra.npy'", NULL);
+}
+
+Test(cli_errors, duplicate_option) {
+  cli_run("run", "m.safetensors", "x.npy", "--threads", "2", "--threads=3", NULL);
+  cli_expect_failure(2, "'--threads' given twice", NULL);
+}
+
+Test(cli_errors, bad_thread_counts) {
+  const char *bad[] = {"-4", "0", "abc", "3x", "1025", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cli_run("run", "m.safetensors", "x.npy", "--threads", bad[i], NULL);
+    cli_expect_failure(2, "'--threads'", bad[i], NULL);
+  }
+}
+
+Test(cli_errors, unknown_isa) {
+  cli_run("run", "m.safetensors", "x.npy", "--isa", "bogus", NULL);
+  cli_expect_failure(2, "'bogus'", "try 'recur run --help'", NULL);
+}
+
+Test(cli_errors, info_takes_no_arguments) {
+  cli_run("info", "--threads", "2", NULL);
+  cli_expect_failure(2, "'--threads'", "try 'recur info --help'", NULL);
+}
+
+/* ---- other errors: exit 1 ----------------------------------------------------------------- */
+
+/* The golden case's file "<name><suffix>". */
+static void golden_file(char *buf, const char *name, const char *suffix) {
+  golden_path(buf, CLI_PATH_LEN, name, suffix);
+}
+
+Test(cli_errors, missing_model) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  cli_out_path(model, "absent.safetensors");
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  cli_run("run", model, x, NULL);
+  cli_expect_failure(1, model, NULL);
+}
+
+Test(cli_errors, truncated_model) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], cut[CLI_PATH_LEN];
+  golden_file(model, "lstm_l1_uni", ".safetensors");
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  cli_out_path(cut, "cut.safetensors");
+  size_t size;
+  char *bytes = cli_read_file(model, &size);
+  FILE *f = fopen(cut, "wb");
+  cr_assert(f && fwrite(bytes, 1, size / 2, f) == size / 2 && fclose(f) == 0);
+  free(bytes);
+  cli_run("run", cut, x, NULL);
+  cli_expect_failure(1, cut, NULL);
+}
+
+/* Runs lstm_l1_uni (T=6, B=3, I=5, H=7) with its x replaced by a float32 array of shape. */
+static void run_with_input(const char *x, int ndim, const int64_t *shape) {
+  const golden_case *c = cli_golden_case("lstm_l1_uni");
+  cr_assert(c->T == 6 && c->B == 3 && c->I == 5 && c->H == 7, "golden case %s changed", c->name);
+  static const float zeros[6 * 3 * 6];
+  cr_assert_eq(recur_npy_save(x, zeros, ndim, shape), RECUR_OK, "%s", recur_last_error());
+  char model[CLI_PATH_LEN];
+  golden_file(model, c->name, ".safetensors");
+  cli_run("run", model, x, NULL);
+}
+
+Test(cli_errors, input_of_wrong_size) {
+  char x[CLI_PATH_LEN];
+  cli_out_path(x, "x.npy");
+  run_with_input(x, 3, (int64_t[]){6, 3, 6});
+  cli_expect_failure(1, x, "shape (6, 3, 6), expected (T, B, 5)", NULL);
+  run_with_input(x, 1, (int64_t[]){5});
+  cli_expect_failure(1, x, "shape (5,), expected (T, B, 5) or (T, 5)", NULL);
+}
+
+Test(cli_errors, float64_input) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  golden_file(model, "lstm_l1_uni", ".safetensors");
+  cli_out_path(x, "x64.npy");
+  static const double zeros[6 * 3 * 5];
+  cli_write_npy(x, "<f8", 3, (long[]){6, 3, 5}, zeros, sizeof zeros);
+  cli_run("run", model, x, NULL);
+  cli_expect_failure(1, x, NULL);
+}
+
+Test(cli_errors, h0_of_wrong_shape) {
+  const golden_case *c = cli_golden_case("lstm_h0c0_bi_l2");
+  cr_assert(c->layers == 2 && c->bidir && c->B == 3 && c->H == 7, "golden case %s changed",
+            c->name);
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], h0[CLI_PATH_LEN];
+  golden_file(model, c->name, ".safetensors");
+  golden_file(x, c->name, ".x.npy");
+  cli_out_path(h0, "h0.npy");
+  static const float zeros[2 * 3 * 7];
+  cr_assert_eq(recur_npy_save(h0, zeros, 3, (int64_t[]){2, 3, 7}), RECUR_OK);
+  cli_run("run", model, x, "--h0", h0, NULL);
+  cli_expect_failure(1, h0, "shape (2, 3, 7), expected (4, 3, 7)", NULL);
+}
+
+Test(cli_errors, bad_lengths) {
+  const golden_case *c = cli_golden_case("gru_len_bi_h0");
+  cr_assert(c->T == 7 && c->B == 5, "golden case %s changed", c->name);
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], len[CLI_PATH_LEN];
+  golden_file(model, c->name, ".safetensors");
+  golden_file(x, c->name, ".x.npy");
+  cli_out_path(len, "len.npy");
+  const int64_t too_long[5] = {3, 7, 8, 5, 7}; /* 8 > T */
+  cli_write_npy(len, "<i8", 1, (long[]){5}, too_long, sizeof too_long);
+  cli_run("run", model, x, "--lengths", len, NULL);
+  cli_expect_failure(1, len, NULL);
+
+  const float as_float[5] = {3, 7, 1, 5, 7};
+  cli_write_npy(len, "<f4", 1, (long[]){5}, as_float, sizeof as_float);
+  cli_run("run", model, x, "--lengths", len, NULL);
+  cli_expect_failure(1, len, "dtype float32, expected int32 or int64", NULL);
+
+  cli_write_npy(len, "<i8", 1, (long[]){4}, too_long, 4 * sizeof too_long[0]);
+  cli_run("run", model, x, "--lengths", len, NULL);
+  cli_expect_failure(1, len, "shape (4,), expected (5,)", NULL);
+}
+
+Test(cli_errors, unbatched_lengths_of_two) {
+  const golden_case *c = cli_golden_case("lstm_unbatched");
+  cr_assert(c->unbatched, "golden case %s changed", c->name);
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], len[CLI_PATH_LEN];
+  golden_file(model, c->name, ".safetensors");
+  golden_file(x, c->name, ".x.npy");
+  cli_out_path(len, "len.npy");
+  const int64_t two[2] = {1, 1};
+  cli_write_npy(len, "<i8", 1, (long[]){2}, two, sizeof two);
+  cli_run("run", model, x, "--lengths", len, NULL);
+  cli_expect_failure(1, len, "shape (2,), expected (1,)", NULL);
+}
+
+Test(cli_errors, cell_state_on_gru) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], cn[CLI_PATH_LEN];
+  golden_file(model, "gru_l1_uni", ".safetensors");
+  golden_file(x, "gru_l1_uni", ".x.npy");
+  cli_out_path(cn, "cn.npy");
+  cli_run("run", model, x, "--cn", cn, NULL);
+  cli_expect_failure(1, model, "--cn", "LSTM", NULL);
+  cli_run("run", model, x, "--c0", x, NULL);
+  cli_expect_failure(1, model, "--c0", "LSTM", NULL);
+  cli_expect_out_listing("");
+}
+
+/* An instruction set this CPU cannot have. */
+#if defined(__x86_64__) || defined(__i386__)
+#define FOREIGN_ISA "neon"
+#else
+#define FOREIGN_ISA "avx2"
+#endif
+
+Test(cli_errors, foreign_isa) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  golden_file(model, "lstm_l1_uni", ".safetensors");
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  cli_run("run", model, x, "--isa", FOREIGN_ISA, NULL);
+  cli_expect_failure(1, FOREIGN_ISA, NULL);
+}
+
+/* Runs lstm_l1_uni writing y, h_n and c_n to the given paths. */
+static void run_to(const char *y, const char *hn, const char *cn) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  golden_file(model, "lstm_l1_uni", ".safetensors");
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  cli_run("run", model, x, "-o", y, "--hn", hn, "--cn", cn, NULL);
+}
+
+Test(cli_errors, output_in_missing_folder) {
+  char y[CLI_PATH_LEN], hn[CLI_PATH_LEN], cn[CLI_PATH_LEN];
+  cli_out_path(y, "absent/y.npy");
+  cli_out_path(hn, "hn.npy");
+  cli_out_path(cn, "cn.npy");
+  run_to(y, hn, cn);
+  cli_expect_failure(1, y, NULL);
+  cli_expect_out_listing("");
+}
+
+Test(cli_errors, output_is_a_folder) {
+  char y[CLI_PATH_LEN], hn[CLI_PATH_LEN], cn[CLI_PATH_LEN];
+  cli_out_path(y, "y.npy");
+  cr_assert_eq(mkdir(y, 0700), 0);
+  cli_out_path(hn, "hn.npy");
+  cli_out_path(cn, "cn.npy");
+  run_to(y, hn, cn);
+  cli_expect_failure(1, y, NULL);
+  cli_expect_out_listing("y.npy"); /* the folder, and no temporary file beside it */
+}
+
+Test(cli_errors, later_output_fails) {
+  char y[CLI_PATH_LEN], hn[CLI_PATH_LEN], cn[CLI_PATH_LEN];
+  cli_out_path(y, "y.npy");
+  cli_out_path(cn, "cn.npy");
+  run_to(y, "/nonexistent/x.npy", cn);
+  cli_expect_failure(1, "/nonexistent/x.npy", NULL);
+  cli_expect_out_listing("");
+
+  cli_out_path(hn, "hn.npy");
+  cli_out_path(cn, "absent/cn.npy");
+  run_to(y, hn, cn);
+  cli_expect_failure(1, cn, NULL);
+  cli_expect_out_listing("");
+}

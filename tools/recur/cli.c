@@ -1,0 +1,296 @@
+/* Command-line parsing for `recur`: table-driven and strict (unknown, duplicate, missing or
+ * malformed options and stray arguments are all usage errors). */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const recur_cli_isa_names[] = {"scalar", "avx2", "avx512", "neon", NULL};
+
+/* Longest piece of an argument quoted back in a message. */
+#define QUOTE_MAX 64
+
+enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_ISA, OPT_HELP };
+
+struct opt_spec {
+  const char *name;
+  const char *alias; /* another spelling, or NULL */
+  enum opt_kind kind;
+  size_t field; /* offsetof the field in struct recur_cli_opts (unused for OPT_HELP) */
+};
+
+#define FIELD(f) offsetof(struct recur_cli_opts, f)
+
+static const struct opt_spec run_opts[] = {
+    {"-o", NULL, OPT_PATH, FIELD(y_path)},
+    {"--hn", NULL, OPT_PATH, FIELD(hn_path)},
+    {"--cn", NULL, OPT_PATH, FIELD(cn_path)},
+    {"--h0", NULL, OPT_PATH, FIELD(h0_path)},
+    {"--c0", NULL, OPT_PATH, FIELD(c0_path)},
+    {"--lengths", NULL, OPT_PATH, FIELD(lengths_path)},
+    {"--prefix", NULL, OPT_PATH, FIELD(prefix)},
+    {"--batch-first", NULL, OPT_FLAG, FIELD(batch_first)},
+    {"--threads", NULL, OPT_THREADS, FIELD(threads)},
+    {"--isa", NULL, OPT_ISA, FIELD(isa)},
+    {"--help", "-h", OPT_HELP, 0},
+};
+
+static const struct opt_spec info_opts[] = {
+    {"--help", "-h", OPT_HELP, 0},
+};
+
+static const size_t run_positionals[] = {FIELD(model_path), FIELD(input_path)};
+static const char *const run_positional_names[] = {"MODEL", "INPUT"};
+
+struct command_spec {
+  const char *name;
+  enum recur_cli_command command;
+  const struct opt_spec *opts;
+  size_t n_opts;
+  const size_t *positionals; /* offsets of the required positional arguments, in order */
+  const char *const *positional_names;
+  size_t n_positionals;
+};
+
+static const struct command_spec commands[] = {
+    {"run", RECUR_CLI_RUN, run_opts, sizeof run_opts / sizeof run_opts[0], run_positionals,
+     run_positional_names, 2},
+    {"info", RECUR_CLI_INFO, info_opts, sizeof info_opts / sizeof info_opts[0], NULL, NULL, 0},
+};
+
+/* Where a usage error's message goes. */
+struct err_sink {
+  char *buf;
+  size_t len;
+};
+
+/* Writes the message on one line (control characters from argv become '?') and returns
+ * RECUR_CLI_USAGE_ERROR. */
+__attribute__((format(printf, 2, 3))) static enum recur_cli_status usage_error(
+    struct err_sink *sink, const char *fmt, ...) {
+  if (sink->buf && sink->len > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sink->buf, sink->len, fmt, ap);
+    va_end(ap);
+    for (char *c = sink->buf; *c; c++) {
+      if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    }
+  }
+  return RECUR_CLI_USAGE_ERROR;
+}
+
+static int is_help(const char *arg) {
+  return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static const char **string_field(struct recur_cli_opts *out, size_t field) {
+  return (const char **)(void *)((char *)out + field);
+}
+
+static int *int_field(struct recur_cli_opts *out, size_t field) {
+  return (int *)(void *)((char *)out + field);
+}
+
+/* Digits only (no sign, no spaces), value in 1..RECUR_CLI_MAX_THREADS. */
+static int parse_threads(const char *s, int *out) {
+  int value = 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return 0;
+    value = value * 10 + (*s - '0');
+    if (value > RECUR_CLI_MAX_THREADS) return 0;
+  }
+  if (value < 1) return 0;
+  *out = value;
+  return 1;
+}
+
+static int is_isa_name(const char *s) {
+  for (const char *const *name = recur_cli_isa_names; *name; name++) {
+    if (strcmp(s, *name) == 0) return 1;
+  }
+  return 0;
+}
+
+/* The spec whose name or alias is exactly the first name_len characters of arg. */
+static const struct opt_spec *find_opt(const struct command_spec *cmd, const char *arg,
+                                       size_t name_len) {
+  for (size_t i = 0; i < cmd->n_opts; i++) {
+    const struct opt_spec *spec = &cmd->opts[i];
+    const char *names[2] = {spec->name, spec->alias};
+    for (int k = 0; k < 2; k++) {
+      if (names[k] && strlen(names[k]) == name_len && strncmp(arg, names[k], name_len) == 0)
+        return spec;
+    }
+  }
+  return NULL;
+}
+
+/* Stores an option's value, checking it. */
+static enum recur_cli_status store_value(const struct opt_spec *spec, const char *value,
+                                         struct recur_cli_opts *out, struct err_sink *sink) {
+  if (value[0] == '\0') return usage_error(sink, "option '%s' needs a non-empty value", spec->name);
+  switch (spec->kind) {
+    case OPT_THREADS:
+      if (!parse_threads(value, int_field(out, spec->field)))
+        return usage_error(sink, "option '--threads': '%.*s' is not an integer in 1..%d",
+                           QUOTE_MAX, value, RECUR_CLI_MAX_THREADS);
+      return RECUR_CLI_OK;
+    case OPT_ISA:
+      if (!is_isa_name(value))
+        return usage_error(sink, "option '--isa': unknown instruction set '%.*s' (expected "
+                           "scalar, avx2, avx512 or neon)", QUOTE_MAX, value);
+      *string_field(out, spec->field) = value;
+      return RECUR_CLI_OK;
+    default:
+      *string_field(out, spec->field) = value;
+      return RECUR_CLI_OK;
+  }
+}
+
+/* Parses the arguments after the command name. */
+static enum recur_cli_status parse_command(const struct command_spec *cmd, int argc, char **argv,
+                                           struct recur_cli_opts *out, struct err_sink *sink) {
+  uint32_t seen = 0; /* bit i: cmd->opts[i] was given */
+  size_t n_positionals = 0;
+  for (int i = 2; i < argc; i++) {
+    const char *arg = argv[i];
+    if (arg[0] != '-' || arg[1] == '\0') { /* "-" alone is a file name, not an option */
+      if (n_positionals == cmd->n_positionals)
+        return usage_error(sink, "unexpected argument '%.*s'", QUOTE_MAX, arg);
+      *string_field(out, cmd->positionals[n_positionals++]) = arg;
+      continue;
+    }
+    const char *eq = strchr(arg, '=');
+    size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    const struct opt_spec *spec = find_opt(cmd, arg, name_len);
+    if (!spec) return usage_error(sink, "unknown option '%.*s'", QUOTE_MAX, arg);
+    if (spec->kind == OPT_HELP || spec->kind == OPT_FLAG) {
+      if (eq) return usage_error(sink, "option '%s' takes no value", spec->name);
+      if (spec->kind == OPT_HELP) {
+        out->help = 1;
+        return RECUR_CLI_OK;
+      }
+    }
+    uint32_t bit = UINT32_C(1) << (spec - cmd->opts);
+    if (seen & bit) return usage_error(sink, "option '%s' given twice", spec->name);
+    seen |= bit;
+    if (spec->kind == OPT_FLAG) {
+      *int_field(out, spec->field) = 1;
+      continue;
+    }
+    const char *value = eq ? eq + 1 : NULL;
+    if (!value) {
+      if (i + 1 >= argc) return usage_error(sink, "option '%s' needs a value", spec->name);
+      value = argv[++i];
+    }
+    enum recur_cli_status status = store_value(spec, value, out, sink);
+    if (status != RECUR_CLI_OK) return status;
+  }
+  if (n_positionals < cmd->n_positionals)
+    return usage_error(sink, "missing %s", cmd->positional_names[n_positionals]);
+  return RECUR_CLI_OK;
+}
+
+/* Two outputs naming the same file would overwrite each other. */
+static enum recur_cli_status check_distinct_outputs(const struct recur_cli_opts *opts,
+                                                    struct err_sink *sink) {
+  const char *paths[3] = {opts->y_path, opts->hn_path, opts->cn_path};
+  const char *names[3] = {"-o", "--hn", "--cn"};
+  for (int a = 0; a < 3; a++) {
+    for (int b = a + 1; b < 3; b++) {
+      if (paths[a] && paths[b] && strcmp(paths[a], paths[b]) == 0)
+        return usage_error(sink, "options '%s' and '%s' name the same file", names[a], names[b]);
+    }
+  }
+  return RECUR_CLI_OK;
+}
+
+enum recur_cli_status recur_cli_parse(int argc, char **argv, struct recur_cli_opts *out,
+                                      char *err, size_t errlen) {
+  struct err_sink sink = {err, errlen};
+  memset(out, 0, sizeof *out);
+  if (err && errlen > 0) err[0] = '\0';
+  if (argc < 2 || !argv || !argv[1]) return usage_error(&sink, "no command given");
+
+  const char *word = argv[1];
+  for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+    if (strcmp(word, commands[c].name) != 0) continue;
+    out->command = commands[c].command;
+    enum recur_cli_status status = parse_command(&commands[c], argc, argv, out, &sink);
+    if (status == RECUR_CLI_OK && out->command == RECUR_CLI_RUN && !out->help)
+      status = check_distinct_outputs(out, &sink);
+    return status;
+  }
+
+  if (is_help(word) || strcmp(word, "--version") == 0) {
+    if (argc > 2) return usage_error(&sink, "unexpected argument '%.*s'", QUOTE_MAX, argv[2]);
+    if (is_help(word))
+      out->help = 1;
+    else
+      out->command = RECUR_CLI_VERSION;
+    return RECUR_CLI_OK;
+  }
+  if (word[0] == '-') return usage_error(&sink, "unknown option '%.*s'", QUOTE_MAX, word);
+  return usage_error(&sink, "unknown command '%.*s'", QUOTE_MAX, word);
+}
+
+static const char general_usage[] =
+    "usage: recur COMMAND [OPTIONS]\n"
+    "\n"
+    "Runs PyTorch nn.RNN, nn.LSTM and nn.GRU forward passes on the CPU.\n"
+    "\n"
+    "commands:\n"
+    "  run       run a model on an input (see 'recur run --help')\n"
+    "  info      show the version, CPU features, kernels and threads\n"
+    "\n"
+    "options:\n"
+    "  -h, --help    show this help\n"
+    "  --version     print the version\n";
+
+static const char run_usage[] =
+    "usage: recur run MODEL.safetensors INPUT.npy [OPTIONS]\n"
+    "\n"
+    "Runs the network in MODEL on INPUT, a float32 array (T, B, I), or (B, T, I) with\n"
+    "--batch-first, or (T, I) for one unbatched sequence. Without -o, prints the shape and a\n"
+    "summary of the output y.\n"
+    "\n"
+    "options:\n"
+    "  -o Y.npy            write the output y: (T, B, D*H_out), (B, T, D*H_out) or (T, D*H_out)\n"
+    "  --hn HN.npy         write the final hidden state h_n: (L*D, B, H_out)\n"
+    "  --cn CN.npy         write the final cell state c_n: (L*D, B, H) (LSTM only)\n"
+    "  --h0 H0.npy         initial hidden state (L*D, B, H_out); zeros if not given\n"
+    "  --c0 C0.npy         initial cell state (L*D, B, H) (LSTM only); zeros if not given\n"
+    "  --lengths LEN.npy   per-sequence lengths (B,), int32 or int64, each in 1..T\n"
+    "  --batch-first       INPUT is (B, T, I) and y is (B, T, D*H_out)\n"
+    "  --prefix P          the module's tensor-name prefix in MODEL (e.g. encoder.rnn)\n"
+    "  --threads N         number of threads, 1..1024 (default: OpenMP's)\n"
+    "  --isa NAME          kernels: scalar, avx2, avx512 or neon (default: the best available)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Unbatched states drop the B axis. An option's value may follow as '--opt value' or\n"
+    "'--opt=value'. Outputs are written atomically; if one fails, none is left.\n";
+
+static const char info_usage[] =
+    "usage: recur info\n"
+    "\n"
+    "Prints the library version, the CPU features seen, the kernel tables in use and\n"
+    "available, the default thread count and the tune file in use.\n";
+
+const char *recur_cli_usage(enum recur_cli_command command) {
+  switch (command) {
+    case RECUR_CLI_RUN: return run_usage;
+    case RECUR_CLI_INFO: return info_usage;
+    default: return general_usage;
+  }
+}
+
+const char *recur_cli_hint(enum recur_cli_command command) {
+  switch (command) {
+    case RECUR_CLI_RUN: return "try 'recur run --help'";
+    case RECUR_CLI_INFO: return "try 'recur info --help'";
+    default: return "try 'recur --help'";
+  }
+}

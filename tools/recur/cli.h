@@ -1,0 +1,60 @@
+/* Command-line parsing for the `recur` tool: a pure function of argv that never prints, exits
+ * or allocates, so that it can be fuzzed in-process. */
+#ifndef RECUR_CLI_H
+#define RECUR_CLI_H
+
+#include <stddef.h>
+
+/* What the command line asks for. */
+enum recur_cli_command {
+  RECUR_CLI_NONE = 0, /* no command could be identified (only after a usage error) */
+  RECUR_CLI_RUN,
+  RECUR_CLI_INFO,
+  RECUR_CLI_VERSION
+};
+
+/* recur_cli_parse's result. */
+enum recur_cli_status {
+  RECUR_CLI_OK = 0,
+  RECUR_CLI_USAGE_ERROR = 1
+};
+
+/* Parsed options. Strings point into argv; unset ones are NULL. */
+struct recur_cli_opts {
+  enum recur_cli_command command;
+  int help; /* --help or -h: print command's usage (general usage for RECUR_CLI_NONE) */
+
+  /* recur run */
+  const char *model_path;
+  const char *input_path;
+  const char *y_path;       /* -o */
+  const char *hn_path;      /* --hn */
+  const char *cn_path;      /* --cn */
+  const char *h0_path;      /* --h0 */
+  const char *c0_path;      /* --c0 */
+  const char *lengths_path; /* --lengths */
+  const char *prefix;       /* --prefix */
+  const char *isa;          /* --isa: one of recur_cli_isa_names */
+  int batch_first;          /* --batch-first */
+  int threads;              /* --threads: 1..RECUR_CLI_MAX_THREADS, 0 if not given */
+};
+
+#define RECUR_CLI_MAX_THREADS 1024
+
+/* The names --isa accepts, NULL-terminated. */
+extern const char *const recur_cli_isa_names[];
+
+/* Parses argv (argv[0] is the program name). On success returns RECUR_CLI_OK with *out filled.
+ * On a usage error returns RECUR_CLI_USAGE_ERROR, writes a one-line message (no trailing
+ * newline) to err, and leaves in out->command the command the error belongs to, so that the
+ * caller can point at the right help. A --help seen before any error wins over what follows. */
+enum recur_cli_status recur_cli_parse(int argc, char **argv, struct recur_cli_opts *out,
+                                      char *err, size_t errlen);
+
+/* The usage text of a command (RECUR_CLI_NONE or RECUR_CLI_VERSION: the general one). */
+const char *recur_cli_usage(enum recur_cli_command command);
+
+/* The help hint for usage errors: "try 'recur run --help'" or "try 'recur --help'". */
+const char *recur_cli_hint(enum recur_cli_command command);
+
+#endif

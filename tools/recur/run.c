@@ -1,0 +1,305 @@
+/* `recur run`: loads a model and its input arrays, checks every array against the network,
+ * runs the forward pass, then writes the outputs (all or none) or prints a summary of y. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "recur.h"
+
+/* The sizes of one run, from the network and the input. */
+struct dims {
+  int64_t T, B, I;
+  int64_t D;   /* directions */
+  int64_t LD;  /* layers x directions */
+  int64_t H, H_out;
+  int unbatched;
+};
+
+/* An output array: always computed for y, only when asked for h_n and c_n. */
+struct output {
+  const char *path; /* NULL: not written */
+  float *data;
+  size_t count;
+  int ndim;
+  int64_t shape[3];
+};
+
+struct run {
+  const struct recur_cli_opts *opts;
+  recur_net *net;
+  recur_desc desc;
+  struct dims dims;
+  recur_array *x, *h0, *c0, *lengths;
+  int64_t *lengths64;
+  struct output y, h_n, c_n;
+};
+
+/* Prints "recur: SUBJECT: message" and returns the failure status. */
+__attribute__((format(printf, 2, 3))) static int fail(const char *subject, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "recur: %s: ", subject);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return RECUR_EXIT_FAILURE;
+}
+
+/* A failed library call about subject: the library's detail, else the status's description.
+ * A detail that already names the subject ("cannot open x.npy: ...") is not prefixed. */
+static int fail_status(const char *subject, recur_status status) {
+  const char *detail = recur_last_error();
+  if (!detail || !detail[0]) detail = recur_status_string(status);
+  if (strstr(detail, subject)) {
+    fprintf(stderr, "recur: %s\n", detail);
+    return RECUR_EXIT_FAILURE;
+  }
+  return fail(subject, "%s", detail);
+}
+
+/* "(20, 4, 16)", or NumPy's "(4,)" for one axis. Returned by value so that it can be used
+ * inline in a printf argument list. */
+struct shape_text {
+  char s[RECUR_NPY_MAX_DIMS * 22 + 4];
+};
+
+static struct shape_text shape_text(int ndim, const int64_t *shape) {
+  struct shape_text t;
+  size_t len = 0;
+  t.s[len++] = '(';
+  for (int i = 0; i < ndim; i++)
+    len += (size_t)snprintf(t.s + len, sizeof t.s - len, "%s%lld", i ? ", " : "",
+                            (long long)shape[i]);
+  snprintf(t.s + len, sizeof t.s - len, "%s", ndim == 1 ? ",)" : ")");
+  return t;
+}
+
+static const char *dtype_name(recur_dtype dtype) {
+  switch (dtype) {
+    case RECUR_DTYPE_F32: return "float32";
+    case RECUR_DTYPE_I32: return "int32";
+    case RECUR_DTYPE_I64: return "int64";
+  }
+  return "unknown";
+}
+
+static int load_array(const char *path, recur_array **out) {
+  recur_status status = recur_npy_load(path, out);
+  return status == RECUR_OK ? RECUR_EXIT_OK : fail_status(path, status);
+}
+
+/* The shape of h0/h_n (size H_out) or c0/c_n (size H): (L*D, B, size), or (L*D, size)
+ * unbatched. Returns ndim. */
+static int state_shape(const struct dims *d, int64_t size, int64_t shape[3]) {
+  shape[0] = d->LD;
+  shape[1] = d->unbatched ? size : d->B;
+  shape[2] = size;
+  return d->unbatched ? 2 : 3;
+}
+
+static int check_state(const char *path, const recur_array *a, const struct dims *d,
+                       int64_t size) {
+  int64_t want[3];
+  int ndim = state_shape(d, size, want);
+  if (a->dtype != RECUR_DTYPE_F32)
+    return fail(path, "dtype %s, expected float32", dtype_name(a->dtype));
+  if (a->ndim != ndim || memcmp(a->shape, want, (size_t)ndim * sizeof want[0]) != 0)
+    return fail(path, "shape %s, expected %s", shape_text(a->ndim, a->shape).s,
+                shape_text(ndim, want).s);
+  return RECUR_EXIT_OK;
+}
+
+/* Takes T and B from the input's shape and the rest from the network. */
+static int read_dims(const char *path, const recur_array *x, const recur_desc *desc,
+                     int batch_first, struct dims *d) {
+  const long long I = desc->input_size;
+  const char *axes = batch_first ? "B, T" : "T, B";
+  char want[96];
+  if (x->dtype != RECUR_DTYPE_F32)
+    return fail(path, "dtype %s, expected float32", dtype_name(x->dtype));
+  if (x->ndim == 3 && x->shape[2] == I) {
+    d->T = x->shape[batch_first ? 1 : 0];
+    d->B = x->shape[batch_first ? 0 : 1];
+  } else if (x->ndim == 2 && x->shape[1] == I) {
+    d->T = x->shape[0];
+    d->B = 1;
+    d->unbatched = 1;
+  } else {
+    if (x->ndim == 3)
+      snprintf(want, sizeof want, "(%s, %lld)", axes, I);
+    else if (x->ndim == 2)
+      snprintf(want, sizeof want, "(T, %lld)", I);
+    else
+      snprintf(want, sizeof want, "(%s, %lld) or (T, %lld)", axes, I, I);
+    return fail(path, "shape %s, expected %s", shape_text(x->ndim, x->shape).s, want);
+  }
+  if (d->T < 1 || d->B < 1)
+    return fail(path, "shape %s is empty, expected T >= 1 and B >= 1",
+                shape_text(x->ndim, x->shape).s);
+  d->I = I;
+  d->D = desc->bidirectional ? 2 : 1;
+  d->LD = desc->num_layers * d->D;
+  d->H = desc->hidden_size;
+  d->H_out = desc->proj_size ? desc->proj_size : desc->hidden_size;
+  return RECUR_EXIT_OK;
+}
+
+/* Lengths as int64, shape (B,) ((1,) for an unbatched input). Their range (1..T) is the
+ * library's check. */
+static int convert_lengths(const char *path, const recur_array *a, const struct dims *d,
+                           int64_t **out) {
+  if (a->dtype != RECUR_DTYPE_I32 && a->dtype != RECUR_DTYPE_I64)
+    return fail(path, "dtype %s, expected int32 or int64", dtype_name(a->dtype));
+  if (a->ndim != 1 || a->shape[0] != d->B)
+    return fail(path, "shape %s, expected (%lld,)", shape_text(a->ndim, a->shape).s,
+                (long long)d->B);
+  int64_t *v = malloc(a->count * sizeof *v);
+  if (!v) return fail(path, "out of memory");
+  for (size_t i = 0; i < a->count; i++)
+    v[i] = a->dtype == RECUR_DTYPE_I32 ? ((const int32_t *)a->data)[i]
+                                       : ((const int64_t *)a->data)[i];
+  *out = v;
+  return RECUR_EXIT_OK;
+}
+
+/* Sets the output's shape and allocates its buffer; 0 on success, -1 if it is too large. */
+static int alloc_output(struct output *out, const char *path, int ndim, const int64_t *shape) {
+  size_t count = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (__builtin_mul_overflow(count, (size_t)shape[i], &count)) return -1;
+    out->shape[i] = shape[i];
+  }
+  out->path = path;
+  out->ndim = ndim;
+  out->count = count;
+  out->data = calloc(count, sizeof *out->data);
+  return out->data ? 0 : -1;
+}
+
+static int alloc_outputs(struct run *r) {
+  const struct dims *d = &r->dims;
+  const int64_t DH = d->D * d->H_out;
+  int64_t y_shape[3] = {d->T, d->B, DH}, state[3];
+  int fails = 0;
+  if (d->unbatched) {
+    y_shape[1] = DH;
+  } else if (r->opts->batch_first) {
+    y_shape[0] = d->B;
+    y_shape[1] = d->T;
+  }
+  fails |= alloc_output(&r->y, r->opts->y_path, d->unbatched ? 2 : 3, y_shape);
+  if (r->opts->hn_path)
+    fails |= alloc_output(&r->h_n, r->opts->hn_path, state_shape(d, d->H_out, state), state);
+  if (r->opts->cn_path)
+    fails |= alloc_output(&r->c_n, r->opts->cn_path, state_shape(d, d->H, state), state);
+  return fails ? fail(r->opts->input_path, "out of memory for the outputs") : RECUR_EXIT_OK;
+}
+
+static int forward(const struct run *r) {
+  const struct recur_cli_opts *o = r->opts;
+  recur_forward_args args = {0};
+  args.seq_len = r->dims.T;
+  args.batch = r->dims.B;
+  args.input_size = r->dims.I;
+  args.batch_first = o->batch_first;
+  args.unbatched = r->dims.unbatched;
+  args.x = r->x->data;
+  args.lengths = r->lengths64;
+  args.h0 = r->h0 ? r->h0->data : NULL;
+  args.c0 = r->c0 ? r->c0->data : NULL;
+  args.y = r->y.data;
+  args.h_n = r->h_n.data;
+  args.c_n = r->c_n.data;
+  args.num_threads = o->threads;
+  recur_status status = recur_forward(r->net, &args);
+  if (status == RECUR_OK) return RECUR_EXIT_OK;
+  /* Shapes were checked above, so what is left is about the lengths or the input. */
+  return fail_status(status == RECUR_ERR_BAD_LENGTHS ? o->lengths_path : o->input_path, status);
+}
+
+/* Writes every requested output; if one fails, removes those already written. */
+static int write_outputs(const struct run *r) {
+  const struct output *outputs[3] = {&r->y, &r->h_n, &r->c_n};
+  const struct output *written[3];
+  int n_written = 0;
+  for (int i = 0; i < 3; i++) {
+    const struct output *out = outputs[i];
+    if (!out->path) continue;
+    recur_status status = recur_npy_save(out->path, out->data, out->ndim, out->shape);
+    if (status != RECUR_OK) {
+      int code = fail_status(out->path, status);
+      while (n_written > 0) unlink(written[--n_written]->path);
+      return code;
+    }
+    written[n_written++] = out;
+  }
+  return RECUR_EXIT_OK;
+}
+
+#define SUMMARY_FIRST 6
+
+static void print_summary(const char *name, const struct output *out) {
+  printf("%s: shape %s float32\n  first:", name, shape_text(out->ndim, out->shape).s);
+  for (size_t i = 0; i < out->count && i < SUMMARY_FIRST; i++) printf(" %.6g", out->data[i]);
+  printf("%s\n", out->count > SUMMARY_FIRST ? " ..." : "");
+  double min = out->data[0], max = out->data[0], sum = 0;
+  for (size_t i = 0; i < out->count; i++) {
+    double v = out->data[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  printf("  min %.6g max %.6g mean %.6g\n", min, max, sum / (double)out->count);
+}
+
+static int run_steps(struct run *r) {
+  const struct recur_cli_opts *o = r->opts;
+  recur_status status;
+  if (o->isa && (status = recur_isa_force(o->isa)) != RECUR_OK) {
+    char subject[64];
+    snprintf(subject, sizeof subject, "--isa %s", o->isa);
+    return fail_status(subject, status);
+  }
+  if ((status = recur_net_load(&r->net, o->model_path, o->prefix)) != RECUR_OK ||
+      (status = recur_net_describe(r->net, &r->desc)) != RECUR_OK)
+    return fail_status(o->model_path, status);
+  if (r->desc.cell != RECUR_CELL_LSTM && (o->c0_path || o->cn_path))
+    return fail(o->model_path, "%s needs an LSTM model, this one is %s",
+                o->c0_path ? "--c0" : "--cn", recur_cell_name(r->desc.cell));
+
+  if (load_array(o->input_path, &r->x) ||
+      read_dims(o->input_path, r->x, &r->desc, o->batch_first, &r->dims))
+    return RECUR_EXIT_FAILURE;
+  if (o->h0_path && (load_array(o->h0_path, &r->h0) ||
+                     check_state(o->h0_path, r->h0, &r->dims, r->dims.H_out)))
+    return RECUR_EXIT_FAILURE;
+  if (o->c0_path && (load_array(o->c0_path, &r->c0) ||
+                     check_state(o->c0_path, r->c0, &r->dims, r->dims.H)))
+    return RECUR_EXIT_FAILURE;
+  if (o->lengths_path && (load_array(o->lengths_path, &r->lengths) ||
+                          convert_lengths(o->lengths_path, r->lengths, &r->dims, &r->lengths64)))
+    return RECUR_EXIT_FAILURE;
+
+  if (alloc_outputs(r) || forward(r) || write_outputs(r)) return RECUR_EXIT_FAILURE;
+  if (!o->y_path) print_summary("y", &r->y);
+  return RECUR_EXIT_OK;
+}
+
+int recur_cmd_run(const struct recur_cli_opts *opts) {
+  struct run r = {.opts = opts};
+  int code = run_steps(&r);
+  recur_net_free(r.net);
+  recur_array_free(r.x);
+  recur_array_free(r.h0);
+  recur_array_free(r.c0);
+  recur_array_free(r.lengths);
+  free(r.lengths64);
+  free(r.y.data);
+  free(r.h_n.data);
+  free(r.c_n.data);
+  return code;
+}
