@@ -12,8 +12,7 @@
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
 #define NPY_ALIGN 64
-#define NPY_GROWTH_DIGITS 21 /* numpy leaves room for shape[0] to grow to this many digits */
-#define NPY_MEMORY_NAME ".npy buffer"
+#define NPY_MEMORY_NAME "<memory>" /* stands for the path in messages */
 #define HOST_IS_BIG (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 
 typedef struct npy_header {
@@ -346,25 +345,21 @@ void recur_array_free(recur_array *array) {
 /* ---------------------------------------------------------------------------------------- */
 /* Writing                                                                                   */
 
-/* The longest preamble is 320 bytes: 8 dimensions of 19 digits, growth room, padding. */
+/* The preamble is at most 256 bytes (8 dimensions of 19 digits, then padding). */
 #define NPY_HEAD_CAP 512
 
 /* Magic, version 1.0, header length and dict, padded with spaces so that the data starts at
- * a multiple of NPY_ALIGN: byte for byte what numpy writes. Returns the preamble's size. */
+ * a multiple of NPY_ALIGN: byte for byte what numpy writes. (numpy also pads for shape[0] to
+ * grow to 21 digits; that changes the length only for shapes too large to allocate.)
+ * Returns the preamble's size. */
 static size_t format_header(char *head, int ndim, const int64_t *shape) {
   char *p = head + NPY_MAGIC_LEN + 4, *end = head + NPY_HEAD_CAP;
   p += snprintf(p, (size_t)(end - p), "{'descr': '%s', 'fortran_order': False, 'shape': (",
                 HOST_IS_BIG ? ">f4" : "<f4");
-  int first_digits = NPY_GROWTH_DIGITS;
-  for (int i = 0; i < ndim; i++) {
-    int n = snprintf(p, (size_t)(end - p), "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (i == 0)
-      first_digits = n;
-    p += n;
-  }
+  for (int i = 0; i < ndim; i++)
+    p += snprintf(p, (size_t)(end - p), "%s%lld", i ? ", " : "", (long long)shape[i]);
   p += snprintf(p, (size_t)(end - p), "%s), }", ndim == 1 ? "," : "");
-  size_t growth = (size_t)(NPY_GROWTH_DIGITS - first_digits);
-  size_t used = (size_t)(p - head) + growth + 1; /* + the final '\n' */
+  size_t used = (size_t)(p - head) + 1; /* + the final '\n' */
   size_t total = (used / NPY_ALIGN + 1) * NPY_ALIGN; /* numpy pads even when aligned */
   memset(p, ' ', (size_t)(head + total - 1 - p));
   head[total - 1] = '\n';
