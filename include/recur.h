@@ -174,13 +174,22 @@ RECUR_API size_t recur_memory_limit(void);
 /* ---------------------------------------------------------------------------------------- */
 /* Instruction sets                                                                          */
 
-/* Forces the kernel table for this process: "scalar" (the portable reference), "avx2",
- * "avx512", "neon". An unknown name is RECUR_ERR_INVALID_ARGUMENT; one this CPU or build lacks
- * is RECUR_ERR_ISA_UNAVAILABLE. */
+/* Forces the kernel table for networks created from now on: "scalar" (the portable
+ * reference), "avx2", "avx512", "neon". An unknown name is RECUR_ERR_INVALID_ARGUMENT; one this
+ * CPU or build lacks is RECUR_ERR_ISA_UNAVAILABLE, with a detail naming what the CPU has. */
 RECUR_API recur_status recur_isa_force(const char *name);
 
-/* The name of the kernel table in use ("scalar", ...). */
+/* The name of the kernel table new networks are built for ("avx512", ...; "none" if RECUR_ISA
+ * names one this CPU lacks). The choice is made once: RECUR_ISA=scalar|avx2|avx512|neon if
+ * set, else the best table this CPU runs. A network keeps the table it was created with. */
 RECUR_API const char *recur_isa_name(void);
+
+/* The kernel tables this build has that this CPU runs, best first ("avx512 avx2 scalar"). */
+RECUR_API const char *recur_isa_list(void);
+
+/* The CPU features recur detected, as CPUID/XGETBV or getauxval report them ("avx2 fma
+ * avx512f avx512dq avx512bw avx512vl"). */
+RECUR_API const char *recur_cpu_features(void);
 
 /* ---------------------------------------------------------------------------------------- */
 /* NumPy .npy arrays (what the command line reads and writes)                                */

@@ -5,21 +5,46 @@
 #include <stddef.h>
 
 #include "net.h"
+#include "tile.h"
+
+/* CPU features a table needs (dispatch/cpu.c detects them). */
+enum {
+  RECUR_CPU_AVX2 = 1u << 0,
+  RECUR_CPU_FMA = 1u << 1,
+  RECUR_CPU_AVX512F = 1u << 2,
+  RECUR_CPU_AVX512DQ = 1u << 3,
+  RECUR_CPU_AVX512BW = 1u << 4,
+  RECUR_CPU_AVX512VL = 1u << 5,
+  RECUR_CPU_NEON = 1u << 6,
+};
 
 typedef struct recur_kernels {
   const char *name;
-  /* Doubles of scratch that step needs. */
-  size_t (*step_scratch)(const recur_net *net);
-  /* One time step of one layer and direction for one batch row: reads the layer input x
-   * (ly->in_size) and the previous state, writes the new h (H_out) and, for an LSTM, c (H)
-   * in place. */
+  unsigned features; /* RECUR_CPU_* bits the CPU (and OS) must have */
+
+  /* The reference path (the scalar table only): one batch row and step at a time. */
+  size_t (*step_scratch)(const recur_net *net); /* doubles */
   void (*step)(const recur_net *net, const recur_layer *ly, const float *x, float *h, float *c,
                double *scratch);
+
+  /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */
+  int vec;                    /* floats per vector */
+  int acc_regs;               /* a micro-tile holds at most mr * gnv <= acc_regs accumulators */
+  int nv[RECUR_N_EPI];        /* default vectors of units per tile, per cell (nr = nv * vec) */
+  int nv_proj;                /* the same for the LSTM projection (G = 1) */
+  int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
+  int64_t chunk_rows;         /* default time chunk of the input projection, in T*B rows */
+  recur_tile_fn gemm[RECUR_MR_MAX][RECUR_N_GNV];
+  recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];
 } recur_kernels;
 
 extern const recur_kernels recur_kernels_ref;
+extern const recur_kernels recur_kernels_avx2;
+extern const recur_kernels recur_kernels_avx512;
+extern const recur_kernels recur_kernels_neon;
 
-/* The table in use (recur_isa_force chooses it). */
+/* The table new networks are built for (RECUR_ISA, recur_isa_force, else the best one this
+ * CPU runs); NULL with the reason recorded (recur_fail) if RECUR_ISA names one it lacks. */
 const recur_kernels *recur_kernels_active(void);
 
 #endif

@@ -3,14 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward.h"
+#include "fpmode.h"
 #include "internal.h"
 #include "kernels.h"
-
-/* A (T, B, width) view with element strides, time-first or batch-first. */
-typedef struct seq_view {
-  float *data;
-  int64_t t_stride, b_stride;
-} seq_view;
 
 static seq_view make_view(const float *data, int64_t T, int64_t B, int64_t width, int batch_first) {
   seq_view v = {(float *)data, batch_first ? width : B * width, batch_first ? T * width : width};
@@ -28,12 +24,6 @@ static int overlaps(const byte_range *a, const byte_range *b) {
   uintptr_t a0 = (uintptr_t)a->p, b0 = (uintptr_t)b->p;
   return a0 < b0 + b->n && b0 < a0 + a->n;
 }
-
-typedef struct call_sizes {
-  int64_t T, B, L, D, I, H, Hout;
-  size_t x, y, h, c; /* element counts */
-  size_t work;       /* floats of state and inner-layer outputs */
-} call_sizes;
 
 static recur_status check_args(const recur_net *net, const recur_forward_args *a, call_sizes *z) {
   if (!net || !a) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_forward: net or args is NULL");
@@ -68,12 +58,14 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
                       (long long)z->T, (long long)z->B);
 
   size_t n_bufs = z->L > 2 ? 2 : (size_t)(z->L - 1); /* ping-pong between inner layers */
-  size_t scratch = recur_kernels_active()->step_scratch(net) * sizeof(double);
+  size_t driver = net->kernels == &recur_kernels_ref ? recur_ref_workspace(net, z)
+                                                    : recur_packed_workspace(net, z);
   size_t state = (size_t)z->B * (size_t)(z->Hout + z->H);
-  if (!recur_mul_size(n_bufs, z->y, &z->work) || !recur_add_size(z->work, state, &z->work) ||
-      z->work > (SIZE_MAX - scratch) / sizeof(float))
+  /* + 16: the driver's part starts on a 64-byte boundary */
+  if (!recur_mul_size(n_bufs, z->y, &z->work) || !recur_add_size(z->work, state + 16, &z->work) ||
+      !recur_add_size(z->work, driver, &z->work) || z->work > SIZE_MAX / sizeof(float))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
-  recur_status st = recur_check_memory("recur_forward: the workspace", z->work * sizeof(float) + scratch);
+  recur_status st = recur_check_memory("recur_forward: the workspace", z->work * sizeof(float));
   if (st) return st;
 
   if (a->lengths)
@@ -101,27 +93,24 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
   return RECUR_OK;
 }
 
-/* Runs one layer and direction over the whole sequence. h (B x H_out) and c (B x H) hold the
- * initial state on entry and the final one on return. Step s of row b is time s forward, or
- * len_b-1-s backward; steps past a row's length are skipped and its outputs zeroed. */
-static void run_direction(const recur_net *net, const recur_layer *ly, int reverse,
-                          const call_sizes *z, const int64_t *lengths, seq_view in, seq_view out,
-                          float *h, float *c, double *scratch) {
-  const recur_kernels *k = recur_kernels_active();
+size_t recur_ref_workspace(const recur_net *net, const call_sizes *z) {
+  (void)z;
+  return 2 * net->kernels->step_scratch(net); /* doubles */
+}
+
+void recur_ref_direction(const direction_args *a) {
+  const call_sizes *z = a->z;
   for (int64_t s = 0; s < z->T; s++)
     for (int64_t b = 0; b < z->B; b++) {
-      int64_t len = lengths ? lengths[b] : z->T;
-      float *y_row;
+      int64_t len = a->lengths ? a->lengths[b] : z->T;
       if (s >= len) {
-        y_row = out.data + s * out.t_stride + b * out.b_stride;
-        memset(y_row, 0, (size_t)z->Hout * sizeof *y_row);
+        memset(seq_row(a->out, s, b), 0, (size_t)z->Hout * sizeof(float));
         continue;
       }
-      int64_t t = reverse ? len - 1 - s : s;
-      float *hb = h + b * z->Hout, *cb = c ? c + b * z->H : NULL;
-      k->step(net, ly, in.data + t * in.t_stride + b * in.b_stride, hb, cb, scratch);
-      y_row = out.data + t * out.t_stride + b * out.b_stride;
-      memcpy(y_row, hb, (size_t)z->Hout * sizeof *y_row);
+      int64_t t = a->reverse ? len - 1 - s : s;
+      float *hb = a->h + b * z->Hout, *cb = a->c ? a->c + b * z->H : NULL;
+      a->net->kernels->step(a->net, a->ly, seq_row(a->in, t, b), hb, cb, (double *)a->work);
+      memcpy(seq_row(a->out, t, b), hb, (size_t)z->Hout * sizeof(float));
     }
 }
 
@@ -129,17 +118,18 @@ recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
   call_sizes z = {0};
   recur_status st = check_args(net, a, &z);
   if (st) return st;
+  float *work = aligned_alloc(64, (z.work * sizeof(float) + 63) / 64 * 64);
+  if (!work)
+    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_forward: no memory for %zu floats of workspace", z.work);
 
   int lstm = net->desc.cell == RECUR_CELL_LSTM;
   size_t state_h = (size_t)(z.B * z.Hout), state_c = lstm ? (size_t)(z.B * z.H) : 0;
-  double *scratch = malloc(recur_kernels_active()->step_scratch(net) * sizeof(double));
-  float *mem = malloc(z.work * sizeof(float));
-  if (!scratch || !mem) {
-    free(scratch);
-    free(mem);
-    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_forward: no memory for %zu floats of workspace", z.work);
-  }
-  float *h = mem, *c = lstm ? mem + state_h : NULL, *bufs = mem + state_h + state_c;
+  float *h = work, *c = lstm ? work + state_h : NULL, *bufs = work + state_h + state_c;
+  size_t n_bufs = z.L > 2 ? 2 : (size_t)(z.L - 1);
+  float *driver_work = work + (state_h + state_c + n_bufs * z.y + 15) / 16 * 16;
+  void (*direction)(const direction_args *) =
+      net->kernels == &recur_kernels_ref ? recur_ref_direction : recur_packed_direction;
+  unsigned fp_mode = recur_flush_denormals_begin();
 
   int64_t width = z.D * z.Hout;
   seq_view in = make_view(a->x, z.T, z.B, z.I, a->batch_first);
@@ -153,14 +143,15 @@ recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
       else memset(h, 0, state_h * sizeof *h);
       if (lstm && a->c0) memcpy(c, a->c0 + u * state_c, state_c * sizeof *c);
       else if (lstm) memset(c, 0, state_c * sizeof *c);
-      seq_view out_d = {out.data + d * z.Hout, out.t_stride, out.b_stride};
-      run_direction(net, &net->layers[u], (int)d, &z, a->lengths, in, out_d, h, c, scratch);
+      direction_args da = {net, &net->layers[u], (int)d, &z, a->lengths, in,
+                           {out.data + d * z.Hout, out.t_stride, out.b_stride}, h, c, driver_work};
+      direction(&da);
       if (a->h_n) memcpy(a->h_n + u * state_h, h, state_h * sizeof *h);
       if (a->c_n) memcpy(a->c_n + u * state_c, c, state_c * sizeof *c);
     }
     in = out;
   }
-  free(scratch);
-  free(mem);
+  recur_flush_denormals_end(fp_mode);
+  free(work);
   return RECUR_OK;
 }

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "kernels.h"
 #include "net.h"
+#include "pack.h"
 
 const char *recur_cell_name(recur_cell cell) {
   switch (cell) {
@@ -116,7 +118,8 @@ static recur_status match_tensors(expected_tensor *exp, size_t n_exp, const recu
   return RECUR_OK;
 }
 
-/* Copies one layer's weights into the net's block, folding the biases (see net.h). */
+/* Copies one layer's weights into the net's block in the reference layout, folding the biases
+ * (see net.h). */
 static float *pack_layer(const recur_net *net, recur_layer *ly, const expected_tensor *e, float *p) {
   int64_t gh = net->gates * net->hidden, h = net->hidden;
   size_t n_ih = (size_t)(gh * ly->in_size), n_hh = (size_t)(gh * net->out);
@@ -144,6 +147,12 @@ static float *pack_layer(const recur_net *net, recur_layer *ly, const expected_t
 
 recur_status recur_net_create(recur_net **out, const recur_desc *desc, const recur_tensor *tensors,
                               size_t n_tensors) {
+  return recur_net_create_for(out, desc, tensors, n_tensors, NULL, NULL);
+}
+
+recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
+                                  const recur_tensor *tensors, size_t n_tensors,
+                                  const recur_kernels *kernels, const recur_tiling *tiling) {
   if (!out) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: out is NULL");
   *out = NULL;
   if (!desc) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: desc is NULL");
@@ -151,6 +160,7 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: tensors is NULL");
   recur_status st = check_desc(desc);
   if (st) return st;
+  if (!kernels && !(kernels = recur_kernels_active())) return RECUR_ERR_ISA_UNAVAILABLE;
 
   recur_net *net = calloc(1, sizeof *net);
   if (!net) return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: out of memory");
@@ -159,6 +169,7 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
   net->hidden = desc->hidden_size;
   net->out = desc->proj_size ? desc->proj_size : desc->hidden_size;
   net->dirs = desc->bidirectional ? 2 : 1;
+  net->kernels = kernels;
   int64_t n_units = desc->num_layers * net->dirs;
 
   /* Per layer and direction: W_ih, W_hh, b_x and b_hn (2*G*H bounds both), W_hr. Every
@@ -209,6 +220,7 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
       ly->in_size = u < net->dirs ? desc->input_size : net->dirs * net->out;
       p = pack_layer(net, ly, by_kind, p);
     }
+    if (kernels != &recur_kernels_ref) st = recur_net_pack(net, tiling);
   }
   free(exp);
   if (st) {

@@ -5,18 +5,33 @@
 #include <stdint.h>
 
 #include "recur.h"
+#include "internal.h"
+#include "tile.h"
 
-/* One layer and direction, in the reference kernels' layout: PyTorch's row-major matrices with
- * the biases folded (b_x = b_ih + b_hh, except GRU's n gate, whose b_hh stays apart because it
- * sits inside r * (W_hn h + b_hn)). */
+struct recur_kernels;
+
+/* One layer and direction. The biases are folded: b_x = b_ih + b_hh, except GRU's n gate, whose
+ * b_hh stays apart because it sits inside r * (W_hn h + b_hn). The reference table keeps
+ * PyTorch's row-major matrices; the others get packed panels (kernels/tile.h). */
 typedef struct recur_layer {
   int64_t in_size;    /* I for layer 0, D*H_out after */
-  const float *w_ih;  /* (G*H, in_size) */
-  const float *w_hh;  /* (G*H, H_out) */
-  const float *b_x;   /* (G*H) */
+  const float *w_ih;  /* (G*H, in_size), or its panels */
+  const float *w_hh;  /* (G*H, H_out), or its panels */
+  const float *b_x;   /* (G*H), or packed like a panel row */
   const float *b_hn;  /* (H): GRU only */
-  const float *w_hr;  /* (P, H): LSTM with projection only */
+  const float *w_hr;  /* (P, H): LSTM with projection only, or its panels (G = 1) */
 } recur_layer;
+
+/* How a packed network is tiled: fixed at creation. */
+typedef struct recur_tiling {
+  int nv, nv_proj;        /* vectors of units per tile: cells, LSTM projection */
+  int64_t nr, tiles;      /* units per tile, tiles over H */
+  int64_t nr_proj, tiles_proj; /* the same over P */
+  int64_t kc;             /* K block of the recurrence and the projection */
+  int64_t kc_input;       /* K block of the input projection */
+  int64_t chunk_rows;     /* T*B rows per input-projection chunk */
+  int mr;                 /* rows per micro-tile: 0 = as many as the registers hold */
+} recur_tiling;
 
 struct recur_net {
   recur_desc desc;
@@ -24,6 +39,8 @@ struct recur_net {
   int64_t hidden;
   int64_t out;   /* H_out: proj_size or hidden_size */
   int64_t dirs;  /* D */
+  const struct recur_kernels *kernels; /* the table the weights were packed for */
+  recur_tiling tiling;                 /* packed tables only */
   recur_layer *layers; /* num_layers * dirs, index l*dirs + d */
   float *weights;      /* one block holding every layer's arrays */
 };
@@ -34,8 +51,25 @@ typedef enum recur_weight_kind {
 } recur_weight_kind;
 extern const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS];
 
+/* recur_net_create with a given table (NULL: the active one) and tiling (NULL: the table's
+ * defaults, fitted to the shape). Tests and the tuner use it; results never depend on tiling. */
+recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
+                                  const recur_tensor *tensors, size_t n_tensors,
+                                  const struct recur_kernels *kernels, const recur_tiling *tiling);
+
+/* Replaces net's reference-layout weights by panels for net->kernels (pack.c). */
+recur_status recur_net_pack(recur_net *net, const recur_tiling *tiling);
+
 static inline int64_t recur_cell_gates(recur_cell cell) {
   return cell == RECUR_CELL_LSTM ? 4 : cell == RECUR_CELL_GRU ? 3 : 1;
+}
+
+/* The cell's epilogue in the kernel tables (RECUR_EPI_*, kernels/tile.h). */
+static inline int recur_net_epilogue(const recur_net *net) {
+  static const int epi[] = {[RECUR_CELL_RNN_TANH] = RECUR_EPI_RNN_TANH,
+                            [RECUR_CELL_RNN_RELU] = RECUR_EPI_RNN_RELU,
+                            [RECUR_CELL_LSTM] = RECUR_EPI_LSTM, [RECUR_CELL_GRU] = RECUR_EPI_GRU};
+  return epi[net->desc.cell];
 }
 
 #endif

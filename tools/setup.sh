@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   gcc libc6-dev pkgconf meson ninja-build     # toolchain (gcc brings libgomp, OpenMP)
   libjansson-dev                              # safetensors JSON header
+  libsleef-dev                                # vector exp/tanh in the SIMD kernels
   libcriterion-dev                            # unit tests
   python3 python3-numpy python3-torch         # golden data and the exporter's test
 )

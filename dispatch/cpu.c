@@ -1,0 +1,61 @@
+/* What this CPU (and its OS) can run: CPUID feature bits plus XGETBV on x86, so that a
+ * feature the OS does not save the registers of counts as absent; getauxval on aarch64. */
+#include <stdio.h>
+
+#include "cpu.h"
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static uint64_t xgetbv0(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+unsigned recur_cpu_detect(void) {
+  unsigned a, b, c, d, f = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
+  if (!osxsave || !avx) return 0;
+  uint64_t xcr0 = xgetbv0();
+  int os_avx = (xcr0 & 0x6) == 0x6, os_avx512 = (xcr0 & 0xe6) == 0xe6;
+  if (!os_avx) return 0;
+  if (fma) f |= RECUR_CPU_FMA;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    if ((b >> 5) & 1) f |= RECUR_CPU_AVX2;
+    if (os_avx512) {
+      if ((b >> 16) & 1) f |= RECUR_CPU_AVX512F;
+      if ((b >> 17) & 1) f |= RECUR_CPU_AVX512DQ;
+      if ((b >> 30) & 1) f |= RECUR_CPU_AVX512BW;
+      if ((b >> 31) & 1) f |= RECUR_CPU_AVX512VL;
+    }
+  }
+  return f;
+}
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1 << 1)
+#endif
+unsigned recur_cpu_detect(void) {
+  return (getauxval(AT_HWCAP) & HWCAP_ASIMD) ? RECUR_CPU_NEON : 0;
+}
+#else
+unsigned recur_cpu_detect(void) { return 0; }
+#endif
+
+void recur_cpu_feature_names(unsigned features, char *buf, size_t n) {
+  static const struct { unsigned bit; const char *name; } names[] = {
+    {RECUR_CPU_AVX2, "avx2"}, {RECUR_CPU_FMA, "fma"}, {RECUR_CPU_AVX512F, "avx512f"},
+    {RECUR_CPU_AVX512DQ, "avx512dq"}, {RECUR_CPU_AVX512BW, "avx512bw"},
+    {RECUR_CPU_AVX512VL, "avx512vl"}, {RECUR_CPU_NEON, "neon"},
+  };
+  size_t used = 0;
+  buf[0] = 0;
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if ((features & names[i].bit) && used < n)
+      used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? " " : "", names[i].name);
+  if (!used) snprintf(buf, n, "none of avx2 fma avx512 neon");
+}

@@ -1,0 +1,33 @@
+/* AVX2 + FMA vector vocabulary for kernels/body (8 floats per vector, 16 registers). */
+#ifndef RECUR_SIMD_H
+#define RECUR_SIMD_H
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "kernels/avx2 needs -mavx2 -mfma"
+#endif
+#include <immintrin.h>
+#include <sleef.h>
+
+#define ISA avx2
+#define VW 8
+#define ACC_REGS 12 /* accumulators a micro-tile may hold: 16 registers less weights and h */
+
+typedef __m256 vf;
+static inline vf vload(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vstore(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline void vstore_n(float *p, vf v, int n) {
+  __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane), v);
+}
+static inline vf vset1(float x) { return _mm256_set1_ps(x); }
+static inline vf vzero(void) { return _mm256_setzero_ps(); }
+static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline vf vneg(vf a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
+static inline vf vexp(vf x) { return Sleef_expf8_u10avx2(x); }
+static inline vf vtanh(vf x) { return Sleef_tanhf8_u35avx2(x); }
+
+#endif

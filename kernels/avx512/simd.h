@@ -1,0 +1,32 @@
+/* AVX-512 vector vocabulary for kernels/body (16 floats per vector, 32 registers). */
+#ifndef RECUR_SIMD_H
+#define RECUR_SIMD_H
+#if !defined(__AVX512F__) || !defined(__AVX512DQ__) || !defined(__FMA__)
+#error "kernels/avx512 needs -mavx512f -mavx512dq -mfma"
+#endif
+#include <immintrin.h>
+#include <sleef.h>
+
+#define ISA avx512
+#define VW 16
+#define ACC_REGS 24 /* accumulators a micro-tile may hold: 32 registers less weights and h */
+
+typedef __m512 vf;
+static inline vf vload(const float *p) { return _mm512_loadu_ps(p); }
+static inline void vstore(float *p, vf v) { _mm512_storeu_ps(p, v); }
+static inline void vstore_n(float *p, vf v, int n) {
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
+}
+static inline vf vset1(float x) { return _mm512_set1_ps(x); }
+static inline vf vzero(void) { return _mm512_setzero_ps(); }
+static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+static inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
+static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
+static inline vf vneg(vf a) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0x80000000))); }
+static inline vf vexp(vf x) { return Sleef_expf16_u10avx512f(x); }
+static inline vf vtanh(vf x) { return Sleef_tanhf16_u35avx512f(x); }
+
+#endif

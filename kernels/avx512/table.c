@@ -1,0 +1,18 @@
+/* The AVX-512 table: the kernel body compiled over kernels/avx512/simd.h. */
+#include "simd.h"
+
+#include "kernels.h"
+#include "body/tiles.h"
+
+const recur_kernels recur_kernels_avx512 = {
+  .name = "avx512",
+  .features = RECUR_CPU_AVX512F | RECUR_CPU_AVX512DQ | RECUR_CPU_FMA,
+  .vec = VW,
+  .acc_regs = ACC_REGS,
+  .nv = {[RECUR_EPI_RNN_TANH] = 8, [RECUR_EPI_RNN_RELU] = 8, [RECUR_EPI_LSTM] = 2, [RECUR_EPI_GRU] = 2},
+  .nv_proj = 4,
+  .kc_bytes = 24 << 10,
+  .chunk_rows = 256,
+  .gemm = GEMM_TABLE,
+  .cell = CELL_TABLE,
+};

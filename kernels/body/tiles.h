@@ -1,0 +1,127 @@
+/* The micro-kernels, written once over the vector vocabulary of an ISA's simd.h (vf, VW,
+ * vload, vfma, ...) and compiled once per ISA by kernels/<isa>/table.c.
+ *
+ * A micro-tile is mr rows x gnv vectors of accumulators, held in registers: for every k it
+ * loads the panel's gnv vectors once and broadcasts a[r][k] once per row. All functions here
+ * are specialised for constant mr and gnv (always_inline into the instantiations below), so
+ * the accumulator arrays live in registers. */
+#include "tile.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* acc = the sums over [k0, k1), continuing the chain stored at t->acc when k0 > 0. */
+ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
+                            vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < gnv; v++) acc[r][v] = t->k0 ? vload(t->acc[r] + v * VW) : vzero();
+  const float *p = t->panel + t->k0 * gnv * VW;
+  const float *a[RECUR_MR_MAX];
+  for (int r = 0; r < mr; r++) a[r] = t->a[r];
+  for (int64_t k = t->k0; k < t->k1; k++, p += gnv * VW) {
+    vf w[RECUR_GNV_MAX];
+    for (int v = 0; v < gnv; v++) w[v] = vload(p + v * VW);
+    for (int r = 0; r < mr; r++) {
+      vf ak = vset1(a[r][k]);
+      for (int v = 0; v < gnv; v++) acc[r][v] = vfma(w[v], ak, acc[r][v]);
+    }
+  }
+}
+
+/* Parks a partial K block's sums; returns 1 if the block was not the last. */
+ALWAYS_INLINE int tile_park(const int mr, const int gnv, const recur_tile *t,
+                            vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
+  if (t->k1 == t->k) return 0;
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < gnv; v++) vstore(t->acc[r] + v * VW, acc[r][v]);
+  return 1;
+}
+
+ALWAYS_INLINE vf vsigmoid(vf x) { return vdiv(vset1(1.0f), vadd(vset1(1.0f), vexp(vneg(x)))); }
+
+/* Writes h's first `units` lanes (counted from this vector) to the caller's output. */
+ALWAYS_INLINE void store_units(float *y, vf h, int units) {
+  if (units >= VW) vstore(y, h);
+  else if (units > 0) vstore_n(y, h, units);
+}
+
+/* GEMM: out = acc + bias (the input projection with its folded biases, or proj's h). */
+ALWAYS_INLINE void tile_gemm(const int mr, const int gnv, const recur_tile *t) {
+  vf acc[RECUR_MR_MAX][RECUR_GNV_MAX];
+  tile_dot(mr, gnv, t, acc);
+  if (tile_park(mr, gnv, t, acc)) return;
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < gnv; v++) {
+      vf o = t->bias ? vadd(acc[r][v], vload(t->bias + v * VW)) : acc[r][v];
+      vstore(t->acc[r] + v * VW, o);
+      if (t->y) store_units(t->y[r] + v * VW, o, t->units - v * VW);
+    }
+}
+
+/* One time step of mr rows x nv vectors of units; acc holds W_hh h_{t-1} gate-major. */
+ALWAYS_INLINE void tile_cell(const int epi, const int mr, const int nv, const recur_tile *t) {
+  const int G = epi == RECUR_EPI_LSTM ? 4 : epi == RECUR_EPI_GRU ? 3 : 1;
+  vf acc[RECUR_MR_MAX][RECUR_GNV_MAX];
+  tile_dot(mr, G * nv, t, acc);
+  if (tile_park(mr, G * nv, t, acc)) return;
+  for (int r = 0; r < mr; r++) {
+    const float *gx = t->gx[r];
+    for (int v = 0; v < nv; v++) {
+#define PRE(g) vadd(acc[r][(g) * nv + v], vload(gx + ((g) * nv + v) * VW))
+      vf h;
+      if (epi == RECUR_EPI_LSTM) {
+        vf i = vsigmoid(PRE(0)), f = vsigmoid(PRE(1)), g = vtanh(PRE(2)), o = vsigmoid(PRE(3));
+        vf c = vfma(f, vload(t->c[r] + v * VW), vmul(i, g));
+        vstore(t->c[r] + v * VW, c);
+        h = vmul(o, vtanh(c));
+      } else if (epi == RECUR_EPI_GRU) {
+        vf rg = vsigmoid(PRE(0)), z = vsigmoid(PRE(1));
+        vf hn = vadd(acc[r][2 * nv + v], vload(t->b_hn + v * VW));
+        vf n = vtanh(vfma(rg, hn, vload(gx + (2 * nv + v) * VW)));
+        h = vfma(z, vsub(vload(t->hp[r] + v * VW), n), n); /* (1-z) n + z h */
+      } else if (epi == RECUR_EPI_RNN_RELU) {
+        h = vmax(PRE(0), vzero());
+      } else {
+        h = vtanh(PRE(0));
+      }
+#undef PRE
+      vstore(t->h[r] + v * VW, h);
+      if (t->y) store_units(t->y[r] + v * VW, h, t->units - v * VW);
+    }
+  }
+}
+
+/* Instantiations: every mr for every gnv (GEMM) and every nv per cell. */
+#define GEMM_FN(MR, GNV) \
+  static void gemm_##MR##x##GNV(const recur_tile *t) { tile_gemm(MR, GNV, t); }
+#define FOR_MR(X, A) X(1, A) X(2, A) X(3, A) X(4, A) X(5, A) X(6, A) X(7, A) X(8, A)
+#define FOR_GNV(X) FOR_MR(X, 1) FOR_MR(X, 2) FOR_MR(X, 3) FOR_MR(X, 4) FOR_MR(X, 6) \
+  FOR_MR(X, 8) FOR_MR(X, 12) FOR_MR(X, 16)
+FOR_GNV(GEMM_FN)
+
+#define CELL_FN(EPI, NAME, NV, MR) \
+  static void NAME##_nv##NV##_mr##MR(const recur_tile *t) { tile_cell(EPI, MR, NV, t); }
+#define RNN_TANH_FN(MR, NV) CELL_FN(RECUR_EPI_RNN_TANH, rnn_tanh, NV, MR)
+#define RNN_RELU_FN(MR, NV) CELL_FN(RECUR_EPI_RNN_RELU, rnn_relu, NV, MR)
+#define LSTM_FN(MR, NV) CELL_FN(RECUR_EPI_LSTM, lstm, NV, MR)
+#define GRU_FN(MR, NV) CELL_FN(RECUR_EPI_GRU, gru, NV, MR)
+#define FOR_NV(X) FOR_MR(X, 1) FOR_MR(X, 2) FOR_MR(X, 4)
+FOR_NV(RNN_TANH_FN) FOR_MR(RNN_TANH_FN, 8)
+FOR_NV(RNN_RELU_FN) FOR_MR(RNN_RELU_FN, 8)
+FOR_NV(LSTM_FN)
+FOR_NV(GRU_FN)
+
+/* Table initialisers: gemm[mr-1][gnv index], cell[epilogue][nv index][mr-1]. */
+#define GEMM_COL(MR) {gemm_##MR##x1, gemm_##MR##x2, gemm_##MR##x3, gemm_##MR##x4, \
+  gemm_##MR##x6, gemm_##MR##x8, gemm_##MR##x12, gemm_##MR##x16}
+#define GEMM_TABLE {GEMM_COL(1), GEMM_COL(2), GEMM_COL(3), GEMM_COL(4), GEMM_COL(5), \
+  GEMM_COL(6), GEMM_COL(7), GEMM_COL(8)}
+#define CELL_ROW(NAME, NV) {NAME##_nv##NV##_mr1, NAME##_nv##NV##_mr2, NAME##_nv##NV##_mr3, \
+  NAME##_nv##NV##_mr4, NAME##_nv##NV##_mr5, NAME##_nv##NV##_mr6, NAME##_nv##NV##_mr7, \
+  NAME##_nv##NV##_mr8}
+#define CELL_NV(NAME, LAST) {CELL_ROW(NAME, 1), CELL_ROW(NAME, 2), CELL_ROW(NAME, 4), LAST}
+#define CELL_TABLE {                                                  \
+  [RECUR_EPI_RNN_TANH] = CELL_NV(rnn_tanh, CELL_ROW(rnn_tanh, 8)),    \
+  [RECUR_EPI_RNN_RELU] = CELL_NV(rnn_relu, CELL_ROW(rnn_relu, 8)),    \
+  [RECUR_EPI_LSTM] = CELL_NV(lstm, {0}),                              \
+  [RECUR_EPI_GRU] = CELL_NV(gru, {0}),                                \
+}

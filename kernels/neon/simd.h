@@ -1,0 +1,35 @@
+/* NEON (AArch64 Advanced SIMD) vector vocabulary for kernels/body (4 floats, 32 registers). */
+#ifndef RECUR_SIMD_H
+#define RECUR_SIMD_H
+#if !defined(__aarch64__) || !defined(__ARM_NEON)
+#error "kernels/neon needs an AArch64 target"
+#endif
+#include <arm_neon.h>
+#include <sleef.h>
+
+#define ISA neon
+#define VW 4
+#define ACC_REGS 24 /* accumulators a micro-tile may hold: 32 registers less weights and h */
+
+typedef float32x4_t vf;
+static inline vf vload(const float *p) { return vld1q_f32(p); }
+static inline void vstore(float *p, vf v) { vst1q_f32(p, v); }
+/* NEON has no masked store: store the first n (< 4) lanes one by one. */
+static inline void vstore_n(float *p, vf v, int n) {
+  float lanes[4];
+  vst1q_f32(lanes, v);
+  for (int i = 0; i < n; i++) p[i] = lanes[i];
+}
+static inline vf vset1(float x) { return vdupq_n_f32(x); }
+static inline vf vzero(void) { return vdupq_n_f32(0.0f); }
+static inline vf vfma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
+static inline vf vadd(vf a, vf b) { return vaddq_f32(a, b); }
+static inline vf vsub(vf a, vf b) { return vsubq_f32(a, b); }
+static inline vf vmul(vf a, vf b) { return vmulq_f32(a, b); }
+static inline vf vdiv(vf a, vf b) { return vdivq_f32(a, b); }
+static inline vf vmax(vf a, vf b) { return vmaxq_f32(a, b); }
+static inline vf vneg(vf a) { return vnegq_f32(a); }
+static inline vf vexp(vf x) { return Sleef_expf4_u10advsimd(x); }
+static inline vf vtanh(vf x) { return Sleef_tanhf4_u35advsimd(x); }
+
+#endif

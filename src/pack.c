@@ -1,0 +1,99 @@
+#include "pack.h"
+
+#include <stdlib.h>
+
+#include "kernels.h"
+
+size_t recur_panel_floats(int64_t G, int64_t H, int64_t K, int64_t nr) {
+  return (size_t)((H + nr - 1) / nr) * (size_t)K * (size_t)G * (size_t)nr;
+}
+
+void recur_pack_panels(float *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr) {
+  int64_t tiles = (H + nr - 1) / nr;
+  for (int64_t j = 0; j < tiles; j++)
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t g = 0; g < G; g++)
+        for (int64_t lane = 0; lane < nr; lane++) {
+          int64_t u = j * nr + lane;
+          *dst++ = u < H ? w[(g * H + u) * K + k] : 0.0f;
+        }
+}
+
+void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr) {
+  int64_t tiles = (H + nr - 1) / nr;
+  for (int64_t j = 0; j < tiles; j++)
+    for (int64_t g = 0; g < G; g++)
+      for (int64_t lane = 0; lane < nr; lane++) {
+        int64_t u = j * nr + lane;
+        *dst++ = b && u < H ? b[g * H + u] : 0.0f;
+      }
+}
+
+/* The table's default nv, halved while half a tile still covers all n units. */
+static int fit_nv(int nv, int vec, int64_t n) {
+  while (nv > 1 && (int64_t)(nv / 2) * vec >= n) nv /= 2;
+  return nv;
+}
+
+static int valid_nv(int nv, int gates) {
+  return recur_nv_index(nv) >= 0 && recur_gnv_index(gates * nv) >= 0;
+}
+
+static recur_status choose_tiling(recur_net *net, const recur_tiling *given) {
+  const recur_kernels *k = net->kernels;
+  recur_tiling *t = &net->tiling;
+  int epi = recur_net_epilogue(net);
+  if (given) *t = *given;
+  else *t = (recur_tiling){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),
+                           .nv_proj = fit_nv(k->nv_proj, k->vec, net->desc.proj_size),
+                           .chunk_rows = k->chunk_rows};
+  if (!valid_nv(t->nv, (int)net->gates) || (net->desc.proj_size && !valid_nv(t->nv_proj, 1)) ||
+      t->mr < 0 || t->mr > RECUR_MR_MAX || t->chunk_rows < 1)
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "tiling: nv %d, nv_proj %d, mr %d, chunk %lld",
+                      t->nv, t->nv_proj, t->mr, (long long)t->chunk_rows);
+  t->nr = (int64_t)t->nv * k->vec;
+  t->tiles = (net->hidden + t->nr - 1) / t->nr;
+  t->nr_proj = (int64_t)t->nv_proj * k->vec;
+  t->tiles_proj = net->desc.proj_size ? (net->desc.proj_size + t->nr_proj - 1) / t->nr_proj : 0;
+  int64_t panel_row = net->gates * t->nr * (int64_t)sizeof(float);
+  if (!given || !t->kc) t->kc = k->kc_bytes / panel_row > 8 ? k->kc_bytes / panel_row : 8;
+  if (!given || !t->kc_input) t->kc_input = t->kc;
+  return RECUR_OK;
+}
+
+recur_status recur_net_pack(recur_net *net, const recur_tiling *given) {
+  recur_status st = choose_tiling(net, given);
+  if (st) return st;
+  const recur_tiling *t = &net->tiling;
+  int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size, units = net->dirs * net->desc.num_layers;
+  size_t total = 0;
+  for (int64_t u = 0; u < units; u++) {
+    const recur_layer *ly = &net->layers[u];
+    size_t n = recur_panel_floats(G, H, ly->in_size + net->out + 1, t->nr) +
+               recur_panel_floats(1, H, 1, t->nr) + (P ? recur_panel_floats(1, P, H, t->nr_proj) : 0);
+    if (!recur_add_size(total, n, &total) || total > SIZE_MAX / 8)
+      return recur_fail(RECUR_ERR_INVALID_SIZE, "the packed weights would exceed the address space");
+  }
+  if ((st = recur_check_memory("recur_net_create: the packed weights", total * sizeof(float))))
+    return st;
+  float *block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64), *p = block;
+  if (!block) return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: no memory for %zu packed weights", total);
+  for (int64_t u = 0; u < units; u++) {
+    recur_layer *ly = &net->layers[u];
+    recur_pack_panels(p, ly->w_ih, G, H, ly->in_size, t->nr);
+    ly->w_ih = p; p += recur_panel_floats(G, H, ly->in_size, t->nr);
+    recur_pack_panels(p, ly->w_hh, G, H, net->out, t->nr);
+    ly->w_hh = p; p += recur_panel_floats(G, H, net->out, t->nr);
+    recur_pack_gates(p, ly->b_x, G, H, t->nr);
+    ly->b_x = p; p += recur_panel_floats(G, H, 1, t->nr);
+    recur_pack_gates(p, ly->b_hn, 1, H, t->nr);
+    ly->b_hn = p; p += recur_panel_floats(1, H, 1, t->nr);
+    if (P) {
+      recur_pack_panels(p, ly->w_hr, 1, P, H, t->nr_proj);
+      ly->w_hr = p; p += recur_panel_floats(1, P, H, t->nr_proj);
+    }
+  }
+  free(net->weights);
+  net->weights = block;
+  return RECUR_OK;
+}
