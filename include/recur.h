@@ -191,6 +191,11 @@ RECUR_API const char *recur_isa_list(void);
  * avx512f avx512dq avx512bw avx512vl"). */
 RECUR_API const char *recur_cpu_features(void);
 
+/* Measures this core's fp32 FMA peak with the named table's vectors (NULL: the active one):
+ * GFLOP/s (2 per FMA lane), the best of a few short runs lasting about `seconds` in all.
+ * The scalar table has no vector FMA loop: RECUR_ERR_UNSUPPORTED. */
+RECUR_API recur_status recur_isa_peak_gflops(const char *name, double seconds, double *gflops);
+
 /* ---------------------------------------------------------------------------------------- */
 /* NumPy .npy arrays (what the command line reads and writes)                                */
 

@@ -13,6 +13,7 @@ const recur_kernels recur_kernels_avx2 = {
   .nv_proj = 4,
   .kc_bytes = 16 << 10,
   .chunk_rows = 256,
+  .fma_probe = fma_probe,
   .gemm = GEMM_TABLE,
   .cell = CELL_TABLE,
 };

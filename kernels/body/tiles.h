@@ -125,3 +125,15 @@ FOR_NV(GRU_FN)
   [RECUR_EPI_LSTM] = CELL_NV(lstm, {0}),                              \
   [RECUR_EPI_GRU] = CELL_NV(gru, {0}),                                \
 }
+
+/* The FMA throughput probe: 12 independent chains, enough to cover FMA latency x ports on the
+ * CPUs recur targets. iters * 12 * VW FMAs; the sums go to out so nothing is optimised away. */
+static void fma_probe(float *out, int64_t iters) {
+  vf acc[12], m = vset1(0.999999f), a = vset1(1e-7f);
+  for (int i = 0; i < 12; i++) acc[i] = vset1((float)i);
+  for (int64_t n = 0; n < iters; n++)
+    for (int i = 0; i < 12; i++) acc[i] = vfma(acc[i], m, a);
+  vf s = acc[0];
+  for (int i = 1; i < 12; i++) s = vadd(s, acc[i]);
+  vstore(out, s);
+}
