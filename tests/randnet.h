@@ -14,7 +14,7 @@ typedef struct randnet_tensors {
   float **data;
 } randnet_tensors;
 
-/* Fills every tensor the description needs with uniform values in [-0.5, 0.5). */
+/* Fills every tensor the description needs like PyTorch's default init: U(-1/sqrt(H), 1/sqrt(H)). */
 void randnet_make(const recur_desc *d, unsigned seed, randnet_tensors *out);
 void randnet_free(randnet_tensors *t);
 

@@ -15,15 +15,16 @@ static void load_manifest(void) {
   cr_assert_gt(n_cases, 0, "no golden manifest: set RECUR_TEST_DATA to tests/data");
 }
 
-static void expect_close(const golden_case *c, const char *what, const float *got,
-                         const recur_array *want) {
+static void expect_close(const golden_case *c, const char *isa, const char *what,
+                         const float *got, const recur_array *want) {
   size_t worst = 0, bad = golden_mismatches(got, want->data, want->count, &worst);
-  cr_expect_eq(bad, 0, "%s: %s: %zu of %zu elements off; worst [%zu] got %.9g want %.9g", c->name,
-               what, bad, want->count, worst, (double)got[worst], (double)((float *)want->data)[worst]);
+  cr_expect_eq(bad, 0, "%s [%s]: %s: %zu of %zu elements off; worst [%zu] got %.9g want %.9g",
+               c->name, isa, what, bad, want->count, worst, (double)got[worst],
+               (double)((float *)want->data)[worst]);
 }
 
 /* Runs one case through the API and compares y, h_n and c_n with PyTorch's. */
-static void run_case(const golden_case *c) {
+static void run_case(const golden_case *c, const char *isa) {
   char path[512];
   golden_path(path, sizeof path, c->name, ".safetensors");
   recur_net *net = NULL;
@@ -53,9 +54,9 @@ static void run_case(const golden_case *c) {
   };
   st = recur_forward(net, &a);
   cr_assert_eq(st, RECUR_OK, "%s: forward: %s", c->name, recur_last_error());
-  expect_close(c, "y", got_y, y);
-  expect_close(c, "h_n", got_hn, hn);
-  if (cn) expect_close(c, "c_n", got_cn, cn);
+  expect_close(c, isa, "y", got_y, y);
+  expect_close(c, isa, "h_n", got_hn, hn);
+  if (cn) expect_close(c, isa, "c_n", got_cn, cn);
 
   free(got_y); free(got_hn); free(got_cn);
   recur_array *arrays[] = {x, y, hn, cn, h0, c0, len};
@@ -63,9 +64,17 @@ static void run_case(const golden_case *c) {
   recur_net_free(net);
 }
 
-Test(golden, every_case_matches_pytorch) {
+/* Every case under every kernel table this CPU runs (recur_isa_list: "avx512 avx2 scalar"). */
+Test(golden, every_case_matches_pytorch_under_every_isa) {
   load_manifest();
-  for (int i = 0; i < n_cases; i++) run_case(&cases[i]);
+  char list[128], *save = NULL;
+  snprintf(list, sizeof list, "%s", recur_isa_list());
+  int isas = 0;
+  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save), isas++) {
+    cr_assert_eq(recur_isa_force(isa), RECUR_OK, "%s", recur_last_error());
+    for (int i = 0; i < n_cases; i++) run_case(&cases[i], isa);
+  }
+  cr_expect_geq(isas, 2, "only '%s' usable: the SIMD tables went untested", recur_isa_list());
 }
 
 static int is_odd(long v) { return v == 1 || v == 3 || v == 7 || v == 33; }

@@ -1,0 +1,199 @@
+/* Every SIMD table against the reference on hundreds of random shapes, and the numerical
+ * contract: tile sizes never change a bit of the output. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "golden.h"
+#include "kernels.h"
+#include "randnet.h"
+
+typedef struct shape {
+  recur_desc d;
+  int64_t T, B;
+  int batch_first, lengths, h0;
+} shape;
+
+typedef struct outputs {
+  float *y, *hn, *cn;
+  size_t ny, nh, nc;
+} outputs;
+
+static unsigned next(unsigned *seed, unsigned n) {
+  *seed = *seed * 1103515245u + 12345u;
+  return (*seed >> 8) % n;
+}
+
+static shape random_shape(unsigned *seed) {
+  static const int64_t sizes[] = {1, 3, 17, 33, 100, 129, 5, 16};
+  static const int64_t steps[] = {1, 2, 3, 5, 8, 13};
+  static const int64_t batches[] = {1, 2, 3, 5, 9};
+  shape s = {0};
+  s.d.cell = (recur_cell)next(seed, 4);
+  s.d.input_size = sizes[next(seed, 8)];
+  s.d.hidden_size = sizes[next(seed, 8)];
+  s.d.num_layers = 1 + next(seed, 3) / 2 + (next(seed, 8) == 0);
+  s.d.bidirectional = (int)next(seed, 2);
+  s.d.bias = next(seed, 5) != 0;
+  if (s.d.cell == RECUR_CELL_LSTM && s.d.hidden_size > 1 && next(seed, 3) == 0)
+    s.d.proj_size = 1 + next(seed, (unsigned)s.d.hidden_size - 1);
+  s.T = steps[next(seed, 6)];
+  s.B = batches[next(seed, 5)];
+  s.batch_first = (int)next(seed, 2);
+  s.lengths = (int)next(seed, 2);
+  s.h0 = (int)next(seed, 2);
+  return s;
+}
+
+/* Runs shape s on a network for the given table and tiling (NULL: defaults). */
+static void run(const shape *s, const recur_kernels *k, const recur_tiling *tiling, unsigned seed,
+                outputs *o) {
+  randnet_tensors w;
+  randnet_make(&s->d, seed, &w);
+  recur_net *net;
+  recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, k, tiling);
+  cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
+  randnet_free(&w);
+  int64_t D = s->d.bidirectional ? 2 : 1, Hout = s->d.proj_size ? s->d.proj_size : s->d.hidden_size;
+  size_t nx = (size_t)(s->T * s->B * s->d.input_size);
+  o->ny = (size_t)(s->T * s->B * D * Hout);
+  o->nh = (size_t)(s->d.num_layers * D * s->B * Hout);
+  o->nc = s->d.cell == RECUR_CELL_LSTM ? (size_t)(s->d.num_layers * D * s->B * s->d.hidden_size) : 0;
+  float *x = malloc(nx * sizeof *x), *h0 = malloc(o->nh * sizeof *h0);
+  float *c0 = malloc((o->nc + 1) * sizeof *c0);
+  int64_t *len = malloc((size_t)s->B * sizeof *len);
+  unsigned data_seed = seed + 1;
+  randnet_fill(x, nx, &data_seed);
+  randnet_fill(h0, o->nh, &data_seed);
+  randnet_fill(c0, o->nc, &data_seed);
+  for (int64_t b = 0; b < s->B; b++) len[b] = 1 + next(&data_seed, (unsigned)s->T);
+  o->y = malloc(o->ny * sizeof(float));
+  o->hn = malloc(o->nh * sizeof(float));
+  o->cn = o->nc ? malloc(o->nc * sizeof(float)) : NULL;
+  recur_forward_args a = {.seq_len = s->T, .batch = s->B, .input_size = s->d.input_size,
+                          .batch_first = s->batch_first, .x = x,
+                          .lengths = s->lengths ? len : NULL, .h0 = s->h0 ? h0 : NULL,
+                          .c0 = s->h0 && o->nc ? c0 : NULL, .y = o->y, .h_n = o->hn, .c_n = o->cn};
+  st = recur_forward(net, &a);
+  cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
+  free(x); free(h0); free(c0); free(len);
+  recur_net_free(net);
+}
+
+static void outputs_free(outputs *o) {
+  free(o->y); free(o->hn); free(o->cn);
+}
+
+static void describe(char *buf, size_t n, const shape *s) {
+  snprintf(buf, n, "%s I=%lld H=%lld P=%lld L=%lld bi=%d bias=%d T=%lld B=%lld bf=%d len=%d h0=%d",
+           recur_cell_name(s->d.cell), (long long)s->d.input_size, (long long)s->d.hidden_size,
+           (long long)s->d.proj_size, (long long)s->d.num_layers, s->d.bidirectional, s->d.bias,
+           (long long)s->T, (long long)s->B, s->batch_first, s->lengths, s->h0);
+}
+
+static void expect_close(const char *isa, const char *what, const shape *s, const float *got,
+                         const float *want, size_t n) {
+  size_t worst = 0, bad = golden_mismatches(got, want, n, &worst);
+  if (bad) {
+    char d[256];
+    describe(d, sizeof d, s);
+    cr_expect_eq(bad, 0, "%s %s [%s]: %zu of %zu off; worst [%zu] got %.9g want %.9g", isa, what,
+                 d, bad, n, worst, (double)got[worst], (double)want[worst]);
+  }
+}
+
+static const recur_kernels *const fast_tables[] = {
+#if defined(__x86_64__)
+  &recur_kernels_avx512, &recur_kernels_avx2,
+#elif defined(__aarch64__)
+  &recur_kernels_neon,
+#endif
+};
+
+static int usable(const recur_kernels *k) {
+  char list[128];
+  snprintf(list, sizeof list, " %s ", recur_isa_list());
+  char name[32];
+  snprintf(name, sizeof name, " %s ", k->name);
+  return strstr(list, name) != NULL;
+}
+
+#define N_SHAPES 300
+
+Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
+  int tested = 0;
+  for (size_t i = 0; i < sizeof fast_tables / sizeof *fast_tables; i++) {
+    const recur_kernels *k = fast_tables[i];
+    if (!usable(k)) continue;
+    tested++;
+    unsigned seed = 2024;
+    for (int n = 0; n < N_SHAPES; n++) {
+      shape s = random_shape(&seed);
+      outputs want, got;
+      run(&s, &recur_kernels_ref, NULL, seed, &want);
+      run(&s, k, NULL, seed, &got);
+      expect_close(k->name, "y", &s, got.y, want.y, want.ny);
+      expect_close(k->name, "h_n", &s, got.hn, want.hn, want.nh);
+      if (want.nc) expect_close(k->name, "c_n", &s, got.cn, want.cn, want.nc);
+      outputs_free(&want);
+      outputs_free(&got);
+    }
+  }
+  cr_expect_gt(tested, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
+}
+
+/* Tilings from the smallest blocks to the largest; each must give the same bits. */
+static const recur_tiling tilings[] = {
+  {.nv = 1, .nv_proj = 1, .mr = 1, .kc = 1, .kc_input = 1, .chunk_rows = 1},
+  {.nv = 1, .nv_proj = 2, .mr = 3, .kc = 5, .kc_input = 7, .chunk_rows = 7},
+  {.nv = 2, .nv_proj = 1, .mr = 2, .kc = 16, .kc_input = 3, .chunk_rows = 20},
+  {.nv = 4, .nv_proj = 4, .mr = 8, .kc = 1000, .kc_input = 1000, .chunk_rows = 1000},
+  {.nv = 2, .nv_proj = 8, .mr = 0, .kc = 0, .kc_input = 0, .chunk_rows = 64},
+};
+
+Test(kernels, tile_sizes_never_change_a_bit) {
+  static const shape shapes[] = {
+    {{RECUR_CELL_LSTM, 37, 45, 2, 1, 0, 1}, 11, 7, 0, 1, 1},
+    {{RECUR_CELL_LSTM, 20, 45, 2, 1, 21, 1}, 9, 5, 1, 1, 1},
+    {{RECUR_CELL_GRU, 33, 50, 2, 1, 0, 1}, 10, 6, 0, 1, 1},
+    {{RECUR_CELL_RNN_TANH, 17, 40, 1, 1, 0, 1}, 12, 4, 1, 0, 1},
+    {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0}, 12, 9, 0, 1, 0},
+  };
+  int tested = 0;
+  for (size_t i = 0; i < sizeof fast_tables / sizeof *fast_tables; i++) {
+    const recur_kernels *k = fast_tables[i];
+    if (!usable(k)) continue;
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+      outputs base;
+      run(&shapes[si], k, NULL, 77, &base);
+      for (size_t ti = 0; ti < sizeof tilings / sizeof *tilings; ti++) {
+        recur_tiling t = tilings[ti];
+        if (shapes[si].d.cell != RECUR_CELL_RNN_TANH && shapes[si].d.cell != RECUR_CELL_RNN_RELU && t.nv > 4) t.nv = 4;
+        if (t.mr && t.mr * (int)recur_cell_gates(shapes[si].d.cell) * t.nv > RECUR_GNV_MAX * RECUR_MR_MAX) t.mr = 1;
+        outputs o;
+        run(&shapes[si], k, &t, 77, &o);
+        cr_expect_arr_eq(o.y, base.y, base.ny * sizeof(float), "%s shape %zu tiling %zu: y", k->name, si, ti);
+        cr_expect_arr_eq(o.hn, base.hn, base.nh * sizeof(float), "%s shape %zu tiling %zu: h_n", k->name, si, ti);
+        if (base.nc)
+          cr_expect_arr_eq(o.cn, base.cn, base.nc * sizeof(float), "%s shape %zu tiling %zu: c_n", k->name, si, ti);
+        outputs_free(&o);
+        tested++;
+      }
+      outputs_free(&base);
+    }
+  }
+  cr_expect_gt(tested, 0, "no SIMD table usable on this CPU");
+}
+
+/* The golden PyTorch suite under every table runs in test_golden (RECUR_ISA per meson test);
+ * here: a table the CPU lacks is refused with a message naming what the CPU has. */
+Test(kernels, unavailable_isa_names_the_cpu) {
+#if defined(__x86_64__)
+  cr_expect_eq(recur_isa_force("neon"), RECUR_ERR_ISA_UNAVAILABLE);
+  cr_expect(strstr(recur_last_error(), "this CPU has"), "%s", recur_last_error());
+#else
+  cr_expect_eq(recur_isa_force("avx2"), RECUR_ERR_ISA_UNAVAILABLE);
+#endif
+  cr_expect_eq(recur_isa_force("sse9"), RECUR_ERR_INVALID_ARGUMENT);
+}
