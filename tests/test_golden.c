@@ -1,5 +1,6 @@
 /* The golden suite: recur against PyTorch's own outputs (tests/gen_golden.py). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
