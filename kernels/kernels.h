@@ -29,7 +29,7 @@ typedef struct recur_kernels {
 
   /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */
   int vec;                    /* floats per vector */
-  int acc_regs;               /* a micro-tile holds at most mr * gnv <= acc_regs accumulators */
+  int regs;                   /* vector registers: a micro-tile needs mr * (gnv + 1) + 1 */
   int nv[RECUR_N_EPI];        /* default vectors of units per tile, per cell (nr = nv * vec) */
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */

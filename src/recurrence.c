@@ -29,7 +29,7 @@ typedef struct packed_ctx {
 
 static int64_t rows_per_tile(const packed_ctx *p, int gnv) {
   if (p->t->mr) return p->t->mr;
-  int64_t mr = p->k->acc_regs / gnv;
+  int64_t mr = (p->k->regs - 1) / (gnv + 1);
   return mr < 1 ? 1 : mr > RECUR_MR_MAX ? RECUR_MR_MAX : mr;
 }
 

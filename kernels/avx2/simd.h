@@ -9,7 +9,11 @@
 
 #define ISA avx2
 #define VW 8
-#define ACC_REGS 12 /* accumulators a micro-tile may hold: 16 registers less weights and h */
+#define REGS 16
+
+/* Keeps v in a register: stops the compiler from re-reading it as a memory operand of every
+ * FMA that uses it (which would double the loads per FMA in the micro-kernel). */
+#define VPIN(v) __asm__("" : "+x"(v))
 
 typedef __m256 vf;
 static inline vf vload(const float *p) { return _mm256_loadu_ps(p); }

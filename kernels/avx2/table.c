@@ -8,7 +8,7 @@ const recur_kernels recur_kernels_avx2 = {
   .name = "avx2",
   .features = RECUR_CPU_AVX2 | RECUR_CPU_FMA,
   .vec = VW,
-  .acc_regs = ACC_REGS,
+  .regs = REGS,
   .nv = {[RECUR_EPI_RNN_TANH] = 4, [RECUR_EPI_RNN_RELU] = 4, [RECUR_EPI_LSTM] = 1, [RECUR_EPI_GRU] = 1},
   .nv_proj = 4,
   .kc_bytes = 16 << 10,

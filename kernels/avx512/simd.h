@@ -9,7 +9,11 @@
 
 #define ISA avx512
 #define VW 16
-#define ACC_REGS 24 /* accumulators a micro-tile may hold: 32 registers less weights and h */
+#define REGS 32
+
+/* Keeps v in a register: stops the compiler from re-reading it as a memory operand of every
+ * FMA that uses it (which would double the loads per FMA in the micro-kernel). */
+#define VPIN(v) __asm__("" : "+v"(v))
 
 typedef __m512 vf;
 static inline vf vload(const float *p) { return _mm512_loadu_ps(p); }

@@ -8,7 +8,7 @@ const recur_kernels recur_kernels_avx512 = {
   .name = "avx512",
   .features = RECUR_CPU_AVX512F | RECUR_CPU_AVX512DQ | RECUR_CPU_FMA,
   .vec = VW,
-  .acc_regs = ACC_REGS,
+  .regs = REGS,
   .nv = {[RECUR_EPI_RNN_TANH] = 8, [RECUR_EPI_RNN_RELU] = 8, [RECUR_EPI_LSTM] = 2, [RECUR_EPI_GRU] = 2},
   .nv_proj = 4,
   .kc_bytes = 24 << 10,

@@ -17,12 +17,15 @@ ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
   const float *p = t->panel + t->k0 * gnv * VW;
   const float *a[RECUR_MR_MAX];
   for (int r = 0; r < mr; r++) a[r] = t->a[r];
+  /* The mr broadcasts stay in registers and each weight vector is loaded once: gnv + mr
+   * loads per mr * gnv FMAs (mr * (gnv + 1) + 1 <= the table's vector registers). */
   for (int64_t k = t->k0; k < t->k1; k++, p += gnv * VW) {
-    vf w[RECUR_GNV_MAX];
-    for (int v = 0; v < gnv; v++) w[v] = vload(p + v * VW);
-    for (int r = 0; r < mr; r++) {
-      vf ak = vset1(a[r][k]);
-      for (int v = 0; v < gnv; v++) acc[r][v] = vfma(w[v], ak, acc[r][v]);
+    vf ak[RECUR_MR_MAX];
+    for (int r = 0; r < mr; r++) ak[r] = vset1(a[r][k]);
+    for (int v = 0; v < gnv; v++) {
+      vf w = vload(p + v * VW);
+      VPIN(w);
+      for (int r = 0; r < mr; r++) acc[r][v] = vfma(w, ak[r], acc[r][v]);
     }
   }
 }

@@ -9,7 +9,11 @@
 
 #define ISA neon
 #define VW 4
-#define ACC_REGS 24 /* accumulators a micro-tile may hold: 32 registers less weights and h */
+#define REGS 32
+
+/* Keeps v in a register: stops the compiler from re-reading it as a memory operand of every
+ * FMA that uses it (which would double the loads per FMA in the micro-kernel). */
+#define VPIN(v) __asm__("" : "+w"(v))
 
 typedef float32x4_t vf;
 static inline vf vload(const float *p) { return vld1q_f32(p); }

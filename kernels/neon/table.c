@@ -8,7 +8,7 @@ const recur_kernels recur_kernels_neon = {
   .name = "neon",
   .features = RECUR_CPU_NEON,
   .vec = VW,
-  .acc_regs = ACC_REGS,
+  .regs = REGS,
   .nv = {[RECUR_EPI_RNN_TANH] = 8, [RECUR_EPI_RNN_RELU] = 8, [RECUR_EPI_LSTM] = 2, [RECUR_EPI_GRU] = 2},
   .nv_proj = 4,
   .kc_bytes = 16 << 10,
