@@ -2,6 +2,7 @@
  * recur_forward gets its documented status and a detail naming the problem. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,3 +242,49 @@ Test(api, isa_force) {
   cr_expect_eq(recur_isa_force("scalar"), RECUR_OK);
   cr_expect_str_eq(recur_isa_name(), "scalar");
 }
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#define FP_MODE_GET() _mm_getcsr()
+#define FP_MODE_SET(m) _mm_setcsr(m)
+#define FP_FLUSH_BITS 0x8040u /* FTZ | DAZ */
+#elif defined(__aarch64__)
+static unsigned fpcr_get(void) { uint64_t v; __asm__ volatile("mrs %0, fpcr" : "=r"(v)); return (unsigned)v; }
+static void fpcr_set(unsigned v) { __asm__ volatile("msr fpcr, %0" : : "r"((uint64_t)v)); }
+#define FP_MODE_GET() fpcr_get()
+#define FP_MODE_SET(m) fpcr_set(m)
+#define FP_FLUSH_BITS (1u << 24) /* FZ */
+#endif
+
+#ifdef FP_MODE_GET
+/* Denormals are flushed during a call (part of recur's numbers) and the caller's floating-point
+ * mode is restored afterwards, whatever it was. The network passes its input straight through
+ * (relu(1 * x)), so an unflushed denormal would reach y. */
+Test(api, denormals_flushed_and_caller_fp_mode_restored) {
+  float one = 1.0f, zero = 0.0f;
+  recur_tensor t[] = {{"weight_ih_l0", &one, 2, {1, 1}}, {"weight_hh_l0", &zero, 2, {1, 1}}};
+  recur_desc d = {RECUR_CELL_RNN_RELU, 1, 1, 1, 0, 0, 0};
+  float x[3] = {1e-40f, 3e-39f, 0.5f}, y[3];
+  recur_forward_args a = {.seq_len = 3, .batch = 1, .input_size = 1, .x = x, .y = y};
+  unsigned saved = FP_MODE_GET();
+  unsigned modes[] = {saved & ~FP_FLUSH_BITS, saved | FP_FLUSH_BITS};
+  char list[128], *save = NULL;
+  snprintf(list, sizeof list, "%s", recur_isa_list());
+  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
+    recur_net *net;
+    cr_assert_eq(recur_isa_force(isa), RECUR_OK);
+    cr_assert_eq(recur_net_create(&net, &d, t, 2), RECUR_OK, "%s", recur_last_error());
+    for (int m = 0; m < 2; m++) {
+      FP_MODE_SET(modes[m]);
+      recur_status st = recur_forward(net, &a);
+      unsigned after = FP_MODE_GET();
+      FP_MODE_SET(saved);
+      cr_assert_eq(st, RECUR_OK);
+      cr_expect_eq(after, modes[m], "%s: mode %#x came back as %#x", isa, modes[m], after);
+      cr_expect(y[0] == 0.0f && y[1] == 0.0f && y[2] == 0.5f, "%s: y = %g %g %g", isa,
+                (double)y[0], (double)y[1], (double)y[2]);
+    }
+    recur_net_free(net);
+  }
+}
+#endif
