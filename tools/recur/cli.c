@@ -160,6 +160,8 @@ static enum recur_cli_status parse_command(const struct command_spec *cmd, int a
     if (arg[0] != '-' || arg[1] == '\0') { /* "-" alone is a file name, not an option */
       if (n_positionals == cmd->n_positionals)
         return usage_error(sink, "unexpected argument '%.*s'", QUOTE_MAX, arg);
+      if (arg[0] == '\0')
+        return usage_error(sink, "%s is an empty string", cmd->positional_names[n_positionals]);
       *string_field(out, cmd->positionals[n_positionals++]) = arg;
       continue;
     }
