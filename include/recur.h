@@ -156,10 +156,18 @@ typedef struct recur_forward_args {
   float *y;
   float *h_n;
   float *c_n;
-  int num_threads; /* 0 = default */
+  int num_threads; /* threads for this call; 0: recur_set_num_threads's, else OpenMP's default */
 } recur_forward_args;
 
 RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_args *args);
+
+/* Threads. A call uses args->num_threads if set, else the process default set here (0 restores
+ * OpenMP's default, omp_get_max_threads(), i.e. OMP_NUM_THREADS). recur never calls
+ * omp_set_num_threads (it would change the caller's state): it passes a num_threads clause.
+ * Called from inside the caller's own OpenMP parallel region, a forward runs on the calling
+ * thread alone unless the caller enabled nested parallelism. The output is bitwise the same
+ * for any thread count. */
+RECUR_API void recur_set_num_threads(int n);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Resource limits                                                                           */

@@ -1,5 +1,6 @@
-/* recur_forward: argument checks, then layers, directions and the time loop with PyTorch's
- * packed-sequence semantics. */
+/* recur_forward: argument checks, the workspace, and the thread team that runs the layers
+ * (schedule.c says who does what; recurrence.c and ref_direction.c do it). */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +48,7 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
                       recur_cell_name(net->desc.cell));
 
   *z = (call_sizes){a->seq_len, a->batch, net->desc.num_layers, net->dirs, net->desc.input_size,
-                    net->hidden, net->out, 0, 0, 0, 0, 0};
+                    net->hidden, net->out, 0, 0, 0, 0};
   size_t tb, ld;
   if (!recur_mul_size((size_t)z->T, (size_t)z->B, &tb) || !recur_mul_size(tb, (size_t)z->I, &z->x) ||
       !recur_mul_size(tb, (size_t)(z->D * z->Hout), &z->y) ||
@@ -57,25 +58,18 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: T=%lld, B=%lld overflow the address space",
                       (long long)z->T, (long long)z->B);
 
-  size_t n_bufs = z->L > 2 ? 2 : (size_t)(z->L - 1); /* ping-pong between inner layers */
-  size_t driver = net->kernels == &recur_kernels_ref ? recur_ref_workspace(net, z)
-                                                    : recur_packed_workspace(net, z);
-  size_t state = (size_t)z->B * (size_t)(z->Hout + z->H);
-  /* + 16: the driver's part starts on a 64-byte boundary */
-  if (!recur_mul_size(n_bufs, z->y, &z->work) || !recur_add_size(z->work, state + 16, &z->work) ||
-      !recur_add_size(z->work, driver, &z->work) || z->work > SIZE_MAX / sizeof(float))
-    return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
-  recur_status st = recur_check_memory("recur_forward: the workspace", z->work * sizeof(float));
-  if (st) return st;
-
   if (a->lengths)
     for (int64_t b = 0; b < z->B; b++)
       if (a->lengths[b] < 1 || a->lengths[b] > z->T)
         return recur_fail(RECUR_ERR_BAD_LENGTHS, "recur_forward: lengths[%lld] = %lld, outside 1..%lld",
                           (long long)b, (long long)a->lengths[b], (long long)z->T);
 
-  /* Outputs may not overlap anything, except that h_n may be exactly h0 and c_n exactly c0
-   * (an in-place state update: each layer reads its h0 slot before writing its h_n slot). */
+  return RECUR_OK;
+}
+
+/* Outputs may not overlap anything, except that h_n may be exactly h0 and c_n exactly c0
+ * (an in-place state update: each layer reads its h0 slot before writing its h_n slot). */
+static recur_status check_overlaps(const recur_forward_args *a, const call_sizes *z) {
   size_t f = sizeof(float);
   byte_range in[] = {{"x", a->x, z->x * f}, {"lengths", a->lengths, a->lengths ? (size_t)z->B * 8 : 0},
                      {"h0", a->h0, z->h * f}, {"c0", a->c0, z->c * f}};
@@ -93,65 +87,130 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
   return RECUR_OK;
 }
 
-size_t recur_ref_workspace(const recur_net *net, const call_sizes *z) {
-  (void)z;
-  return 2 * net->kernels->step_scratch(net); /* doubles */
+static int default_threads; /* recur_set_num_threads; 0: OpenMP's default */
+
+void recur_set_num_threads(int n) { __atomic_store_n(&default_threads, n > 0 ? n : 0, __ATOMIC_RELAXED); }
+
+/* The call's thread count: its own, else the process default, else OpenMP's; 1 inside a
+ * parallel region unless the caller enabled nesting. */
+static int call_threads(int requested) {
+  if (omp_in_parallel() && omp_get_active_level() >= omp_get_max_active_levels()) return 1;
+  int n = requested ? requested : __atomic_load_n(&default_threads, __ATOMIC_RELAXED);
+  return n ? n : omp_get_max_threads();
 }
 
-void recur_ref_direction(const direction_args *a) {
-  const call_sizes *z = a->z;
-  for (int64_t s = 0; s < z->T; s++)
-    for (int64_t b = 0; b < z->B; b++) {
-      int64_t len = a->lengths ? a->lengths[b] : z->T;
-      if (s >= len) {
-        memset(seq_row(a->out, s, b), 0, (size_t)z->Hout * sizeof(float));
-        continue;
-      }
-      int64_t t = a->reverse ? len - 1 - s : s;
-      float *hb = a->h + b * z->Hout, *cb = a->c ? a->c + b * z->H : NULL;
-      a->net->kernels->step(a->net, a->ly, seq_row(a->in, t, b), hb, cb, (double *)a->work);
-      memcpy(seq_row(a->out, t, b), hb, (size_t)z->Hout * sizeof(float));
+/* Everything the team shares. */
+typedef struct forward_plan {
+  const recur_net *net;
+  const recur_forward_args *a;
+  call_sizes z;
+  recur_schedule sched;
+  float *bufs;        /* inner layers' outputs, ping-pong */
+  float *shared[2];   /* per direction */
+  float *scratch;     /* per thread, scratch_floats each */
+  size_t scratch_floats;
+  recur_barrier *barriers; /* per group */
+  int team;           /* threads in recur's own OpenMP team (1: no team, no omp barrier) */
+} forward_plan;
+
+/* Sizes the workspace for a schedule; 0 on overflow. */
+static size_t workspace_floats(const recur_net *net, const call_sizes *z, const recur_schedule *s,
+                               size_t *shared, size_t *scratch) {
+  int ref = net->kernels == &recur_kernels_ref;
+  *shared = recur_round_floats(ref ? recur_ref_shared(net, z) : recur_packed_shared(net, z));
+  *scratch = recur_round_floats(ref ? recur_ref_scratch(net, z) : recur_packed_scratch(net, z));
+  size_t n_bufs = z->L > 2 ? 2 : (size_t)(z->L - 1), total, part;
+  if (!recur_mul_size(n_bufs, recur_round_floats(z->y), &total) ||
+      !recur_mul_size(*shared, (size_t)z->D, &part) || !recur_add_size(total, part, &total) ||
+      !recur_mul_size(*scratch, (size_t)s->threads, &part) || !recur_add_size(total, part, &total) ||
+      !recur_add_size(total, 2 * sizeof(recur_barrier) / sizeof(float), &total) ||
+      total > SIZE_MAX / sizeof(float))
+    return 0;
+  return total;
+}
+
+/* One thread's whole call: every layer, its direction(s), its share of each. */
+static void run_thread(const forward_plan *p, int tid) {
+  const recur_net *net = p->net;
+  const recur_forward_args *a = p->a;
+  const call_sizes *z = &p->z;
+  unsigned fp_mode = recur_flush_denormals_begin(); /* per thread: MXCSR/FPCR are per thread */
+  recur_share share = recur_schedule_share(&p->sched, net, z->B, tid);
+  void (*direction)(const direction_args *) =
+      net->kernels == &recur_kernels_ref ? recur_ref_direction : recur_packed_direction;
+  int64_t width = z->D * z->Hout;
+  size_t state_h = (size_t)(z->B * z->Hout), state_c = (size_t)(z->B * z->H);
+  seq_view in = make_view(a->x, z->T, z->B, z->I, a->batch_first);
+  for (int64_t l = 0; l < z->L; l++) {
+    seq_view out = l == z->L - 1 ? make_view(a->y, z->T, z->B, width, a->batch_first)
+                                 : make_view(p->bufs + (size_t)(l % 2) * recur_round_floats(z->y),
+                                             z->T, z->B, width, 0);
+    for (int64_t d = 0; d < z->D; d++) {
+      if (p->sched.groups == 2 && d != share.group) continue;
+      size_t u = (size_t)(l * z->D + d);
+      direction_args da = {
+        .net = net, .ly = &net->layers[u], .reverse = (int)d, .z = z, .lengths = a->lengths,
+        .in = in, .out = {out.data + d * z->Hout, out.t_stride, out.b_stride},
+        .h0 = a->h0 ? a->h0 + u * state_h : NULL, .c0 = a->c0 ? a->c0 + u * state_c : NULL,
+        .h_n = a->h_n ? a->h_n + u * state_h : NULL, .c_n = a->c_n ? a->c_n + u * state_c : NULL,
+        .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
+        .barrier = &p->barriers[share.group], .share = share, .split = p->sched.split,
+      };
+      direction(&da);
     }
+    in = out;
+    if (p->team > 1) { /* the next layer reads both directions' outputs */
+#pragma omp barrier
+    }
+  }
+  recur_flush_denormals_end(fp_mode);
 }
 
 recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
-  call_sizes z = {0};
-  recur_status st = check_args(net, a, &z);
+  forward_plan p = {.net = net, .a = a, .team = 1};
+  recur_status st = check_args(net, a, &p.z);
   if (st) return st;
-  float *work = aligned_alloc(64, (z.work * sizeof(float) + 63) / 64 * 64);
+  p.sched = recur_schedule_choose(net, p.z.B, call_threads(a->num_threads));
+  size_t shared, total = workspace_floats(net, &p.z, &p.sched, &shared, &p.scratch_floats);
+  if (!total)
+    return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
+  if ((st = recur_check_memory("recur_forward: the workspace", total * sizeof(float))) ||
+      (st = check_overlaps(a, &p.z)))
+    return st;
+  float *work = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
   if (!work)
-    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_forward: no memory for %zu floats of workspace", z.work);
+    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_forward: no memory for %zu floats of workspace", total);
 
-  int lstm = net->desc.cell == RECUR_CELL_LSTM;
-  size_t state_h = (size_t)(z.B * z.Hout), state_c = lstm ? (size_t)(z.B * z.H) : 0;
-  float *h = work, *c = lstm ? work + state_h : NULL, *bufs = work + state_h + state_c;
-  size_t n_bufs = z.L > 2 ? 2 : (size_t)(z.L - 1);
-  float *driver_work = work + (state_h + state_c + n_bufs * z.y + 15) / 16 * 16;
-  void (*direction)(const direction_args *) =
-      net->kernels == &recur_kernels_ref ? recur_ref_direction : recur_packed_direction;
-  unsigned fp_mode = recur_flush_denormals_begin();
+  float *at = work;
+  p.barriers = (recur_barrier *)(void *)at;
+  at += 2 * sizeof(recur_barrier) / sizeof(float);
+  p.bufs = at;
+  at += (p.z.L > 2 ? 2 : (size_t)(p.z.L - 1)) * recur_round_floats(p.z.y);
+  for (int64_t d = 0; d < p.z.D; d++, at += shared) p.shared[d] = at;
+  p.scratch = at;
+  for (int g = 0; g < 2; g++) recur_barrier_init(&p.barriers[g], (unsigned)p.sched.group_threads[g]);
 
-  int64_t width = z.D * z.Hout;
-  seq_view in = make_view(a->x, z.T, z.B, z.I, a->batch_first);
-  for (int64_t l = 0; l < z.L; l++) {
-    int last = l == z.L - 1;
-    seq_view out = last ? make_view(a->y, z.T, z.B, width, a->batch_first)
-                        : make_view(bufs + (size_t)(l % 2) * z.y, z.T, z.B, width, 0);
-    for (int64_t d = 0; d < z.D; d++) {
-      size_t u = (size_t)(l * z.D + d);
-      if (a->h0) memcpy(h, a->h0 + u * state_h, state_h * sizeof *h);
-      else memset(h, 0, state_h * sizeof *h);
-      if (lstm && a->c0) memcpy(c, a->c0 + u * state_c, state_c * sizeof *c);
-      else if (lstm) memset(c, 0, state_c * sizeof *c);
-      direction_args da = {net, &net->layers[u], (int)d, &z, a->lengths, in,
-                           {out.data + d * z.Hout, out.t_stride, out.b_stride}, h, c, driver_work};
-      direction(&da);
-      if (a->h_n) memcpy(a->h_n + u * state_h, h, state_h * sizeof *h);
-      if (a->c_n) memcpy(a->c_n + u * state_c, c, state_c * sizeof *c);
+  if (p.sched.threads == 1) {
+    run_thread(&p, 0);
+  } else {
+#pragma omp parallel num_threads(p.sched.threads)
+    {
+      /* OpenMP may give a smaller team (thread limits): then re-plan for the team we got. */
+#pragma omp single
+      {
+        p.team = omp_get_num_threads();
+        if (p.team != p.sched.threads) {
+          p.sched = recur_schedule_choose(net, p.z.B, p.team);
+          for (int g = 0; g < 2; g++) recur_barrier_init(&p.barriers[g], (unsigned)p.sched.group_threads[g]);
+        }
+      }
+      int tid = omp_get_thread_num();
+      if (tid < p.sched.threads) run_thread(&p, tid);
+      else for (int64_t l = 0; l < p.z.L; l++) {
+#pragma omp barrier
+      }
     }
-    in = out;
   }
-  recur_flush_denormals_end(fp_mode);
   free(work);
   return RECUR_OK;
 }

@@ -1,16 +1,18 @@
-/* What the forward pass's drivers share: the call's sizes and (T, B, width) views. */
+/* What the forward pass's drivers share: the call's sizes, (T, B, width) views and the part of
+ * one layer and direction that one thread runs. */
 #ifndef RECUR_FORWARD_H
 #define RECUR_FORWARD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "barrier.h"
 #include "net.h"
+#include "schedule.h"
 
 typedef struct call_sizes {
   int64_t T, B, L, D, I, H, Hout;
   size_t x, y, h, c; /* element counts */
-  size_t work;       /* floats of workspace */
 } call_sizes;
 
 /* A (T, B, width) view with element strides, time-first or batch-first. */
@@ -23,8 +25,7 @@ static inline float *seq_row(seq_view v, int64_t t, int64_t b) {
   return v.data + t * v.t_stride + b * v.b_stride;
 }
 
-/* One layer and direction over the whole sequence. h (B x H_out) and c (B x H) hold the
- * initial state on entry and the final one on return. Step s of row b is time s forward, or
+/* One thread's part of one layer and direction. Step s of row b is time s forward, or
  * len_b-1-s backward; steps past a row's length are skipped and their outputs zeroed. */
 typedef struct direction_args {
   const recur_net *net;
@@ -33,15 +34,25 @@ typedef struct direction_args {
   const call_sizes *z;
   const int64_t *lengths;
   seq_view in, out;
-  float *h, *c;
-  float *work; /* the driver's workspace */
+  const float *h0, *c0;   /* the direction's initial state (B x H_out, B x H), NULL: zeros */
+  float *h_n, *c_n;       /* its final state, NULL: not wanted */
+  float *shared;          /* the direction's buffers, shared by its thread group */
+  float *scratch;         /* this thread's own */
+  recur_barrier *barrier; /* the group's */
+  recur_share share;
+  recur_split split;
 } direction_args;
 
-/* Floats of workspace each driver needs per direction. */
-size_t recur_ref_workspace(const recur_net *net, const call_sizes *z);
-size_t recur_packed_workspace(const recur_net *net, const call_sizes *z);
+/* Floats each driver needs: per direction (shared) and per thread. */
+size_t recur_ref_shared(const recur_net *net, const call_sizes *z);
+size_t recur_ref_scratch(const recur_net *net, const call_sizes *z);
+size_t recur_packed_shared(const recur_net *net, const call_sizes *z);
+size_t recur_packed_scratch(const recur_net *net, const call_sizes *z);
 
 void recur_ref_direction(const direction_args *a);
 void recur_packed_direction(const direction_args *a);
+
+/* Rounds a float count up to a 64-byte multiple, so carved pieces stay aligned. */
+static inline size_t recur_round_floats(size_t n) { return (n + 15) / 16 * 16; }
 
 #endif

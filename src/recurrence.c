@@ -10,6 +10,7 @@
  * depends on which other rows share its micro-tile. */
 #include <string.h>
 
+#include "barrier.h"
 #include "forward.h"
 #include "kernels.h"
 
@@ -18,19 +19,28 @@ typedef struct packed_ctx {
   const recur_kernels *k;
   const recur_tiling *t;
   int64_t G, B, steps_per_chunk, rows_max;
-  int64_t gx_stride;   /* floats per gx row: tiles * G * nr */
-  int64_t h_stride;    /* floats per h row: the padded H_out */
-  int64_t hfull_stride;/* floats per c (and o*tanh(c)) row: the padded H */
-  float *gx, *hbuf[2], *hfull, *c, *acc;
-  int64_t *active;     /* this step's rows */
+  int64_t gx_stride;    /* floats per gx row: tiles * G * nr */
+  int64_t h_stride;     /* floats per h row: the padded H_out */
+  int64_t hfull_stride; /* floats per c (and o*tanh(c)) row: the padded H */
+  /* shared by the direction's threads */
+  float *gx, *hbuf[2], *hfull, *c;
+  /* this thread's */
+  float *acc;
+  int64_t *active;      /* this step's rows */
   const float **a_rows;
   float **out_rows, **y_rows;
+  /* its share: rows [b0, b1), hidden tiles [j0, j1), projection tiles [p0, p1), and the
+   * columns of h (h0, h_n, y) and c it owns */
+  int64_t b0, b1, j0, j1, p0, p1, h0col, h1col, c0col, c1col;
+  int hidden_split;
 } packed_ctx;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static int64_t rows_per_tile(const packed_ctx *p, int gnv) {
   if (p->t->mr) return p->t->mr;
   int64_t mr = (p->k->regs - 1) / (gnv + 1);
-  return mr < 1 ? 1 : mr > RECUR_MR_MAX ? RECUR_MR_MAX : mr;
+  return mr < 1 ? 1 : min64(mr, RECUR_MR_MAX);
 }
 
 static int64_t length_of(const direction_args *a, int64_t b) {
@@ -41,86 +51,100 @@ static int64_t time_of(const direction_args *a, int64_t s, int64_t b) {
   return a->reverse ? length_of(a, b) - 1 - s : s;
 }
 
-/* Carves the workspace; returns its size in floats (work may be NULL to just measure). */
-static size_t layout(packed_ctx *p, const recur_net *net, const call_sizes *z, float *work) {
+static void sizes(packed_ctx *p, const recur_net *net, const call_sizes *z) {
   const recur_tiling *t = &net->tiling;
   p->G = net->gates;
   p->B = z->B;
-  p->steps_per_chunk = t->chunk_rows / z->B > 1 ? t->chunk_rows / z->B : 1;
-  if (p->steps_per_chunk > z->T) p->steps_per_chunk = z->T;
+  p->steps_per_chunk = min64(t->chunk_rows / z->B > 1 ? t->chunk_rows / z->B : 1, z->T);
   p->rows_max = p->steps_per_chunk * z->B;
   p->gx_stride = t->tiles * p->G * t->nr;
   p->hfull_stride = t->tiles * t->nr;
   p->h_stride = net->desc.proj_size ? t->tiles_proj * t->nr_proj : p->hfull_stride;
-  size_t B = (size_t)z->B, at = 0;
-  /* each piece starts on a 64-byte boundary */
-#define CARVE(ptr, type, count)                                 \
-  do {                                                          \
-    size_t n_ = ((count) * sizeof(type) + 63) / 64 * 16;        \
-    if (work) ptr = (type *)(void *)(work + at);                \
-    at += n_;                                                   \
+}
+
+/* Carves a buffer into 64-byte aligned pieces; returns the floats used (base NULL: measure). */
+#define CARVE(base, at, ptr, type, count)                         \
+  do {                                                            \
+    if (base) ptr = (type *)(void *)((base) + (at));              \
+    at += recur_round_floats(((count) * sizeof(type) + 3) / 4);   \
   } while (0)
-  CARVE(p->gx, float, (size_t)p->rows_max * (size_t)p->gx_stride);
-  CARVE(p->hbuf[0], float, B * (size_t)p->h_stride);
-  CARVE(p->hbuf[1], float, B * (size_t)p->h_stride);
-  CARVE(p->hfull, float, net->desc.proj_size ? B * (size_t)p->hfull_stride : 0);
-  CARVE(p->c, float, net->desc.cell == RECUR_CELL_LSTM ? B * (size_t)p->hfull_stride : 0);
-  CARVE(p->acc, float, B * (size_t)(p->G * t->nr > t->nr_proj ? p->G * t->nr : t->nr_proj));
-  CARVE(p->active, int64_t, B);
-  CARVE(p->a_rows, const float *, (size_t)p->rows_max);
-  CARVE(p->out_rows, float *, (size_t)p->rows_max);
-  CARVE(p->y_rows, float *, (size_t)p->rows_max);
-#undef CARVE
+
+static size_t carve_shared(packed_ctx *p, const recur_net *net, float *base) {
+  size_t at = 0, B = (size_t)p->B;
+  CARVE(base, at, p->gx, float, (size_t)p->rows_max * (size_t)p->gx_stride);
+  CARVE(base, at, p->hbuf[0], float, B * (size_t)p->h_stride);
+  CARVE(base, at, p->hbuf[1], float, B * (size_t)p->h_stride);
+  CARVE(base, at, p->hfull, float, net->desc.proj_size ? B * (size_t)p->hfull_stride : 0);
+  CARVE(base, at, p->c, float, net->desc.cell == RECUR_CELL_LSTM ? B * (size_t)p->hfull_stride : 0);
   return at;
 }
 
-size_t recur_packed_workspace(const recur_net *net, const call_sizes *z) {
-  packed_ctx p;
-  return layout(&p, net, z, NULL);
+static size_t carve_scratch(packed_ctx *p, const recur_net *net, float *base) {
+  size_t at = 0, B = (size_t)p->B;
+  const recur_tiling *t = &net->tiling;
+  CARVE(base, at, p->acc, float, B * (size_t)(p->G * t->nr));
+  CARVE(base, at, p->active, int64_t, B);
+  CARVE(base, at, p->a_rows, const float *, (size_t)p->rows_max);
+  CARVE(base, at, p->out_rows, float *, (size_t)p->rows_max);
+  CARVE(base, at, p->y_rows, float *, (size_t)p->rows_max);
+  return at;
 }
 
-/* out_rows[i] + tile offset = a_rows[i] x panels (+ bias), for n rows and every tile; y_rows
- * (or NULL) also get the first `units` outputs. */
+size_t recur_packed_shared(const recur_net *net, const call_sizes *z) {
+  packed_ctx p;
+  sizes(&p, net, z);
+  return carve_shared(&p, net, NULL);
+}
+
+size_t recur_packed_scratch(const recur_net *net, const call_sizes *z) {
+  packed_ctx p;
+  sizes(&p, net, z);
+  return carve_scratch(&p, net, NULL);
+}
+
+/* out_rows[i] + tile offset = a_rows[i] x panels (+ bias), for n rows and tiles [j0, j1);
+ * y_rows (if with_y) also get the first `units` outputs. */
 static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc,
-                 const float *panels, const float *bias, int64_t tiles, int64_t units,
+                 const float *panels, const float *bias, int64_t j0, int64_t j1, int64_t units,
                  int64_t n, int with_y) {
   int64_t mr = rows_per_tile(p, gnv), vec = p->k->vec, tile_floats = K * gnv * vec;
   int gi = recur_gnv_index(gnv);
-  for (int64_t j = 0; j < tiles; j++)
+  for (int64_t j = j0; j < j1; j++)
     for (int64_t k0 = 0; k0 < K; k0 += kc)
       for (int64_t r0 = 0; r0 < n; r0 += mr) {
-        int64_t m = n - r0 < mr ? n - r0 : mr;
+        int64_t m = min64(n - r0, mr);
         float *acc[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
           acc[r] = p->out_rows[r0 + r] + j * gnv * vec;
           if (with_y) y[r] = p->y_rows[r0 + r] + j * nr;
         }
         recur_tile tile = {
-          .k0 = k0, .k1 = k0 + kc < K ? k0 + kc : K, .k = K,
+          .k0 = k0, .k1 = min64(k0 + kc, K), .k = K,
           .panel = panels + j * tile_floats, .a = p->a_rows + r0, .acc = acc,
           .bias = bias ? bias + j * gnv * vec : NULL, .y = with_y ? y : NULL,
-          .units = (int)(units - j * nr < nr ? units - j * nr : nr),
+          .units = (int)min64(units - j * nr, nr),
         };
         p->k->gemm[m - 1][gi](&tile);
       }
 }
 
-/* gx for steps [s0, s1): rows (s, b) of the active sequences, in (s - s0) * B + b order. */
+/* gx for steps [s0, s1): rows (s, b) of this thread's active sequences, its hidden tiles. */
 static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1) {
   const direction_args *a = p->a;
   const recur_tiling *t = &a->net->tiling;
   int64_t n = 0;
   for (int64_t s = s0; s < s1; s++)
-    for (int64_t b = 0; b < p->B; b++) {
+    for (int64_t b = p->b0; b < p->b1; b++) {
       if (s >= length_of(a, b)) continue;
       p->a_rows[n] = seq_row(a->in, time_of(a, s, b), b);
       p->out_rows[n++] = p->gx + ((s - s0) * p->B + b) * p->gx_stride;
     }
   gemm(p, (int)(p->G * t->nv), t->nr, a->ly->in_size, t->kc_input, a->ly->w_ih, a->ly->b_x,
-       t->tiles, a->net->hidden, n, 0);
+       p->j0, p->j1, a->net->hidden, n, 0);
 }
 
-/* One time step of the active rows over every hidden tile. */
+/* One time step of the n active rows over this thread's hidden tiles, walked forward on even
+ * steps and backward on odd ones. */
 static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   const direction_args *a = p->a;
   const recur_net *net = a->net;
@@ -130,11 +154,11 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec;
   float *hp = p->hbuf[s & 1], *hn = p->hbuf[(s + 1) & 1];
   recur_tile_fn const *fns = p->k->cell[recur_net_epilogue(net)][recur_nv_index(t->nv)];
-  for (int64_t jj = 0; jj < t->tiles; jj++) {
-    int64_t j = s & 1 ? t->tiles - 1 - jj : jj, u0 = j * t->nr;
+  for (int64_t jj = p->j0; jj < p->j1; jj++) {
+    int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * t->nr;
     for (int64_t k0 = 0; k0 < K; k0 += t->kc)
       for (int64_t r0 = 0; r0 < n; r0 += mr) {
-        int64_t m = n - r0 < mr ? n - r0 : mr;
+        int64_t m = min64(n - r0, mr);
         const float *ar[RECUR_MR_MAX], *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
         float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
@@ -148,56 +172,78 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
           y[r] = proj ? NULL : seq_row(a->out, time_of(a, s, b), b) + u0;
         }
         recur_tile tile = {
-          .k0 = k0, .k1 = k0 + t->kc < K ? k0 + t->kc : K, .k = K,
+          .k0 = k0, .k1 = min64(k0 + t->kc, K), .k = K,
           .panel = a->ly->w_hh + j * K * gnv * vec,
           .a = ar, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
           .b_hn = a->ly->b_hn + u0, .y = proj ? NULL : y,
-          .units = (int)(net->hidden - u0 < t->nr ? net->hidden - u0 : t->nr),
+          .units = (int)min64(net->hidden - u0, t->nr),
         };
         fns[m - 1](&tile);
       }
   }
   if (!proj) return;
+  if (p->hidden_split) recur_barrier_wait(a->barrier); /* all of o * tanh(c) is written */
   for (int64_t i = 0; i < n; i++) {
     int64_t b = p->active[i];
     p->a_rows[i] = p->hfull + b * p->hfull_stride;
     p->out_rows[i] = hn + b * p->h_stride;
     p->y_rows[i] = seq_row(a->out, time_of(a, s, b), b);
   }
-  gemm(p, t->nv_proj, t->nr_proj, net->hidden, t->kc, a->ly->w_hr, NULL, t->tiles_proj,
+  gemm(p, t->nv_proj, t->nr_proj, net->hidden, t->kc, a->ly->w_hr, NULL, p->p0, p->p1,
        net->desc.proj_size, n, 1);
 }
 
+/* Copies columns [c0, c1) of n-wide rows into stride-wide rows, zero past n. */
+static void load_columns(float *dst, int64_t stride, const float *src, int64_t n, int64_t b,
+                         int64_t c0, int64_t c1) {
+  for (int64_t col = c0; col < c1; col++)
+    dst[b * stride + col] = src && col < n ? src[b * n + col] : 0.0f;
+}
+
+static void store_columns(float *dst, int64_t n, const float *src, int64_t stride, int64_t b,
+                          int64_t c0, int64_t c1) {
+  if (dst)
+    for (int64_t col = c0; col < min64(c1, n); col++) dst[b * n + col] = src[b * stride + col];
+}
+
 void recur_packed_direction(const direction_args *a) {
-  packed_ctx p = {.a = a, .k = a->net->kernels, .t = &a->net->tiling};
-  layout(&p, a->net, a->z, a->work);
+  const recur_net *net = a->net;
+  const recur_tiling *t = &net->tiling;
+  packed_ctx p = {.a = a, .k = net->kernels, .t = t};
+  sizes(&p, net, a->z);
+  carve_shared(&p, net, a->shared);
+  carve_scratch(&p, net, a->scratch);
   const call_sizes *z = a->z;
-  int64_t B = z->B, Hout = z->Hout, H = z->H;
-  int lstm = a->net->desc.cell == RECUR_CELL_LSTM;
-  for (int64_t b = 0; b < B; b++) {
-    float *h0 = p.hbuf[0] + b * p.h_stride;
-    memcpy(h0, a->h + b * Hout, (size_t)Hout * sizeof *h0);
-    memset(h0 + Hout, 0, (size_t)(p.h_stride - Hout) * sizeof *h0);
-    if (lstm) {
-      float *c0 = p.c + b * p.hfull_stride;
-      memcpy(c0, a->c + b * H, (size_t)H * sizeof *c0);
-      memset(c0 + H, 0, (size_t)(p.hfull_stride - H) * sizeof *c0);
-    }
+  int64_t Hout = z->Hout, H = z->H;
+  int lstm = net->desc.cell == RECUR_CELL_LSTM, proj = net->desc.proj_size > 0;
+  p.hidden_split = a->split == RECUR_SPLIT_HIDDEN;
+  p.b0 = a->share.b0, p.b1 = a->share.b1, p.j0 = a->share.j0, p.j1 = a->share.j1;
+  p.p0 = a->share.p0, p.p1 = a->share.p1;
+  p.c0col = p.j0 * t->nr, p.c1col = p.j1 * t->nr;
+  p.h0col = proj ? p.p0 * t->nr_proj : p.c0col, p.h1col = proj ? p.p1 * t->nr_proj : p.c1col;
+
+  for (int64_t b = p.b0; b < p.b1; b++) {
+    load_columns(p.hbuf[0], p.h_stride, a->h0, Hout, b, p.h0col, p.h1col);
+    if (lstm) load_columns(p.c, p.hfull_stride, a->c0, H, b, p.c0col, p.c1col);
   }
+  if (p.hidden_split) recur_barrier_wait(a->barrier); /* every thread reads whole h rows */
   for (int64_t s0 = 0; s0 < z->T; s0 += p.steps_per_chunk) {
-    int64_t s1 = s0 + p.steps_per_chunk < z->T ? s0 + p.steps_per_chunk : z->T;
+    int64_t s1 = min64(s0 + p.steps_per_chunk, z->T);
     project_inputs(&p, s0, s1);
     for (int64_t s = s0; s < s1; s++) {
       int64_t n = 0;
-      for (int64_t b = 0; b < B; b++) {
+      for (int64_t b = p.b0; b < p.b1; b++) {
         if (s < length_of(a, b)) p.active[n++] = b;
-        else memset(seq_row(a->out, s, b), 0, (size_t)Hout * sizeof(float));
+        else if (p.h0col < Hout)
+          memset(seq_row(a->out, s, b) + p.h0col, 0,
+                 (size_t)(min64(p.h1col, Hout) - p.h0col) * sizeof(float));
       }
       cell_step(&p, s, s0, n);
+      if (p.hidden_split) recur_barrier_wait(a->barrier); /* h_t is whole before step t+1 */
     }
   }
-  for (int64_t b = 0; b < B; b++) {
-    memcpy(a->h + b * Hout, p.hbuf[length_of(a, b) & 1] + b * p.h_stride, (size_t)Hout * sizeof(float));
-    if (lstm) memcpy(a->c + b * H, p.c + b * p.hfull_stride, (size_t)H * sizeof(float));
+  for (int64_t b = p.b0; b < p.b1; b++) {
+    store_columns(a->h_n, Hout, p.hbuf[length_of(a, b) & 1], p.h_stride, b, p.h0col, p.h1col);
+    if (lstm) store_columns(a->c_n, H, p.c, p.hfull_stride, b, p.c0col, p.c1col);
   }
 }

@@ -1,0 +1,59 @@
+/* The thread schedule: which thread does what, fixed for the whole call, so that every thread
+ * keeps working on the same rows or the same slice of W_hh at every step.
+ *
+ * Heuristic (the tuner will replace it with measurements):
+ *  - a bidirectional layer gives each direction its own group of threads (half the team each;
+ *    the first group gets the odd one), so the directions run side by side;
+ *  - within a group of m threads, split the batch when each thread gets at least
+ *    BATCH_ROWS_MIN rows: rows are independent, so no barrier at all, and each weight loaded
+ *    is reused over many rows;
+ *  - otherwise split the hidden tiles: each thread owns a contiguous range of tiles (its slice
+ *    of W_ih, W_hh stays in its own L2 for the whole sequence) at the price of one barrier per
+ *    step (two with an LSTM projection, which reduces over all of H and is split by its own
+ *    tiles after the first barrier);
+ *  - never more threads than there are tiles (or rows) to share.
+ * Which thread computes an output never changes its arithmetic, so the result is the same
+ * bits for any thread count. */
+#include "schedule.h"
+
+#include "kernels.h"
+
+#define BATCH_ROWS_MIN 8
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads) {
+  recur_schedule s = {.threads = threads < 1 ? 1 : threads, .groups = 1};
+  if (net->dirs == 2 && s.threads >= 2) s.groups = 2;
+  int per_group = (s.threads + s.groups - 1) / s.groups;
+  int64_t tiles = net->kernels == &recur_kernels_ref ? 1 : net->tiling.tiles;
+  s.split = B >= (int64_t)BATCH_ROWS_MIN * per_group || tiles < 2 ? RECUR_SPLIT_BATCH
+                                                                   : RECUR_SPLIT_HIDDEN;
+  int64_t units = s.split == RECUR_SPLIT_BATCH ? B : tiles;
+  int cap = (int)min64(units, per_group);
+  s.group_threads[0] = (int)min64(cap, s.groups == 2 ? s.threads - s.threads / 2 : s.threads);
+  s.group_threads[1] = s.groups == 2 ? (int)min64(cap, s.threads / 2) : 0;
+  s.threads = s.group_threads[0] + s.group_threads[1];
+  return s;
+}
+
+/* [n * rank / size, n * (rank + 1) / size): contiguous, as even as possible. */
+static void part(int64_t n, int rank, int size, int64_t *lo, int64_t *hi) {
+  *lo = n * rank / size;
+  *hi = n * (rank + 1) / size;
+}
+
+recur_share recur_schedule_share(const recur_schedule *s, const recur_net *net, int64_t B, int tid) {
+  recur_share sh = {0};
+  sh.group = s->groups == 2 && tid >= s->group_threads[0];
+  sh.rank = tid - (sh.group ? s->group_threads[0] : 0);
+  sh.size = s->group_threads[sh.group];
+  int64_t tiles = net->tiling.tiles, ptiles = net->tiling.tiles_proj;
+  sh.b0 = 0, sh.b1 = B, sh.j0 = 0, sh.j1 = tiles, sh.p0 = 0, sh.p1 = ptiles;
+  if (s->split == RECUR_SPLIT_BATCH) part(B, sh.rank, sh.size, &sh.b0, &sh.b1);
+  else {
+    part(tiles, sh.rank, sh.size, &sh.j0, &sh.j1);
+    part(ptiles, sh.rank, sh.size, &sh.p0, &sh.p1);
+  }
+  return sh;
+}

@@ -1,0 +1,130 @@
+/* Results never depend on the thread count: for every table, every cell, uni/bi, stacked,
+ * lengths and projection, 1, 2, 3, 4 and 7 threads (oversubscribed here) give the same bits,
+ * through both the batch split and the hidden-tile split. */
+#include <criterion/criterion.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "randnet.h"
+#include "schedule.h"
+
+typedef struct case_ {
+  recur_desc d;
+  int64_t T, B;
+  int lengths;
+} case_;
+
+static const case_ cases[] = {
+  /* small batch: hidden split */
+  {{RECUR_CELL_LSTM, 24, 150, 2, 1, 0, 1}, 9, 1, 0},
+  {{RECUR_CELL_LSTM, 24, 150, 2, 1, 61, 1}, 7, 3, 1},
+  {{RECUR_CELL_GRU, 33, 130, 3, 0, 0, 1}, 8, 2, 1},
+  {{RECUR_CELL_RNN_TANH, 17, 300, 1, 1, 0, 1}, 6, 1, 0},
+  {{RECUR_CELL_RNN_RELU, 17, 200, 2, 0, 0, 0}, 6, 4, 1},
+  /* large batch: batch split */
+  {{RECUR_CELL_LSTM, 20, 40, 2, 1, 17, 1}, 5, 37, 1},
+  {{RECUR_CELL_GRU, 20, 40, 1, 1, 0, 1}, 5, 64, 0},
+  {{RECUR_CELL_RNN_TANH, 20, 33, 2, 0, 0, 1}, 4, 50, 1},
+};
+
+typedef struct result {
+  float *y, *hn, *cn;
+  size_t ny, nh, nc;
+} result;
+
+static void run(recur_net *net, const case_ *c, int threads, result *r) {
+  const recur_desc *d = &c->d;
+  int64_t D = d->bidirectional ? 2 : 1, Hout = d->proj_size ? d->proj_size : d->hidden_size;
+  size_t nx = (size_t)(c->T * c->B * d->input_size);
+  r->ny = (size_t)(c->T * c->B * D * Hout);
+  r->nh = (size_t)(d->num_layers * D * c->B * Hout);
+  r->nc = d->cell == RECUR_CELL_LSTM ? (size_t)(d->num_layers * D * c->B * d->hidden_size) : 0;
+  float *x = malloc(nx * sizeof *x);
+  int64_t *len = malloc((size_t)c->B * sizeof *len);
+  unsigned seed = 11;
+  randnet_fill(x, nx, &seed);
+  for (int64_t b = 0; b < c->B; b++) len[b] = 1 + (b * 7 + 3) % c->T;
+  r->y = malloc(r->ny * sizeof(float));
+  r->hn = malloc(r->nh * sizeof(float));
+  r->cn = r->nc ? malloc(r->nc * sizeof(float)) : NULL;
+  recur_forward_args a = {.seq_len = c->T, .batch = c->B, .input_size = d->input_size, .x = x,
+                          .lengths = c->lengths ? len : NULL, .y = r->y, .h_n = r->hn,
+                          .c_n = r->cn, .num_threads = threads};
+  cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
+  free(x);
+  free(len);
+}
+
+static void result_free(result *r) { free(r->y); free(r->hn); free(r->cn); }
+
+Test(threads, any_thread_count_gives_the_same_bits) {
+  static const int counts[] = {2, 3, 4, 7};
+  char list[128], *save = NULL;
+  snprintf(list, sizeof list, "%s", recur_isa_list());
+  int hidden_splits = 0, batch_splits = 0;
+  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
+    cr_assert_eq(recur_isa_force(isa), RECUR_OK);
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+      const case_ *c = &cases[ci];
+      randnet_tensors w;
+      randnet_make(&c->d, (unsigned)ci + 1, &w);
+      recur_net *net;
+      cr_assert_eq(recur_net_create(&net, &c->d, w.t, w.n), RECUR_OK, "%s", recur_last_error());
+      randnet_free(&w);
+      result one;
+      run(net, c, 1, &one);
+      for (size_t k = 0; k < sizeof counts / sizeof *counts; k++) {
+        recur_schedule s = recur_schedule_choose(net, c->B, counts[k]);
+        hidden_splits += s.threads > 1 && s.split == RECUR_SPLIT_HIDDEN;
+        batch_splits += s.threads > 1 && s.split == RECUR_SPLIT_BATCH;
+        result r;
+        run(net, c, counts[k], &r);
+        cr_expect_arr_eq(r.y, one.y, one.ny * sizeof(float), "%s case %zu, %d threads: y", isa, ci, counts[k]);
+        cr_expect_arr_eq(r.hn, one.hn, one.nh * sizeof(float), "%s case %zu, %d threads: h_n", isa, ci, counts[k]);
+        if (one.nc)
+          cr_expect_arr_eq(r.cn, one.cn, one.nc * sizeof(float), "%s case %zu, %d threads: c_n", isa, ci, counts[k]);
+        result_free(&r);
+      }
+      result_free(&one);
+      recur_net_free(net);
+    }
+  }
+  cr_expect_gt(hidden_splits, 0, "no case took the hidden split");
+  cr_expect_gt(batch_splits, 0, "no case took the batch split");
+}
+
+/* The schedule (best table): directions get their own groups, and each group's shares cover its
+ * rows (batch split) or hidden tiles (hidden split) exactly once. */
+Test(threads, shares_cover_rows_and_tiles_exactly_once) {
+  static const case_ *const picks[] = {&cases[0], &cases[1], &cases[5], &cases[7]};
+  for (size_t i = 0; i < sizeof picks / sizeof *picks; i++) {
+    const case_ *c = picks[i];
+    randnet_tensors w;
+    randnet_make(&c->d, 1, &w);
+    recur_net *net;
+    cr_assert_eq(recur_net_create_for(&net, &c->d, w.t, w.n, NULL, NULL), RECUR_OK);
+    randnet_free(&w);
+    for (int n = 1; n <= 7; n++) {
+      recur_schedule s = recur_schedule_choose(net, c->B, n);
+      cr_expect_leq(s.threads, n);
+      cr_expect_eq(s.groups, c->d.bidirectional && n >= 2 ? 2 : 1);
+      for (int g = 0; g < s.groups; g++) {
+        int64_t rows = 0, tiles = 0;
+        for (int tid = 0; tid < s.threads; tid++) {
+          recur_share sh = recur_schedule_share(&s, net, c->B, tid);
+          if (sh.group != g) continue;
+          rows += sh.b1 - sh.b0;
+          tiles += sh.j1 - sh.j0;
+        }
+        int per = s.group_threads[g];
+        if (s.split == RECUR_SPLIT_BATCH) cr_expect_eq(rows, c->B, "rows once (%d threads)", n);
+        else cr_expect_eq(tiles, net->tiling.tiles, "tiles once (%d threads)", n);
+        cr_expect_gt(per, 0);
+      }
+    }
+    recur_net_free(net);
+  }
+}
