@@ -140,3 +140,22 @@ static void fma_probe(float *out, int64_t iters) {
   for (int i = 1; i < 12; i++) s = vadd(s, acc[i]);
   vstore(out, s);
 }
+
+/* The table of this ISA: its micro-kernels and its tile defaults (nv per cell: RNN, LSTM, GRU;
+ * nv of the LSTM projection; the K block in bytes of panel; the input projection's time chunk
+ * in rows). */
+#define RECUR_DEFINE_TABLE(NAME, FEATURES, NV_RNN, NV_LSTM, NV_GRU, NV_PROJ, KC_BYTES, CHUNK) \
+  const recur_kernels recur_kernels_##NAME = {                                               \
+    .name = #NAME,                                                                           \
+    .features = (FEATURES),                                                                  \
+    .vec = VW,                                                                               \
+    .regs = REGS,                                                                            \
+    .nv = {[RECUR_EPI_RNN_TANH] = NV_RNN, [RECUR_EPI_RNN_RELU] = NV_RNN,                    \
+           [RECUR_EPI_LSTM] = NV_LSTM, [RECUR_EPI_GRU] = NV_GRU},                            \
+    .nv_proj = NV_PROJ,                                                                      \
+    .kc_bytes = KC_BYTES,                                                                    \
+    .chunk_rows = CHUNK,                                                                     \
+    .fma_probe = fma_probe,                                                                  \
+    .gemm = GEMM_TABLE,                                                                      \
+    .cell = CELL_TABLE,                                                                      \
+  }
