@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs the Debian 12 packages recur builds, tests and benchmarks with. Idempotent; needs
-# root (or sudo).
+# root (or sudo). Usage: tools/setup.sh [--bench]
 set -euo pipefail
 packages=(
   gcc libc6-dev pkgconf meson ninja-build     # toolchain (gcc brings libgomp, OpenMP)
@@ -9,6 +9,9 @@ packages=(
   libcriterion-dev                            # unit tests
   python3 python3-numpy python3-torch         # golden data and the exporter's test
 )
+# With --bench, also what bench/ uses (CI does not): oneDNN for `recur bench --vs-onednn`
+# (reconfigure the build after installing it) and hyperfine.
+[[ ${1:-} == --bench ]] && packages+=(libdnnl-dev hyperfine)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

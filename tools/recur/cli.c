@@ -12,7 +12,8 @@ const char *const recur_cli_isa_names[] = {"scalar", "avx2", "avx512", "neon", N
 /* Longest piece of an argument quoted back in a message. */
 #define QUOTE_MAX 64
 
-enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_ISA, OPT_HELP };
+enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_ISA, OPT_ISA_OR_ALL, OPT_CELLS, OPT_SHAPES,
+                OPT_HELP };
 
 struct opt_spec {
   const char *name;
@@ -37,6 +38,19 @@ static const struct opt_spec run_opts[] = {
     {"--help", "-h", OPT_HELP, 0},
 };
 
+static const struct opt_spec bench_opts[] = {
+    {"--cells", NULL, OPT_CELLS, FIELD(cells)},
+    {"--shapes", NULL, OPT_SHAPES, FIELD(shapes)},
+    {"--isa", NULL, OPT_ISA_OR_ALL, FIELD(isa)},
+    {"--threads", NULL, OPT_THREADS, FIELD(threads)},
+    {"--csv", NULL, OPT_FLAG, FIELD(csv)},
+    {"--json", NULL, OPT_FLAG, FIELD(json)},
+    {"--quick", NULL, OPT_FLAG, FIELD(quick)},
+    {"--vs-onednn", NULL, OPT_FLAG, FIELD(vs_onednn)},
+    {"--onednn-only", NULL, OPT_FLAG, FIELD(onednn_only)},
+    {"--help", "-h", OPT_HELP, 0},
+};
+
 static const struct opt_spec info_opts[] = {
     {"--help", "-h", OPT_HELP, 0},
 };
@@ -58,6 +72,7 @@ static const struct command_spec commands[] = {
     {"run", RECUR_CLI_RUN, run_opts, sizeof run_opts / sizeof run_opts[0], run_positionals,
      run_positional_names, 2},
     {"info", RECUR_CLI_INFO, info_opts, sizeof info_opts / sizeof info_opts[0], NULL, NULL, 0},
+    {"bench", RECUR_CLI_BENCH, bench_opts, sizeof bench_opts / sizeof bench_opts[0], NULL, NULL, 0},
 };
 
 /* Where a usage error's message goes. */
@@ -132,16 +147,32 @@ static const struct opt_spec *find_opt(const struct command_spec *cmd, const cha
 static enum recur_cli_status store_value(const struct opt_spec *spec, const char *value,
                                          struct recur_cli_opts *out, struct err_sink *sink) {
   if (value[0] == '\0') return usage_error(sink, "option '%s' needs a non-empty value", spec->name);
+  char msg[160];
   switch (spec->kind) {
     case OPT_THREADS:
       if (!parse_threads(value, int_field(out, spec->field)))
         return usage_error(sink, "option '--threads': '%.*s' is not an integer in 1..%d",
                            QUOTE_MAX, value, RECUR_CLI_MAX_THREADS);
       return RECUR_CLI_OK;
+    case OPT_CELLS:
+      if (!recur_bench_parse_cells(value, &out->cells, msg, sizeof msg))
+        return usage_error(sink, "option '--cells': %s", msg);
+      return RECUR_CLI_OK;
+    case OPT_SHAPES:
+      if (!recur_bench_parse_shapes(value, out->shapes, &out->n_shapes, msg, sizeof msg))
+        return usage_error(sink, "option '--shapes': %s", msg);
+      return RECUR_CLI_OK;
+    case OPT_ISA_OR_ALL:
+      if (strcmp(value, "all") == 0) {
+        out->isa_all = 1;
+        return RECUR_CLI_OK;
+      }
+      /* fall through */
     case OPT_ISA:
       if (!is_isa_name(value))
         return usage_error(sink, "option '--isa': unknown instruction set '%.*s' (expected "
-                           "scalar, avx2, avx512 or neon)", QUOTE_MAX, value);
+                           "scalar, avx2, avx512 or neon%s)", QUOTE_MAX, value,
+                           spec->kind == OPT_ISA_OR_ALL ? ", or all" : "");
       *string_field(out, spec->field) = value;
       return RECUR_CLI_OK;
     default:
@@ -210,6 +241,18 @@ static enum recur_cli_status check_distinct_outputs(const struct recur_cli_opts 
   return RECUR_CLI_OK;
 }
 
+/* Options of `recur bench` that exclude each other. */
+static enum recur_cli_status check_bench(const struct recur_cli_opts *opts, struct err_sink *sink) {
+  char msg[160];
+  if (opts->csv && opts->json)
+    return usage_error(sink, "options '--csv' and '--json' exclude each other");
+  if (opts->vs_onednn && opts->onednn_only)
+    return usage_error(sink, "options '--vs-onednn' and '--onednn-only' exclude each other");
+  if (!recur_bench_check(opts->cells, opts->shapes, opts->n_shapes, msg, sizeof msg))
+    return usage_error(sink, "%s", msg);
+  return RECUR_CLI_OK;
+}
+
 enum recur_cli_status recur_cli_parse(int argc, char **argv, struct recur_cli_opts *out,
                                       char *err, size_t errlen) {
   struct err_sink sink = {err, errlen};
@@ -224,6 +267,8 @@ enum recur_cli_status recur_cli_parse(int argc, char **argv, struct recur_cli_op
     enum recur_cli_status status = parse_command(&commands[c], argc, argv, out, &sink);
     if (status == RECUR_CLI_OK && out->command == RECUR_CLI_RUN && !out->help)
       status = check_distinct_outputs(out, &sink);
+    if (status == RECUR_CLI_OK && out->command == RECUR_CLI_BENCH && !out->help)
+      status = check_bench(out, &sink);
     return status;
   }
 
@@ -247,6 +292,7 @@ static const char general_usage[] =
     "commands:\n"
     "  run       run a model on an input (see 'recur run --help')\n"
     "  info      show the version, CPU features, kernels and threads\n"
+    "  bench     time recur (and oneDNN) on standard shapes (see 'recur bench --help')\n"
     "\n"
     "options:\n"
     "  -h, --help    show this help\n"
@@ -281,9 +327,33 @@ static const char info_usage[] =
     "Prints the library version, the CPU features seen, the kernel tables in use and\n"
     "available, the default thread count and the tune file in use.\n";
 
+static const char bench_usage[] =
+    "usage: recur bench [OPTIONS]\n"
+    "\n"
+    "Times single-layer fp32 forward passes with random weights and input: by default the\n"
+    "DeepBench inference shapes (T,B,I=H) (50,1,512) (50,4,512) (50,16,512) (25,64,1024)\n"
+    "(100,32,512) (150,1,256) (25,1,1536) for rnn (tanh), lstm and gru, and a bidirectional\n"
+    "lstm at (50,16,512). Reports the median time over at least 5 runs and 0.3 s per case,\n"
+    "GFLOP/s, and the percentage of this core's FMA peak (measured).\n"
+    "\n"
+    "options:\n"
+    "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
+    "  --shapes LIST       T,B,I[,H[,P]];... (H defaults to I; P: LSTM projection size)\n"
+    "  --isa NAME          kernels: scalar, avx2, avx512, neon, or all (a table for each\n"
+    "                      available one; default: the best available)\n"
+    "  --threads N         threads for recur and oneDNN, 1..1024 (default: 1)\n"
+    "  --vs-onednn         also time oneDNN's RNN primitive (as it chooses, and capped at\n"
+    "                      AVX2 in a child process) and give recur's speedup over the better\n"
+    "  --onednn-only       time oneDNN alone (how --vs-onednn runs its AVX2-capped child)\n"
+    "  --quick             shorter time boxes: the default run takes under 30 s\n"
+    "  --csv               print CSV instead of a table\n"
+    "  --json              print JSON (with the CPU, its features and the versions)\n"
+    "  -h, --help          show this help\n";
+
 const char *recur_cli_usage(enum recur_cli_command command) {
   switch (command) {
     case RECUR_CLI_RUN: return run_usage;
+    case RECUR_CLI_BENCH: return bench_usage;
     case RECUR_CLI_INFO: return info_usage;
     default: return general_usage;
   }
@@ -293,6 +363,7 @@ const char *recur_cli_hint(enum recur_cli_command command) {
   switch (command) {
     case RECUR_CLI_RUN: return "try 'recur run --help'";
     case RECUR_CLI_INFO: return "try 'recur info --help'";
+    case RECUR_CLI_BENCH: return "try 'recur bench --help'";
     default: return "try 'recur --help'";
   }
 }

@@ -5,12 +5,15 @@
 
 #include <stddef.h>
 
+#include "bench_spec.h"
+
 /* What the command line asks for. */
 enum recur_cli_command {
   RECUR_CLI_NONE = 0, /* no command could be identified (only after a usage error) */
   RECUR_CLI_RUN,
   RECUR_CLI_INFO,
-  RECUR_CLI_VERSION
+  RECUR_CLI_VERSION,
+  RECUR_CLI_BENCH
 };
 
 /* recur_cli_parse's result. */
@@ -37,6 +40,16 @@ struct recur_cli_opts {
   const char *isa;          /* --isa: one of recur_cli_isa_names */
   int batch_first;          /* --batch-first */
   int threads;              /* --threads: 1..RECUR_CLI_MAX_THREADS, 0 if not given */
+
+  /* recur bench (and --threads, --isa above) */
+  unsigned cells; /* --cells: bit (1 << enum recur_bench_cell) per cell; 0: every cell */
+  struct recur_bench_shape shapes[RECUR_BENCH_MAX_SHAPES]; /* --shapes */
+  int n_shapes;    /* 0: the default shapes */
+  int isa_all;     /* --isa all: every table this CPU runs (isa stays NULL) */
+  int csv, json;   /* --csv, --json: the report's format (not both) */
+  int quick;       /* --quick */
+  int vs_onednn;   /* --vs-onednn */
+  int onednn_only; /* --onednn-only: time oneDNN alone (the AVX2-capped child run) */
 };
 
 #define RECUR_CLI_MAX_THREADS 1024

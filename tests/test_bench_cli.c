@@ -1,0 +1,189 @@
+/* `recur bench`: its options through recur_cli_parse, the case list and FLOP counts, and short
+ * end-to-end runs of the executable (CSV and JSON reports). */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "../tools/recur/cli.h"
+#include "cli_harness.h"
+#include "recur.h"
+
+/* ---- option parsing ------------------------------------------------------------------------ */
+
+static struct recur_cli_opts opts;
+static char err[256];
+
+/* recur_cli_parse on "recur bench ARGS..." (NULL-terminated). */
+static enum recur_cli_status parse(const char *first, ...) {
+  char *argv[32] = {"recur", "bench"};
+  int argc = 2;
+  va_list ap;
+  va_start(ap, first);
+  for (const char *a = first; a; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
+  va_end(ap);
+  return recur_cli_parse(argc, argv, &opts, err, sizeof err);
+}
+
+/* The parse fails, naming the bench command's help, with every needle in the message. */
+static void expect_usage_error(const char *needle, enum recur_cli_status status) {
+  cr_assert_eq(status, RECUR_CLI_USAGE_ERROR, "accepted; wanted an error with '%s'", needle);
+  cr_assert(strstr(err, needle), "message '%s' lacks '%s'", err, needle);
+  cr_assert_eq(opts.command, RECUR_CLI_BENCH);
+  cr_assert_str_eq(recur_cli_hint(opts.command), "try 'recur bench --help'");
+}
+
+Test(bench_cli, defaults) {
+  cr_assert_eq(parse(NULL), RECUR_CLI_OK, "%s", err);
+  cr_assert_eq(opts.command, RECUR_CLI_BENCH);
+  cr_assert(!opts.cells && !opts.n_shapes && !opts.isa && !opts.isa_all && !opts.threads);
+  cr_assert(!opts.csv && !opts.json && !opts.quick && !opts.vs_onednn && !opts.onednn_only);
+}
+
+Test(bench_cli, every_option) {
+  cr_assert_eq(parse("--cells", "bilstm,lstm", "--shapes=50,1,512;25,64,1024,512;8,2,16,32,8",
+                     "--isa", "avx2", "--threads=2", "--csv", "--quick", "--vs-onednn", NULL),
+               RECUR_CLI_OK, "%s", err);
+  cr_assert_eq(opts.cells, (1u << RECUR_BENCH_LSTM) | (1u << RECUR_BENCH_BILSTM));
+  cr_assert_eq(opts.n_shapes, 3);
+  struct recur_bench_shape want[3] = {{50, 1, 512, 512, 0}, {25, 64, 1024, 512, 0}, {8, 2, 16, 32, 8}};
+  cr_assert(opts.shapes[2].P == 8 && memcmp(opts.shapes, want, sizeof want) == 0);
+  cr_assert_str_eq(opts.isa, "avx2");
+  cr_assert(!opts.isa_all && opts.threads == 2 && opts.csv && opts.quick && opts.vs_onednn);
+}
+
+Test(bench_cli, isa_all_and_json) {
+  cr_assert_eq(parse("--isa=all", "--json", "--onednn-only", NULL), RECUR_CLI_OK, "%s", err);
+  cr_assert(opts.isa_all && !opts.isa && opts.json && opts.onednn_only);
+}
+
+Test(bench_cli, help) {
+  cr_assert_eq(parse("--quick", "--help", NULL), RECUR_CLI_OK);
+  cr_assert(opts.help && opts.command == RECUR_CLI_BENCH);
+  cr_assert(strstr(recur_cli_usage(RECUR_CLI_BENCH), "--vs-onednn"));
+}
+
+Test(bench_cli, bad_cells) {
+  expect_usage_error("unknown cell 'lstmx'", parse("--cells", "lstm,lstmx", NULL));
+  expect_usage_error("unknown cell ''", parse("--cells", "rnn,", NULL));
+  expect_usage_error("cell 'gru' given twice", parse("--cells", "gru,rnn,gru", NULL));
+  expect_usage_error("needs a non-empty value", parse("--cells=", NULL));
+}
+
+Test(bench_cli, bad_shapes) {
+  const char *bad[] = {"50,1", "50,1,512,512,64,1", "0,1,1", "50,-1,512", "50,1,512;",
+                       ";50,1,512", "50,,512", "100001,1,1", "50,1,512 ", "5x,1,1"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    expect_usage_error("is not T,B,I[,H[,P]]", parse("--shapes", bad[i], NULL));
+  expect_usage_error("P must be smaller than H", parse("--shapes", "5,1,8,8,8", NULL));
+}
+
+Test(bench_cli, too_many_shapes) {
+  char many[512] = "";
+  for (int i = 0; i <= RECUR_BENCH_MAX_SHAPES; i++) strcat(many, i ? ";2,1,4" : "2,1,4");
+  expect_usage_error("more than 16 shapes", parse("--shapes", many, NULL));
+  many[strlen(many) - strlen(";2,1,4")] = '\0';
+  cr_assert_eq(parse("--shapes", many, NULL), RECUR_CLI_OK, "%s", err);
+  cr_assert_eq(opts.n_shapes, RECUR_BENCH_MAX_SHAPES);
+}
+
+Test(bench_cli, projection_is_lstm_only) {
+  expect_usage_error("needs --cells lstm", parse("--shapes", "5,1,8,8,4", NULL));
+  expect_usage_error("needs --cells lstm", parse("--cells", "lstm,gru", "--shapes", "5,1,8,8,4", NULL));
+  cr_assert_eq(parse("--cells", "bilstm,lstm", "--shapes", "5,1,8,8,4", NULL), RECUR_CLI_OK);
+}
+
+Test(bench_cli, conflicts_and_bad_values) {
+  expect_usage_error("exclude each other", parse("--csv", "--json", NULL));
+  expect_usage_error("exclude each other", parse("--vs-onednn", "--onednn-only", NULL));
+  expect_usage_error("unknown instruction set 'sse'", parse("--isa", "sse", NULL));
+  expect_usage_error("or all", parse("--isa", "sse", NULL));
+  expect_usage_error("not an integer", parse("--threads", "0", NULL));
+  expect_usage_error("'--quick' given twice", parse("--quick", "--quick", NULL));
+  expect_usage_error("takes no value", parse("--csv=1", NULL));
+  expect_usage_error("unexpected argument 'lstm'", parse("lstm", NULL));
+  expect_usage_error("unknown option '-o'", parse("-o", "y.npy", NULL));
+}
+
+/* ---- cases, FLOPs and the child's arguments ------------------------------------------------ */
+
+Test(bench_spec, default_cases) {
+  struct recur_bench_case cases[RECUR_BENCH_MAX_CASES];
+  cr_assert_eq(recur_bench_cases(0, NULL, 0, cases), 3 * 7 + 1);
+  cr_assert_eq(cases[21].cell, RECUR_BENCH_BILSTM);
+  cr_assert(cases[21].shape.T == 50 && cases[21].shape.B == 16 && cases[21].shape.H == 512);
+  struct recur_bench_shape s = {4, 2, 8, 16, 0};
+  cr_assert_eq(recur_bench_cases(1u << RECUR_BENCH_BILSTM | 1u << RECUR_BENCH_RNN, &s, 1, cases), 2);
+  cr_assert(cases[0].cell == RECUR_BENCH_RNN && cases[1].cell == RECUR_BENCH_BILSTM);
+}
+
+Test(bench_spec, flops) {
+  struct recur_bench_case lstm = {RECUR_BENCH_LSTM, {50, 1, 512, 512, 0}};
+  cr_assert_float_eq(recur_bench_flops(&lstm), 2.0 * 50 * 4 * 512 * 1024, 1);
+  struct recur_bench_case bigru = {RECUR_BENCH_GRU, {10, 3, 20, 30, 0}};
+  cr_assert_float_eq(recur_bench_flops(&bigru), 2.0 * 10 * 3 * 3 * 30 * 50, 1e-6);
+  struct recur_bench_case proj = {RECUR_BENCH_BILSTM, {10, 3, 20, 30, 7}};
+  cr_assert_float_eq(recur_bench_flops(&proj), 2 * 2.0 * 10 * 3 * (4 * 30 * 27 + 7 * 30), 1e-6);
+}
+
+Test(bench_spec, format_round_trips) {
+  char cells[64], shapes[256], msg[128];
+  unsigned mask = 1u << RECUR_BENCH_GRU | 1u << RECUR_BENCH_BILSTM, mask2 = 0;
+  struct recur_bench_shape s[2] = {{1, 2, 3, 3, 0}, {100000, 5, 6, 7, 2}}, s2[RECUR_BENCH_MAX_SHAPES];
+  int n = 0;
+  cr_assert(recur_bench_format_cells(mask, cells, sizeof cells));
+  cr_assert_str_eq(cells, "gru,bilstm");
+  cr_assert(recur_bench_format_shapes(s, 2, shapes, sizeof shapes));
+  cr_assert_str_eq(shapes, "1,2,3,3;100000,5,6,7,2");
+  cr_assert(recur_bench_parse_cells(cells, &mask2, msg, sizeof msg) && mask2 == mask);
+  cr_assert(recur_bench_parse_shapes(shapes, s2, &n, msg, sizeof msg) && n == 2);
+  cr_assert(memcmp(s, s2, sizeof s) == 0);
+  cr_assert(!recur_bench_format_shapes(s, 2, shapes, 10), "a short buffer must fail");
+}
+
+/* ---- the executable ------------------------------------------------------------------------ */
+
+TestSuite(bench_run, .init = cli_setup, .fini = cli_teardown);
+
+Test(bench_run, csv) {
+  cli_run("bench", "--quick", "--cells", "rnn,bilstm", "--shapes", "3,2,8,4;2,1,5", "--csv", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_assert_eq(cli_count_lines(cli_res.out), 5, "%s", cli_res.out);
+  cr_assert(strncmp(cli_res.out, "cell,T,B,I,H,P,", 15) == 0, "%s", cli_res.out);
+  cr_assert(strstr(cli_res.out, "\nbilstm,2,1,5,5,0,2,"), "%s", cli_res.out);
+}
+
+Test(bench_run, json_every_isa) {
+  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--isa", "all", "--json", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  json_error_t jerr;
+  json_t *root = json_loads(cli_res.out, 0, &jerr);
+  cr_assert(root, "not JSON: %s", jerr.text);
+  json_t *results = json_object_get(root, "results");
+  cr_assert(json_string_value(json_object_get(root, "cpu_model")));
+  cr_assert(json_string_value(json_object_get(root, "cpu_features")));
+  cr_assert_str_eq(json_string_value(json_object_get(root, "recur_version")), recur_version_string());
+  size_t n_isas = 1;
+  for (const char *p = recur_isa_list(); *p; p++) n_isas += *p == ' ';
+  cr_assert_eq(json_array_size(results), n_isas);
+  json_t *first = json_array_get(results, 0);
+  cr_assert_gt(json_real_value(json_object_get(first, "gflops")), 0);
+  cr_assert_gt(json_integer_value(json_object_get(json_object_get(first, "recur"), "runs")), 0);
+  json_decref(root);
+}
+
+Test(bench_run, table_and_onednn_if_built) {
+  cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "2,1,4,6,3", "--vs-onednn", NULL);
+  if (cli_res.code == 1) { /* a build without oneDNN says so */
+    cr_assert(strstr(cli_res.err, "no oneDNN"), "%s", cli_res.err);
+    return;
+  }
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_assert(strstr(cli_res.out, "speedup"), "%s", cli_res.out);
+  cr_assert(strstr(cli_res.out, "avx2 ISA avx2"), "the AVX2 cap did not hold: %s", cli_res.out);
+}
+
+Test(bench_run, usage_error) {
+  cli_run("bench", "--shapes", "1,2", NULL);
+  cli_expect_failure(2, "option '--shapes'", "try 'recur bench --help'", NULL);
+}

@@ -1,0 +1,265 @@
+/* `recur bench`: times recur (and, with --vs-onednn, oneDNN) on standard or given shapes and
+ * prints a table, CSV or JSON. Networks get random weights in PyTorch's layout through
+ * recur_net_create; every case has its own network and buffers. */
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_onednn.h"
+#include "commands.h"
+#include "recur.h"
+
+#define MAX_ISAS 8
+
+/* Prints "recur: bench: message" and returns the failure status. */
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "recur: bench: ");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return RECUR_EXIT_FAILURE;
+}
+
+static int fail_recur(const char *what, recur_status status) {
+  const char *detail = recur_last_error();
+  return fail("%s: %s", what, detail && detail[0] ? detail : recur_status_string(status));
+}
+
+void recur_bench_fill_random(float *p, size_t n, float scale, unsigned *state) {
+  for (size_t i = 0; i < n; i++) {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    p[i] = scale * ((float)(*state >> 8) * (2.0f / 16777216.0f) - 1.0f);
+  }
+}
+
+/* The first line of /proc/cpuinfo naming the CPU ("model name" on x86), or "unknown". */
+static void read_cpu_model(char *buf, size_t len) {
+  snprintf(buf, len, "unknown");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f) return;
+  char line[256];
+  while (fgets(line, sizeof line, f)) {
+    char *colon = strchr(line, ':');
+    if (!colon || strncmp(line, "model name", 10) != 0) continue;
+    colon += 1 + strspn(colon + 1, " \t");
+    colon[strcspn(colon, "\n")] = '\0';
+    snprintf(buf, len, "%s", colon);
+    break;
+  }
+  fclose(f);
+}
+
+/* A network with PyTorch's default initialisation range, U(-1/sqrt(H), 1/sqrt(H)). */
+static recur_status make_net(const struct recur_bench_case *c, recur_net **net) {
+  const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
+  const struct recur_bench_shape *s = &c->shape;
+  int64_t gh = info->gates * s->H, h_out = s->P ? s->P : s->H;
+  recur_desc desc = {info->cell, s->I, s->H, 1, info->directions == 2, s->P, 1};
+  struct { const char *name; int64_t rows, cols; } kinds[] = {
+      {"weight_ih_l0", gh, s->I}, {"weight_hh_l0", gh, h_out}, {"bias_ih_l0", gh, 0},
+      {"bias_hh_l0", gh, 0},      {"weight_hr_l0", s->P, s->H},
+  };
+  int n_kinds = s->P ? 5 : 4;
+  recur_tensor tensors[10];
+  char names[10][32];
+  size_t n = 0, total = 0;
+  for (int d = 0; d < info->directions; d++) {
+    for (int k = 0; k < n_kinds; k++) {
+      snprintf(names[n], sizeof names[n], "%s%s", kinds[k].name, d ? "_reverse" : "");
+      int64_t cols = kinds[k].cols;
+      tensors[n] = (recur_tensor){names[n], NULL, cols ? 2 : 1, {kinds[k].rows, cols}};
+      total += (size_t)(kinds[k].rows * (cols ? cols : 1));
+      n++;
+    }
+  }
+  float *data = malloc(total * sizeof *data);
+  if (!data) return RECUR_ERR_OUT_OF_MEMORY;
+  unsigned state = 12345;
+  recur_bench_fill_random(data, total, 1.0f / sqrtf((float)s->H), &state);
+  float *p = data;
+  for (size_t i = 0; i < n; i++) {
+    tensors[i].data = p;
+    p += tensors[i].shape[0] * (tensors[i].ndim == 2 ? tensors[i].shape[1] : 1);
+  }
+  recur_status status = recur_net_create(net, &desc, tensors, n);
+  free(data);
+  return status;
+}
+
+/* What timing one case on recur needs. */
+struct recur_job {
+  recur_net *net;
+  recur_forward_args args;
+};
+
+static int run_recur(void *ctx) {
+  struct recur_job *job = ctx;
+  return recur_forward(job->net, &job->args);
+}
+
+static void case_label(const struct recur_bench_case *c, char *buf, size_t len) {
+  const struct recur_bench_shape *s = &c->shape;
+  int n = snprintf(buf, len, "%s T=%lld B=%lld I=%lld H=%lld", recur_bench_cell_info(c->cell)->name,
+                   (long long)s->T, (long long)s->B, (long long)s->I, (long long)s->H);
+  if (s->P && n > 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, " P=%lld", (long long)s->P);
+}
+
+/* Times one case on recur's current kernel table. */
+static int time_recur(const struct recur_bench_case *c, int threads,
+                      const struct recur_bench_budget *budget, struct recur_bench_timing *out) {
+  const struct recur_bench_shape *s = &c->shape;
+  char label[96];
+  case_label(c, label, sizeof label);
+  double nx = (double)s->T * (double)s->B * (double)s->I;
+  double ny = (double)s->T * (double)s->B * (double)(s->P ? s->P : s->H) *
+              recur_bench_cell_info(c->cell)->directions;
+  if ((nx + ny) * sizeof(float) > (double)recur_memory_limit())
+    return fail("%s: input and output need more than the memory limit", label);
+  struct recur_job job = {NULL, {0}};
+  recur_status status = make_net(c, &job.net);
+  if (status != RECUR_OK) return fail_recur(label, status);
+  float *x = malloc((size_t)nx * sizeof *x), *y = malloc((size_t)ny * sizeof *y);
+  int rc = RECUR_EXIT_OK;
+  if (!x || !y) {
+    rc = fail("%s: out of memory", label);
+  } else {
+    unsigned state = 777;
+    recur_bench_fill_random(x, (size_t)nx, 1.0f, &state);
+    job.args = (recur_forward_args){.seq_len = s->T, .batch = s->B, .input_size = s->I,
+                                    .x = x, .y = y, .num_threads = threads};
+    status = recur_bench_time(run_recur, &job, budget, out);
+    if (status != RECUR_OK) rc = fail_recur(label, status);
+  }
+  free(x);
+  free(y);
+  recur_net_free(job.net);
+  return rc;
+}
+
+/* The kernel tables to measure (none in a oneDNN-only run). */
+static int list_isas(const struct recur_cli_opts *opts, char names[MAX_ISAS][RECUR_BENCH_NAME_LEN]) {
+  if (opts->onednn_only) return 0;
+  if (!opts->isa_all) {
+    snprintf(names[0], RECUR_BENCH_NAME_LEN, "%s", opts->isa ? opts->isa : recur_isa_name());
+    return 1;
+  }
+  int n = 0;
+  for (const char *p = recur_isa_list(); *p && n < MAX_ISAS;) {
+    size_t len = strcspn(p, " ");
+    snprintf(names[n++], RECUR_BENCH_NAME_LEN, "%.*s", (int)len, p);
+    p += len + strspn(p + len, " ");
+  }
+  return n;
+}
+
+/* The FMA peak of the threads used on isa; 0 if there is none (the scalar table). */
+static double peak_gflops(const char *isa, int threads, int quick) {
+  double gflops = 0;
+  if (recur_isa_peak_gflops(isa, quick ? 0.1 : 0.3, &gflops) != RECUR_OK) return 0;
+  int procs = omp_get_num_procs();
+  return gflops * (threads < procs ? threads : procs);
+}
+
+static void progress(int done, int total, const char *what) {
+  if (!isatty(STDERR_FILENO)) return;
+  if (done < total)
+    fprintf(stderr, "\r\033[Kbench %d/%d: %s", done + 1, total, what);
+  else
+    fprintf(stderr, "\r\033[K");
+}
+
+/* Measures every case: all tables and oneDNN one after another for each case, so that a
+ * slower stretch of a shared machine hits them alike. Rows are n_tables blocks of n_cases. */
+static int measure(const struct recur_cli_opts *opts, char isas[][RECUR_BENCH_NAME_LEN],
+                   int n_isas, struct recur_bench_row *rows, int n_cases, int threads) {
+  int with_onednn = opts->vs_onednn || opts->onednn_only;
+  int steps = n_cases * (n_isas + with_onednn), step = 0;
+  for (int c = 0; c < n_cases; c++) {
+    char label[96], what[160];
+    case_label(&rows[c].c, label, sizeof label);
+    for (int i = 0; i < n_isas; i++) {
+      struct recur_bench_row *row = &rows[i * n_cases + c];
+      snprintf(what, sizeof what, "%s, recur %.31s", label, isas[i]);
+      progress(step++, steps, what);
+      if (opts->isa_all || opts->isa) { /* else keep the library's own choice */
+        recur_status status = recur_isa_force(isas[i]);
+        if (status != RECUR_OK) return fail_recur(isas[i], status);
+      }
+      /* The scalar reference is 10-50x slower: fewer runs. */
+      int slow = strcmp(isas[i], "scalar") == 0;
+      struct recur_bench_budget budget = recur_bench_budget_for(opts->quick, slow);
+      int rc = time_recur(&row->c, threads, &budget, &row->recur);
+      if (rc != RECUR_EXIT_OK) return rc;
+    }
+    if (with_onednn) {
+      snprintf(what, sizeof what, "%s, oneDNN", label);
+      progress(step++, steps, what);
+      struct recur_bench_budget budget = recur_bench_budget_for(opts->quick, 0);
+      char err[256];
+      struct recur_bench_row *row = &rows[c];
+      if (recur_bench_onednn_time(&row->c, threads, &budget, &row->onednn[0], row->onednn_isa[0],
+                                  err, sizeof err))
+        return fail("%s: oneDNN: %s", label, err);
+    }
+  }
+  progress(steps, steps, "");
+  return RECUR_EXIT_OK;
+}
+
+static int report(const struct recur_cli_opts *opts, const struct recur_bench_run *run) {
+  if (opts->json) return recur_bench_print_json(run) ? fail("cannot build the JSON report")
+                                                     : RECUR_EXIT_OK;
+  if (opts->csv)
+    recur_bench_print_csv(run);
+  else
+    recur_bench_print_table(run);
+  return RECUR_EXIT_OK;
+}
+
+int recur_cmd_bench(const struct recur_cli_opts *opts) {
+  int with_onednn = opts->vs_onednn || opts->onednn_only;
+  if (with_onednn && !recur_bench_onednn_version())
+    return fail("this build has no oneDNN (install libdnnl-dev, then reconfigure and rebuild)");
+  struct recur_bench_case cases[RECUR_BENCH_MAX_CASES];
+  int n_cases = recur_bench_cases(opts->cells, opts->shapes, opts->n_shapes, cases);
+  char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN];
+  int n_isas = list_isas(opts, isas);
+  int n_tables = n_isas ? n_isas : 1, threads = opts->threads ? opts->threads : 1;
+  struct recur_bench_row *rows = calloc((size_t)(n_tables * n_cases), sizeof *rows);
+  if (!rows) return fail("out of memory");
+  for (int t = 0; t < n_tables; t++) {
+    double peak = n_isas ? peak_gflops(isas[t], threads, opts->quick) : 0;
+    for (int c = 0; c < n_cases; c++)
+      rows[t * n_cases + c] = (struct recur_bench_row){.c = cases[c],
+                                                       .isa = n_isas ? isas[t] : NULL,
+                                                       .peak_gflops = peak};
+  }
+  int rc = measure(opts, isas, n_isas, rows, n_cases, threads);
+  char err[256];
+  if (rc == RECUR_EXIT_OK && opts->vs_onednn &&
+      recur_bench_onednn_capped(opts, rows, n_cases, err, sizeof err))
+    rc = fail("oneDNN capped at AVX2: %s", err);
+  if (rc == RECUR_EXIT_OK) {
+    for (int i = n_cases; i < n_tables * n_cases; i++) { /* the same oneDNN times in each table */
+      memcpy(rows[i].onednn, rows[i % n_cases].onednn, sizeof rows[i].onednn);
+      memcpy(rows[i].onednn_isa, rows[i % n_cases].onednn_isa, sizeof rows[i].onednn_isa);
+    }
+    char cpu_model[128];
+    read_cpu_model(cpu_model, sizeof cpu_model);
+    struct recur_bench_run run = {cpu_model, threads, opts->quick,
+                                  with_onednn ? recur_bench_onednn_version() : NULL, rows,
+                                  n_tables, n_cases};
+    rc = report(opts, &run);
+  }
+  free(rows);
+  return rc;
+}

@@ -1,0 +1,47 @@
+/* `recur bench`: what one run measured, shared by the command, its reports and the oneDNN
+ * comparison. */
+#ifndef RECUR_BENCH_H
+#define RECUR_BENCH_H
+
+#include "bench_spec.h"
+#include "bench_time.h"
+
+/* oneDNN's two configurations: as it chooses, and capped at AVX2 (DNNL_MAX_CPU_ISA=AVX2, which
+ * only takes effect in a fresh process). */
+enum { RECUR_BENCH_ONEDNN_DEFAULT, RECUR_BENCH_ONEDNN_AVX2, RECUR_BENCH_ONEDNN_N };
+
+#define RECUR_BENCH_NAME_LEN 32
+
+/* One case on one of recur's kernel tables, with oneDNN's times for the same case. */
+struct recur_bench_row {
+  struct recur_bench_case c;
+  const char *isa;    /* recur's kernels; NULL when only oneDNN was measured */
+  double peak_gflops; /* FMA peak of isa times the threads used; 0 if unknown */
+  struct recur_bench_timing recur;
+  struct recur_bench_timing onednn[RECUR_BENCH_ONEDNN_N]; /* runs 0: not measured */
+  char onednn_isa[RECUR_BENCH_ONEDNN_N][RECUR_BENCH_NAME_LEN];
+};
+
+/* A whole run: n_tables blocks of n_cases rows, one block per kernel table (one block with
+ * isa NULL in a oneDNN-only run), the cases in the same order in each. */
+struct recur_bench_run {
+  const char *cpu_model;
+  int threads;
+  int quick;
+  const char *onednn_version; /* NULL: oneDNN is not part of this run */
+  struct recur_bench_row *rows;
+  int n_tables, n_cases;
+};
+
+/* Fills p with uniform floats in [-scale, scale) from a xorshift32 state. */
+void recur_bench_fill_random(float *p, size_t n, float scale, unsigned *state);
+
+/* The faster of oneDNN's measured configurations, or -1 if none was measured. */
+int recur_bench_onednn_best(const struct recur_bench_row *row);
+
+/* The reports, on stdout. The JSON one returns nonzero if it could not be built. */
+void recur_bench_print_table(const struct recur_bench_run *run);
+void recur_bench_print_csv(const struct recur_bench_run *run);
+int recur_bench_print_json(const struct recur_bench_run *run);
+
+#endif

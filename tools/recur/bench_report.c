@@ -1,0 +1,244 @@
+/* `recur bench`'s reports: a table per kernel table (plus their ratios), CSV, or JSON. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "recur.h"
+
+static const char *const onednn_names[RECUR_BENCH_ONEDNN_N] = {"default", "avx2"};
+
+/* What a row's numbers give. */
+struct derived {
+  double gflop;    /* work of one forward pass */
+  double gflops;   /* recur's rate; 0 if recur was not measured */
+  double pct_peak; /* recur's share of the peak; < 0 if unknown */
+  int best;        /* oneDNN's faster configuration, -1 if none */
+  double speedup;  /* oneDNN's best time / recur's time; 0 if either is missing */
+};
+
+int recur_bench_onednn_best(const struct recur_bench_row *row) {
+  int best = -1;
+  for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) {
+    if (row->onednn[k].runs && (best < 0 || row->onednn[k].median_ms < row->onednn[best].median_ms))
+      best = k;
+  }
+  return best;
+}
+
+static struct derived derive(const struct recur_bench_row *row) {
+  struct derived d = {recur_bench_flops(&row->c) * 1e-9, 0, -1, recur_bench_onednn_best(row), 0};
+  if (row->recur.runs) {
+    d.gflops = d.gflop / (row->recur.median_ms * 1e-3);
+    if (row->peak_gflops > 0) d.pct_peak = 100 * d.gflops / row->peak_gflops;
+    if (d.best >= 0) d.speedup = row->onednn[d.best].median_ms / row->recur.median_ms;
+  }
+  return d;
+}
+
+/* ---- table -------------------------------------------------------------------------------- */
+
+/* A number in a column, or "-" if absent (value <= 0 or not measured). */
+static void print_number(int width, int decimals, double value) {
+  if (value > 0)
+    printf(" %*.*f", width, decimals, value);
+  else
+    printf(" %*s", width, "-");
+}
+
+static void print_shape(const struct recur_bench_case *c) {
+  const struct recur_bench_shape *s = &c->shape;
+  printf("%-7s %4lld %4lld %5lld %5lld", recur_bench_cell_info(c->cell)->name, (long long)s->T,
+         (long long)s->B, (long long)s->I, (long long)s->H);
+  print_number(4, 0, (double)s->P);
+}
+
+static void print_header(const struct recur_bench_run *run) {
+  struct recur_bench_budget b = recur_bench_budget_for(run->quick, 0);
+  printf("recur %s bench: %s; %d thread%s; fp32, one layer, random weights\n",
+         recur_version_string(), run->cpu_model, run->threads, run->threads == 1 ? "" : "s");
+  printf("median of >= %d runs and >= %.2f s per case after a warm-up run%s\n", b.min_runs,
+         b.min_seconds, run->quick ? " (--quick)" : "");
+  if (run->onednn_version) {
+    printf("oneDNN %s:", run->onednn_version);
+    for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) {
+      if (run->rows[0].onednn[k].runs)
+        printf(" %s ISA %s;", onednn_names[k], run->rows[0].onednn_isa[k]);
+    }
+    printf(" best = the faster; speedup = oneDNN best ms / recur ms (> 1: recur is faster)\n");
+  }
+}
+
+static void print_table_block(const struct recur_bench_run *run, const struct recur_bench_row *rows,
+                              int n) {
+  int recur = rows[0].isa != NULL, onednn = run->onednn_version != NULL;
+  printf("\n");
+  if (recur) {
+    printf("kernels %s: FMA peak ", rows[0].isa);
+    if (rows[0].peak_gflops > 0)
+      printf("%.1f GFLOP/s (%d thread%s, measured)\n", rows[0].peak_gflops, run->threads,
+             run->threads == 1 ? "" : "s");
+    else
+      printf("unknown (no vector FMA loop)\n");
+  }
+  printf("cell       T    B     I     H    P");
+  if (recur) printf(" isa     threads runs  median_ms  GFLOP/s %%peak");
+  if (onednn) printf(" | oneDNN_ms  AVX2cap_ms best   ");
+  if (recur && onednn) printf(" speedup");
+  printf("\n");
+  for (int i = 0; i < n; i++) {
+    const struct recur_bench_row *row = &rows[i];
+    struct derived d = derive(row);
+    print_shape(&row->c);
+    if (recur) {
+      printf(" %-7s %7d %4d", row->isa, run->threads, row->recur.runs);
+      print_number(10, 3, row->recur.median_ms);
+      print_number(8, 1, d.gflops);
+      print_number(5, 1, d.pct_peak);
+    }
+    if (onednn) {
+      printf(" |");
+      print_number(9, 3, row->onednn[RECUR_BENCH_ONEDNN_DEFAULT].median_ms);
+      print_number(11, 3, row->onednn[RECUR_BENCH_ONEDNN_AVX2].median_ms);
+      printf(" %-7s", d.best >= 0 ? onednn_names[d.best] : "-");
+    }
+    if (recur && onednn) print_number(7, 2, d.speedup);
+    printf("\n");
+  }
+}
+
+/* recur against oneDNN over one table: wins and the geometric mean speedup. */
+static void print_summary(const struct recur_bench_row *rows, int n) {
+  int wins = 0, count = 0;
+  double log_sum = 0;
+  for (int i = 0; i < n; i++) {
+    struct derived d = derive(&rows[i]);
+    if (d.speedup <= 0) continue;
+    count++;
+    wins += d.speedup > 1;
+    log_sum += log(d.speedup);
+  }
+  if (count)
+    printf("recur %s is faster than oneDNN's best on %d of %d cases; geometric mean speedup %.2f\n",
+           rows[0].isa, wins, count, exp(log_sum / count));
+}
+
+/* Each table's time over the first table's, case by case. */
+static void print_isa_ratios(const struct recur_bench_run *run) {
+  const struct recur_bench_row *rows = run->rows;
+  int n = run->n_cases;
+  printf("\ntime ratios between kernel tables (how many times longer than %s)\n", rows[0].isa);
+  printf("cell       T    B     I     H    P");
+  char name[2 * RECUR_BENCH_NAME_LEN + 4];
+  for (int t = 0; t < run->n_tables; t++) {
+    snprintf(name, sizeof name, "%s_ms", rows[t * n].isa);
+    printf(" %12s", name);
+  }
+  for (int t = 1; t < run->n_tables; t++) {
+    snprintf(name, sizeof name, "%s/%s", rows[t * n].isa, rows[0].isa);
+    printf(" %13s", name);
+  }
+  printf("\n");
+  for (int c = 0; c < n; c++) {
+    print_shape(&rows[c].c);
+    for (int t = 0; t < run->n_tables; t++) print_number(12, 3, rows[t * n + c].recur.median_ms);
+    for (int t = 1; t < run->n_tables; t++)
+      print_number(13, 2, rows[t * n + c].recur.median_ms / rows[c].recur.median_ms);
+    printf("\n");
+  }
+}
+
+void recur_bench_print_table(const struct recur_bench_run *run) {
+  print_header(run);
+  for (int t = 0; t < run->n_tables; t++) {
+    const struct recur_bench_row *block = run->rows + t * run->n_cases;
+    print_table_block(run, block, run->n_cases);
+    if (block[0].isa) print_summary(block, run->n_cases);
+  }
+  if (run->n_tables > 1) print_isa_ratios(run);
+}
+
+/* ---- CSV ------------------------------------------------------------------------------------ */
+
+static void csv_number(double value, int decimals) {
+  if (value > 0)
+    printf(",%.*f", decimals, value);
+  else
+    printf(",");
+}
+
+void recur_bench_print_csv(const struct recur_bench_run *run) {
+  printf("cell,T,B,I,H,P,directions,gflop,isa,threads,runs,median_ms,min_ms,gflops,pct_peak,"
+         "onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,onednn_best,"
+         "speedup\n");
+  for (int i = 0; i < run->n_tables * run->n_cases; i++) {
+    const struct recur_bench_row *row = &run->rows[i];
+    const struct recur_bench_shape *s = &row->c.shape;
+    struct derived d = derive(row);
+    printf("%s,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%s,%d,%d", recur_bench_cell_info(row->c.cell)->name,
+           (long long)s->T, (long long)s->B, (long long)s->I, (long long)s->H, (long long)s->P,
+           recur_bench_cell_info(row->c.cell)->directions, d.gflop, row->isa ? row->isa : "",
+           run->threads, row->recur.runs);
+    csv_number(row->recur.median_ms, 4);
+    csv_number(row->recur.min_ms, 4);
+    csv_number(d.gflops, 2);
+    csv_number(d.pct_peak, 2);
+    for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) {
+      csv_number(row->onednn[k].median_ms, 4);
+      printf(",%s", row->onednn[k].runs ? row->onednn_isa[k] : "");
+    }
+    printf(",%s", d.best >= 0 ? onednn_names[d.best] : "");
+    csv_number(d.speedup, 3);
+    printf("\n");
+  }
+}
+
+/* ---- JSON ----------------------------------------------------------------------------------- */
+
+/* A number, or null if absent. */
+static json_t *json_number(double value) { return value > 0 ? json_real(value) : json_null(); }
+
+static json_t *json_timing(const struct recur_bench_timing *t, const char *isa) {
+  if (!t->runs) return json_null();
+  json_t *o = json_pack("{s:i, s:f, s:f}", "runs", t->runs, "median_ms", t->median_ms, "min_ms",
+                        t->min_ms);
+  if (o && isa) json_object_set_new(o, "isa", json_string(isa));
+  return o;
+}
+
+static json_t *json_row(const struct recur_bench_run *run, const struct recur_bench_row *row) {
+  const struct recur_bench_shape *s = &row->c.shape;
+  struct derived d = derive(row);
+  json_t *onednn = json_object();
+  for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++)
+    json_object_set_new(onednn, onednn_names[k], json_timing(&row->onednn[k], row->onednn_isa[k]));
+  return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:i, s:o, s:o, s:o, s:o, "
+                   "s:o, s:s?, s:o}",
+                   "cell", recur_bench_cell_info(row->c.cell)->name, "T", (json_int_t)s->T, "B",
+                   (json_int_t)s->B, "I", (json_int_t)s->I, "H", (json_int_t)s->H, "P",
+                   (json_int_t)s->P, "directions", recur_bench_cell_info(row->c.cell)->directions,
+                   "gflop", d.gflop, "isa", row->isa, "threads", run->threads, "recur",
+                   json_timing(&row->recur, NULL), "gflops", json_number(d.gflops), "pct_peak",
+                   d.pct_peak >= 0 ? json_real(d.pct_peak) : json_null(), "peak_gflops",
+                   json_number(row->peak_gflops), "onednn", onednn, "onednn_best",
+                   d.best >= 0 ? onednn_names[d.best] : NULL, "speedup", json_number(d.speedup));
+}
+
+int recur_bench_print_json(const struct recur_bench_run *run) {
+  struct recur_bench_budget b = recur_bench_budget_for(run->quick, 0);
+  json_t *results = json_array();
+  for (int i = 0; i < run->n_tables * run->n_cases; i++)
+    json_array_append_new(results, json_row(run, &run->rows[i]));
+  json_t *root = json_pack(
+      "{s:s, s:s, s:s, s:s, s:i, s:{s:b, s:i, s:f}, s:s?, s:o}", "recur_version",
+      recur_version_string(), "cpu_model", run->cpu_model, "cpu_features", recur_cpu_features(),
+      "isa_available", recur_isa_list(), "threads", run->threads, "timing", "quick", run->quick,
+      "min_runs", b.min_runs, "min_seconds", b.min_seconds, "onednn_version", run->onednn_version,
+      "results", results);
+  if (!root) return 1;
+  int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+  json_decref(root);
+  if (rc == 0) printf("\n");
+  return rc;
+}
