@@ -10,7 +10,13 @@
  *
  * Thread safety: a recur_net is immutable after creation; any number of threads may call
  * recur_forward() on the same network at once, each with its own buffers. Creating and
- * freeing networks is thread-safe as long as a network is not freed while in use.
+ * freeing networks is thread-safe as long as a network is not freed while in use. Every other
+ * call is thread-safe too: recur_last_error() is per thread, and the process-wide settings
+ * (recur_set_memory_limit, recur_set_num_threads, recur_isa_force) are atomic.
+ *
+ * Buffers: recur keeps no pointer to a caller's buffer after a call returns (weights, file
+ * bytes and arrays are copied). What recur allocates for the caller (a recur_net, a
+ * recur_array) is freed with its free function.
  */
 #ifndef RECUR_H
 #define RECUR_H
@@ -118,7 +124,8 @@ RECUR_API recur_status recur_net_create(recur_net **out, const recur_desc *desc,
  * BF16 or F64. */
 RECUR_API recur_status recur_net_load(recur_net **out, const char *path, const char *prefix);
 
-/* The same from bytes in memory (the caller keeps ownership of buf). */
+/* The same from bytes in memory (the caller keeps ownership of buf, and may free it as soon as
+ * the call returns). */
 RECUR_API recur_status recur_net_load_memory(recur_net **out, const void *buf, size_t len,
                                              const char *prefix);
 
@@ -141,7 +148,9 @@ RECUR_API recur_status recur_net_describe(const recur_net *net, recur_desc *out)
  *            semantics; y is zero past each sequence's end, h_n/c_n are the states after each
  *            direction's last processed step.
  * All buffers belong to the caller. Outputs must not overlap inputs or each other
- * (RECUR_ERR_INVALID_ARGUMENT). Scratch memory is allocated per call.
+ * (RECUR_ERR_INVALID_ARGUMENT), with one exception: h_n may be exactly h0, and c_n exactly c0
+ * (the state is updated in place). Apart from such a state, inputs are never written; a call
+ * that fails writes nothing. Scratch memory is allocated per call.
  * Zero-initialise the struct before filling it, so fields added later default to 0. */
 typedef struct recur_forward_args {
   int64_t seq_len;    /* T */
@@ -172,9 +181,10 @@ RECUR_API void recur_set_num_threads(int n);
 /* ---------------------------------------------------------------------------------------- */
 /* Resource limits                                                                           */
 
-/* The most memory recur allocates for one network's weights or one forward call's scratch,
- * checked before allocating: a larger need is RECUR_ERR_LIMIT. Default RECUR_DEFAULT_MEMORY_LIMIT
- * (16 GiB); 0 restores the default. Process-wide; thread-safe. */
+/* The most memory recur allocates for one network's weights, one forward call's scratch or one
+ * array read from a .npy file, checked before allocating: a larger need is RECUR_ERR_LIMIT.
+ * Default RECUR_DEFAULT_MEMORY_LIMIT (16 GiB); 0 restores the default. Process-wide;
+ * thread-safe. */
 #define RECUR_DEFAULT_MEMORY_LIMIT ((size_t)16 << 30)
 RECUR_API void recur_set_memory_limit(size_t bytes);
 RECUR_API size_t recur_memory_limit(void);
@@ -225,12 +235,15 @@ typedef struct recur_array {
 } recur_array;
 
 /* Reads a .npy file: float32 (either byte order), int32 or int64; header versions 1, 2, 3;
- * C order only. Anything else is an error that says what it found. */
+ * C order only. Anything else is an error that says what it found. *out is the caller's: free it
+ * with recur_array_free. */
 RECUR_API recur_status recur_npy_load(const char *path, recur_array **out);
 RECUR_API recur_status recur_npy_load_memory(const void *buf, size_t len, recur_array **out);
 
 /* Writes a little-endian float32 .npy (version 1.0) atomically: a temporary file in the same
- * folder, then rename. On error no file is left at path and an existing one is unchanged. */
+ * folder, then rename. On error no file is left at path and an existing one is unchanged. A
+ * process killed at any moment leaves path as it was or complete, never partly written; it may
+ * leave its temporary file "<path>.tmp.<pid>.<n>" behind. */
 RECUR_API recur_status recur_npy_save(const char *path, const float *data, int ndim,
                                       const int64_t *shape);
 

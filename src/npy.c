@@ -308,6 +308,8 @@ static recur_status npy_parse(const uint8_t *buf, size_t len, const char *name,
   if (data_len != bytes)
     return recur_fail(RECUR_ERR_BAD_FILE, "%s: %zu bytes of data, but the shape and dtype "
                       "need %zu", name, data_len, bytes);
+  if ((s = recur_check_memory(name, bytes)))
+    return s;
   return make_array(&h, count, data, bytes, out);
 }
 

@@ -1,0 +1,124 @@
+/* Resource limits: a file declaring more than it holds is RECUR_ERR_BAD_FILE, and one that
+ * really holds more than the memory limit (16 GiB unless the caller raises it) is
+ * RECUR_ERR_LIMIT, refused before anything of that size is allocated (such an allocation
+ * would fail, or abort under AddressSanitizer, instead). The terabyte files here are sparse: a
+ * few bytes on disk. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_harness.h"
+#include "recur.h"
+
+#define TIB ((uint64_t)1 << 40)
+
+/* Writes head, then makes the file size bytes long (a hole). */
+static void write_sparse(const char *path, const void *head, size_t head_len, uint64_t size) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  cr_assert_geq(fd, 0, "cannot create %s", path);
+  cr_assert_eq(write(fd, head, head_len), (ssize_t)head_len);
+  cr_assert_eq(ftruncate(fd, (off_t)size), 0, "cannot make %s %llu bytes long", path,
+               (unsigned long long)size);
+  close(fd);
+}
+
+/* Puts a safetensors file's 8-byte header length and header into buf; returns their size. */
+static size_t safetensors_head(uint8_t *buf, size_t cap, const char *header) {
+  size_t n = strlen(header);
+  cr_assert_leq(8 + n, cap);
+  for (int i = 0; i < 8; i++)
+    buf[i] = (uint8_t)((uint64_t)n >> (8 * i));
+  memcpy(buf + 8, header, n);
+  return 8 + n;
+}
+
+static void expect_status(recur_status got, recur_status want, const char *needle) {
+  cr_expect_eq(got, want, "status %d, want %d: %s", got, want, recur_last_error());
+  cr_expect(strstr(recur_last_error(), needle), "'%s' not in '%s'", needle, recur_last_error());
+}
+
+TestSuite(limits, .init = cli_setup, .fini = cli_teardown);
+
+Test(limits, terabyte_tensor_in_a_small_file_is_a_bad_file) {
+  static const char header[] = "{\"weight_ih_l0\": {\"dtype\": \"F32\", \"shape\": [1048576, "
+                               "1048576], \"data_offsets\": [0, 4398046511104]}}";
+  uint8_t file[256] = {0};
+  size_t len = safetensors_head(file, sizeof file, header) + 64;
+  recur_net *net = (recur_net *)&net;
+  expect_status(recur_net_load_memory(&net, file, len, NULL), RECUR_ERR_BAD_FILE,
+                "go past the end of the 64-byte data section");
+  cr_expect_null(net);
+
+  char path[CLI_PATH_LEN];
+  cli_tmp_path(path, "tiny.safetensors");
+  write_sparse(path, file, len, len);
+  expect_status(recur_net_load(&net, path, NULL), RECUR_ERR_BAD_FILE, "go past the end");
+  cr_expect_null(net);
+}
+
+/* A 2 TiB model whose header and sizes are all consistent: refused by the limit. */
+Test(limits, terabyte_model_is_over_the_memory_limit) {
+  static const char header[] =
+      "{\"weight_ih_l0\": {\"dtype\": \"F32\", \"shape\": [524288, 524288], "
+      "\"data_offsets\": [0, 1099511627776]}, \"weight_hh_l0\": {\"dtype\": \"F32\", \"shape\": "
+      "[524288, 524288], \"data_offsets\": [1099511627776, 2199023255552]}}";
+  uint8_t head[512];
+  size_t len = safetensors_head(head, sizeof head, header);
+  char path[CLI_PATH_LEN];
+  cli_tmp_path(path, "huge.safetensors");
+  write_sparse(path, head, len, len + 2 * TIB);
+  recur_net *net = (recur_net *)&net;
+  expect_status(recur_net_load(&net, path, NULL), RECUR_ERR_LIMIT,
+                "the weights as fp32 needs 2199023255552 bytes, over the memory limit of "
+                "17179869184");
+  cr_expect_null(net);
+}
+
+/* A 4 TiB .npy input: refused by the library and by `recur run`. */
+Test(limits, terabyte_array_is_over_the_memory_limit) {
+  static const char dict[] =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }";
+  char head[128];
+  memset(head, ' ', sizeof head);
+  memcpy(head, "\x93NUMPY\x01\x00\x76\x00", 10); /* version 1.0, a 118-byte header */
+  memcpy(head + 10, dict, sizeof dict - 1);
+  head[127] = '\n';
+  char path[CLI_PATH_LEN];
+  cli_tmp_path(path, "huge.npy");
+  write_sparse(path, head, sizeof head, sizeof head + 4 * TIB);
+  recur_array *a = (recur_array *)&a;
+  expect_status(recur_npy_load(path, &a), RECUR_ERR_LIMIT, "over the memory limit");
+  cr_expect_null(a);
+  cr_expect(strstr(recur_last_error(), path), "the message names the file: %s",
+            recur_last_error());
+
+  char model[CLI_PATH_LEN];
+  golden_path(model, sizeof model, "rnn_tanh_l1_uni", ".safetensors");
+  cli_run("run", model, path, NULL);
+  cli_expect_failure(1, path, "memory limit", NULL);
+}
+
+/* The limit covers a model's weights and an array, and the caller can raise it. */
+Test(limits, the_limit_can_be_lowered_and_raised) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  golden_path(model, sizeof model, "lstm_l3_bi", ".safetensors");
+  golden_path(x, sizeof x, "lstm_l3_bi", ".x.npy");
+  recur_net *net = NULL;
+  recur_array *a = NULL;
+  recur_set_memory_limit(4096);
+  expect_status(recur_net_load(&net, model, NULL), RECUR_ERR_LIMIT, "memory limit of 4096");
+  cr_expect_null(net);
+  recur_set_memory_limit(64);
+  expect_status(recur_npy_load(x, &a), RECUR_ERR_LIMIT, "memory limit of 64");
+  cr_expect_null(a);
+  recur_set_memory_limit((size_t)1 << 20);
+  cr_expect_eq(recur_net_load(&net, model, NULL), RECUR_OK, "%s", recur_last_error());
+  cr_expect_eq(recur_npy_load(x, &a), RECUR_OK, "%s", recur_last_error());
+  recur_set_memory_limit(0);
+  cr_expect_eq(recur_memory_limit(), RECUR_DEFAULT_MEMORY_LIMIT);
+  recur_net_free(net);
+  recur_array_free(a);
+}
