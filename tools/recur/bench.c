@@ -95,9 +95,10 @@ static recur_status make_net(const struct recur_bench_case *c, recur_net **net) 
   return status;
 }
 
-/* What timing one case on recur needs. */
+/* One case on recur: its network, input and output. */
 struct recur_job {
   recur_net *net;
+  float *x, *y;
   recur_forward_args args;
 };
 
@@ -113,35 +114,75 @@ static void case_label(const struct recur_bench_case *c, char *buf, size_t len) 
   if (s->P && n > 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, " P=%lld", (long long)s->P);
 }
 
-/* Times one case on recur's current kernel table. */
-static int time_recur(const struct recur_bench_case *c, int threads,
-                      const struct recur_bench_budget *budget, struct recur_bench_timing *out) {
+/* Builds the network on the current kernel table, and random input. */
+static int recur_job_open(const struct recur_bench_case *c, int threads, const char *label,
+                          struct recur_job *job) {
   const struct recur_bench_shape *s = &c->shape;
-  char label[96];
-  case_label(c, label, sizeof label);
   double nx = (double)s->T * (double)s->B * (double)s->I;
   double ny = (double)s->T * (double)s->B * (double)(s->P ? s->P : s->H) *
               recur_bench_cell_info(c->cell)->directions;
   if ((nx + ny) * sizeof(float) > (double)recur_memory_limit())
     return fail("%s: input and output need more than the memory limit", label);
-  struct recur_job job = {NULL, {0}};
-  recur_status status = make_net(c, &job.net);
+  recur_status status = make_net(c, &job->net);
   if (status != RECUR_OK) return fail_recur(label, status);
-  float *x = malloc((size_t)nx * sizeof *x), *y = malloc((size_t)ny * sizeof *y);
-  int rc = RECUR_EXIT_OK;
-  if (!x || !y) {
-    rc = fail("%s: out of memory", label);
-  } else {
-    unsigned state = 777;
-    recur_bench_fill_random(x, (size_t)nx, 1.0f, &state);
-    job.args = (recur_forward_args){.seq_len = s->T, .batch = s->B, .input_size = s->I,
-                                    .x = x, .y = y, .num_threads = threads};
-    status = recur_bench_time(run_recur, &job, budget, out);
-    if (status != RECUR_OK) rc = fail_recur(label, status);
+  job->x = malloc((size_t)nx * sizeof *job->x);
+  job->y = malloc((size_t)ny * sizeof *job->y);
+  if (!job->x || !job->y) return fail("%s: out of memory", label);
+  unsigned state = 777;
+  recur_bench_fill_random(job->x, (size_t)nx, 1.0f, &state);
+  job->args = (recur_forward_args){.seq_len = s->T, .batch = s->B, .input_size = s->I,
+                                   .x = job->x, .y = job->y, .num_threads = threads};
+  return RECUR_EXIT_OK;
+}
+
+static void recur_job_close(struct recur_job *job) {
+  free(job->x);
+  free(job->y);
+  recur_net_free(job->net);
+}
+
+/* Times one row's case on recur's kernel table isa (NULL: not recur) and, if with_onednn, on
+ * oneDNN in this process, the two in turn. */
+static int time_row(const struct recur_cli_opts *opts, const char *isa, int with_onednn,
+                    int threads, struct recur_bench_row *row) {
+  char label[96], err[256];
+  case_label(&row->c, label, sizeof label);
+  struct recur_job job = {0};
+  struct recur_bench_onednn *onednn = NULL;
+  struct recur_bench_contender contenders[2];
+  int n = 0, rc = RECUR_EXIT_OK;
+  if (isa && (opts->isa_all || opts->isa)) { /* else keep the library's own choice */
+    recur_status status = recur_isa_force(isa);
+    if (status != RECUR_OK) rc = fail_recur(isa, status);
   }
-  free(x);
-  free(y);
-  recur_net_free(job.net);
+  if (isa && rc == RECUR_EXIT_OK) {
+    rc = recur_job_open(&row->c, threads, label, &job);
+    contenders[n++] = (struct recur_bench_contender){.fn = run_recur, .ctx = &job};
+  }
+  if (with_onednn && rc == RECUR_EXIT_OK) {
+    onednn = recur_bench_onednn_open(&row->c, threads, err, sizeof err);
+    if (!onednn) rc = fail("%s: oneDNN: %s", label, err);
+    contenders[n++] = (struct recur_bench_contender){.fn = recur_bench_onednn_run, .ctx = onednn};
+  }
+  /* The scalar reference is 10-100x slower: fewer runs. */
+  int slow = isa && strcmp(isa, "scalar") == 0;
+  struct recur_bench_budget budget = recur_bench_budget_for(opts->quick, slow);
+  if (rc == RECUR_EXIT_OK && recur_bench_time(contenders, n, &budget)) {
+    if (isa && contenders[0].status)
+      rc = fail_recur(label, (recur_status)contenders[0].status);
+    else if (with_onednn && contenders[n - 1].status)
+      rc = fail("%s: oneDNN: %s", label, recur_bench_onednn_error(onednn));
+    else
+      rc = fail("%s: out of memory", label);
+  }
+  if (rc == RECUR_EXIT_OK && isa) row->recur = contenders[0].timing;
+  if (rc == RECUR_EXIT_OK && with_onednn) {
+    row->onednn[RECUR_BENCH_ONEDNN_DEFAULT] = contenders[n - 1].timing;
+    snprintf(row->onednn_isa[RECUR_BENCH_ONEDNN_DEFAULT], RECUR_BENCH_NAME_LEN, "%s",
+             recur_bench_onednn_isa());
+  }
+  recur_job_close(&job);
+  recur_bench_onednn_close(onednn);
   return rc;
 }
 
@@ -177,41 +218,25 @@ static void progress(int done, int total, const char *what) {
     fprintf(stderr, "\r\033[K");
 }
 
-/* Measures every case: all tables and oneDNN one after another for each case, so that a
- * slower stretch of a shared machine hits them alike. Rows are n_tables blocks of n_cases. */
+/* Measures every case: each table in turn, then the next case, so that a busy stretch of a
+ * shared machine hits the tables alike. oneDNN runs in turn with the first table. */
 static int measure(const struct recur_cli_opts *opts, char isas[][RECUR_BENCH_NAME_LEN],
-                   int n_isas, struct recur_bench_row *rows, int n_cases, int threads) {
+                   int n_isas, struct recur_bench_row *rows, int n_tables, int n_cases,
+                   int threads) {
   int with_onednn = opts->vs_onednn || opts->onednn_only;
-  int steps = n_cases * (n_isas + with_onednn), step = 0;
   for (int c = 0; c < n_cases; c++) {
-    char label[96], what[160];
-    case_label(&rows[c].c, label, sizeof label);
-    for (int i = 0; i < n_isas; i++) {
-      struct recur_bench_row *row = &rows[i * n_cases + c];
-      snprintf(what, sizeof what, "%s, recur %.31s", label, isas[i]);
-      progress(step++, steps, what);
-      if (opts->isa_all || opts->isa) { /* else keep the library's own choice */
-        recur_status status = recur_isa_force(isas[i]);
-        if (status != RECUR_OK) return fail_recur(isas[i], status);
-      }
-      /* The scalar reference is 10-50x slower: fewer runs. */
-      int slow = strcmp(isas[i], "scalar") == 0;
-      struct recur_bench_budget budget = recur_bench_budget_for(opts->quick, slow);
-      int rc = time_recur(&row->c, threads, &budget, &row->recur);
+    for (int t = 0; t < n_tables; t++) {
+      char label[96], what[160];
+      case_label(&rows[c].c, label, sizeof label);
+      snprintf(what, sizeof what, "%s, %.31s%s", label, n_isas ? isas[t] : "",
+               with_onednn && t == 0 ? " and oneDNN" : "");
+      progress(c * n_tables + t, n_cases * n_tables, what);
+      int rc = time_row(opts, n_isas ? isas[t] : NULL, with_onednn && t == 0, threads,
+                        &rows[t * n_cases + c]);
       if (rc != RECUR_EXIT_OK) return rc;
     }
-    if (with_onednn) {
-      snprintf(what, sizeof what, "%s, oneDNN", label);
-      progress(step++, steps, what);
-      struct recur_bench_budget budget = recur_bench_budget_for(opts->quick, 0);
-      char err[256];
-      struct recur_bench_row *row = &rows[c];
-      if (recur_bench_onednn_time(&row->c, threads, &budget, &row->onednn[0], row->onednn_isa[0],
-                                  err, sizeof err))
-        return fail("%s: oneDNN: %s", label, err);
-    }
   }
-  progress(steps, steps, "");
+  progress(n_cases * n_tables, n_cases * n_tables, "");
   return RECUR_EXIT_OK;
 }
 
@@ -243,7 +268,7 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
                                                        .isa = n_isas ? isas[t] : NULL,
                                                        .peak_gflops = peak};
   }
-  int rc = measure(opts, isas, n_isas, rows, n_cases, threads);
+  int rc = measure(opts, isas, n_isas, rows, n_tables, n_cases, threads);
   char err[256];
   if (rc == RECUR_EXIT_OK && opts->vs_onednn &&
       recur_bench_onednn_capped(opts, rows, n_cases, err, sizeof err))

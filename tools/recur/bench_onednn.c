@@ -6,25 +6,27 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench_onednn.h"
 
-/* Everything one case needs, released by job_free. */
-struct onednn_job {
+struct recur_bench_onednn {
   dnnl_primitive_desc_t pd;
   dnnl_primitive_t prim;
   dnnl_stream_t stream;
   dnnl_exec_arg_t args[8];
   int n_args;
+  int saved_threads;  /* the caller's OpenMP thread count, restored on close */
   const char *failed; /* the oneDNN call that failed, if any */
   dnnl_status_t status;
+  char error[96];
 };
 
 static dnnl_engine_t engine;
 
 /* Records the first failure; returns 1 if call succeeded. */
-static int ok(struct onednn_job *job, dnnl_status_t status, const char *call) {
+static int ok(struct recur_bench_onednn *job, dnnl_status_t status, const char *call) {
   if (status == dnnl_success) return 1;
   if (!job->failed) {
     job->failed = call;
@@ -56,7 +58,7 @@ static const char *isa_name(dnnl_cpu_isa_t isa) {
 }
 
 /* The operation descriptor of case c, its weights in format "any" (oneDNN's choice). */
-static int init_desc(struct onednn_job *job, const struct recur_bench_case *c,
+static int init_desc(struct recur_bench_onednn *job, const struct recur_bench_case *c,
                      dnnl_rnn_desc_t *rd) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
@@ -92,7 +94,7 @@ static int init_desc(struct onednn_job *job, const struct recur_bench_case *c,
 /* Adds the execution argument `arg` in the layout the primitive wants, filled with random values
  * (scale 0 leaves it unfilled: an output). Inputs are made in a plain layout (tag) and
  * reordered, as a user's PyTorch weights would be. */
-static int add_arg(struct onednn_job *job, int arg, dnnl_format_tag_t tag, float scale,
+static int add_arg(struct recur_bench_onednn *job, int arg, dnnl_format_tag_t tag, float scale,
                    unsigned *state) {
   const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(job->pd, dnnl_query_exec_arg_md, arg);
   if (!want || want->ndims == 0) return 1; /* the primitive does not use it */
@@ -130,7 +132,7 @@ static int add_arg(struct onednn_job *job, int arg, dnnl_format_tag_t tag, float
   return 1;
 }
 
-static int job_init(struct onednn_job *job, const struct recur_bench_case *c) {
+static int job_init(struct recur_bench_onednn *job, const struct recur_bench_case *c) {
   dnnl_rnn_desc_t rd;
   if (!engine && !OK(job, dnnl_engine_create(&engine, dnnl_cpu, 0))) return 0;
   if (!init_desc(job, c, &rd) ||
@@ -150,34 +152,45 @@ static int job_init(struct onednn_job *job, const struct recur_bench_case *c) {
          add_arg(job, DNNL_ARG_SCRATCHPAD, dnnl_a, 0, &state);
 }
 
-static void job_free(struct onednn_job *job) {
-  for (int i = 0; i < job->n_args; i++) dnnl_memory_destroy(job->args[i].memory);
-  dnnl_stream_destroy(job->stream);
-  dnnl_primitive_destroy(job->prim);
-  dnnl_primitive_desc_destroy(job->pd);
+const char *recur_bench_onednn_isa(void) { return isa_name(dnnl_get_effective_cpu_isa()); }
+
+const char *recur_bench_onednn_error(struct recur_bench_onednn *job) {
+  const char *call = job->failed ? job->failed : "oneDNN";
+  snprintf(job->error, sizeof job->error, "%.*s failed: status %d", (int)strcspn(call, "("),
+           call, (int)job->status);
+  return job->error;
 }
 
-static int run_onednn(void *ctx) {
-  struct onednn_job *job = ctx;
+struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
+                                                   int threads, char *err, size_t errlen) {
+  struct recur_bench_onednn *job = calloc(1, sizeof *job);
+  if (!job) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  /* This oneDNN runs on OpenMP: its thread count is the calling thread's. */
+  job->saved_threads = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  if (!job_init(job, c)) {
+    snprintf(err, errlen, "%s", recur_bench_onednn_error(job));
+    recur_bench_onednn_close(job);
+    return NULL;
+  }
+  return job;
+}
+
+int recur_bench_onednn_run(void *ctx) {
+  struct recur_bench_onednn *job = ctx;
   return !OK(job, dnnl_primitive_execute(job->prim, job->stream, job->n_args, job->args)) ||
          !OK(job, dnnl_stream_wait(job->stream));
 }
 
-int recur_bench_onednn_time(const struct recur_bench_case *c, int threads,
-                            const struct recur_bench_budget *budget,
-                            struct recur_bench_timing *out, char isa[RECUR_BENCH_NAME_LEN],
-                            char *err, size_t errlen) {
-  /* This oneDNN runs on OpenMP: its thread count is the calling thread's. */
-  int saved_threads = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  struct onednn_job job = {0};
-  int rc = !job_init(&job, c) || recur_bench_time(run_onednn, &job, budget, out);
-  if (rc) {
-    const char *call = job.failed ? job.failed : "oneDNN";
-    snprintf(err, errlen, "%.*s failed: status %d", (int)strcspn(call, "("), call, (int)job.status);
-  }
-  snprintf(isa, RECUR_BENCH_NAME_LEN, "%s", isa_name(dnnl_get_effective_cpu_isa()));
-  job_free(&job);
-  omp_set_num_threads(saved_threads);
-  return rc;
+void recur_bench_onednn_close(struct recur_bench_onednn *job) {
+  if (!job) return;
+  for (int i = 0; i < job->n_args; i++) dnnl_memory_destroy(job->args[i].memory);
+  dnnl_stream_destroy(job->stream);
+  dnnl_primitive_destroy(job->prim);
+  dnnl_primitive_desc_destroy(job->pd);
+  omp_set_num_threads(job->saved_threads);
+  free(job);
 }

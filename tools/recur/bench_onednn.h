@@ -11,14 +11,23 @@
 /* oneDNN's version ("2.6.3"), or NULL if this build has no oneDNN. */
 const char *recur_bench_onednn_version(void);
 
-/* Times oneDNN in this process on case c with `threads` OpenMP threads: fp32 inference,
- * weights reordered to the primitive's preferred layout beforehand, only the primitive's
- * execution timed. Fills out and isa (oneDNN's effective ISA). Returns 0, or nonzero with a
- * message in err. */
-int recur_bench_onednn_time(const struct recur_bench_case *c, int threads,
-                            const struct recur_bench_budget *budget,
-                            struct recur_bench_timing *out, char isa[RECUR_BENCH_NAME_LEN],
-                            char *err, size_t errlen);
+/* One case ready to run in this process: fp32 inference with `threads` OpenMP threads, the
+ * weights already reordered to the primitive's preferred layout. */
+struct recur_bench_onednn;
+
+/* NULL on failure, with a message in err. */
+struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
+                                                   int threads, char *err, size_t errlen);
+
+/* One execution (a recur_bench_fn): 0, or nonzero with the reason in
+ * recur_bench_onednn_error. */
+int recur_bench_onednn_run(void *job);
+const char *recur_bench_onednn_error(struct recur_bench_onednn *job);
+
+/* The ISA oneDNN dispatched to ("avx512_core", ...). */
+const char *recur_bench_onednn_isa(void);
+
+void recur_bench_onednn_close(struct recur_bench_onednn *job);
 
 /* Times oneDNN capped at AVX2 on every row's case, in a child process (this program, re-run as
  * `recur bench --onednn-only --json` with DNNL_MAX_CPU_ISA=AVX2), and fills the rows'

@@ -1,22 +1,34 @@
-/* `recur bench` in a build without oneDNN: --vs-onednn reports that it is not available. */
+/* `recur bench` in a build without oneDNN: recur_bench_onednn_version() is NULL, and the command
+ * stops before calling anything else here. */
 #include "bench_onednn.h"
 
 #include <stdio.h>
 
+static const char no_onednn[] = "this build has no oneDNN";
+
 const char *recur_bench_onednn_version(void) { return NULL; }
 
-int recur_bench_onednn_time(const struct recur_bench_case *c, int threads,
-                            const struct recur_bench_budget *budget,
-                            struct recur_bench_timing *out, char isa[RECUR_BENCH_NAME_LEN],
-                            char *err, size_t errlen) {
-  (void)c, (void)threads, (void)budget, (void)out, (void)isa;
-  snprintf(err, errlen, "this build has no oneDNN");
-  return 1;
+struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
+                                                   int threads, char *err, size_t errlen) {
+  (void)c, (void)threads;
+  snprintf(err, errlen, "%s", no_onednn);
+  return NULL;
 }
+
+int recur_bench_onednn_run(void *job) { return job == NULL; }
+
+const char *recur_bench_onednn_error(struct recur_bench_onednn *job) {
+  (void)job;
+  return no_onednn;
+}
+
+const char *recur_bench_onednn_isa(void) { return "none"; }
+
+void recur_bench_onednn_close(struct recur_bench_onednn *job) { (void)job; }
 
 int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_row *rows,
                               int n_rows, char *err, size_t errlen) {
   (void)opts, (void)rows, (void)n_rows;
-  snprintf(err, errlen, "this build has no oneDNN");
+  snprintf(err, errlen, "%s", no_onednn);
   return 1;
 }

@@ -77,8 +77,7 @@ static void print_table_block(const struct recur_bench_run *run, const struct re
   if (recur) {
     printf("kernels %s: FMA peak ", rows[0].isa);
     if (rows[0].peak_gflops > 0)
-      printf("%.1f GFLOP/s (%d thread%s, measured)\n", rows[0].peak_gflops, run->threads,
-             run->threads == 1 ? "" : "s");
+      printf("%.1f GFLOP/s (measured on one core, times the cores used)\n", rows[0].peak_gflops);
     else
       printf("unknown (no vector FMA loop)\n");
   }
@@ -93,7 +92,7 @@ static void print_table_block(const struct recur_bench_run *run, const struct re
     print_shape(&row->c);
     if (recur) {
       printf(" %-7s %7d %4d", row->isa, run->threads, row->recur.runs);
-      print_number(10, 3, row->recur.median_ms);
+      print_number(10, 4, row->recur.median_ms);
       print_number(8, 1, d.gflops);
       print_number(5, 1, d.pct_peak);
     }

@@ -1,4 +1,4 @@
-/* Median-of-runs timing with a time box. */
+/* Median-of-runs timing with a time box, contenders in turn. */
 #include "bench_time.h"
 
 #include <stdlib.h>
@@ -18,32 +18,59 @@ static int compare_doubles(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-int recur_bench_time(recur_bench_fn fn, void *ctx, const struct recur_bench_budget *budget,
-                     struct recur_bench_timing *out) {
-  double samples[MAX_SAMPLES];
-  int n = 0;
-  *out = (struct recur_bench_timing){0};
+/* One contender's samples so far. */
+struct samples {
+  double seconds[MAX_SAMPLES];
+  int n;
+  double total;
+  int frozen; /* its warm-up was its only sample */
+};
+
+/* Runs c once and records the time; returns its status. */
+static int run_once(struct recur_bench_contender *c, struct samples *s) {
   double t0 = now_seconds();
-  int status = fn(ctx);
-  if (status) return status;
-  double warmup = now_seconds() - t0;
-  if (warmup >= budget->max_seconds) {
-    samples[n++] = warmup;
-  } else {
-    double start = now_seconds(), elapsed = 0;
-    while (n < MAX_SAMPLES && elapsed < budget->max_seconds &&
-           (n < budget->min_runs || elapsed < budget->min_seconds)) {
-      double t = now_seconds();
-      if ((status = fn(ctx))) return status;
-      double end = now_seconds();
-      samples[n++] = end - t;
-      elapsed = end - start;
-    }
+  c->status = c->fn(c->ctx);
+  double dt = now_seconds() - t0;
+  if (!c->status && s->n < MAX_SAMPLES) {
+    s->seconds[s->n++] = dt;
+    s->total += dt;
   }
-  qsort(samples, (size_t)n, sizeof samples[0], compare_doubles);
-  double median = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-  *out = (struct recur_bench_timing){n, 1e3 * median, 1e3 * samples[0]};
-  return 0;
+  return c->status;
+}
+
+static int filled(const struct samples *s, const struct recur_bench_budget *b) {
+  return s->frozen || s->n == MAX_SAMPLES || s->total >= b->max_seconds ||
+         (s->n >= b->min_runs && s->total >= b->min_seconds);
+}
+
+static struct recur_bench_timing summarise(struct samples *s) {
+  qsort(s->seconds, (size_t)s->n, sizeof s->seconds[0], compare_doubles);
+  int n = s->n;
+  double median = n % 2 ? s->seconds[n / 2] : 0.5 * (s->seconds[n / 2 - 1] + s->seconds[n / 2]);
+  return (struct recur_bench_timing){n, 1e3 * median, 1e3 * s->seconds[0]};
+}
+
+int recur_bench_time(struct recur_bench_contender *contenders, int n,
+                     const struct recur_bench_budget *budget) {
+  struct samples *s = calloc((size_t)n, sizeof *s);
+  if (!s) return -1;
+  int failed = 0;
+  for (int i = 0; i < n && !failed; i++) { /* warm-ups: kept only if too long to repeat */
+    contenders[i].timing = (struct recur_bench_timing){0};
+    failed = run_once(&contenders[i], &s[i]);
+    s[i].frozen = s[i].total >= budget->max_seconds;
+    if (!s[i].frozen) s[i] = (struct samples){.n = 0};
+  }
+  for (int done = 0; !done && !failed;) {
+    done = 1;
+    for (int i = 0; i < n && !failed; i++) {
+      if (!s[i].frozen) failed = run_once(&contenders[i], &s[i]);
+    }
+    for (int i = 0; i < n; i++) done &= filled(&s[i], budget);
+  }
+  for (int i = 0; i < n && !failed; i++) contenders[i].timing = summarise(&s[i]);
+  free(s);
+  return failed;
 }
 
 struct recur_bench_budget recur_bench_budget_for(int quick, int slow) {

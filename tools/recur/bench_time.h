@@ -1,10 +1,12 @@
-/* Timing for `recur bench`: warm up, repeat until a time box is filled, take the median. */
+/* Timing for `recur bench`: warm up, repeat until a time box is filled, take the median. Two or
+ * more contenders (recur and oneDNN on one case) run in turn, so that a busy stretch of a shared
+ * machine slows them alike. */
 #ifndef RECUR_BENCH_TIME_H
 #define RECUR_BENCH_TIME_H
 
-/* How long to measure one case. After one warm-up run, runs repeat until there are min_runs
- * and min_seconds have passed, or max_seconds have passed; a warm-up run longer than
- * max_seconds is the only sample (warming up matters little for runs that long). */
+/* How long to measure one contender. After one warm-up run, it runs until it has min_runs runs
+ * and min_seconds of run time, or max_seconds of run time; a warm-up run longer than
+ * max_seconds is its only sample (warming up matters little for runs that long). */
 struct recur_bench_budget {
   int min_runs;
   double min_seconds;
@@ -19,9 +21,19 @@ struct recur_bench_timing {
 /* One run of the code being timed: 0 on success, else nonzero (timing stops). */
 typedef int (*recur_bench_fn)(void *ctx);
 
-/* Times fn(ctx). Returns 0, or fn's first nonzero result. */
-int recur_bench_time(recur_bench_fn fn, void *ctx, const struct recur_bench_budget *budget,
-                     struct recur_bench_timing *out);
+struct recur_bench_contender {
+  recur_bench_fn fn;
+  void *ctx;
+  struct recur_bench_timing timing; /* the result */
+  int status;                       /* fn's nonzero result, if it failed */
+};
+
+#define RECUR_BENCH_MAX_CONTENDERS 4
+
+/* Times n contenders (at most RECUR_BENCH_MAX_CONTENDERS), one run of each in turn, until every
+ * one has filled its budget. Returns 0, or nonzero if a run failed (see the statuses). */
+int recur_bench_time(struct recur_bench_contender *contenders, int n,
+                     const struct recur_bench_budget *budget);
 
 /* The budget for a run: normal (>= 5 runs and >= 0.3 s), quick, or capped for a slow ISA. */
 struct recur_bench_budget recur_bench_budget_for(int quick, int slow);
