@@ -194,13 +194,66 @@ Test(cli, version) {
 }
 
 Test(cli, info) {
-  char version[64], kernels[64];
+  char version[64], features[160], kernels[128];
   snprintf(version, sizeof version, "recur %s\n", recur_version_string());
-  /* Same library, same CPU, same environment: recur picks what this process picked. */
-  snprintf(kernels, sizeof kernels, "kernels: %s (available:", recur_isa_name());
+  /* Same library, same CPU, same environment: recur sees and picks what this process does. */
+  snprintf(features, sizeof features, "\ncpu features: %s\n", recur_cpu_features());
+  snprintf(kernels, sizeof kernels, "\nkernels: %s (available: %s)\n", recur_isa_name(),
+           recur_isa_list());
   cli_run("info", NULL);
-  expect_success(version, "cpu features:", kernels, " scalar", "threads: ", "tune file: ", NULL);
+  expect_success(version, features, kernels, "threads: ", "tune file: ", NULL);
   cr_expect_eq(strncmp(cli_res.out, version, strlen(version)), 0, "stdout: %s", cli_res.out);
+  cr_expect(strstr(recur_isa_list(), "scalar"), "available: %s", recur_isa_list());
   int threads = atoi(strstr(cli_res.out, "threads: ") + strlen("threads: "));
   cr_expect_geq(threads, 1, "stdout: %s", cli_res.out);
+  cr_expect_null(strstr(cli_res.out, "peak "), "a peak without --peak: %s", cli_res.out);
+}
+
+/* Whether name is one of the tables recur_isa_list() names. */
+static int isa_available(const char *name) {
+  char padded[160], needle[32];
+  snprintf(padded, sizeof padded, " %s ", recur_isa_list());
+  snprintf(needle, sizeof needle, " %s ", name);
+  return strstr(padded, needle) != NULL;
+}
+
+Test(cli, info_peak) {
+  cli_run("info", "--peak", NULL);
+  expect_success("\nthreads: ", NULL);
+  cr_expect_null(strstr(cli_res.out, "peak scalar"), "the scalar table has no FMA loop");
+  const char *const simd[] = {"avx512", "avx2", "neon"};
+  for (size_t i = 0; i < sizeof simd / sizeof *simd; i++) {
+    char line[32];
+    snprintf(line, sizeof line, "\npeak %s: ", simd[i]);
+    const char *at = strstr(cli_res.out, line);
+    if (!isa_available(simd[i])) {
+      cr_expect_null(at, "%s is not available here: %s", simd[i], cli_res.out);
+      continue;
+    }
+    cr_assert(at, "stdout lacks \"%s\": %s", line + 1, cli_res.out);
+    cr_expect_gt(atof(at + strlen(line)), 0.0, "%s", cli_res.out);
+  }
+}
+
+/* RECUR_ISA naming a table this CPU or build lacks, or no table at all: the kernels are none,
+ * one stderr line says why, and the exit status is 1. */
+Test(cli, info_isa_unavailable) {
+  const char *const known[] = {"avx512", "avx2", "neon"};
+  const char *missing = NULL; /* x86 has no neon, AArch64 no avx2 */
+  for (size_t i = 0; i < sizeof known / sizeof *known && !missing; i++)
+    if (!isa_available(known[i])) missing = known[i];
+  cr_assert(missing, "every table is available: %s", recur_isa_list());
+  const char *names[] = {missing, "sse9"};
+  const char *reasons[] = {"recur: RECUR_ISA: ISA '%s' is not available: this CPU has ",
+                           "recur: RECUR_ISA: unknown ISA '%s'; known: "};
+  for (int i = 0; i < 2; i++) {
+    char reason[128];
+    snprintf(reason, sizeof reason, reasons[i], names[i]);
+    setenv("RECUR_ISA", names[i], 1);
+    cli_run("info", NULL);
+    cr_expect_eq(cli_res.code, 1, "RECUR_ISA=%s: exit %d", names[i], cli_res.code);
+    cr_expect(strstr(cli_res.out, "\nkernels: none (available: "), "stdout: %s", cli_res.out);
+    cr_expect_eq(cli_count_lines(cli_res.err), 1, "stderr: %s", cli_res.err);
+    cr_expect_eq(strncmp(cli_res.err, reason, strlen(reason)), 0, "stderr: %s", cli_res.err);
+  }
 }

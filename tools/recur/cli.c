@@ -52,6 +52,7 @@ static const struct opt_spec bench_opts[] = {
 };
 
 static const struct opt_spec info_opts[] = {
+    {"--peak", NULL, OPT_FLAG, FIELD(peak)},
     {"--help", "-h", OPT_HELP, 0},
 };
 
@@ -322,10 +323,15 @@ static const char run_usage[] =
     "'--opt=value'. Outputs are written atomically; if one fails, none is left.\n";
 
 static const char info_usage[] =
-    "usage: recur info\n"
+    "usage: recur info [--peak]\n"
     "\n"
-    "Prints the library version, the CPU features seen, the kernel tables in use and\n"
-    "available, the default thread count and the tune file in use.\n";
+    "Prints the library version, the CPU features seen, the kernel table in use (RECUR_ISA\n"
+    "or the best this CPU runs) and those available, the default thread count and the tune\n"
+    "file in use. Exits 1 if RECUR_ISA names a table this CPU or build lacks.\n"
+    "\n"
+    "options:\n"
+    "  --peak       also measure each available table's FMA peak on one core (0.2 s each)\n"
+    "  -h, --help   show this help\n";
 
 static const char bench_usage[] =
     "usage: recur bench [OPTIONS]\n"

@@ -41,6 +41,9 @@ struct recur_cli_opts {
   int batch_first;          /* --batch-first */
   int threads;              /* --threads: 1..RECUR_CLI_MAX_THREADS, 0 if not given */
 
+  /* recur info */
+  int peak; /* --peak: also measure each available table's FMA peak */
+
   /* recur bench (and --threads, --isa above) */
   unsigned cells; /* --cells: bit (1 << enum recur_bench_cell) per cell; 0: every cell */
   struct recur_bench_shape shapes[RECUR_BENCH_MAX_SHAPES]; /* --shapes */

@@ -9,7 +9,7 @@
 enum { RECUR_EXIT_OK = 0, RECUR_EXIT_FAILURE = 1, RECUR_EXIT_USAGE = 2 };
 
 int recur_cmd_run(const struct recur_cli_opts *opts);
-int recur_cmd_info(void);
+int recur_cmd_info(const struct recur_cli_opts *opts);
 int recur_cmd_bench(const struct recur_cli_opts *opts);
 
 #endif
