@@ -7,6 +7,9 @@ packages=(
   libjansson-dev                              # safetensors JSON header
   libsleef-dev                                # vector exp/tanh in the SIMD kernels
   libcriterion-dev                            # unit tests
+  valgrind                                    # memcheck on recur run
+  clang llvm libclang-rt-14-dev               # libFuzzer, ThreadSanitizer, llvm-symbolizer/-cov
+  libomp-14-dev                               # LLVM's OpenMP and its TSan layer (libarcher)
   python3 python3-numpy python3-torch         # golden data and the exporter's test
 )
 # With --bench, also what bench/ uses (CI does not): oneDNN for `recur bench --vs-onednn`

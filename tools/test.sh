@@ -1,7 +1,9 @@
 #!/bin/bash
 # The whole test suite: installs what it needs, then builds and tests a release build with
-# -Werror, an AddressSanitizer + UBSan build, and an AArch64 cross build run under qemu-user
-# (the NEON kernels). Ends with "N passed, N failed" (suites).
+# -Werror (valgrind included), an AddressSanitizer + UBSan build, an AArch64 cross build run
+# under qemu-user (the NEON kernels), and two clang builds: the libFuzzer targets over their
+# corpus and crash regressions, and ThreadSanitizer on the threaded tests. Ends with
+# "N passed, N failed" (suites).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh || exit 1
@@ -36,6 +38,28 @@ before=$failed
 [[ -e ${logs[0]} ]] && count "${logs[@]}"
 if [[ $cross_status != 0 && $failed == "$before" ]]; then
   echo "build-aarch64: failed outside its tests"; failed=$((failed + 1))
+fi
+run_clang() { # DIR SUITE TARGETS MESON_SETUP_ARGS...: a clang build of what one suite runs
+  local dir=$1 suite=$2 targets=$3; shift 3
+  echo "== $dir (clang; suite $suite)"
+  # shellcheck disable=SC2086 # targets are words
+  { [[ -d $dir ]] || CC=clang meson setup "$dir" -Dbuildtype=debugoptimized -Db_lundef=false \
+      "$@" >/dev/null; } && ninja -C "$dir" $targets >/dev/null || {
+    echo "build failed: $dir"; failed=$((failed + 1)); return 1; }
+  meson test -C "$dir" --suite "$suite" --no-rebuild --print-errorlogs
+  count "$dir/meson-logs/testlog.json"
+}
+run_clang build-fuzz libfuzzer "fuzz/fuzz_safetensors fuzz/fuzz_npy fuzz/fuzz_cli" \
+  -Dfuzzer=true -Db_sanitize=address,undefined -Dc_args=-fsanitize=fuzzer-no-link
+# LLVM's OpenMP, whose Archer layer (libarcher.so, loaded by libomp) tells TSan about OpenMP's
+# synchronization; TSan then ignores libomp's own uninstrumented internals. Criterion cannot
+# start under TSan, so the suite 'tsan' is plain C.
+if TSAN_OPTIONS=halt_on_error=1:ignore_noninstrumented_modules=1 ARCHER_OPTIONS=verbose=1 \
+    run_clang build-tsan tsan "recur tests/test_concurrency" -Db_sanitize=thread; then
+  ldd build-tsan/recur | grep -q libomp.so ||
+    { echo "build-tsan: not linked with LLVM's libomp"; failed=$((failed + 1)); }
+  grep -q "Archer detected" build-tsan/meson-logs/testlog.txt ||
+    { echo "build-tsan: Archer was not active"; failed=$((failed + 1)); }
 fi
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
