@@ -43,6 +43,10 @@ static int64_t rows_per_tile(const packed_ctx *p, int gnv) {
   return mr < 1 ? 1 : min64(mr, RECUR_MR_MAX);
 }
 
+/* Row tiles as even as possible: n rows in ceil(n / mr) tiles, tile i of tile_rows(), so that
+ * a batch of 16 with mr = 3 runs 3,3,3,3,2,2 and not a lone 1-row tile at the end. */
+static int64_t tile_rows(int64_t n, int64_t tiles, int64_t i) { return n / tiles + (i < n % tiles); }
+
 static int64_t length_of(const direction_args *a, int64_t b) {
   return a->lengths ? a->lengths[b] : a->z->T;
 }
@@ -111,8 +115,8 @@ static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc
   int gi = recur_gnv_index(gnv);
   for (int64_t j = j0; j < j1; j++)
     for (int64_t k0 = 0; k0 < K; k0 += kc)
-      for (int64_t r0 = 0; r0 < n; r0 += mr) {
-        int64_t m = min64(n - r0, mr);
+      for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
+        m = tile_rows(n, nt, i);
         float *acc[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
           acc[r] = p->out_rows[r0 + r] + j * gnv * vec;
@@ -157,8 +161,8 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
     int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * t->nr;
     for (int64_t k0 = 0; k0 < K; k0 += t->kc)
-      for (int64_t r0 = 0; r0 < n; r0 += mr) {
-        int64_t m = min64(n - r0, mr);
+      for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
+        m = tile_rows(n, nt, i);
         const float *ar[RECUR_MR_MAX], *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
         float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
