@@ -181,8 +181,9 @@ RECUR_API void recur_set_num_threads(int n);
 /* ---------------------------------------------------------------------------------------- */
 /* Resource limits                                                                           */
 
-/* The most memory recur allocates for one network's weights, one forward call's scratch or one
- * array read from a .npy file, checked before allocating: a larger need is RECUR_ERR_LIMIT.
+/* The most memory recur allocates for one network's weights, one forward call's scratch, one
+ * file read (a model or a .npy) or one array, checked before allocating: a larger need is
+ * RECUR_ERR_LIMIT.
  * Default RECUR_DEFAULT_MEMORY_LIMIT (16 GiB); 0 restores the default. Process-wide;
  * thread-safe. */
 #define RECUR_DEFAULT_MEMORY_LIMIT ((size_t)16 << 30)

@@ -1,11 +1,10 @@
-/* Whole-file input and output: read-only mappings, and atomic replacement by rename. */
+/* Whole-file input and output: reading a file into memory, and atomic replacement by rename. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,9 +14,8 @@ static recur_status io_error(const char *what, const char *path, int err) {
   return recur_fail(RECUR_ERR_IO, "%s%s: %s", what, path, strerror(err));
 }
 
-/* An empty file maps to { NULL, 0 }: there is nothing to map and mmap would refuse. */
-recur_status recur_map_file(const char *path, recur_mapped_file *out) {
-  *out = (recur_mapped_file){0};
+recur_status recur_read_file(const char *path, recur_file_bytes *out) {
+  *out = (recur_file_bytes){0};
   /* O_NONBLOCK so that opening a FIFO fails below instead of waiting for a writer. */
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
@@ -36,29 +34,38 @@ recur_status recur_map_file(const char *path, recur_mapped_file *out) {
   }
   if ((uintmax_t)st.st_size > SIZE_MAX) {
     close(fd);
-    return io_error("cannot map ", path, EFBIG);
+    return io_error("cannot read ", path, EFBIG);
   }
-  size_t size = (size_t)st.st_size;
-  if (size == 0) {
-    close(fd);
-    return RECUR_OK;
+  size_t size = (size_t)st.st_size, got = 0;
+  recur_status status = size ? recur_check_memory(path, size) : RECUR_OK;
+  uint8_t *data = size && !status ? malloc(size) : NULL;
+  if (size && !status && !data)
+    status = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "cannot read %s: no memory for %zu bytes", path,
+                        size);
+  while (!status && got < size) {
+    ssize_t n = read(fd, data + got, size - got);
+    if (n > 0)
+      got += (size_t)n;
+    else if (n == 0)
+      break; /* the file shrank meanwhile: what was read is the file */
+    else if (errno != EINTR)
+      status = io_error("cannot read ", path, errno);
   }
-  void *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  int err = errno;
-  close(fd); /* the mapping keeps its own reference to the file */
-  if (data == MAP_FAILED)
-    return io_error("cannot map ", path, err);
+  close(fd);
+  if (status) {
+    free(data);
+    return status;
+  }
   out->data = data;
-  out->size = size;
+  out->size = got;
   return RECUR_OK;
 }
 
-void recur_unmap_file(recur_mapped_file *file) {
+void recur_free_file(recur_file_bytes *file) {
   if (!file)
     return;
-  if (file->data)
-    munmap((void *)file->data, file->size);
-  *file = (recur_mapped_file){0};
+  free(file->data);
+  *file = (recur_file_bytes){0};
 }
 
 /* Creates "<path>.tmp.<pid>.<n>" with O_EXCL and mode 0666, so the kernel applies the umask

@@ -28,14 +28,16 @@ static inline int recur_add_size(size_t a, size_t b, size_t *out) {
 /* RECUR_ERR_LIMIT naming what when bytes exceed recur_memory_limit(). */
 recur_status recur_check_memory(const char *what, size_t bytes);
 
-/* A read-only view of a whole file (mmap; nothing is copied). */
-typedef struct recur_mapped_file {
-  const uint8_t *data;
+/* A whole file's bytes, read into memory (not mapped: a mapped file that another process
+ * truncates meanwhile faults with SIGBUS). The size is checked against the memory limit first.
+ * An empty file is { NULL, 0 }. */
+typedef struct recur_file_bytes {
+  uint8_t *data;
   size_t size;
-} recur_mapped_file;
+} recur_file_bytes;
 
-recur_status recur_map_file(const char *path, recur_mapped_file *out);
-void recur_unmap_file(recur_mapped_file *file);
+recur_status recur_read_file(const char *path, recur_file_bytes *out);
+void recur_free_file(recur_file_bytes *file);
 
 /* Writes len bytes to path atomically: a unique temporary file in path's folder, fsync, then
  * rename over path. On failure the temporary is removed and path is untouched. */

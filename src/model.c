@@ -299,11 +299,11 @@ recur_status recur_net_load(recur_net **out, const char *path, const char *prefi
   *out = NULL;
   if (!path)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load: path is NULL");
-  recur_mapped_file file;
-  recur_status status = recur_map_file(path, &file);
+  recur_file_bytes file;
+  recur_status status = recur_read_file(path, &file);
   if (status != RECUR_OK)
     return status;
   status = recur_net_load_memory(out, file.data, file.size, prefix);
-  recur_unmap_file(&file);
+  recur_free_file(&file);
   return status;
 }

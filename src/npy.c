@@ -319,12 +319,12 @@ recur_status recur_npy_load(const char *path, recur_array **out) {
   if (!out || !path)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_npy_load: %s is NULL",
                       out ? "path" : "out");
-  recur_mapped_file file;
-  recur_status s = recur_map_file(path, &file);
+  recur_file_bytes file;
+  recur_status s = recur_read_file(path, &file);
   if (s)
     return s;
   s = npy_parse(file.data, file.size, path, out);
-  recur_unmap_file(&file);
+  recur_free_file(&file);
   return s;
 }
 
