@@ -1,7 +1,8 @@
 /* Fuzz target: recur_cli_parse on an argv made from the input, split at NUL bytes (each
  * argument in its own allocation, so that reading past one is a sanitizer error). The result
- * must be consistent: strings point into argv, values are in range, errors are one printable
- * line, and the status does not depend on the error buffer. */
+ * must be consistent: strings point into argv, values are in range (bench's cells and shapes
+ * also survive formatting and parsing again), errors are one printable line, and the status
+ * does not depend on the error buffer. */
 #include <string.h>
 
 #include "cli.h"
@@ -47,6 +48,39 @@ static void check_points_into_argv(const struct argv_copy *a, const char *s, con
   fuzz_fail("%s does not point into argv", what);
 }
 
+static void check_shape(const struct recur_bench_shape *sh) {
+  const int64_t dims[4] = {sh->T, sh->B, sh->I, sh->H};
+  for (int i = 0; i < 4; i++)
+    if (dims[i] < 1 || dims[i] > RECUR_BENCH_MAX_DIM)
+      fuzz_fail("bench shape size %lld", (long long)dims[i]);
+  if (sh->P < 0 || sh->P >= sh->H)
+    fuzz_fail("bench projection %lld with H = %lld", (long long)sh->P, (long long)sh->H);
+}
+
+/* The cells and shapes are in range, and formatting them parses back to the same. */
+static void check_bench(const struct recur_cli_opts *o) {
+  if (o->cells >> RECUR_BENCH_N_CELLS)
+    fuzz_fail("unknown cell bits in %#x", o->cells);
+  if (o->n_shapes < 0 || o->n_shapes > RECUR_BENCH_MAX_SHAPES)
+    fuzz_fail("%d shapes", o->n_shapes);
+  if ((o->csv && o->json) || (o->vs_onednn && o->onednn_only) || (o->isa_all && o->isa))
+    fuzz_fail("options that exclude each other were accepted");
+  for (int i = 0; i < o->n_shapes; i++)
+    check_shape(&o->shapes[i]);
+  char text[RECUR_BENCH_MAX_SHAPES * 64], err[ERR_LEN];
+  struct recur_bench_shape again[RECUR_BENCH_MAX_SHAPES];
+  unsigned mask;
+  int n;
+  if (o->cells && (!recur_bench_format_cells(o->cells, text, sizeof text) ||
+                   !recur_bench_parse_cells(text, &mask, err, sizeof err) || mask != o->cells))
+    fuzz_fail("cells %#x do not survive formatting and parsing", o->cells);
+  if (o->n_shapes &&
+      (!recur_bench_format_shapes(o->shapes, o->n_shapes, text, sizeof text) ||
+       !recur_bench_parse_shapes(text, again, &n, err, sizeof err) || n != o->n_shapes ||
+       memcmp(again, o->shapes, (size_t)n * sizeof *again) != 0))
+    fuzz_fail("shapes do not survive formatting and parsing");
+}
+
 static void check_ok(const struct argv_copy *a, const struct recur_cli_opts *o) {
   if (o->command == RECUR_CLI_NONE && !o->help)
     fuzz_fail("success without a command or help");
@@ -66,6 +100,8 @@ static void check_ok(const struct argv_copy *a, const struct recur_cli_opts *o) 
     if (!*name)
       fuzz_fail("unknown isa '%s' accepted", o->isa);
   }
+  if (o->command == RECUR_CLI_BENCH && !o->help)
+    check_bench(o);
   if (o->command == RECUR_CLI_RUN && !o->help) {
     if (!o->model_path || !o->input_path)
       fuzz_fail("run without MODEL or INPUT");

@@ -221,6 +221,15 @@ CLI = {
     "bad_missing_input": ["run", "m"],
     "bad_version_extra": ["--version", "x"],
     "bad_info_extra": ["info", "x"],
+    "info_peak": ["info", "--peak"],
+    "bench_quick": ["bench", "--quick"],
+    "bench_everything": ["bench", "--cells", "lstm,bilstm", "--shapes", "50,1,512;25,4,64,128,32",
+                         "--isa", "all", "--threads", "2", "--json", "--vs-onednn"],
+    "bench_equals": ["bench", "--cells=gru", "--shapes=1,1,1", "--csv", "--onednn-only"],
+    "bad_bench_cells": ["bench", "--cells", "lstm,lstm"],
+    "bad_bench_shape": ["bench", "--shapes", "50,1"],
+    "bad_bench_projection": ["bench", "--cells", "gru", "--shapes", "5,1,8,8,4"],
+    "bad_bench_formats": ["bench", "--csv", "--json"],
 }
 
 
