@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Writes the fuzz targets' seed corpora, fuzz/corpus/{safetensors,npy,cli}/: a few valid files
 (golden models and numpy's own .npy files from tests/data, small hand-made ones) and one
-crafted file per kind of damage the parsers must refuse. Standard library only; run it again
-after changing it: the output is deterministic.
+crafted file per kind of damage the parsers must refuse. Inputs libFuzzer found and that were
+merged into the corpus (named by their SHA-1) are left alone. Standard library only; run it
+again after changing it: the output is deterministic.
 
     /usr/bin/python3 fuzz/make_corpus.py
 """
@@ -19,6 +20,7 @@ NPY_DATA = os.path.join(ROOT, "tests", "data", "npy")
 GOLDEN_MODELS = [
     "rnn_relu_i1_h1", "rnn_tanh_nobias", "rnn_tanh_bf16", "rnn_tanh_i7_h3_bi", "gru_i33_h1",
     "gru_bf16_bi", "lstm_i3_h1_bi", "nocell_lstm_proj", "prefix_gru_decoder", "lstm_f16_bi_l2",
+    "lstm_proj_f64",
 ]
 
 
@@ -141,6 +143,16 @@ def safetensors_corpus():
                                    ("weight_hh_l0", "F32", [10, 2])]))
     broken("wrong_hh_shape", *tensors([("weight_ih_l0", "F32", [2, 3]),
                                        ("weight_hh_l0", "F32", [2, 3])]))
+    broken("dtype_not_string", {"weight_ih_l0": {"dtype": 32, "shape": [1],
+                                                 "data_offsets": [0, 4]}}, bytes(4))
+    broken("byte_count_overflow", {"weight_ih_l0": {"dtype": "F32", "shape": [1 << 62, 2],
+                                                    "data_offsets": [0, 8]}}, bytes(8))
+    broken("projection_with_gru_cell", *tensors(rnn(gates=4, hidden=3, proj=2),
+                                                meta={"cell": "gru"}))
+    broken("projection_with_rnn_cell", *tensors(rnn(gates=1, hidden=4, proj=2),
+                                                meta={"cell": "rnn_relu"}))
+    broken("projection_one_dim", *tensors(rnn(gates=4, hidden=3)
+                                          + [("weight_hr_l0", "F32", [2])]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,10 +250,18 @@ def cli_corpus():
         write("cli", name, "\0".join(args))
 
 
+def is_found(name):
+    """An input libFuzzer found (named by its SHA-1), kept across runs of this script."""
+    return len(name) == 40 and all(c in "0123456789abcdef" for c in name)
+
+
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
     for target in ["safetensors", "npy", "cli"]:
-        os.makedirs(os.path.join(CORPUS, target))
+        folder = os.path.join(CORPUS, target)
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if not is_found(name):
+                os.remove(os.path.join(folder, name))
     safetensors_corpus()
     npy_corpus()
     cli_corpus()
