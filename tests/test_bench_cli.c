@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../tools/recur/cli.h"
@@ -36,7 +37,7 @@ static void expect_usage_error(const char *needle, enum recur_cli_status status)
 Test(bench_cli, defaults) {
   cr_assert_eq(parse(NULL), RECUR_CLI_OK, "%s", err);
   cr_assert_eq(opts.command, RECUR_CLI_BENCH);
-  cr_assert(!opts.cells && !opts.n_shapes && !opts.isa && !opts.isa_all && !opts.threads);
+  cr_assert(!opts.cells && !opts.n_shapes && !opts.isa && !opts.isa_all && !opts.n_thread_counts);
   cr_assert(!opts.csv && !opts.json && !opts.quick && !opts.vs_onednn && !opts.onednn_only);
 }
 
@@ -49,7 +50,8 @@ Test(bench_cli, every_option) {
   struct recur_bench_shape want[3] = {{50, 1, 512, 512, 0}, {25, 64, 1024, 512, 0}, {8, 2, 16, 32, 8}};
   cr_assert(opts.shapes[2].P == 8 && memcmp(opts.shapes, want, sizeof want) == 0);
   cr_assert_str_eq(opts.isa, "avx2");
-  cr_assert(!opts.isa_all && opts.threads == 2 && opts.csv && opts.quick && opts.vs_onednn);
+  cr_assert(opts.n_thread_counts == 1 && opts.thread_counts[0] == 2 && !opts.threads);
+  cr_assert(!opts.isa_all && opts.csv && opts.quick && opts.vs_onednn);
 }
 
 Test(bench_cli, isa_all_and_json) {
@@ -61,6 +63,27 @@ Test(bench_cli, help) {
   cr_assert_eq(parse("--quick", "--help", NULL), RECUR_CLI_OK);
   cr_assert(opts.help && opts.command == RECUR_CLI_BENCH);
   cr_assert(strstr(recur_cli_usage(RECUR_CLI_BENCH), "--vs-onednn"));
+}
+
+/* --threads LIST parses to want (n counts). */
+static void expect_thread_counts(const char *list, const int *want, int n) {
+  cr_assert_eq(parse("--threads", list, NULL), RECUR_CLI_OK, "'%s': %s", list, err);
+  cr_assert_eq(opts.n_thread_counts, n, "'%s'", list);
+  cr_assert(memcmp(opts.thread_counts, want, (size_t)n * sizeof *want) == 0, "'%s'", list);
+}
+
+Test(bench_cli, thread_lists) {
+  expect_thread_counts("1", (int[]){1}, 1);
+  expect_thread_counts("1,2", (int[]){1, 2}, 2);
+  expect_thread_counts("2,4,7", (int[]){2, 4, 7}, 3);
+  expect_thread_counts("1024,1", (int[]){1024, 1}, 2);
+  expect_thread_counts("8,7,6,5,4,3,2,1", (int[]){8, 7, 6, 5, 4, 3, 2, 1}, 8);
+  const char *bad[] = {"0", "1,", ",2", "1,,2", "-1", "1,abc", "1025", "2,+1", "1, 2", ","};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    expect_usage_error("is not a list of integers in 1..1024", parse("--threads", bad[i], NULL));
+  expect_usage_error("more than 8 thread counts", parse("--threads", "1,2,3,4,5,6,7,8,9", NULL));
+  expect_usage_error("thread count 2 given twice", parse("--threads", "2,1,2", NULL));
+  expect_usage_error("needs a non-empty value", parse("--threads=", NULL));
 }
 
 Test(bench_cli, bad_cells) {
@@ -98,7 +121,6 @@ Test(bench_cli, conflicts_and_bad_values) {
   expect_usage_error("exclude each other", parse("--vs-onednn", "--onednn-only", NULL));
   expect_usage_error("unknown instruction set 'sse'", parse("--isa", "sse", NULL));
   expect_usage_error("or all", parse("--isa", "sse", NULL));
-  expect_usage_error("not an integer", parse("--threads", "0", NULL));
   expect_usage_error("'--quick' given twice", parse("--quick", "--quick", NULL));
   expect_usage_error("takes no value", parse("--csv=1", NULL));
   expect_usage_error("unexpected argument 'lstm'", parse("lstm", NULL));
@@ -139,6 +161,9 @@ Test(bench_spec, format_round_trips) {
   cr_assert(recur_bench_parse_shapes(shapes, s2, &n, msg, sizeof msg) && n == 2);
   cr_assert(memcmp(s, s2, sizeof s) == 0);
   cr_assert(!recur_bench_format_shapes(s, 2, shapes, 10), "a short buffer must fail");
+  char threads[RECUR_BENCH_THREADS_TEXT_LEN];
+  recur_bench_format_threads((int[]){2, 1024, 7}, 3, threads);
+  cr_assert_str_eq(threads, "2,1024,7");
 }
 
 /* ---- the executable ------------------------------------------------------------------------ */
@@ -146,15 +171,68 @@ Test(bench_spec, format_round_trips) {
 TestSuite(bench_run, .init = cli_setup, .fini = cli_teardown);
 
 Test(bench_run, csv) {
-  cli_run("bench", "--quick", "--cells", "rnn,bilstm", "--shapes", "3,2,8,4;2,1,5", "--csv", NULL);
+  cli_run("bench", "--quick", "--cells", "rnn,bilstm", "--shapes", "3,2,8,4;2,1,5", "--threads",
+          "1", "--csv", NULL);
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
   cr_assert_eq(cli_count_lines(cli_res.out), 5, "%s", cli_res.out);
   cr_assert(strncmp(cli_res.out, "cell,T,B,I,H,P,", 15) == 0, "%s", cli_res.out);
   cr_assert(strstr(cli_res.out, "\nbilstm,2,1,5,5,0,2,"), "%s", cli_res.out);
 }
 
+/* The index of column `name` in the header, the first line of CSV text. */
+static int csv_column(const char *text, const char *name) {
+  size_t len = strlen(name);
+  int column = 0;
+  for (const char *p = text; *p && *p != '\n'; column++) {
+    size_t n = strcspn(p, ",\n");
+    if (n == len && strncmp(p, name, len) == 0) return column;
+    p += n + (p[n] == ',');
+  }
+  cr_assert_fail("no column %s in %s", name, text);
+  return -1;
+}
+
+/* Field `name` of line `line` (1: the first after the header) of CSV text, into buf. */
+static void csv_field(const char *text, int line, const char *name, char *buf, size_t len) {
+  int column = csv_column(text, name);
+  const char *p = text;
+  for (int i = 0; i < line; i++) {
+    p = strchr(p, '\n');
+    cr_assert(p && p[1], "no line %d in %s", line, text);
+    p++;
+  }
+  for (int i = 0; i < column; i++) {
+    p += strcspn(p, ",\n");
+    cr_assert_eq(*p, ',', "line %d is short in %s", line, text);
+    p++;
+  }
+  size_t n = strcspn(p, ",\n");
+  cr_assert_lt(n, len);
+  memcpy(buf, p, n);
+  buf[n] = '\0';
+}
+
+Test(bench_run, csv_threads_and_scaling) {
+  cli_run("bench", "--quick", "--threads", "1,2", "--shapes", "5,2,16", "--cells", "lstm", "--csv",
+          NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_assert_eq(cli_count_lines(cli_res.out), 3, "%s", cli_res.out);
+  char threads[16], scaling[16], median[16];
+  for (int line = 1; line <= 2; line++) {
+    csv_field(cli_res.out, line, "threads", threads, sizeof threads);
+    cr_assert_eq(atoi(threads), line, "%s", cli_res.out);
+    csv_field(cli_res.out, line, "median_ms", median, sizeof median);
+    cr_assert_gt(atof(median), 0, "%s", cli_res.out);
+  }
+  csv_field(cli_res.out, 1, "scaling", scaling, sizeof scaling);
+  cr_assert_str_empty(scaling, "no scaling at the first count: %s", cli_res.out);
+  csv_field(cli_res.out, 2, "scaling", scaling, sizeof scaling);
+  cr_assert_gt(atof(scaling), 0, "%s", cli_res.out);
+}
+
 Test(bench_run, json_every_isa) {
-  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--isa", "all", "--json", NULL);
+  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--isa", "all", "--threads",
+          "1,2", "--json", NULL);
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
   json_error_t jerr;
   json_t *root = json_loads(cli_res.out, 0, &jerr);
@@ -165,10 +243,16 @@ Test(bench_run, json_every_isa) {
   cr_assert_str_eq(json_string_value(json_object_get(root, "recur_version")), recur_version_string());
   size_t n_isas = 1;
   for (const char *p = recur_isa_list(); *p; p++) n_isas += *p == ' ';
-  cr_assert_eq(json_array_size(results), n_isas);
-  json_t *first = json_array_get(results, 0);
+  cr_assert_eq(json_array_size(results), 2 * n_isas);
+  json_t *threads = json_object_get(root, "threads");
+  cr_assert(json_array_size(threads) == 2 && json_integer_value(json_array_get(threads, 1)) == 2);
+  json_t *first = json_array_get(results, 0), *second = json_array_get(results, 1);
   cr_assert_gt(json_real_value(json_object_get(first, "gflops")), 0);
   cr_assert_gt(json_integer_value(json_object_get(json_object_get(first, "recur"), "runs")), 0);
+  cr_assert_eq(json_integer_value(json_object_get(first, "threads")), 1);
+  cr_assert(json_is_null(json_object_get(first, "scaling")));
+  cr_assert_eq(json_integer_value(json_object_get(second, "threads")), 2);
+  cr_assert_gt(json_real_value(json_object_get(second, "scaling")), 0);
   json_decref(root);
 }
 

@@ -95,17 +95,23 @@ static recur_status make_net(const struct recur_bench_case *c, recur_net **net) 
   return status;
 }
 
-/* One case on recur: its network, input and output. */
-struct recur_job {
-  recur_net *net;
-  float *x, *y;
+/* One call of recur_forward: the network and its arguments. */
+struct recur_call {
+  const recur_net *net;
   recur_forward_args args;
 };
 
 static int run_recur(void *ctx) {
-  struct recur_job *job = ctx;
-  return recur_forward(job->net, &job->args);
+  struct recur_call *call = ctx;
+  return recur_forward(call->net, &call->args);
 }
+
+/* One case on recur: its network, input and output, and a call at each thread count. */
+struct recur_job {
+  recur_net *net;
+  float *x, *y;
+  struct recur_call calls[RECUR_BENCH_MAX_THREAD_COUNTS];
+};
 
 static void case_label(const struct recur_bench_case *c, char *buf, size_t len) {
   const struct recur_bench_shape *s = &c->shape;
@@ -114,9 +120,9 @@ static void case_label(const struct recur_bench_case *c, char *buf, size_t len) 
   if (s->P && n > 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, " P=%lld", (long long)s->P);
 }
 
-/* Builds the network on the current kernel table, and random input. */
-static int recur_job_open(const struct recur_bench_case *c, int threads, const char *label,
-                          struct recur_job *job) {
+/* Builds the network on the current kernel table, random input, and the calls. */
+static int recur_job_open(const struct recur_bench_case *c, const int *threads, int n_threads,
+                          const char *label, struct recur_job *job) {
   const struct recur_bench_shape *s = &c->shape;
   double nx = (double)s->T * (double)s->B * (double)s->I;
   double ny = (double)s->T * (double)s->B * (double)(s->P ? s->P : s->H) *
@@ -130,8 +136,11 @@ static int recur_job_open(const struct recur_bench_case *c, int threads, const c
   if (!job->x || !job->y) return fail("%s: out of memory", label);
   unsigned state = 777;
   recur_bench_fill_random(job->x, (size_t)nx, 1.0f, &state);
-  job->args = (recur_forward_args){.seq_len = s->T, .batch = s->B, .input_size = s->I,
-                                   .x = job->x, .y = job->y, .num_threads = threads};
+  for (int k = 0; k < n_threads; k++) {
+    job->calls[k] = (struct recur_call){
+        job->net, {.seq_len = s->T, .batch = s->B, .input_size = s->I, .x = job->x, .y = job->y,
+                   .num_threads = threads[k]}};
+  }
   return RECUR_EXIT_OK;
 }
 
@@ -141,48 +150,62 @@ static void recur_job_close(struct recur_job *job) {
   recur_net_free(job->net);
 }
 
-/* Times one row's case on recur's kernel table isa (NULL: not recur) and, if with_onednn, on
- * oneDNN in this process, the two in turn. */
-static int time_row(const struct recur_cli_opts *opts, const char *isa, int with_onednn,
-                    int threads, struct recur_bench_row *row) {
+/* The message for the first contender that failed: recur's (the first n_recur) or oneDNN's. */
+static int timing_failed(const char *label, const struct recur_bench_contender *contenders,
+                         int n, int n_recur) {
+  for (int i = 0; i < n; i++) {
+    if (!contenders[i].status) continue;
+    if (i < n_recur) return fail_recur(label, (recur_status)contenders[i].status);
+    return fail("%s: oneDNN: %s", label, recur_bench_onednn_error(contenders[i].ctx));
+  }
+  return fail("%s: out of memory", label);
+}
+
+/* Times one case at each of the run's thread counts (rows: its n_threads rows in a block) on
+ * the rows' kernel table (NULL: not recur) and, if with_onednn, on oneDNN in this process:
+ * every contender in turn, run by run. */
+static int time_case(const struct recur_cli_opts *opts, const struct recur_bench_run *run,
+                     int with_onednn, struct recur_bench_row *rows) {
+  _Static_assert(RECUR_BENCH_MAX_CONTENDERS >= 2 * RECUR_BENCH_MAX_THREAD_COUNTS,
+                 "recur and oneDNN at every thread count");
+  const char *isa = rows[0].isa;
   char label[96], err[256];
-  case_label(&row->c, label, sizeof label);
+  case_label(&rows[0].c, label, sizeof label);
   struct recur_job job = {0};
-  struct recur_bench_onednn *onednn = NULL;
-  struct recur_bench_contender contenders[2];
-  int n = 0, rc = RECUR_EXIT_OK;
+  struct recur_bench_onednn *onednn[RECUR_BENCH_MAX_THREAD_COUNTS] = {0};
+  struct recur_bench_contender contenders[RECUR_BENCH_MAX_CONTENDERS];
+  int n = 0, n_recur = 0, rc = RECUR_EXIT_OK;
   if (isa && (opts->isa_all || opts->isa)) { /* else keep the library's own choice */
     recur_status status = recur_isa_force(isa);
     if (status != RECUR_OK) rc = fail_recur(isa, status);
   }
   if (isa && rc == RECUR_EXIT_OK) {
-    rc = recur_job_open(&row->c, threads, label, &job);
-    contenders[n++] = (struct recur_bench_contender){.fn = run_recur, .ctx = &job};
+    rc = recur_job_open(&rows[0].c, run->threads, run->n_threads, label, &job);
+    for (int k = 0; k < run->n_threads; k++)
+      contenders[n++] = (struct recur_bench_contender){.fn = run_recur, .ctx = &job.calls[k]};
+    n_recur = n;
   }
-  if (with_onednn && rc == RECUR_EXIT_OK) {
-    onednn = recur_bench_onednn_open(&row->c, threads, err, sizeof err);
-    if (!onednn) rc = fail("%s: oneDNN: %s", label, err);
-    contenders[n++] = (struct recur_bench_contender){.fn = recur_bench_onednn_run, .ctx = onednn};
+  for (int k = 0; with_onednn && k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
+    onednn[k] = recur_bench_onednn_open(&rows[0].c, run->threads[k], err, sizeof err);
+    if (!onednn[k]) rc = fail("%s: oneDNN at %d threads: %s", label, run->threads[k], err);
+    contenders[n++] =
+        (struct recur_bench_contender){.fn = recur_bench_onednn_run, .ctx = onednn[k]};
   }
   /* The scalar reference is 10-100x slower: fewer runs. */
   int slow = isa && strcmp(isa, "scalar") == 0;
   struct recur_bench_budget budget = recur_bench_budget_for(opts->quick, slow);
-  if (rc == RECUR_EXIT_OK && recur_bench_time(contenders, n, &budget)) {
-    if (isa && contenders[0].status)
-      rc = fail_recur(label, (recur_status)contenders[0].status);
-    else if (with_onednn && contenders[n - 1].status)
-      rc = fail("%s: oneDNN: %s", label, recur_bench_onednn_error(onednn));
-    else
-      rc = fail("%s: out of memory", label);
-  }
-  if (rc == RECUR_EXIT_OK && isa) row->recur = contenders[0].timing;
-  if (rc == RECUR_EXIT_OK && with_onednn) {
-    row->onednn[RECUR_BENCH_ONEDNN_DEFAULT] = contenders[n - 1].timing;
-    snprintf(row->onednn_isa[RECUR_BENCH_ONEDNN_DEFAULT], RECUR_BENCH_NAME_LEN, "%s",
+  if (rc == RECUR_EXIT_OK && recur_bench_time(contenders, n, &budget))
+    rc = timing_failed(label, contenders, n, n_recur);
+  for (int k = 0; k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
+    if (isa) rows[k].recur = contenders[k].timing;
+    if (!with_onednn) continue;
+    rows[k].onednn[RECUR_BENCH_ONEDNN_DEFAULT] = contenders[n_recur + k].timing;
+    snprintf(rows[k].onednn_isa[RECUR_BENCH_ONEDNN_DEFAULT], RECUR_BENCH_NAME_LEN, "%s",
              recur_bench_onednn_isa());
   }
   recur_job_close(&job);
-  recur_bench_onednn_close(onednn);
+  /* The last opened first: each restores the OpenMP thread count it found. */
+  for (int k = run->n_threads; k-- > 0;) recur_bench_onednn_close(onednn[k]);
   return rc;
 }
 
@@ -202,12 +225,21 @@ static int list_isas(const struct recur_cli_opts *opts, char names[MAX_ISAS][REC
   return n;
 }
 
-/* The FMA peak of the threads used on isa; 0 if there is none (the scalar table). */
-static double peak_gflops(const char *isa, int threads, int quick) {
+/* The FMA peak of one core on isa; 0 if there is none (the scalar table). */
+static double core_peak_gflops(const char *isa, int quick) {
   double gflops = 0;
-  if (recur_isa_peak_gflops(isa, quick ? 0.1 : 0.3, &gflops) != RECUR_OK) return 0;
-  int procs = omp_get_num_procs();
-  return gflops * (threads < procs ? threads : procs);
+  return recur_isa_peak_gflops(isa, quick ? 0.1 : 0.3, &gflops) == RECUR_OK ? gflops : 0;
+}
+
+/* --threads, else 1,2 (1 if this process has a single CPU). */
+static int thread_counts(const struct recur_cli_opts *opts, int *counts) {
+  if (opts->n_thread_counts) {
+    memcpy(counts, opts->thread_counts, (size_t)opts->n_thread_counts * sizeof *counts);
+    return opts->n_thread_counts;
+  }
+  counts[0] = 1;
+  counts[1] = 2;
+  return omp_get_num_procs() > 1 ? 2 : 1;
 }
 
 static void progress(int done, int total, const char *what) {
@@ -220,23 +252,21 @@ static void progress(int done, int total, const char *what) {
 
 /* Measures every case: each table in turn, then the next case, so that a busy stretch of a
  * shared machine hits the tables alike. oneDNN runs in turn with the first table. */
-static int measure(const struct recur_cli_opts *opts, char isas[][RECUR_BENCH_NAME_LEN],
-                   int n_isas, struct recur_bench_row *rows, int n_tables, int n_cases,
-                   int threads) {
-  int with_onednn = opts->vs_onednn || opts->onednn_only;
-  for (int c = 0; c < n_cases; c++) {
-    for (int t = 0; t < n_tables; t++) {
+static int measure(const struct recur_cli_opts *opts, struct recur_bench_run *run) {
+  int with_onednn = opts->vs_onednn || opts->onednn_only, total = run->n_cases * run->n_tables;
+  for (int c = 0; c < run->n_cases; c++) {
+    for (int t = 0; t < run->n_tables; t++) {
+      struct recur_bench_row *rows = &run->rows[(t * run->n_cases + c) * run->n_threads];
       char label[96], what[160];
-      case_label(&rows[c].c, label, sizeof label);
-      snprintf(what, sizeof what, "%s, %.31s%s", label, n_isas ? isas[t] : "",
+      case_label(&rows[0].c, label, sizeof label);
+      snprintf(what, sizeof what, "%s, %.31s%s", label, rows[0].isa ? rows[0].isa : "",
                with_onednn && t == 0 ? " and oneDNN" : "");
-      progress(c * n_tables + t, n_cases * n_tables, what);
-      int rc = time_row(opts, n_isas ? isas[t] : NULL, with_onednn && t == 0, threads,
-                        &rows[t * n_cases + c]);
+      progress(c * run->n_tables + t, total, what);
+      int rc = time_case(opts, run, with_onednn && t == 0, rows);
       if (rc != RECUR_EXIT_OK) return rc;
     }
   }
-  progress(n_cases * n_tables, n_cases * n_tables, "");
+  progress(total, total, "");
   return RECUR_EXIT_OK;
 }
 
@@ -250,41 +280,65 @@ static int report(const struct recur_cli_opts *opts, const struct recur_bench_ru
   return RECUR_EXIT_OK;
 }
 
+/* The rows of every table, case and thread count, not yet measured. */
+static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
+                                         char isas[][RECUR_BENCH_NAME_LEN], int n_isas,
+                                         const struct recur_bench_case *cases,
+                                         const struct recur_bench_run *run) {
+  struct recur_bench_row *rows =
+      calloc((size_t)(run->n_tables * run->n_cases * run->n_threads), sizeof *rows);
+  if (!rows) return NULL;
+  int procs = omp_get_num_procs();
+  struct recur_bench_row *row = rows;
+  for (int t = 0; t < run->n_tables; t++) {
+    double peak = n_isas ? core_peak_gflops(isas[t], opts->quick) : 0;
+    for (int c = 0; c < run->n_cases; c++) {
+      for (int k = 0; k < run->n_threads; k++) {
+        int cores = run->threads[k] < procs ? run->threads[k] : procs;
+        *row++ = (struct recur_bench_row){.c = cases[c], .threads = run->threads[k],
+                                          .cores = cores, .isa = n_isas ? isas[t] : NULL,
+                                          .peak_gflops = peak * cores};
+      }
+    }
+  }
+  return rows;
+}
+
 int recur_cmd_bench(const struct recur_cli_opts *opts) {
   int with_onednn = opts->vs_onednn || opts->onednn_only;
   if (with_onednn && !recur_bench_onednn_version())
     return fail("this build has no oneDNN (install libdnnl-dev, then reconfigure and rebuild)");
   struct recur_bench_case cases[RECUR_BENCH_MAX_CASES];
-  int n_cases = recur_bench_cases(opts->cells, opts->shapes, opts->n_shapes, cases);
-  char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN];
+  char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN], cpu_model[128];
+  int threads[RECUR_BENCH_MAX_THREAD_COUNTS];
   int n_isas = list_isas(opts, isas);
-  int n_tables = n_isas ? n_isas : 1, threads = opts->threads ? opts->threads : 1;
-  struct recur_bench_row *rows = calloc((size_t)(n_tables * n_cases), sizeof *rows);
-  if (!rows) return fail("out of memory");
-  for (int t = 0; t < n_tables; t++) {
-    double peak = n_isas ? peak_gflops(isas[t], threads, opts->quick) : 0;
-    for (int c = 0; c < n_cases; c++)
-      rows[t * n_cases + c] = (struct recur_bench_row){.c = cases[c],
-                                                       .isa = n_isas ? isas[t] : NULL,
-                                                       .peak_gflops = peak};
-  }
-  int rc = measure(opts, isas, n_isas, rows, n_tables, n_cases, threads);
+  read_cpu_model(cpu_model, sizeof cpu_model);
+  struct recur_bench_run run = {
+      .cpu_model = cpu_model,
+      .threads = threads,
+      .n_threads = thread_counts(opts, threads),
+      .quick = opts->quick,
+      .onednn_version = with_onednn ? recur_bench_onednn_version() : NULL,
+      .n_tables = n_isas ? n_isas : 1,
+      .n_cases = recur_bench_cases(opts->cells, opts->shapes, opts->n_shapes, cases),
+  };
+  run.rows = make_rows(opts, isas, n_isas, cases, &run);
+  if (!run.rows) return fail("out of memory");
+  int rc = measure(opts, &run);
   char err[256];
   if (rc == RECUR_EXIT_OK && opts->vs_onednn &&
-      recur_bench_onednn_capped(opts, rows, n_cases, err, sizeof err))
+      recur_bench_onednn_capped(opts, &run, err, sizeof err))
     rc = fail("oneDNN capped at AVX2: %s", err);
   if (rc == RECUR_EXIT_OK) {
-    for (int i = n_cases; i < n_tables * n_cases; i++) { /* the same oneDNN times in each table */
-      memcpy(rows[i].onednn, rows[i % n_cases].onednn, sizeof rows[i].onednn);
-      memcpy(rows[i].onednn_isa, rows[i % n_cases].onednn_isa, sizeof rows[i].onednn_isa);
+    int per_table = run.n_cases * run.n_threads;
+    /* The same oneDNN times in each table. */
+    for (int i = per_table; i < run.n_tables * per_table; i++) {
+      memcpy(run.rows[i].onednn, run.rows[i % per_table].onednn, sizeof run.rows[i].onednn);
+      memcpy(run.rows[i].onednn_isa, run.rows[i % per_table].onednn_isa,
+             sizeof run.rows[i].onednn_isa);
     }
-    char cpu_model[128];
-    read_cpu_model(cpu_model, sizeof cpu_model);
-    struct recur_bench_run run = {cpu_model, threads, opts->quick,
-                                  with_onednn ? recur_bench_onednn_version() : NULL, rows,
-                                  n_tables, n_cases};
     rc = report(opts, &run);
   }
-  free(rows);
+  free(run.rows);
   return rc;
 }

@@ -12,21 +12,26 @@ enum { RECUR_BENCH_ONEDNN_DEFAULT, RECUR_BENCH_ONEDNN_AVX2, RECUR_BENCH_ONEDNN_N
 
 #define RECUR_BENCH_NAME_LEN 32
 
-/* One case on one of recur's kernel tables, with oneDNN's times for the same case. */
+/* One case at one thread count on one of recur's kernel tables, with oneDNN's times for the
+ * same case and thread count. */
 struct recur_bench_row {
   struct recur_bench_case c;
+  int threads;
+  int cores;          /* the cores those threads can use: at most the process's CPUs */
   const char *isa;    /* recur's kernels; NULL when only oneDNN was measured */
-  double peak_gflops; /* FMA peak of isa times the threads used; 0 if unknown */
+  double peak_gflops; /* FMA peak of isa on those cores; 0 if unknown */
   struct recur_bench_timing recur;
   struct recur_bench_timing onednn[RECUR_BENCH_ONEDNN_N]; /* runs 0: not measured */
   char onednn_isa[RECUR_BENCH_ONEDNN_N][RECUR_BENCH_NAME_LEN];
 };
 
-/* A whole run: n_tables blocks of n_cases rows, one block per kernel table (one block with
- * isa NULL in a oneDNN-only run), the cases in the same order in each. */
+/* A whole run: n_tables blocks of n_cases * n_threads rows, one block per kernel table (one
+ * block with isa NULL in a oneDNN-only run), the cases in the same order in each, each case at
+ * every thread count in turn. Scaling is measured from the first thread count. */
 struct recur_bench_run {
   const char *cpu_model;
-  int threads;
+  const int *threads;
+  int n_threads;
   int quick;
   const char *onednn_version; /* NULL: oneDNN is not part of this run */
   struct recur_bench_row *rows;

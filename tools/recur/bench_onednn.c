@@ -17,7 +17,8 @@ struct recur_bench_onednn {
   dnnl_stream_t stream;
   dnnl_exec_arg_t args[8];
   int n_args;
-  int saved_threads;  /* the caller's OpenMP thread count, restored on close */
+  int threads;        /* its OpenMP thread count */
+  int saved_threads;  /* the caller's, restored on close */
   const char *failed; /* the oneDNN call that failed, if any */
   dnnl_status_t status;
   char error[96];
@@ -169,6 +170,7 @@ struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case
     return NULL;
   }
   /* This oneDNN runs on OpenMP: its thread count is the calling thread's. */
+  job->threads = threads;
   job->saved_threads = omp_get_max_threads();
   omp_set_num_threads(threads);
   if (!job_init(job, c)) {
@@ -181,6 +183,7 @@ struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case
 
 int recur_bench_onednn_run(void *ctx) {
   struct recur_bench_onednn *job = ctx;
+  omp_set_num_threads(job->threads); /* other jobs at other counts may run in between */
   return !OK(job, dnnl_primitive_execute(job->prim, job->stream, job->n_args, job->args)) ||
          !OK(job, dnnl_stream_wait(job->stream));
 }

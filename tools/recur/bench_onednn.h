@@ -12,7 +12,9 @@
 const char *recur_bench_onednn_version(void);
 
 /* One case ready to run in this process: fp32 inference with `threads` OpenMP threads, the
- * weights already reordered to the primitive's preferred layout. */
+ * weights already reordered to the primitive's preferred layout. Each open one sets the
+ * caller's OpenMP thread count (for itself, before each run), and restores it on close: with
+ * several open, close them in the reverse order. */
 struct recur_bench_onednn;
 
 /* NULL on failure, with a message in err. */
@@ -29,10 +31,11 @@ const char *recur_bench_onednn_isa(void);
 
 void recur_bench_onednn_close(struct recur_bench_onednn *job);
 
-/* Times oneDNN capped at AVX2 on every row's case, in a child process (this program, re-run as
- * `recur bench --onednn-only --json` with DNNL_MAX_CPU_ISA=AVX2), and fills the rows'
- * RECUR_BENCH_ONEDNN_AVX2 slots. Returns 0, or nonzero with a message in err. */
-int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_row *rows,
-                              int n_rows, char *err, size_t errlen);
+/* Times oneDNN capped at AVX2 on every case of the run at each of its thread counts, in a child
+ * process (this program, re-run as `recur bench --onednn-only --json` with
+ * DNNL_MAX_CPU_ISA=AVX2), and fills the RECUR_BENCH_ONEDNN_AVX2 slots of the run's first block
+ * of rows. Returns 0, or nonzero with a message in err. */
+int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_run *run,
+                              char *err, size_t errlen);
 
 #endif

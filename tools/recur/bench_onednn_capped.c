@@ -1,7 +1,7 @@
 /* oneDNN capped at AVX2. DNNL_MAX_CPU_ISA is read once, when oneDNN first dispatches, so the
  * capped measurement runs in a fresh process: this program, re-run as `recur bench
- * --onednn-only --json` on the same cases with the cap (and the thread count) in its
- * environment. Its JSON report is read back with jansson. */
+ * --onednn-only --json` on the same cases and thread counts with the cap (and the largest
+ * thread count) in its environment. Its JSON report is read back with jansson. */
 #include <errno.h>
 #include <jansson.h>
 #include <spawn.h>
@@ -86,18 +86,18 @@ static char *run_child(char **argv, char **env, char *err, size_t errlen) {
   return out;
 }
 
-/* The child's result for row's case, or NULL. */
+/* The child's result for row's case and thread count, or NULL. */
 static json_t *find_result(json_t *results, const struct recur_bench_row *row) {
   const struct recur_bench_shape *s = &row->c.shape;
   size_t i;
   json_t *r;
   json_array_foreach(results, i, r) {
     const char *cell = json_string_value(json_object_get(r, "cell"));
-    json_int_t dims[5] = {s->T, s->B, s->I, s->H, s->P};
-    const char *names[5] = {"T", "B", "I", "H", "P"};
+    json_int_t values[6] = {s->T, s->B, s->I, s->H, s->P, row->threads};
+    const char *names[6] = {"T", "B", "I", "H", "P", "threads"};
     int same = cell && strcmp(cell, recur_bench_cell_info(row->c.cell)->name) == 0;
-    for (int k = 0; k < 5 && same; k++)
-      same = json_integer_value(json_object_get(r, names[k])) == dims[k];
+    for (int k = 0; k < 6 && same; k++)
+      same = json_integer_value(json_object_get(r, names[k])) == values[k];
     if (same) return r;
   }
   return NULL;
@@ -117,7 +117,7 @@ static int read_results(const char *text, struct recur_bench_row *rows, int n_ro
     const char *isa = json_string_value(json_object_get(t, "isa"));
     if (json_unpack(t, "{s:i, s:F, s:F}", "runs", &out->runs, "median_ms", &out->median_ms,
                     "min_ms", &out->min_ms) != 0 || !isa) {
-      snprintf(err, errlen, "the child run did not report case %d of %d", i + 1, n_rows);
+      snprintf(err, errlen, "the child run did not report row %d of %d", i + 1, n_rows);
       rc = 1;
     } else {
       snprintf(rows[i].onednn_isa[RECUR_BENCH_ONEDNN_AVX2], RECUR_BENCH_NAME_LEN, "%s", isa);
@@ -127,12 +127,20 @@ static int read_results(const char *text, struct recur_bench_row *rows, int n_ro
   return rc;
 }
 
-int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_row *rows,
-                              int n_rows, char *err, size_t errlen) {
-  char threads[16], threads_var[32], cells[64], shapes[RECUR_BENCH_MAX_SHAPES * 64];
-  int n_threads = opts->threads ? opts->threads : 1;
-  snprintf(threads, sizeof threads, "%d", n_threads);
-  snprintf(threads_var, sizeof threads_var, "OMP_NUM_THREADS=%d", n_threads);
+/* OMP_NUM_THREADS=the largest of the run's thread counts. */
+static void format_threads_var(const struct recur_bench_run *run, char *var, size_t len) {
+  int largest = 0;
+  for (int k = 0; k < run->n_threads; k++)
+    if (run->threads[k] > largest) largest = run->threads[k];
+  snprintf(var, len, "OMP_NUM_THREADS=%d", largest);
+}
+
+int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_run *run,
+                              char *err, size_t errlen) {
+  char threads[RECUR_BENCH_THREADS_TEXT_LEN], threads_var[32], cells[64],
+      shapes[RECUR_BENCH_MAX_SHAPES * 64];
+  recur_bench_format_threads(run->threads, run->n_threads, threads);
+  format_threads_var(run, threads_var, sizeof threads_var);
   char *argv[MAX_ARGS] = {"recur", "bench", "--onednn-only", "--json", "--threads", threads};
   int n = 6;
   if (opts->quick) argv[n++] = "--quick";
@@ -150,7 +158,7 @@ int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_be
   make_env(env, threads_var);
   char *out = run_child(argv, env, err, errlen);
   if (!out) return 1;
-  int rc = read_results(out, rows, n_rows, err, errlen);
+  int rc = read_results(out, run->rows, run->n_cases * run->n_threads, err, errlen);
   free(out);
   return rc;
 }

@@ -26,9 +26,9 @@ const char *recur_bench_onednn_isa(void) { return "none"; }
 
 void recur_bench_onednn_close(struct recur_bench_onednn *job) { (void)job; }
 
-int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_row *rows,
-                              int n_rows, char *err, size_t errlen) {
-  (void)opts, (void)rows, (void)n_rows;
+int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_run *run,
+                              char *err, size_t errlen) {
+  (void)opts, (void)run;
   snprintf(err, errlen, "%s", no_onednn);
   return 1;
 }

@@ -1,4 +1,5 @@
-/* `recur bench`'s reports: a table per kernel table (plus their ratios), CSV, or JSON. */
+/* `recur bench`'s reports: a table per kernel table (plus their ratios), CSV, or JSON; a line
+ * per case and thread count in each. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@ struct derived {
   double pct_peak; /* recur's share of the peak; < 0 if unknown */
   int best;        /* oneDNN's faster configuration, -1 if none */
   double speedup;  /* oneDNN's best time / recur's time; 0 if either is missing */
+  double scaling;  /* recur's time at the run's first thread count / at this one; 0 at the
+                      first count or if either is missing */
 };
 
 int recur_bench_onednn_best(const struct recur_bench_row *row) {
@@ -27,14 +30,51 @@ int recur_bench_onednn_best(const struct recur_bench_row *row) {
   return best;
 }
 
-static struct derived derive(const struct recur_bench_row *row) {
-  struct derived d = {recur_bench_flops(&row->c) * 1e-9, 0, -1, recur_bench_onednn_best(row), 0};
+/* What run->rows[i] gives. */
+static struct derived derive(const struct recur_bench_run *run, int i) {
+  const struct recur_bench_row *row = &run->rows[i], *first = row - i % run->n_threads;
+  struct derived d = {.gflop = recur_bench_flops(&row->c) * 1e-9, .pct_peak = -1,
+                      .best = recur_bench_onednn_best(row)};
   if (row->recur.runs) {
     d.gflops = d.gflop / (row->recur.median_ms * 1e-3);
     if (row->peak_gflops > 0) d.pct_peak = 100 * d.gflops / row->peak_gflops;
     if (d.best >= 0) d.speedup = row->onednn[d.best].median_ms / row->recur.median_ms;
+    if (first != row && first->recur.runs)
+      d.scaling = first->recur.median_ms / row->recur.median_ms;
   }
   return d;
+}
+
+static const char *plural(int n) { return n == 1 ? "" : "s"; }
+
+static int rows_per_table(const struct recur_bench_run *run) {
+  return run->n_cases * run->n_threads;
+}
+
+/* Over one table's cases at the thread count k: how many have a value (speedup or scaling) and
+ * how many of those above 1, and its geometric mean. */
+struct tally {
+  int count, above_one;
+  double geomean;
+};
+
+static double speedup_of(const struct derived *d) { return d->speedup; }
+static double scaling_of(const struct derived *d) { return d->scaling; }
+
+static struct tally tally(const struct recur_bench_run *run, int table, int k,
+                          double (*value_of)(const struct derived *)) {
+  struct tally t = {0, 0, 0};
+  double log_sum = 0;
+  for (int c = 0; c < run->n_cases; c++) {
+    struct derived d = derive(run, table * rows_per_table(run) + c * run->n_threads + k);
+    double v = value_of(&d);
+    if (v <= 0) continue;
+    t.count++;
+    t.above_one += v > 1;
+    log_sum += log(v);
+  }
+  if (t.count) t.geomean = exp(log_sum / t.count);
+  return t;
 }
 
 /* ---- table -------------------------------------------------------------------------------- */
@@ -56,45 +96,55 @@ static void print_shape(const struct recur_bench_case *c) {
 
 static void print_header(const struct recur_bench_run *run) {
   struct recur_bench_budget b = recur_bench_budget_for(run->quick, 0);
-  printf("recur %s bench: %s; %d thread%s; fp32, one layer, random weights\n",
-         recur_version_string(), run->cpu_model, run->threads, run->threads == 1 ? "" : "s");
-  printf("median of >= %d runs and >= %.2f s per case after a warm-up run%s\n", b.min_runs,
-         b.min_seconds, run->quick ? " (--quick)" : "");
+  char threads[RECUR_BENCH_THREADS_TEXT_LEN];
+  recur_bench_format_threads(run->threads, run->n_threads, threads);
+  printf("recur %s bench: %s; threads %s; fp32, one layer, random weights\n",
+         recur_version_string(), run->cpu_model, threads);
+  printf("median of >= %d runs and >= %.2f s per case and thread count after a warm-up run%s\n",
+         b.min_runs, b.min_seconds, run->quick ? " (--quick)" : "");
+  if (run->n_threads > 1)
+    printf("scaling = recur's median time at %d thread%s / at this count\n", run->threads[0],
+           plural(run->threads[0]));
   if (run->onednn_version) {
     printf("oneDNN %s:", run->onednn_version);
     for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) {
       if (run->rows[0].onednn[k].runs)
         printf(" %s ISA %s;", onednn_names[k], run->rows[0].onednn_isa[k]);
     }
-    printf(" best = the faster; speedup = oneDNN best ms / recur ms (> 1: recur is faster)\n");
+    printf(" best = the faster; speedup = oneDNN best ms / recur ms at the same thread count "
+           "(> 1: recur is faster)\n");
   }
 }
 
-static void print_table_block(const struct recur_bench_run *run, const struct recur_bench_row *rows,
-                              int n) {
+/* One table's block of rows, from run->rows[first]. */
+static void print_table_block(const struct recur_bench_run *run, int first) {
+  const struct recur_bench_row *rows = &run->rows[first];
   int recur = rows[0].isa != NULL, onednn = run->onednn_version != NULL;
   printf("\n");
   if (recur) {
     printf("kernels %s: FMA peak ", rows[0].isa);
     if (rows[0].peak_gflops > 0)
-      printf("%.1f GFLOP/s (measured on one core, times the cores used)\n", rows[0].peak_gflops);
+      printf("%.1f GFLOP/s on one core (%%peak: times the cores used)\n",
+             rows[0].peak_gflops / rows[0].cores);
     else
       printf("unknown (no vector FMA loop)\n");
   }
-  printf("cell       T    B     I     H    P");
-  if (recur) printf(" isa     threads runs  median_ms  GFLOP/s %%peak");
+  printf("cell       T    B     I     H    P threads");
+  if (recur) printf(" isa     runs  median_ms  GFLOP/s %%peak scaling");
   if (onednn) printf(" | oneDNN_ms  AVX2cap_ms best   ");
   if (recur && onednn) printf(" speedup");
   printf("\n");
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < rows_per_table(run); i++) {
     const struct recur_bench_row *row = &rows[i];
-    struct derived d = derive(row);
+    struct derived d = derive(run, first + i);
     print_shape(&row->c);
+    printf(" %7d", row->threads);
     if (recur) {
-      printf(" %-7s %7d %4d", row->isa, run->threads, row->recur.runs);
+      printf(" %-7s %4d", row->isa, row->recur.runs);
       print_number(10, 4, row->recur.median_ms);
       print_number(8, 1, d.gflops);
       print_number(5, 1, d.pct_peak);
+      print_number(7, 2, d.scaling);
     }
     if (onednn) {
       printf(" |");
@@ -107,28 +157,31 @@ static void print_table_block(const struct recur_bench_run *run, const struct re
   }
 }
 
-/* recur against oneDNN over one table: wins and the geometric mean speedup. */
-static void print_summary(const struct recur_bench_row *rows, int n) {
-  int wins = 0, count = 0;
-  double log_sum = 0;
-  for (int i = 0; i < n; i++) {
-    struct derived d = derive(&rows[i]);
-    if (d.speedup <= 0) continue;
-    count++;
-    wins += d.speedup > 1;
-    log_sum += log(d.speedup);
+/* recur against oneDNN, and each thread count against the first, over one table. */
+static void print_summary(const struct recur_bench_run *run, int table) {
+  const char *isa = run->rows[table * rows_per_table(run)].isa;
+  for (int k = 0; k < run->n_threads; k++) {
+    struct tally t = tally(run, table, k, speedup_of);
+    if (t.count)
+      printf("recur %s at %d thread%s is faster than oneDNN's best on %d of %d cases; geometric "
+             "mean speedup %.2f\n", isa, run->threads[k], plural(run->threads[k]), t.above_one,
+             t.count, t.geomean);
   }
-  if (count)
-    printf("recur %s is faster than oneDNN's best on %d of %d cases; geometric mean speedup %.2f\n",
-           rows[0].isa, wins, count, exp(log_sum / count));
+  for (int k = 1; k < run->n_threads; k++) {
+    struct tally t = tally(run, table, k, scaling_of);
+    if (t.count)
+      printf("recur %s at %d thread%s is faster than at %d on %d of %d cases; geometric mean "
+             "scaling %.2f\n", isa, run->threads[k], plural(run->threads[k]), run->threads[0],
+             t.above_one, t.count, t.geomean);
+  }
 }
 
-/* Each table's time over the first table's, case by case. */
+/* Each table's time over the first table's, case by case and thread count by thread count. */
 static void print_isa_ratios(const struct recur_bench_run *run) {
   const struct recur_bench_row *rows = run->rows;
-  int n = run->n_cases;
+  int n = rows_per_table(run);
   printf("\ntime ratios between kernel tables (how many times longer than %s)\n", rows[0].isa);
-  printf("cell       T    B     I     H    P");
+  printf("cell       T    B     I     H    P threads");
   char name[2 * RECUR_BENCH_NAME_LEN + 4];
   for (int t = 0; t < run->n_tables; t++) {
     snprintf(name, sizeof name, "%s_ms", rows[t * n].isa);
@@ -139,11 +192,12 @@ static void print_isa_ratios(const struct recur_bench_run *run) {
     printf(" %13s", name);
   }
   printf("\n");
-  for (int c = 0; c < n; c++) {
-    print_shape(&rows[c].c);
-    for (int t = 0; t < run->n_tables; t++) print_number(12, 3, rows[t * n + c].recur.median_ms);
+  for (int i = 0; i < n; i++) {
+    print_shape(&rows[i].c);
+    printf(" %7d", rows[i].threads);
+    for (int t = 0; t < run->n_tables; t++) print_number(12, 3, rows[t * n + i].recur.median_ms);
     for (int t = 1; t < run->n_tables; t++)
-      print_number(13, 2, rows[t * n + c].recur.median_ms / rows[c].recur.median_ms);
+      print_number(13, 2, rows[t * n + i].recur.median_ms / rows[i].recur.median_ms);
     printf("\n");
   }
 }
@@ -151,9 +205,8 @@ static void print_isa_ratios(const struct recur_bench_run *run) {
 void recur_bench_print_table(const struct recur_bench_run *run) {
   print_header(run);
   for (int t = 0; t < run->n_tables; t++) {
-    const struct recur_bench_row *block = run->rows + t * run->n_cases;
-    print_table_block(run, block, run->n_cases);
-    if (block[0].isa) print_summary(block, run->n_cases);
+    print_table_block(run, t * rows_per_table(run));
+    if (run->rows[t * rows_per_table(run)].isa) print_summary(run, t);
   }
   if (run->n_tables > 1) print_isa_ratios(run);
 }
@@ -169,20 +222,21 @@ static void csv_number(double value, int decimals) {
 
 void recur_bench_print_csv(const struct recur_bench_run *run) {
   printf("cell,T,B,I,H,P,directions,gflop,isa,threads,runs,median_ms,min_ms,gflops,pct_peak,"
-         "onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,onednn_best,"
+         "scaling,onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,onednn_best,"
          "speedup\n");
-  for (int i = 0; i < run->n_tables * run->n_cases; i++) {
+  for (int i = 0; i < run->n_tables * rows_per_table(run); i++) {
     const struct recur_bench_row *row = &run->rows[i];
     const struct recur_bench_shape *s = &row->c.shape;
-    struct derived d = derive(row);
+    struct derived d = derive(run, i);
     printf("%s,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%s,%d,%d", recur_bench_cell_info(row->c.cell)->name,
            (long long)s->T, (long long)s->B, (long long)s->I, (long long)s->H, (long long)s->P,
            recur_bench_cell_info(row->c.cell)->directions, d.gflop, row->isa ? row->isa : "",
-           run->threads, row->recur.runs);
+           row->threads, row->recur.runs);
     csv_number(row->recur.median_ms, 4);
     csv_number(row->recur.min_ms, 4);
     csv_number(d.gflops, 2);
     csv_number(d.pct_peak, 2);
+    csv_number(d.scaling, 3);
     for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) {
       csv_number(row->onednn[k].median_ms, 4);
       printf(",%s", row->onednn[k].runs ? row->onednn_isa[k] : "");
@@ -206,33 +260,37 @@ static json_t *json_timing(const struct recur_bench_timing *t, const char *isa) 
   return o;
 }
 
-static json_t *json_row(const struct recur_bench_run *run, const struct recur_bench_row *row) {
+static json_t *json_row(const struct recur_bench_run *run, int i) {
+  const struct recur_bench_row *row = &run->rows[i];
   const struct recur_bench_shape *s = &row->c.shape;
-  struct derived d = derive(row);
+  struct derived d = derive(run, i);
   json_t *onednn = json_object();
   for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++)
     json_object_set_new(onednn, onednn_names[k], json_timing(&row->onednn[k], row->onednn_isa[k]));
   return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:i, s:o, s:o, s:o, s:o, "
-                   "s:o, s:s?, s:o}",
+                   "s:o, s:o, s:s?, s:o}",
                    "cell", recur_bench_cell_info(row->c.cell)->name, "T", (json_int_t)s->T, "B",
                    (json_int_t)s->B, "I", (json_int_t)s->I, "H", (json_int_t)s->H, "P",
                    (json_int_t)s->P, "directions", recur_bench_cell_info(row->c.cell)->directions,
-                   "gflop", d.gflop, "isa", row->isa, "threads", run->threads, "recur",
+                   "gflop", d.gflop, "isa", row->isa, "threads", row->threads, "recur",
                    json_timing(&row->recur, NULL), "gflops", json_number(d.gflops), "pct_peak",
                    d.pct_peak >= 0 ? json_real(d.pct_peak) : json_null(), "peak_gflops",
-                   json_number(row->peak_gflops), "onednn", onednn, "onednn_best",
-                   d.best >= 0 ? onednn_names[d.best] : NULL, "speedup", json_number(d.speedup));
+                   json_number(row->peak_gflops), "scaling", json_number(d.scaling), "onednn",
+                   onednn, "onednn_best", d.best >= 0 ? onednn_names[d.best] : NULL, "speedup",
+                   json_number(d.speedup));
 }
 
 int recur_bench_print_json(const struct recur_bench_run *run) {
   struct recur_bench_budget b = recur_bench_budget_for(run->quick, 0);
-  json_t *results = json_array();
-  for (int i = 0; i < run->n_tables * run->n_cases; i++)
-    json_array_append_new(results, json_row(run, &run->rows[i]));
+  json_t *results = json_array(), *threads = json_array();
+  for (int i = 0; i < run->n_tables * rows_per_table(run); i++)
+    json_array_append_new(results, json_row(run, i));
+  for (int k = 0; k < run->n_threads; k++)
+    json_array_append_new(threads, json_integer(run->threads[k]));
   json_t *root = json_pack(
-      "{s:s, s:s, s:s, s:s, s:i, s:{s:b, s:i, s:f}, s:s?, s:o}", "recur_version",
+      "{s:s, s:s, s:s, s:s, s:o, s:{s:b, s:i, s:f}, s:s?, s:o}", "recur_version",
       recur_version_string(), "cpu_model", run->cpu_model, "cpu_features", recur_cpu_features(),
-      "isa_available", recur_isa_list(), "threads", run->threads, "timing", "quick", run->quick,
+      "isa_available", recur_isa_list(), "threads", threads, "timing", "quick", run->quick,
       "min_runs", b.min_runs, "min_seconds", b.min_seconds, "onednn_version", run->onednn_version,
       "results", results);
   if (!root) return 1;

@@ -146,6 +146,15 @@ int recur_bench_format_shapes(const struct recur_bench_shape *shapes, int n_shap
   return 1;
 }
 
+void recur_bench_format_threads(const int *threads, int n_threads,
+                                char buf[RECUR_BENCH_THREADS_TEXT_LEN]) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < n_threads && k < RECUR_BENCH_MAX_THREAD_COUNTS; k++)
+    used += (size_t)snprintf(buf + used, RECUR_BENCH_THREADS_TEXT_LEN - used, "%s%d", k ? "," : "",
+                             threads[k]);
+}
+
 int recur_bench_check(unsigned mask, const struct recur_bench_shape *shapes, int n_shapes,
                       char *err, size_t errlen) {
   unsigned lstm_cells = (1u << RECUR_BENCH_LSTM) | (1u << RECUR_BENCH_BILSTM);

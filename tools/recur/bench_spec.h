@@ -35,6 +35,8 @@ struct recur_bench_shape {
 #define RECUR_BENCH_MAX_SHAPES 16
 #define RECUR_BENCH_MAX_DIM 100000
 #define RECUR_BENCH_MAX_CASES (RECUR_BENCH_N_CELLS * RECUR_BENCH_MAX_SHAPES)
+/* How many thread counts --threads may list: every case runs at each. */
+#define RECUR_BENCH_MAX_THREAD_COUNTS 8
 
 /* "rnn,lstm,gru,bilstm" (any non-empty subset, any order, no repeats) into a cell mask.
  * Returns 1, or 0 with a message in err. */
@@ -56,6 +58,10 @@ int recur_bench_check(unsigned mask, const struct recur_bench_shape *shapes, int
 int recur_bench_format_cells(unsigned mask, char *buf, size_t len);
 int recur_bench_format_shapes(const struct recur_bench_shape *shapes, int n_shapes, char *buf,
                               size_t len);
+/* Thread counts as --threads takes them ("1,2"); fits in RECUR_BENCH_THREADS_TEXT_LEN. */
+#define RECUR_BENCH_THREADS_TEXT_LEN (RECUR_BENCH_MAX_THREAD_COUNTS * 12)
+void recur_bench_format_threads(const int *threads, int n_threads,
+                                char buf[RECUR_BENCH_THREADS_TEXT_LEN]);
 
 /* One measurement: a cell on a shape. */
 struct recur_bench_case {

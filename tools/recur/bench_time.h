@@ -1,6 +1,6 @@
 /* Timing for `recur bench`: warm up, repeat until a time box is filled, take the median. Two or
- * more contenders (recur and oneDNN on one case) run in turn, so that a busy stretch of a shared
- * machine slows them alike. */
+ * more contenders (recur and oneDNN on one case, at each thread count) run in turn, so that a
+ * busy stretch of a shared machine slows them alike. */
 #ifndef RECUR_BENCH_TIME_H
 #define RECUR_BENCH_TIME_H
 
@@ -28,7 +28,8 @@ struct recur_bench_contender {
   int status;                       /* fn's nonzero result, if it failed */
 };
 
-#define RECUR_BENCH_MAX_CONTENDERS 4
+/* recur and oneDNN at up to RECUR_BENCH_MAX_THREAD_COUNTS thread counts each. */
+#define RECUR_BENCH_MAX_CONTENDERS 16
 
 /* Times n contenders (at most RECUR_BENCH_MAX_CONTENDERS), one run of each in turn, until every
  * one has filled its budget. Returns 0, or nonzero if a run failed (see the statuses). */

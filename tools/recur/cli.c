@@ -12,8 +12,8 @@ const char *const recur_cli_isa_names[] = {"scalar", "avx2", "avx512", "neon", N
 /* Longest piece of an argument quoted back in a message. */
 #define QUOTE_MAX 64
 
-enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_ISA, OPT_ISA_OR_ALL, OPT_CELLS, OPT_SHAPES,
-                OPT_HELP };
+enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_THREAD_LIST, OPT_ISA, OPT_ISA_OR_ALL,
+                OPT_CELLS, OPT_SHAPES, OPT_HELP };
 
 struct opt_spec {
   const char *name;
@@ -42,7 +42,7 @@ static const struct opt_spec bench_opts[] = {
     {"--cells", NULL, OPT_CELLS, FIELD(cells)},
     {"--shapes", NULL, OPT_SHAPES, FIELD(shapes)},
     {"--isa", NULL, OPT_ISA_OR_ALL, FIELD(isa)},
-    {"--threads", NULL, OPT_THREADS, FIELD(threads)},
+    {"--threads", NULL, OPT_THREAD_LIST, FIELD(thread_counts)},
     {"--csv", NULL, OPT_FLAG, FIELD(csv)},
     {"--json", NULL, OPT_FLAG, FIELD(json)},
     {"--quick", NULL, OPT_FLAG, FIELD(quick)},
@@ -110,16 +110,53 @@ static int *int_field(struct recur_cli_opts *out, size_t field) {
   return (int *)(void *)((char *)out + field);
 }
 
-/* Digits only (no sign, no spaces), value in 1..RECUR_CLI_MAX_THREADS. */
-static int parse_threads(const char *s, int *out) {
+/* A thread count at the start of s: digits only (no sign, no spaces), value in
+ * 1..RECUR_CLI_MAX_THREADS; *end is past the digits. */
+static int parse_count(const char *s, const char **end, int *out) {
   int value = 0;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9') return 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
     value = value * 10 + (*s - '0');
     if (value > RECUR_CLI_MAX_THREADS) return 0;
   }
   if (value < 1) return 0;
+  *end = s;
   *out = value;
+  return 1;
+}
+
+/* One thread count, nothing after it. */
+static int parse_threads(const char *s, int *out) {
+  int value;
+  if (!parse_count(s, &s, &value) || *s != '\0') return 0;
+  *out = value;
+  return 1;
+}
+
+/* "N[,N...]": up to RECUR_BENCH_MAX_THREAD_COUNTS distinct thread counts. Returns 1, or 0 with
+ * a message in msg. */
+static int parse_thread_list(const char *s, struct recur_cli_opts *out, char *msg, size_t len) {
+  int n = 0;
+  for (const char *p = s;; p++) {
+    int value;
+    if (!parse_count(p, &p, &value) || (*p != ',' && *p != '\0')) {
+      snprintf(msg, len, "'%.*s' is not a list of integers in 1..%d (like 1,2)", QUOTE_MAX, s,
+               RECUR_CLI_MAX_THREADS);
+      return 0;
+    }
+    if (n == RECUR_BENCH_MAX_THREAD_COUNTS) {
+      snprintf(msg, len, "more than %d thread counts", RECUR_BENCH_MAX_THREAD_COUNTS);
+      return 0;
+    }
+    for (int i = 0; i < n; i++) {
+      if (out->thread_counts[i] == value) {
+        snprintf(msg, len, "thread count %d given twice", value);
+        return 0;
+      }
+    }
+    out->thread_counts[n++] = value;
+    if (*p == '\0') break;
+  }
+  out->n_thread_counts = n;
   return 1;
 }
 
@@ -154,6 +191,10 @@ static enum recur_cli_status store_value(const struct opt_spec *spec, const char
       if (!parse_threads(value, int_field(out, spec->field)))
         return usage_error(sink, "option '--threads': '%.*s' is not an integer in 1..%d",
                            QUOTE_MAX, value, RECUR_CLI_MAX_THREADS);
+      return RECUR_CLI_OK;
+    case OPT_THREAD_LIST:
+      if (!parse_thread_list(value, out, msg, sizeof msg))
+        return usage_error(sink, "option '--threads': %s", msg);
       return RECUR_CLI_OK;
     case OPT_CELLS:
       if (!recur_bench_parse_cells(value, &out->cells, msg, sizeof msg))
@@ -339,15 +380,18 @@ static const char bench_usage[] =
     "Times single-layer fp32 forward passes with random weights and input: by default the\n"
     "DeepBench inference shapes (T,B,I=H) (50,1,512) (50,4,512) (50,16,512) (25,64,1024)\n"
     "(100,32,512) (150,1,256) (25,1,1536) for rnn (tanh), lstm and gru, and a bidirectional\n"
-    "lstm at (50,16,512). Reports the median time over at least 5 runs and 0.3 s per case,\n"
-    "GFLOP/s, and the percentage of this core's FMA peak (measured).\n"
+    "lstm at (50,16,512), each at every thread count. Reports the median time over at least\n"
+    "5 runs and 0.3 s per case and thread count, GFLOP/s, the percentage of the FMA peak of\n"
+    "the cores used (measured), and the scaling from the first thread count.\n"
     "\n"
     "options:\n"
     "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
     "  --shapes LIST       T,B,I[,H[,P]];... (H defaults to I; P: LSTM projection size)\n"
     "  --isa NAME          kernels: scalar, avx2, avx512, neon, or all (a table for each\n"
     "                      available one; default: the best available)\n"
-    "  --threads N         threads for recur and oneDNN, 1..1024 (default: 1)\n"
+    "  --threads LIST      thread counts for recur and oneDNN, each 1..1024, e.g. 1,2: every\n"
+    "                      case runs at each, and the table gives the scaling from the first\n"
+    "                      (default: 1,2, or 1 with a single CPU)\n"
     "  --vs-onednn         also time oneDNN's RNN primitive (as it chooses, and capped at\n"
     "                      AVX2 in a child process) and give recur's speedup over the better\n"
     "  --onednn-only       time oneDNN alone (how --vs-onednn runs its AVX2-capped child)\n"

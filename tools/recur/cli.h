@@ -39,12 +39,15 @@ struct recur_cli_opts {
   const char *prefix;       /* --prefix */
   const char *isa;          /* --isa: one of recur_cli_isa_names */
   int batch_first;          /* --batch-first */
-  int threads;              /* --threads: 1..RECUR_CLI_MAX_THREADS, 0 if not given */
+  int threads;              /* --threads (run): 1..RECUR_CLI_MAX_THREADS, 0 if not given */
 
   /* recur info */
   int peak; /* --peak: also measure each available table's FMA peak */
 
-  /* recur bench (and --threads, --isa above) */
+  /* recur bench (and --isa above) */
+  int thread_counts[RECUR_BENCH_MAX_THREAD_COUNTS]; /* --threads: distinct, each in
+                                                      1..RECUR_CLI_MAX_THREADS */
+  int n_thread_counts; /* 0: not given */
   unsigned cells; /* --cells: bit (1 << enum recur_bench_cell) per cell; 0: every cell */
   struct recur_bench_shape shapes[RECUR_BENCH_MAX_SHAPES]; /* --shapes */
   int n_shapes;    /* 0: the default shapes */
