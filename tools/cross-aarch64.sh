@@ -12,7 +12,7 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 
 # The cross compiler, qemu with its binfmt_misc entry, and the arm64 libraries recur links.
-packages=(gcc-aarch64-linux-gnu qemu-user qemu-user-binfmt pkgconf:arm64 libgomp1:arm64
+packages=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt pkgconf:arm64 libgomp1:arm64
   libjansson-dev:arm64 libsleef-dev:arm64)
 dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
 missing=()
