@@ -16,22 +16,6 @@
 
 #define MAX_ISAS 8
 
-/* Prints "recur: bench: message" and returns the failure status. */
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...) {
-  va_list ap;
-  fprintf(stderr, "recur: bench: ");
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return RECUR_EXIT_FAILURE;
-}
-
-static int fail_recur(const char *what, recur_status status) {
-  const char *detail = recur_last_error();
-  return fail("%s: %s", what, detail && detail[0] ? detail : recur_status_string(status));
-}
-
 void recur_bench_fill_random(float *p, size_t n, float scale, unsigned *state) {
   for (size_t i = 0; i < n; i++) {
     *state ^= *state << 13;
@@ -128,12 +112,12 @@ static int recur_job_open(const struct recur_bench_case *c, const int *threads, 
   double ny = (double)s->T * (double)s->B * (double)(s->P ? s->P : s->H) *
               recur_bench_cell_info(c->cell)->directions;
   if ((nx + ny) * sizeof(float) > (double)recur_memory_limit())
-    return fail("%s: input and output need more than the memory limit", label);
+    return recur_cmd_fail("bench", "%s: input and output need more than the memory limit", label);
   recur_status status = make_net(c, &job->net);
-  if (status != RECUR_OK) return fail_recur(label, status);
+  if (status != RECUR_OK) return recur_cmd_fail_status(label, status);
   job->x = malloc((size_t)nx * sizeof *job->x);
   job->y = malloc((size_t)ny * sizeof *job->y);
-  if (!job->x || !job->y) return fail("%s: out of memory", label);
+  if (!job->x || !job->y) return recur_cmd_fail("bench", "%s: out of memory", label);
   unsigned state = 777;
   recur_bench_fill_random(job->x, (size_t)nx, 1.0f, &state);
   for (int k = 0; k < n_threads; k++) {
@@ -155,10 +139,10 @@ static int timing_failed(const char *label, const struct recur_bench_contender *
                          int n, int n_recur) {
   for (int i = 0; i < n; i++) {
     if (!contenders[i].status) continue;
-    if (i < n_recur) return fail_recur(label, (recur_status)contenders[i].status);
-    return fail("%s: oneDNN: %s", label, recur_bench_onednn_error(contenders[i].ctx));
+    if (i < n_recur) return recur_cmd_fail_status(label, (recur_status)contenders[i].status);
+    return recur_cmd_fail("bench", "%s: oneDNN: %s", label, recur_bench_onednn_error(contenders[i].ctx));
   }
-  return fail("%s: out of memory", label);
+  return recur_cmd_fail("bench", "%s: out of memory", label);
 }
 
 /* Times one case at each of the run's thread counts (rows: its n_threads rows in a block) on
@@ -177,7 +161,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
   int n = 0, n_recur = 0, rc = RECUR_EXIT_OK;
   if (isa && (opts->isa_all || opts->isa)) { /* else keep the library's own choice */
     recur_status status = recur_isa_force(isa);
-    if (status != RECUR_OK) rc = fail_recur(isa, status);
+    if (status != RECUR_OK) rc = recur_cmd_fail_status(isa, status);
   }
   if (isa && rc == RECUR_EXIT_OK) {
     rc = recur_job_open(&rows[0].c, run->threads, run->n_threads, label, &job);
@@ -187,7 +171,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
   }
   for (int k = 0; with_onednn && k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
     onednn[k] = recur_bench_onednn_open(&rows[0].c, run->threads[k], err, sizeof err);
-    if (!onednn[k]) rc = fail("%s: oneDNN at %d threads: %s", label, run->threads[k], err);
+    if (!onednn[k]) rc = recur_cmd_fail("bench", "%s: oneDNN at %d threads: %s", label, run->threads[k], err);
     contenders[n++] =
         (struct recur_bench_contender){.fn = recur_bench_onednn_run, .ctx = onednn[k]};
   }
@@ -271,7 +255,7 @@ static int measure(const struct recur_cli_opts *opts, struct recur_bench_run *ru
 }
 
 static int report(const struct recur_cli_opts *opts, const struct recur_bench_run *run) {
-  if (opts->json) return recur_bench_print_json(run) ? fail("cannot build the JSON report")
+  if (opts->json) return recur_bench_print_json(run) ? recur_cmd_fail("bench", "cannot build the JSON report")
                                                      : RECUR_EXIT_OK;
   if (opts->csv)
     recur_bench_print_csv(run);
@@ -307,7 +291,7 @@ static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
 int recur_cmd_bench(const struct recur_cli_opts *opts) {
   int with_onednn = opts->vs_onednn || opts->onednn_only;
   if (with_onednn && !recur_bench_onednn_version())
-    return fail("this build has no oneDNN (install libdnnl-dev, then reconfigure and rebuild)");
+    return recur_cmd_fail("bench", "this build has no oneDNN (install libdnnl-dev, then reconfigure and rebuild)");
   struct recur_bench_case cases[RECUR_BENCH_MAX_CASES];
   char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN], cpu_model[128];
   int threads[RECUR_BENCH_MAX_THREAD_COUNTS];
@@ -323,12 +307,12 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
       .n_cases = recur_bench_cases(opts->cells, opts->shapes, opts->n_shapes, cases),
   };
   run.rows = make_rows(opts, isas, n_isas, cases, &run);
-  if (!run.rows) return fail("out of memory");
+  if (!run.rows) return recur_cmd_fail("bench", "out of memory");
   int rc = measure(opts, &run);
   char err[256];
   if (rc == RECUR_EXIT_OK && opts->vs_onednn &&
       recur_bench_onednn_capped(opts, &run, err, sizeof err))
-    rc = fail("oneDNN capped at AVX2: %s", err);
+    rc = recur_cmd_fail("bench", "oneDNN capped at AVX2: %s", err);
   if (rc == RECUR_EXIT_OK) {
     int per_table = run.n_cases * run.n_threads;
     /* The same oneDNN times in each table. */

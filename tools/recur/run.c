@@ -38,29 +38,6 @@ struct run {
   struct output y, h_n, c_n;
 };
 
-/* Prints "recur: SUBJECT: message" and returns the failure status. */
-__attribute__((format(printf, 2, 3))) static int fail(const char *subject, const char *fmt, ...) {
-  va_list ap;
-  fprintf(stderr, "recur: %s: ", subject);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return RECUR_EXIT_FAILURE;
-}
-
-/* A failed library call about subject: the library's detail, else the status's description.
- * A detail that already names the subject ("cannot open x.npy: ...") is not prefixed. */
-static int fail_status(const char *subject, recur_status status) {
-  const char *detail = recur_last_error();
-  if (!detail || !detail[0]) detail = recur_status_string(status);
-  if (strstr(detail, subject)) {
-    fprintf(stderr, "recur: %s\n", detail);
-    return RECUR_EXIT_FAILURE;
-  }
-  return fail(subject, "%s", detail);
-}
-
 /* "(20, 4, 16)", or NumPy's "(4,)" for one axis. Returned by value so that it can be used
  * inline in a printf argument list. */
 struct shape_text {
@@ -89,7 +66,7 @@ static const char *dtype_name(recur_dtype dtype) {
 
 static int load_array(const char *path, recur_array **out) {
   recur_status status = recur_npy_load(path, out);
-  return status == RECUR_OK ? RECUR_EXIT_OK : fail_status(path, status);
+  return status == RECUR_OK ? RECUR_EXIT_OK : recur_cmd_fail_status(path, status);
 }
 
 /* The shape of h0/h_n (size H_out) or c0/c_n (size H): (L*D, B, size), or (L*D, size)
@@ -106,9 +83,9 @@ static int check_state(const char *path, const recur_array *a, const struct dims
   int64_t want[3];
   int ndim = state_shape(d, size, want);
   if (a->dtype != RECUR_DTYPE_F32)
-    return fail(path, "dtype %s, expected float32", dtype_name(a->dtype));
+    return recur_cmd_fail(path, "dtype %s, expected float32", dtype_name(a->dtype));
   if (a->ndim != ndim || memcmp(a->shape, want, (size_t)ndim * sizeof want[0]) != 0)
-    return fail(path, "shape %s, expected %s", shape_text(a->ndim, a->shape).s,
+    return recur_cmd_fail(path, "shape %s, expected %s", shape_text(a->ndim, a->shape).s,
                 shape_text(ndim, want).s);
   return RECUR_EXIT_OK;
 }
@@ -120,7 +97,7 @@ static int read_dims(const char *path, const recur_array *x, const recur_desc *d
   const char *axes = batch_first ? "B, T" : "T, B";
   char want[96];
   if (x->dtype != RECUR_DTYPE_F32)
-    return fail(path, "dtype %s, expected float32", dtype_name(x->dtype));
+    return recur_cmd_fail(path, "dtype %s, expected float32", dtype_name(x->dtype));
   if (x->ndim == 3 && x->shape[2] == I) {
     d->T = x->shape[batch_first ? 1 : 0];
     d->B = x->shape[batch_first ? 0 : 1];
@@ -135,10 +112,10 @@ static int read_dims(const char *path, const recur_array *x, const recur_desc *d
       snprintf(want, sizeof want, "(T, %lld)", I);
     else
       snprintf(want, sizeof want, "(%s, %lld) or (T, %lld)", axes, I, I);
-    return fail(path, "shape %s, expected %s", shape_text(x->ndim, x->shape).s, want);
+    return recur_cmd_fail(path, "shape %s, expected %s", shape_text(x->ndim, x->shape).s, want);
   }
   if (d->T < 1 || d->B < 1)
-    return fail(path, "shape %s is empty, expected T >= 1 and B >= 1",
+    return recur_cmd_fail(path, "shape %s is empty, expected T >= 1 and B >= 1",
                 shape_text(x->ndim, x->shape).s);
   d->I = I;
   d->D = desc->bidirectional ? 2 : 1;
@@ -153,12 +130,12 @@ static int read_dims(const char *path, const recur_array *x, const recur_desc *d
 static int convert_lengths(const char *path, const recur_array *a, const struct dims *d,
                            int64_t **out) {
   if (a->dtype != RECUR_DTYPE_I32 && a->dtype != RECUR_DTYPE_I64)
-    return fail(path, "dtype %s, expected int32 or int64", dtype_name(a->dtype));
+    return recur_cmd_fail(path, "dtype %s, expected int32 or int64", dtype_name(a->dtype));
   if (a->ndim != 1 || a->shape[0] != d->B)
-    return fail(path, "shape %s, expected (%lld,)", shape_text(a->ndim, a->shape).s,
+    return recur_cmd_fail(path, "shape %s, expected (%lld,)", shape_text(a->ndim, a->shape).s,
                 (long long)d->B);
   int64_t *v = malloc(a->count * sizeof *v);
-  if (!v) return fail(path, "out of memory");
+  if (!v) return recur_cmd_fail(path, "out of memory");
   for (size_t i = 0; i < a->count; i++)
     v[i] = a->dtype == RECUR_DTYPE_I32 ? ((const int32_t *)a->data)[i]
                                        : ((const int64_t *)a->data)[i];
@@ -166,18 +143,23 @@ static int convert_lengths(const char *path, const recur_array *a, const struct 
   return RECUR_EXIT_OK;
 }
 
-/* Sets the output's shape and allocates its buffer; 0 on success, -1 if it is too large. */
+enum { OUTPUT_OVER_LIMIT = 1, OUTPUT_NO_MEMORY = 2 };
+
+/* Sets the output's shape and allocates its buffer, if it fits the library's memory limit (the
+ * allocation may succeed lazily beyond it, and writing it would then exhaust memory). Returns 0
+ * or a bit saying why not. */
 static int alloc_output(struct output *out, const char *path, int ndim, const int64_t *shape) {
   size_t count = 1;
   for (int i = 0; i < ndim; i++) {
-    if (__builtin_mul_overflow(count, (size_t)shape[i], &count)) return -1;
+    if (__builtin_mul_overflow(count, (size_t)shape[i], &count)) return OUTPUT_OVER_LIMIT;
     out->shape[i] = shape[i];
   }
   out->path = path;
   out->ndim = ndim;
   out->count = count;
+  if (count > recur_memory_limit() / sizeof *out->data) return OUTPUT_OVER_LIMIT;
   out->data = calloc(count, sizeof *out->data);
-  return out->data ? 0 : -1;
+  return out->data ? 0 : OUTPUT_NO_MEMORY;
 }
 
 static int alloc_outputs(struct run *r) {
@@ -196,7 +178,10 @@ static int alloc_outputs(struct run *r) {
     fails |= alloc_output(&r->h_n, r->opts->hn_path, state_shape(d, d->H_out, state), state);
   if (r->opts->cn_path)
     fails |= alloc_output(&r->c_n, r->opts->cn_path, state_shape(d, d->H, state), state);
-  return fails ? fail(r->opts->input_path, "out of memory for the outputs") : RECUR_EXIT_OK;
+  if (fails & OUTPUT_OVER_LIMIT)
+    return recur_cmd_fail(r->opts->input_path, "the outputs would take more than the memory limit of %zu "
+                "bytes", recur_memory_limit());
+  return fails ? recur_cmd_fail(r->opts->input_path, "out of memory for the outputs") : RECUR_EXIT_OK;
 }
 
 static int forward(const struct run *r) {
@@ -218,7 +203,7 @@ static int forward(const struct run *r) {
   recur_status status = recur_forward(r->net, &args);
   if (status == RECUR_OK) return RECUR_EXIT_OK;
   /* Shapes were checked above, so what is left is about the lengths or the input. */
-  return fail_status(status == RECUR_ERR_BAD_LENGTHS ? o->lengths_path : o->input_path, status);
+  return recur_cmd_fail_status(status == RECUR_ERR_BAD_LENGTHS ? o->lengths_path : o->input_path, status);
 }
 
 /* Writes every requested output; if one fails, removes those already written. */
@@ -231,7 +216,7 @@ static int write_outputs(const struct run *r) {
     if (!out->path) continue;
     recur_status status = recur_npy_save(out->path, out->data, out->ndim, out->shape);
     if (status != RECUR_OK) {
-      int code = fail_status(out->path, status);
+      int code = recur_cmd_fail_status(out->path, status);
       while (n_written > 0) unlink(written[--n_written]->path);
       return code;
     }
@@ -262,13 +247,13 @@ static int run_steps(struct run *r) {
   if (o->isa && (status = recur_isa_force(o->isa)) != RECUR_OK) {
     char subject[64];
     snprintf(subject, sizeof subject, "--isa %s", o->isa);
-    return fail_status(subject, status);
+    return recur_cmd_fail_status(subject, status);
   }
   if ((status = recur_net_load(&r->net, o->model_path, o->prefix)) != RECUR_OK ||
       (status = recur_net_describe(r->net, &r->desc)) != RECUR_OK)
-    return fail_status(o->model_path, status);
+    return recur_cmd_fail_status(o->model_path, status);
   if (r->desc.cell != RECUR_CELL_LSTM && (o->c0_path || o->cn_path))
-    return fail(o->model_path, "%s needs an LSTM model, this one is %s",
+    return recur_cmd_fail(o->model_path, "%s needs an LSTM model, this one is %s",
                 o->c0_path ? "--c0" : "--cn", recur_cell_name(r->desc.cell));
 
   if (load_array(o->input_path, &r->x) ||
