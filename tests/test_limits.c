@@ -35,6 +35,20 @@ static size_t safetensors_head(uint8_t *buf, size_t cap, const char *header) {
   return 8 + n;
 }
 
+#define NPY_HEAD 128
+
+/* A .npy (version 1.0) preamble for float32 of a shape ("(2, 3)"), NPY_HEAD bytes. */
+static void npy_head(char *head, const char *shape) {
+  char dict[NPY_HEAD];
+  int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }",
+                   shape);
+  cr_assert(n > 0 && n < NPY_HEAD - 11);
+  memset(head, ' ', NPY_HEAD);
+  memcpy(head, "\x93NUMPY\x01\x00\x76\x00", 10); /* a 118-byte header */
+  memcpy(head + 10, dict, (size_t)n);
+  head[NPY_HEAD - 1] = '\n';
+}
+
 static void expect_status(recur_status got, recur_status want, const char *needle) {
   cr_expect_eq(got, want, "status %d, want %d: %s", got, want, recur_last_error());
   cr_expect(strstr(recur_last_error(), needle), "'%s' not in '%s'", needle, recur_last_error());
@@ -80,13 +94,8 @@ Test(limits, terabyte_model_is_over_the_memory_limit) {
 
 /* A 4 TiB .npy input: refused by the library and by `recur run`. */
 Test(limits, terabyte_array_is_over_the_memory_limit) {
-  static const char dict[] =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }";
-  char head[128];
-  memset(head, ' ', sizeof head);
-  memcpy(head, "\x93NUMPY\x01\x00\x76\x00", 10); /* version 1.0, a 118-byte header */
-  memcpy(head + 10, dict, sizeof dict - 1);
-  head[127] = '\n';
+  char head[NPY_HEAD];
+  npy_head(head, "(1099511627776,)");
   char path[CLI_PATH_LEN];
   cli_tmp_path(path, "huge.npy");
   write_sparse(path, head, sizeof head, sizeof head + 4 * TIB);
@@ -122,4 +131,36 @@ Test(limits, the_limit_can_be_lowered_and_raised) {
   cr_expect_eq(recur_memory_limit(), RECUR_DEFAULT_MEMORY_LIMIT);
   recur_net_free(net);
   recur_array_free(a);
+}
+
+/* A bidirectional RNN with H = 812 and I = 1 makes 1624 outputs of each input: a 16 MiB input
+ * asks for 27 GB of y. recur run refuses it before allocating; the allocation could succeed
+ * lazily (overcommit) and writing y would then exhaust memory. */
+Test(limits, outputs_over_the_memory_limit) {
+  const int64_t H = 812, ih = H * 4, hh = H * H * 4;
+  char header[512];
+  snprintf(header, sizeof header,
+           "{\"weight_ih_l0\": {\"dtype\": \"F32\", \"shape\": [%lld, 1], \"data_offsets\": [0, "
+           "%lld]}, \"weight_hh_l0\": {\"dtype\": \"F32\", \"shape\": [%lld, %lld], "
+           "\"data_offsets\": [%lld, %lld]}, \"weight_ih_l0_reverse\": {\"dtype\": \"F32\", "
+           "\"shape\": [%lld, 1], \"data_offsets\": [%lld, %lld]}, \"weight_hh_l0_reverse\": "
+           "{\"dtype\": \"F32\", \"shape\": [%lld, %lld], \"data_offsets\": [%lld, %lld]}}",
+           (long long)H, (long long)ih, (long long)H, (long long)H, (long long)ih,
+           (long long)(ih + hh), (long long)H, (long long)(ih + hh), (long long)(2 * ih + hh),
+           (long long)H, (long long)H, (long long)(2 * ih + hh), (long long)(2 * ih + 2 * hh));
+  uint8_t head[600];
+  size_t len = safetensors_head(head, sizeof head, header);
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], y[CLI_PATH_LEN];
+  cli_tmp_path(model, "wide.safetensors");
+  write_sparse(model, head, len, len + (uint64_t)(2 * ih + 2 * hh));
+
+  char npy[NPY_HEAD];
+  npy_head(npy, "(4096, 1024, 1)");
+  cli_tmp_path(x, "x.npy");
+  write_sparse(x, npy, sizeof npy, sizeof npy + ((uint64_t)4 << 22));
+
+  cli_out_path(y, "y.npy");
+  cli_run("run", model, x, "-o", y, NULL);
+  cli_expect_failure(1, x, "the outputs would take more than the memory limit", NULL);
+  cli_expect_out_listing("");
 }

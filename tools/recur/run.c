@@ -179,8 +179,8 @@ static int alloc_outputs(struct run *r) {
   if (r->opts->cn_path)
     fails |= alloc_output(&r->c_n, r->opts->cn_path, state_shape(d, d->H, state), state);
   if (fails & OUTPUT_OVER_LIMIT)
-    return recur_cmd_fail(r->opts->input_path, "the outputs would take more than the memory limit of %zu "
-                "bytes", recur_memory_limit());
+    return recur_cmd_fail(r->opts->input_path, "the outputs would take more than the memory "
+                          "limit of %zu bytes", recur_memory_limit());
   return fails ? recur_cmd_fail(r->opts->input_path, "out of memory for the outputs") : RECUR_EXIT_OK;
 }
 
