@@ -1,7 +1,8 @@
 /* Outputs survive a kill at any moment: `recur run -o y.npy --hn hn.npy` is SIGKILLed again and
  * again, at random times and right inside its writes, and each output is then either the
  * previous file or the complete new one, byte for byte. A kill may leave a temporary file
- * "<output>.tmp.<pid>.<n>" of the killed process beside the output; nothing else appears. */
+ * "<output>.tmp.<pid>.<n>" of the killed process beside the output; nothing else appears.
+ * A write that fails midway (a full disk) leaves the previous file and no temporary. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,4 +241,28 @@ Test(atomic_kill, outputs_are_old_or_new_after_any_kill) {
     free(f.want_y[k].data);
     free(f.want_hn[k].data);
   }
+}
+
+/* The file size limit stands in for a full disk: y.npy (632 bytes) cannot be written whole. */
+Test(atomic_kill, a_failed_write_leaves_the_old_file) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], y[CLI_PATH_LEN];
+  golden_path(model, sizeof model, "lstm_l1_uni", ".safetensors");
+  golden_path(x, sizeof x, "lstm_l1_uni", ".x.npy");
+  cli_out_path(y, "y.npy");
+  FILE *f = fopen(y, "wb");
+  cr_assert_not_null(f);
+  fputs("old", f);
+  cr_assert_eq(fclose(f), 0);
+  signal(SIGXFSZ, SIG_IGN); /* inherited: the write fails with EFBIG instead of killing recur */
+  struct rlimit limit;
+  cr_assert_eq(getrlimit(RLIMIT_FSIZE, &limit), 0);
+  limit.rlim_cur = 300;
+  cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  cli_run("run", model, x, "-o", y, NULL);
+  cli_expect_failure(1, y, "File too large", NULL);
+  size_t size;
+  char *old = cli_read_file(y, &size);
+  cr_expect(size == 3 && memcmp(old, "old", 3) == 0, "y.npy changed");
+  free(old);
+  cli_expect_out_listing("y.npy");
 }
