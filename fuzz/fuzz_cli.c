@@ -57,6 +57,29 @@ static void check_shape(const struct recur_bench_shape *sh) {
     fuzz_fail("bench projection %lld with H = %lld", (long long)sh->P, (long long)sh->H);
 }
 
+/* bench's --threads list: distinct counts in range, and formatted it parses back the same. */
+static void check_thread_counts(const struct recur_cli_opts *o) {
+  int n = o->n_thread_counts;
+  if (n < 0 || n > RECUR_BENCH_MAX_THREAD_COUNTS)
+    fuzz_fail("%d thread counts", n);
+  for (int i = 0; i < n; i++) {
+    if (o->thread_counts[i] < 1 || o->thread_counts[i] > RECUR_CLI_MAX_THREADS)
+      fuzz_fail("thread count %d", o->thread_counts[i]);
+    for (int j = 0; j < i; j++)
+      if (o->thread_counts[j] == o->thread_counts[i])
+        fuzz_fail("thread count %d twice", o->thread_counts[i]);
+  }
+  if (n == 0)
+    return;
+  char text[RECUR_BENCH_THREADS_TEXT_LEN], bench[] = "bench", flag[] = "--threads";
+  recur_bench_format_threads(o->thread_counts, n, text);
+  char *argv[] = {bench, bench, flag, text, NULL};
+  struct recur_cli_opts again;
+  if (recur_cli_parse(4, argv, &again, NULL, 0) != RECUR_CLI_OK || again.n_thread_counts != n ||
+      memcmp(again.thread_counts, o->thread_counts, (size_t)n * sizeof(int)) != 0)
+    fuzz_fail("thread counts do not survive formatting and parsing");
+}
+
 /* The cells and shapes are in range, and formatting them parses back to the same. */
 static void check_bench(const struct recur_cli_opts *o) {
   if (o->cells >> RECUR_BENCH_N_CELLS)
@@ -67,6 +90,7 @@ static void check_bench(const struct recur_cli_opts *o) {
     fuzz_fail("options that exclude each other were accepted");
   for (int i = 0; i < o->n_shapes; i++)
     check_shape(&o->shapes[i]);
+  check_thread_counts(o);
   char text[RECUR_BENCH_MAX_SHAPES * 64], err[ERR_LEN];
   struct recur_bench_shape again[RECUR_BENCH_MAX_SHAPES];
   unsigned mask;

@@ -235,6 +235,8 @@ CLI = {
     "bad_info_extra": ["info", "x"],
     "info_peak": ["info", "--peak"],
     "bench_quick": ["bench", "--quick"],
+    "bench_thread_list": ["bench", "--threads", "1,2,4", "--quick"],
+    "bad_bench_thread_twice": ["bench", "--threads=2,2"],
     "bench_everything": ["bench", "--cells", "lstm,bilstm", "--shapes", "50,1,512;25,4,64,128,32",
                          "--isa", "all", "--threads", "2", "--json", "--vs-onednn"],
     "bench_equals": ["bench", "--cells=gru", "--shapes=1,1,1", "--csv", "--onednn-only"],
