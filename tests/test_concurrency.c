@@ -15,6 +15,7 @@
 
 #include "golden.h"
 #include "randnet.h"
+#include "schedule.h"
 
 #define N_JOBS 12
 #define N_SHARED_THREADS 8
@@ -46,11 +47,12 @@ static int failed_checks;
     }                                                                       \
   } while (0)
 
-/* Bidirectional, two layers, with a projection: every path of the forward pass. */
-static const recur_desc desc = {RECUR_CELL_LSTM, 24, 40, 2, 1, 16, 1};
+/* Bidirectional, two layers, with a projection: every path of the forward pass. H is large
+ * enough for four threads to split the hidden tiles (two per direction). */
+static const recur_desc desc = {RECUR_CELL_LSTM, 24, 128, 2, 1, 16, 1};
 #define L 2
 #define D 2
-#define H 40
+#define H 128
 #define H_OUT 16
 
 /* One forward call's inputs, and the outputs a sequential run gave. */
@@ -157,6 +159,12 @@ static void setup(void) {
   randnet_free(&w);
   for (int i = 0; i < N_JOBS; i++)
     make_job(&jobs[i], i);
+  /* the jobs are meant to run both of recur's thread splits */
+  int splits = 0;
+  for (int i = 0; i < N_JOBS; i++)
+    splits |= 1 << recur_schedule_choose(net, jobs[i].a.batch, 4).split;
+  REQUIRE(splits == (1 << RECUR_SPLIT_BATCH | 1 << RECUR_SPLIT_HIDDEN),
+          "with 4 threads the jobs do not run both thread splits");
   for (int i = 0; i < N_JOBS; i++) {
     outputs o;
     outputs_alloc(&o);
