@@ -210,10 +210,18 @@ typedef struct worker {
   double seconds;
 } worker;
 
+/* A failing call of this thread's own, whose detail must be its and not another thread's;
+ * 1 if it failed as it should. */
+static int own_failure_reported(const job *j, outputs *o) {
+  recur_forward_args bad = j->a;
+  bad.seq_len = 0;
+  bad.y = o->y;
+  return recur_forward(net, &bad) == RECUR_ERR_INVALID_SIZE && strstr(recur_last_error(), "T=0");
+}
+
 /* Forwards the jobs in turn, with call_threads threads, until both the time is up and
- * MIN_ROUNDS rounds are done. */
-static void *forward_worker(void *arg) {
-  const worker *w = arg;
+ * MIN_ROUNDS rounds are done; with fail_own, each round also fails a call of its own. */
+static void *forward_rounds(const worker *w, int fail_own) {
   outputs o;
   outputs_alloc(&o);
   double end = now() + w->seconds;
@@ -221,11 +229,15 @@ static void *forward_worker(void *arg) {
     const job *j = &jobs[(w->id * 5 + r) % N_JOBS];
     if (!job_matches(j, call_threads(r), &o))
       atomic_fetch_add(&mismatches, 1);
+    if (fail_own && !own_failure_reported(j, &o))
+      atomic_fetch_add(&mismatches, 1);
     atomic_fetch_add(&rounds_done, 1);
   }
   outputs_free(&o);
   return NULL;
 }
+
+static void *forward_worker(void *arg) { return forward_rounds(arg, 0); }
 
 static void start_workers(worker *w, int n, void *(*body)(void *), double seconds) {
   for (int i = 0; i < n; i++) {
@@ -287,27 +299,8 @@ static void forward_inside_the_callers_parallel_region(void) {
 static uint8_t *model_bytes;
 static size_t model_len;
 
-/* Forwards as forward_worker does, and after each call fails one of its own, whose detail
- * must be this thread's and not another's. */
-static void *forward_and_fail_worker(void *arg) {
-  const worker *w = arg;
-  outputs o;
-  outputs_alloc(&o);
-  double end = now() + w->seconds;
-  for (int r = 0; r < MIN_ROUNDS * N_JOBS || now() < end; r++) {
-    const job *j = &jobs[(w->id * 5 + r) % N_JOBS];
-    if (!job_matches(j, call_threads(r), &o))
-      atomic_fetch_add(&mismatches, 1);
-    recur_forward_args bad = j->a;
-    bad.seq_len = 0;
-    bad.y = o.y;
-    if (recur_forward(net, &bad) != RECUR_ERR_INVALID_SIZE || !strstr(recur_last_error(), "T=0"))
-      atomic_fetch_add(&mismatches, 1);
-    atomic_fetch_add(&rounds_done, 1);
-  }
-  outputs_free(&o);
-  return NULL;
-}
+/* Forwards as forward_worker does, and after each call fails one of its own. */
+static void *forward_and_fail_worker(void *arg) { return forward_rounds(arg, 1); }
 
 /* Creates (from random weights), loads (from bytes in memory), runs briefly and frees networks,
  * and fails creations with a detail of its own. */
