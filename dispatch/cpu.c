@@ -1,6 +1,9 @@
 /* What this CPU (and its OS) can run: CPUID feature bits plus XGETBV on x86, so that a
  * feature the OS does not save the registers of counts as absent; getauxval on aarch64. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cpu.h"
 #include "kernels.h"
@@ -34,6 +37,18 @@ unsigned recur_cpu_detect(void) {
   }
   return f;
 }
+
+static void identify_model(recur_cpu_id *id) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(0, &a, &b, &c, &d)) return;
+  memcpy(id->vendor, &b, 4), memcpy(id->vendor + 4, &d, 4), memcpy(id->vendor + 8, &c, 4);
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+  id->stepping = (int)(a & 0xf);
+  id->model = (int)((a >> 4) & 0xf);
+  id->family = (int)((a >> 8) & 0xf);
+  if (id->family == 0xf) id->family += (int)((a >> 20) & 0xff);
+  if (id->family == 0x6 || id->family >= 0xf) id->model += (int)((a >> 16) & 0xf) << 4;
+}
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMD
@@ -42,9 +57,45 @@ unsigned recur_cpu_detect(void) {
 unsigned recur_cpu_detect(void) {
   return (getauxval(AT_HWCAP) & HWCAP_ASIMD) ? RECUR_CPU_NEON : 0;
 }
+
+/* The first processor's MIDR fields as /proc/cpuinfo lists them: implementer as the vendor,
+ * part as the model, variant as the family, revision as the stepping. */
+static void identify_model(recur_cpu_id *id) {
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f) return;
+  char line[256];
+  unsigned implementer = 0;
+  while (fgets(line, sizeof line, f)) {
+    char *colon = strchr(line, ':');
+    if (!colon) continue;
+    unsigned long v = strtoul(colon + 1, NULL, 0);
+    if (!strncmp(line, "CPU implementer", 15)) implementer = (unsigned)v;
+    else if (!strncmp(line, "CPU variant", 11)) id->family = (int)v;
+    else if (!strncmp(line, "CPU part", 8)) id->model = (int)v;
+    else if (!strncmp(line, "CPU revision", 12)) id->stepping = (int)v;
+    else if (!strncmp(line, "processor", 9) && implementer) break; /* only the first CPU */
+  }
+  fclose(f);
+  snprintf(id->vendor, sizeof id->vendor, "arm-0x%02x", implementer);
+}
 #else
 unsigned recur_cpu_detect(void) { return 0; }
+static void identify_model(recur_cpu_id *id) { (void)id; }
 #endif
+
+static int64_t cache_bytes(int name) {
+  long v = sysconf(name);
+  return v > 0 ? v : 0;
+}
+
+void recur_cpu_identify(recur_cpu_id *id) {
+  *id = (recur_cpu_id){.vendor = "unknown"};
+  identify_model(id);
+  id->features = recur_cpu_detect();
+  id->l1d = cache_bytes(_SC_LEVEL1_DCACHE_SIZE);
+  id->l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE);
+  id->l3 = cache_bytes(_SC_LEVEL3_CACHE_SIZE);
+}
 
 void recur_cpu_feature_names(unsigned features, char *buf, size_t n) {
   static const struct { unsigned bit; const char *name; } names[] = {

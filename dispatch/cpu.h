@@ -7,6 +7,18 @@
 
 unsigned recur_cpu_detect(void);
 
+/* What identifies a CPU for the tune file: not the brand string, which a VM may report
+ * generically, but the vendor, family/model/stepping (x86 CPUID; arm: MIDR implementer, part,
+ * variant/revision), recur's feature mask and the data cache sizes (bytes, 0 if unknown). */
+typedef struct recur_cpu_id {
+  char vendor[16];
+  int family, model, stepping;
+  unsigned features;
+  int64_t l1d, l2, l3;
+} recur_cpu_id;
+
+void recur_cpu_identify(recur_cpu_id *id);
+
 /* "avx2 fma avx512f ..." */
 void recur_cpu_feature_names(unsigned features, char *buf, size_t n);
 

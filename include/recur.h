@@ -179,6 +179,47 @@ RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_a
 RECUR_API void recur_set_num_threads(int n);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Tuning (`recur tune` measures; the library reads what it wrote)                           */
+
+/* How a forward call of a network will run: the plan its tiling and the tune file give. Tile
+ * sizes and the schedule never change the results, only the speed. */
+typedef struct recur_plan {
+  const char *isa;        /* the network's kernel table */
+  int tuned_tiling;       /* 1: the network's packing (nr, kc) came from a tune entry */
+  int tuned_call;         /* 1: the per-call choices below came from a tune entry */
+  int64_t tuned_batch;    /* the batch that entry was measured at; 0 without one */
+  int64_t nr, nr_proj;    /* hidden units per packed panel (the projection's; 0 without P) */
+  int64_t kc, kc_input;   /* K blocks: the recurrence's and the input projection's */
+  int mr;                 /* batch rows per micro-tile of the recurrence */
+  int64_t chunk_rows;     /* T*B rows per input-projection chunk */
+  int64_t mc;             /* rows per block inside a chunk (0: the whole chunk) */
+  int threads;            /* threads that run (at most the call's) */
+  int groups;             /* 2: each direction of a bidirectional layer has its own threads */
+  int group_threads[2];
+  int hidden_split;       /* 1: a group's threads split the hidden units (a barrier per step);
+                             0: they split the batch rows */
+} recur_plan;
+
+/* The plan of a call of net with this batch and num_threads (0: as recur_forward_args). The
+ * reference ("scalar") table has no tiles: nr, kc and mr are 0 there. */
+RECUR_API recur_status recur_net_plan(const recur_net *net, int64_t batch, int num_threads,
+                                      recur_plan *out);
+
+/* The tune file the library read at its first use of it (creating a network or this call):
+ * $RECUR_TUNE_FILE, else $XDG_CONFIG_HOME/recur/tune.conf, else ~/.config/recur/tune.conf. A
+ * file with any malformed line, or measured on another CPU or recur version, is ignored as a
+ * whole (defaults apply); the library says so only under RECUR_VERBOSE=1. */
+typedef struct recur_tune_info {
+  const char *path;      /* the file looked for; NULL when no location is known */
+  int loaded;            /* 1: its entries are in use */
+  const char *reason;    /* when not loaded, why ("no such file", "line 7: ...") */
+  int64_t entries;       /* entries in the file when loaded */
+  int64_t applicable;    /* of those, the ones for the table new networks use */
+} recur_tune_info;
+
+RECUR_API void recur_tune_status(recur_tune_info *out);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Resource limits                                                                           */
 
 /* The most memory recur allocates for one network's weights, one forward call's scratch, one

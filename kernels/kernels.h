@@ -39,6 +39,14 @@ typedef struct recur_kernels {
   recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];
 } recur_kernels;
 
+/* Rows per micro-tile: mr if set, else as many as the registers hold beside gnv vectors of
+ * accumulators (and one for the broadcast input), at least 1 and at most RECUR_MR_MAX. */
+static inline int recur_tile_rows(const recur_kernels *k, int mr, int gnv) {
+  if (mr) return mr;
+  int fit = (k->regs - 1) / (gnv + 1);
+  return fit < 1 ? 1 : fit > RECUR_MR_MAX ? RECUR_MR_MAX : fit;
+}
+
 extern const recur_kernels recur_kernels_ref;
 extern const recur_kernels recur_kernels_avx2;
 extern const recur_kernels recur_kernels_avx512;

@@ -117,8 +117,8 @@ typedef struct forward_plan {
 static size_t workspace_floats(const recur_net *net, const call_sizes *z, const recur_schedule *s,
                                size_t *shared, size_t *scratch) {
   int ref = net->kernels == &recur_kernels_ref;
-  *shared = recur_round_floats(ref ? recur_ref_shared(net, z) : recur_packed_shared(net, z));
-  *scratch = recur_round_floats(ref ? recur_ref_scratch(net, z) : recur_packed_scratch(net, z));
+  *shared = recur_round_floats(ref ? recur_ref_shared(net, z) : recur_packed_shared(net, z, s));
+  *scratch = recur_round_floats(ref ? recur_ref_scratch(net, z) : recur_packed_scratch(net, z, s));
   size_t n_bufs = z->L > 2 ? 2 : (size_t)(z->L - 1), total, part;
   if (!recur_mul_size(n_bufs, recur_round_floats(z->y), &total) ||
       !recur_mul_size(*shared, (size_t)z->D, &part) || !recur_add_size(total, part, &total) ||
@@ -154,7 +154,7 @@ static void run_thread(const forward_plan *p, int tid) {
         .h0 = a->h0 ? a->h0 + u * state_h : NULL, .c0 = a->c0 ? a->c0 + u * state_c : NULL,
         .h_n = a->h_n ? a->h_n + u * state_h : NULL, .c_n = a->c_n ? a->c_n + u * state_c : NULL,
         .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
-        .barrier = &p->barriers[share.group], .share = share, .split = p->sched.split,
+        .barrier = &p->barriers[share.group], .share = share, .sched = &p->sched,
       };
       direction(&da);
     }
@@ -166,11 +166,26 @@ static void run_thread(const forward_plan *p, int tid) {
   recur_flush_denormals_end(fp_mode);
 }
 
+/* The per-call choices: the given ones, else the tune entry's for (net, B, threads). */
+static const recur_tune_params *call_params(const recur_net *net, int64_t B, int threads,
+                                            const recur_tune_params *given) {
+  if (given) return given;
+  const recur_tune_entry *e = recur_schedule_entry(net, B, threads);
+  return e ? &e->p : NULL;
+}
+
 recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
+  return recur_forward_with(net, a, NULL);
+}
+
+recur_status recur_forward_with(const recur_net *net, const recur_forward_args *a,
+                                const recur_tune_params *given) {
   forward_plan p = {.net = net, .a = a, .team = 1};
   recur_status st = check_args(net, a, &p.z);
   if (st) return st;
-  p.sched = recur_schedule_choose(net, p.z.B, call_threads(a->num_threads));
+  int threads = call_threads(a->num_threads);
+  const recur_tune_params *tuned = call_params(net, p.z.B, threads, given);
+  p.sched = recur_schedule_choose(net, p.z.B, threads, tuned);
   size_t shared, total = workspace_floats(net, &p.z, &p.sched, &shared, &p.scratch_floats);
   if (!total)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
@@ -200,7 +215,7 @@ recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
       {
         p.team = omp_get_num_threads();
         if (p.team != p.sched.threads) {
-          p.sched = recur_schedule_choose(net, p.z.B, p.team);
+          p.sched = recur_schedule_choose(net, p.z.B, p.team, tuned);
           for (int g = 0; g < 2; g++) recur_barrier_init(&p.barriers[g], (unsigned)p.sched.group_threads[g]);
         }
       }
@@ -212,5 +227,25 @@ recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
     }
   }
   free(work);
+  return RECUR_OK;
+}
+
+recur_status recur_net_plan(const recur_net *net, int64_t batch, int num_threads, recur_plan *out) {
+  if (!net || !out) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_plan: net or out is NULL");
+  if (batch < 1 || batch > RECUR_MAX_DIM || num_threads < 0)
+    return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_net_plan: batch %lld, num_threads %d",
+                      (long long)batch, num_threads);
+  int threads = call_threads(num_threads), packed = net->kernels != &recur_kernels_ref;
+  const recur_tune_entry *e = recur_schedule_entry(net, batch, threads);
+  recur_schedule s = recur_schedule_choose(net, batch, threads, e ? &e->p : NULL);
+  const recur_tiling *t = &net->tiling;
+  *out = (recur_plan){
+    .isa = net->kernels->name, .tuned_tiling = net->tuned_tiling, .tuned_call = e != NULL,
+    .tuned_batch = e ? e->key.B : 0, .nr = t->nr, .nr_proj = t->nr_proj, .kc = t->kc,
+    .kc_input = t->kc_input, .chunk_rows = s.chunk_rows, .mc = s.mc, .threads = s.threads,
+    .groups = s.groups, .group_threads = {s.group_threads[0], s.group_threads[1]},
+    .hidden_split = s.split == RECUR_SPLIT_HIDDEN,
+    .mr = packed ? recur_tile_rows(net->kernels, s.mr, (int)(net->gates * t->nv)) : 0,
+  };
   return RECUR_OK;
 }

@@ -40,14 +40,14 @@ typedef struct direction_args {
   float *scratch;         /* this thread's own */
   recur_barrier *barrier; /* the group's */
   recur_share share;
-  recur_split split;
+  const recur_schedule *sched;
 } direction_args;
 
 /* Floats each driver needs: per direction (shared) and per thread. */
 size_t recur_ref_shared(const recur_net *net, const call_sizes *z);
 size_t recur_ref_scratch(const recur_net *net, const call_sizes *z);
-size_t recur_packed_shared(const recur_net *net, const call_sizes *z);
-size_t recur_packed_scratch(const recur_net *net, const call_sizes *z);
+size_t recur_packed_shared(const recur_net *net, const call_sizes *z, const recur_schedule *s);
+size_t recur_packed_scratch(const recur_net *net, const call_sizes *z, const recur_schedule *s);
 
 void recur_ref_direction(const direction_args *a);
 void recur_packed_direction(const direction_args *a);

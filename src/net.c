@@ -150,6 +150,24 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
   return recur_net_create_for(out, desc, tensors, n_tensors, NULL, NULL);
 }
 
+recur_tune_key recur_net_tune_key(const recur_net *net) {
+  recur_tune_key k = {.cell = net->desc.cell, .dirs = (int)net->dirs, .I = net->desc.input_size,
+                      .H = net->hidden, .P = net->desc.proj_size};
+  snprintf(k.isa, sizeof k.isa, "%s", net->kernels->name);
+  return k;
+}
+
+/* The tune file's packing for net's shape and table, or NULL (the table's defaults). */
+static const recur_tiling *tuned_tiling(recur_net *net) {
+  recur_tune_key key = recur_net_tune_key(net);
+  const recur_tune_entry *e = recur_tune_find_net(recur_tune_active(), &key);
+  if (!e) return NULL;
+  net->tuned_tiling = 1;
+  net->tiling = (recur_tiling){.nv = e->p.nv, .nv_proj = e->p.nv_proj, .kc = e->p.kc,
+                               .kc_input = e->p.kc_input, .chunk_rows = net->kernels->chunk_rows};
+  return &net->tiling;
+}
+
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
                                   const recur_kernels *kernels, const recur_tiling *tiling) {
@@ -220,7 +238,7 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
       ly->in_size = u < net->dirs ? desc->input_size : net->dirs * net->out;
       p = pack_layer(net, ly, by_kind, p);
     }
-    if (kernels != &recur_kernels_ref) st = recur_net_pack(net, tiling);
+    if (kernels != &recur_kernels_ref) st = recur_net_pack(net, tiling ? tiling : tuned_tiling(net));
   }
   free(exp);
   if (st) {

@@ -7,6 +7,7 @@
 #include "recur.h"
 #include "internal.h"
 #include "tile.h"
+#include "tunefile.h"
 
 struct recur_kernels;
 
@@ -41,6 +42,7 @@ struct recur_net {
   int64_t dirs;  /* D */
   const struct recur_kernels *kernels; /* the table the weights were packed for */
   recur_tiling tiling;                 /* packed tables only */
+  int tuned_tiling;                    /* 1: tiling came from the tune file */
   recur_layer *layers; /* num_layers * dirs, index l*dirs + d */
   float *weights;      /* one block holding every layer's arrays */
 };
@@ -56,6 +58,14 @@ extern const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS];
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
                                   const struct recur_kernels *kernels, const recur_tiling *tiling);
+
+/* recur_forward with the per-call choices given (NULL: the tune file's, as recur_forward).
+ * The tuner uses it to time candidates. */
+recur_status recur_forward_with(const recur_net *net, const recur_forward_args *args,
+                                const recur_tune_params *tuned);
+
+/* net's tune key: its cell, table, directions, I, H and P (threads and B left 0). */
+recur_tune_key recur_net_tune_key(const recur_net *net);
 
 /* Replaces net's reference-layout weights by panels for net->kernels (pack.c). */
 recur_status recur_net_pack(recur_net *net, const recur_tiling *tiling);

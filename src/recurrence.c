@@ -18,6 +18,8 @@ typedef struct packed_ctx {
   const direction_args *a;
   const recur_kernels *k;
   const recur_tiling *t;
+  int mr;               /* rows per micro-tile; 0: as many as the registers hold */
+  int64_t mc;           /* rows per input-GEMM block; 0: all */
   int64_t G, B, steps_per_chunk, rows_max;
   int64_t gx_stride;    /* floats per gx row: tiles * G * nr */
   int64_t h_stride;     /* floats per h row: the padded H_out */
@@ -37,11 +39,7 @@ typedef struct packed_ctx {
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-static int64_t rows_per_tile(const packed_ctx *p, int gnv) {
-  if (p->t->mr) return p->t->mr;
-  int64_t mr = (p->k->regs - 1) / (gnv + 1);
-  return mr < 1 ? 1 : min64(mr, RECUR_MR_MAX);
-}
+static int64_t rows_per_tile(const packed_ctx *p, int gnv) { return recur_tile_rows(p->k, p->mr, gnv); }
 
 /* Row tiles as even as possible: n rows in ceil(n / mr) tiles, tile i of tile_rows(), so that
  * a batch of 16 with mr = 3 runs 3,3,3,3,2,2 and not a lone 1-row tile at the end. */
@@ -55,11 +53,13 @@ static int64_t time_of(const direction_args *a, int64_t s, int64_t b) {
   return a->reverse ? length_of(a, b) - 1 - s : s;
 }
 
-static void sizes(packed_ctx *p, const recur_net *net, const call_sizes *z) {
+static void sizes(packed_ctx *p, const recur_net *net, const call_sizes *z, const recur_schedule *s) {
   const recur_tiling *t = &net->tiling;
   p->G = net->gates;
   p->B = z->B;
-  p->steps_per_chunk = min64(t->chunk_rows / z->B > 1 ? t->chunk_rows / z->B : 1, z->T);
+  p->mr = s->mr;
+  p->mc = s->mc;
+  p->steps_per_chunk = min64(s->chunk_rows / z->B > 1 ? s->chunk_rows / z->B : 1, z->T);
   p->rows_max = p->steps_per_chunk * z->B;
   p->gx_stride = t->tiles * p->G * t->nr;
   p->hfull_stride = t->tiles * t->nr;
@@ -94,42 +94,47 @@ static size_t carve_scratch(packed_ctx *p, const recur_net *net, float *base) {
   return at;
 }
 
-size_t recur_packed_shared(const recur_net *net, const call_sizes *z) {
+size_t recur_packed_shared(const recur_net *net, const call_sizes *z, const recur_schedule *s) {
   packed_ctx p;
-  sizes(&p, net, z);
+  sizes(&p, net, z, s);
   return carve_shared(&p, net, NULL);
 }
 
-size_t recur_packed_scratch(const recur_net *net, const call_sizes *z) {
+size_t recur_packed_scratch(const recur_net *net, const call_sizes *z, const recur_schedule *s) {
   packed_ctx p;
-  sizes(&p, net, z);
+  sizes(&p, net, z, s);
   return carve_scratch(&p, net, NULL);
 }
 
 /* out_rows[i] + tile offset = a_rows[i] x panels (+ bias), for n rows and tiles [j0, j1);
- * y_rows (if with_y) also get the first `units` outputs. */
+ * y_rows (if with_y) also get the first `units` outputs. Rows go in blocks of mc (0: all):
+ * a block's rows stay in cache while every panel streams past them. */
 static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc,
                  const float *panels, const float *bias, int64_t j0, int64_t j1, int64_t units,
-                 int64_t n, int with_y) {
+                 int64_t n, int64_t mc, int with_y) {
   int64_t mr = rows_per_tile(p, gnv), vec = p->k->vec, tile_floats = K * gnv * vec;
   int gi = recur_gnv_index(gnv);
-  for (int64_t j = j0; j < j1; j++)
-    for (int64_t k0 = 0; k0 < K; k0 += kc)
-      for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
-        m = tile_rows(n, nt, i);
-        float *acc[RECUR_MR_MAX], *y[RECUR_MR_MAX];
-        for (int64_t r = 0; r < m; r++) {
-          acc[r] = p->out_rows[r0 + r] + j * gnv * vec;
-          if (with_y) y[r] = p->y_rows[r0 + r] + j * nr;
+  if (mc <= 0 || mc > n) mc = n;
+  for (int64_t b0 = 0, b1; b0 < n; b0 = b1) {
+    b1 = min64(b0 + mc, n);
+    for (int64_t j = j0; j < j1; j++)
+      for (int64_t k0 = 0; k0 < K; k0 += kc)
+        for (int64_t i = 0, nb = b1 - b0, nt = (nb + mr - 1) / mr, r0 = b0, m; i < nt; i++, r0 += m) {
+          m = tile_rows(nb, nt, i);
+          float *acc[RECUR_MR_MAX], *y[RECUR_MR_MAX];
+          for (int64_t r = 0; r < m; r++) {
+            acc[r] = p->out_rows[r0 + r] + j * gnv * vec;
+            if (with_y) y[r] = p->y_rows[r0 + r] + j * nr;
+          }
+          recur_tile tile = {
+            .k0 = k0, .k1 = min64(k0 + kc, K), .k = K,
+            .panel = panels + j * tile_floats, .a = p->a_rows + r0, .acc = acc,
+            .bias = bias ? bias + j * gnv * vec : NULL, .y = with_y ? y : NULL,
+            .units = (int)min64(units - j * nr, nr),
+          };
+          p->k->gemm[m - 1][gi](&tile);
         }
-        recur_tile tile = {
-          .k0 = k0, .k1 = min64(k0 + kc, K), .k = K,
-          .panel = panels + j * tile_floats, .a = p->a_rows + r0, .acc = acc,
-          .bias = bias ? bias + j * gnv * vec : NULL, .y = with_y ? y : NULL,
-          .units = (int)min64(units - j * nr, nr),
-        };
-        p->k->gemm[m - 1][gi](&tile);
-      }
+  }
 }
 
 /* gx for steps [s0, s1): rows (s, b) of this thread's active sequences, its hidden tiles. */
@@ -144,7 +149,7 @@ static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1) {
       p->out_rows[n++] = p->gx + ((s - s0) * p->B + b) * p->gx_stride;
     }
   gemm(p, (int)(p->G * t->nv), t->nr, a->ly->in_size, t->kc_input, a->ly->w_ih, a->ly->b_x,
-       p->j0, p->j1, a->net->hidden, n, 0);
+       p->j0, p->j1, a->net->hidden, n, p->mc, 0);
 }
 
 /* One time step of the n active rows over this thread's hidden tiles, walked forward on even
@@ -194,7 +199,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
     p->y_rows[i] = seq_row(a->out, time_of(a, s, b), b);
   }
   gemm(p, t->nv_proj, t->nr_proj, net->hidden, t->kc, a->ly->w_hr, NULL, p->p0, p->p1,
-       net->desc.proj_size, n, 1);
+       net->desc.proj_size, n, 0, 1);
 }
 
 /* Copies columns [c0, c1) of n-wide rows into stride-wide rows, zero past n. */
@@ -214,13 +219,13 @@ void recur_packed_direction(const direction_args *a) {
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
   packed_ctx p = {.a = a, .k = net->kernels, .t = t};
-  sizes(&p, net, a->z);
+  sizes(&p, net, a->z, a->sched);
   carve_shared(&p, net, a->shared);
   carve_scratch(&p, net, a->scratch);
   const call_sizes *z = a->z;
   int64_t Hout = z->Hout, H = z->H;
   int lstm = net->desc.cell == RECUR_CELL_LSTM, proj = net->desc.proj_size > 0;
-  p.hidden_split = a->split == RECUR_SPLIT_HIDDEN;
+  p.hidden_split = a->sched->split == RECUR_SPLIT_HIDDEN;
   p.b0 = a->share.b0, p.b1 = a->share.b1, p.j0 = a->share.j0, p.j1 = a->share.j1;
   p.p0 = a->share.p0, p.p1 = a->share.p1;
   p.c0col = p.j0 * t->nr, p.c1col = p.j1 * t->nr;

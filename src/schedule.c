@@ -1,7 +1,8 @@
 /* The thread schedule: which thread does what, fixed for the whole call, so that every thread
  * keeps working on the same rows or the same slice of W_hh at every step.
  *
- * Heuristic (the tuner will replace it with measurements):
+ * A tune entry for the call (`recur tune` measured it on this CPU) overrides any of these
+ * choices. Without one, the heuristic:
  *  - a bidirectional layer gives each direction its own group of threads (half the team each;
  *    the first group gets the odd one), so the directions run side by side;
  *  - within a group of m threads, split the hidden tiles: each thread owns a contiguous range
@@ -28,15 +29,30 @@
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads) {
-  recur_schedule s = {.threads = threads < 1 ? 1 : threads, .groups = 1};
-  if (net->dirs == 2 && s.threads >= 2) s.groups = 2;
+const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int threads) {
+  const recur_tune_file *f = recur_tune_active();
+  if (!f || net->kernels == &recur_kernels_ref) return NULL;
+  recur_tune_key key = recur_net_tune_key(net);
+  key.threads = threads, key.B = B;
+  return recur_tune_find_call(f, &key);
+}
+
+recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads,
+                                     const recur_tune_params *tuned) {
+  static const recur_tune_params none;
+  const recur_tune_params *tp = tuned ? tuned : &none;
+  recur_schedule s = {.threads = threads < 1 ? 1 : threads, .groups = 1, .mr = tp->mr ? tp->mr : net->tiling.mr,
+                      .chunk_rows = tp->chunk_rows ? tp->chunk_rows : net->tiling.chunk_rows,
+                      .mc = tp->mc};
+  if (tp->use_threads && tp->use_threads < s.threads) s.threads = tp->use_threads;
+  if (net->dirs == 2 && s.threads >= 2 && tp->groups != 1) s.groups = 2;
   int per_group = (s.threads + s.groups - 1) / s.groups;
   int64_t tiles = net->kernels == &recur_kernels_ref ? 1 : net->tiling.tiles;
   int64_t w_hh_bytes = net->gates * net->hidden * net->out * (int64_t)sizeof(float);
   int few_tiles = tiles < 2 * (int64_t)per_group;
   int small_steps = w_hh_bytes <= BATCH_W_HH_MAX && B >= (int64_t)BATCH_ROWS_MIN * per_group;
   s.split = few_tiles || small_steps ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
+  if (tp->split && tiles > 1) s.split = (recur_split)tp->split;
   int64_t units = s.split == RECUR_SPLIT_BATCH ? B : tiles;
   int cap = (int)min64(units, per_group);
   s.group_threads[0] = (int)min64(cap, s.groups == 2 ? s.threads - s.threads / 2 : s.threads);

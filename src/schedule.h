@@ -5,14 +5,17 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "tunefile.h"
 
-typedef enum { RECUR_SPLIT_BATCH, RECUR_SPLIT_HIDDEN } recur_split;
-
+/* How one call runs: who does what, and the call's tile sizes. */
 typedef struct recur_schedule {
   int threads;          /* the team */
   int groups;           /* 2: one group per direction, running concurrently; else 1 */
   int group_threads[2];
   recur_split split;    /* within a group */
+  int mr;               /* rows per micro-tile (0: as many as the registers hold) */
+  int64_t chunk_rows;   /* T*B rows per input-projection chunk */
+  int64_t mc;           /* rows per block of a chunk's GEMM (0: the whole chunk) */
 } recur_schedule;
 
 /* A thread's static share, the same at every step and layer. */
@@ -23,7 +26,13 @@ typedef struct recur_share {
   int64_t p0, p1;          /* projection tiles */
 } recur_share;
 
-recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads);
+/* The tune entry for a call of net with B rows asking for threads, or NULL. */
+const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int threads);
+
+/* The schedule of such a call: tuned's choices where it has them (NULL: none), the built-in
+ * heuristic for the rest. */
+recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads,
+                                     const recur_tune_params *tuned);
 recur_share recur_schedule_share(const recur_schedule *s, const recur_net *net, int64_t B, int tid);
 
 #endif

@@ -77,7 +77,7 @@ Test(threads, any_thread_count_gives_the_same_bits) {
       result one;
       run(net, c, 1, &one);
       for (size_t k = 0; k < sizeof counts / sizeof *counts; k++) {
-        recur_schedule s = recur_schedule_choose(net, c->B, counts[k]);
+        recur_schedule s = recur_schedule_choose(net, c->B, counts[k], NULL);
         hidden_splits += s.threads > 1 && s.split == RECUR_SPLIT_HIDDEN;
         batch_splits += s.threads > 1 && s.split == RECUR_SPLIT_BATCH;
         result r;
@@ -108,7 +108,7 @@ Test(threads, shares_cover_rows_and_tiles_exactly_once) {
     cr_assert_eq(recur_net_create_for(&net, &c->d, w.t, w.n, NULL, NULL), RECUR_OK);
     randnet_free(&w);
     for (int n = 1; n <= 7; n++) {
-      recur_schedule s = recur_schedule_choose(net, c->B, n);
+      recur_schedule s = recur_schedule_choose(net, c->B, n, NULL);
       cr_expect_leq(s.threads, n);
       cr_expect_eq(s.groups, c->d.bidirectional && n >= 2 ? 2 : 1);
       for (int g = 0; g < s.groups; g++) {

@@ -1,0 +1,102 @@
+/* The tune file: what `recur tune` measured on this CPU, read once by the library (tunefile.c).
+ *
+ * Text, one setting per line: a header of key=value lines (recur's version, the CPU's identity)
+ * then one `entry` line per tuned case of space-separated key=value pairs. An entry is keyed by
+ * (cell, isa, dirs, I, H, P, threads, B) and holds:
+ *  - network-level choices (nv, nv_proj, kc, kc_input), fixed when a network is packed; every
+ *    entry of one network shape (cell, isa, dirs, I, H, P) holds the same ones;
+ *  - per-call choices (mr, chunk, mc, split, groups, use): those of the entry whose B is nearest
+ *    to the call's (see recur_tune_find_call).
+ * A file that is malformed anywhere, from another CPU or another recur version is ignored as a
+ * whole: tuning never applies half a file, or a file measured elsewhere. */
+#ifndef RECUR_TUNEFILE_H
+#define RECUR_TUNEFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu.h"
+#include "recur.h"
+
+#define RECUR_TUNE_ISA_LEN 16
+#define RECUR_TUNE_MAX_ENTRIES 65536
+#define RECUR_TUNE_MAX_BYTES (16 << 20)
+#define RECUR_TUNE_MAX_THREADS 1024
+
+typedef struct recur_tune_key {
+  recur_cell cell;
+  char isa[RECUR_TUNE_ISA_LEN]; /* the kernel table's name */
+  int dirs;                     /* 1 or 2 */
+  int64_t I, H, P;              /* input, hidden, projection (0: none) */
+  int threads;                  /* the thread count the call asks for */
+  int64_t B;                    /* the batch it was measured at */
+} recur_tune_key;
+
+/* Split values in a tune entry and a schedule (0 in recur_tune_params: the heuristic). */
+typedef enum { RECUR_SPLIT_BATCH = 1, RECUR_SPLIT_HIDDEN = 2 } recur_split;
+
+typedef struct recur_tune_params {
+  /* the network's packing */
+  int nv, nv_proj;         /* vectors of units per panel (cells, LSTM projection; 0 without P) */
+  int64_t kc, kc_input;    /* K blocks of the recurrence (and projection), of the input GEMM */
+  /* per call; 0 anywhere: the built-in choice */
+  int mr;                  /* rows per micro-tile (0: as many as the registers hold) */
+  int64_t chunk_rows;      /* T*B rows per input-projection chunk (the GEMM's M block) */
+  int64_t mc;              /* rows per block inside a chunk (0: the whole chunk) */
+  int split;               /* recur_split within a thread group */
+  int groups;              /* 2: one thread group per direction, side by side; 1: one group */
+  int use_threads;         /* threads that run, at most the key's threads */
+} recur_tune_params;
+
+typedef struct recur_tune_entry {
+  recur_tune_key key;
+  recur_tune_params p;
+  double default_ms, tuned_ms; /* what the tuner measured (informative) */
+} recur_tune_entry;
+
+typedef struct recur_tune_file {
+  char version[32];
+  recur_cpu_id cpu;
+  recur_tune_entry *entries;
+  size_t n, cap;
+} recur_tune_file;
+
+/* Parses a whole file. On a malformed one returns RECUR_ERR_BAD_FILE with "line N: why" in
+ * why (and *out empty). Says nothing about whose CPU it is: see recur_tune_check_origin. */
+recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out, char *why,
+                              size_t why_len);
+
+/* 1 if f was measured on this CPU (id) with this recur version; else 0 with the reason. */
+int recur_tune_check_origin(const recur_tune_file *f, const recur_cpu_id *id, char *why,
+                            size_t why_len);
+
+/* The file's text (malloc'd, NUL-terminated); NULL when out of memory. */
+char *recur_tune_format(const recur_tune_file *f, size_t *len);
+
+/* An empty file for this CPU and recur version. */
+void recur_tune_init(recur_tune_file *f, const recur_cpu_id *id);
+
+/* Adds e, replacing an entry with the same key, and gives every entry of e's network shape e's
+ * network-level choices (so a network is packed the same whatever B an entry was measured at).
+ * RECUR_ERR_OUT_OF_MEMORY or RECUR_ERR_LIMIT on failure. */
+recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e);
+
+void recur_tune_file_free(recur_tune_file *f);
+
+/* The network-level entry of a network shape: k's cell, isa, dirs, I, H and P match (threads
+ * and B are ignored): the one with the smallest B, then the fewest threads. NULL if none. */
+const recur_tune_entry *recur_tune_find_net(const recur_tune_file *f, const recur_tune_key *k);
+
+/* The per-call entry: all of k but B match, and k->B lies within [B/2, 2B] of the entry's B;
+ * the nearest B on a log scale wins, a tie goes to the smaller B. NULL if none. */
+const recur_tune_entry *recur_tune_find_call(const recur_tune_file *f, const recur_tune_key *k);
+
+/* The file the library uses: read once, at first use, from $RECUR_TUNE_FILE, else
+ * $XDG_CONFIG_HOME/recur/tune.conf, else $HOME/.config/recur/tune.conf. NULL when there is no
+ * usable file (recur_tune_status says why; RECUR_VERBOSE=1 prints it). */
+const recur_tune_file *recur_tune_active(void);
+
+/* The default location (the chain above), or 0 if none is known (no HOME). */
+int recur_tune_default_path(char *buf, size_t len);
+
+#endif

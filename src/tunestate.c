@@ -1,0 +1,69 @@
+/* The tune file in use: found and read once, at first use, thread-safely; never printed about
+ * except under RECUR_VERBOSE. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "tunefile.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static recur_tune_file file;
+static int loaded, have_path;
+static char path[4096], reason[512];
+
+int recur_tune_default_path(char *buf, size_t len) {
+  const char *env = getenv("RECUR_TUNE_FILE"), *xdg = getenv("XDG_CONFIG_HOME"),
+             *home = getenv("HOME");
+  int n;
+  if (env && *env) n = snprintf(buf, len, "%s", env);
+  else if (xdg && xdg[0] == '/') n = snprintf(buf, len, "%s/recur/tune.conf", xdg);
+  else if (home && home[0] == '/') n = snprintf(buf, len, "%s/.config/recur/tune.conf", home);
+  else return 0;
+  return n > 0 && (size_t)n < len;
+}
+
+static void load(void) {
+  if (!(have_path = recur_tune_default_path(path, sizeof path))) {
+    snprintf(reason, sizeof reason, "no location: neither RECUR_TUNE_FILE, XDG_CONFIG_HOME nor HOME is set");
+    return;
+  }
+  recur_file_bytes bytes = {0};
+  char why[256] = "";
+  recur_cpu_id id;
+  recur_cpu_identify(&id);
+  if (access(path, F_OK) != 0 && errno == ENOENT) snprintf(reason, sizeof reason, "no such file");
+  else if (recur_read_file(path, &bytes)) snprintf(reason, sizeof reason, "%s", recur_last_error());
+  else if (recur_tune_parse((const char *)bytes.data, bytes.size, &file, why, sizeof why))
+    snprintf(reason, sizeof reason, "malformed, ignored: %s", why);
+  else if (!recur_tune_check_origin(&file, &id, why, sizeof why)) {
+    snprintf(reason, sizeof reason, "ignored: %s", why);
+    recur_tune_file_free(&file);
+  } else loaded = 1;
+  recur_free_file(&bytes);
+  const char *verbose = getenv("RECUR_VERBOSE");
+  if (verbose && strcmp(verbose, "0") != 0) {
+    if (loaded) fprintf(stderr, "recur: tune file %s: %zu entries\n", path, file.n);
+    else fprintf(stderr, "recur: tune file %s: %s; defaults apply\n", path, reason);
+  }
+}
+
+const recur_tune_file *recur_tune_active(void) {
+  pthread_once(&once, load);
+  return loaded ? &file : NULL;
+}
+
+void recur_tune_status(recur_tune_info *out) {
+  pthread_once(&once, load);
+  const recur_kernels *k = recur_kernels_active();
+  int64_t applicable = 0;
+  for (size_t i = 0; loaded && k && i < file.n; i++)
+    applicable += strcmp(file.entries[i].key.isa, k->name) == 0;
+  *out = (recur_tune_info){.path = have_path ? path : NULL, .loaded = loaded,
+                           .reason = loaded ? NULL : reason,
+                           .entries = loaded ? (int64_t)file.n : 0, .applicable = applicable};
+}
