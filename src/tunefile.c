@@ -216,6 +216,10 @@ static int same_net(const recur_tune_key *a, const recur_tune_key *b) {
          a->H == b->H && a->P == b->P;
 }
 
+static int same_packing(const recur_tune_params *a, const recur_tune_params *b) {
+  return a->nv == b->nv && a->nv_proj == b->nv_proj && a->kc == b->kc && a->kc_input == b->kc_input;
+}
+
 static recur_status append(recur_tune_file *f, const recur_tune_entry *e) {
   if (f->n == RECUR_TUNE_MAX_ENTRIES)
     return recur_fail(RECUR_ERR_LIMIT, "tune file: more than %d entries", RECUR_TUNE_MAX_ENTRIES);
@@ -262,9 +266,7 @@ recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out
       for (size_t i = 0; i < out->n && !st; i++)
         if (same_key(&out->entries[i].key, &e.key)) st = bad(&ps, "the same key as entry %zu", i + 1);
       for (size_t i = 0; i < out->n && !st; i++)
-        if (same_net(&out->entries[i].key, &e.key) &&
-            (out->entries[i].p.nv != e.p.nv || out->entries[i].p.nv_proj != e.p.nv_proj ||
-             out->entries[i].p.kc != e.p.kc || out->entries[i].p.kc_input != e.p.kc_input))
+        if (same_net(&out->entries[i].key, &e.key) && !same_packing(&out->entries[i].p, &e.p))
           st = bad(&ps, "network choices differ from entry %zu of the same network", i + 1);
       if (!st && append(out, &e)) st = bad(&ps, "%s", recur_last_error());
     } else {
@@ -307,16 +309,22 @@ void recur_tune_init(recur_tune_file *f, const recur_cpu_id *id) {
   f->cpu = *id;
 }
 
+void recur_tune_remove(recur_tune_file *f, const recur_tune_key *k) {
+  size_t kept = 0;
+  for (size_t i = 0; i < f->n; i++)
+    if (!same_key(&f->entries[i].key, k)) f->entries[kept++] = f->entries[i];
+  f->n = kept;
+}
+
 recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e) {
-  size_t i = 0;
-  while (i < f->n && !same_key(&f->entries[i].key, &e->key)) i++;
-  recur_status st = i < f->n ? (f->entries[i] = *e, RECUR_OK) : append(f, e);
-  for (size_t j = 0; j < f->n && !st; j++) {
-    recur_tune_params *p = &f->entries[j].p;
-    if (same_net(&f->entries[j].key, &e->key))
-      p->nv = e->p.nv, p->nv_proj = e->p.nv_proj, p->kc = e->p.kc, p->kc_input = e->p.kc_input;
+  size_t kept = 0;
+  for (size_t i = 0; i < f->n; i++) {
+    const recur_tune_entry *old = &f->entries[i];
+    if (!same_key(&old->key, &e->key) && !(same_net(&old->key, &e->key) && !same_packing(&old->p, &e->p)))
+      f->entries[kept++] = *old;
   }
-  return st;
+  f->n = kept;
+  return append(f, e);
 }
 
 /* A growing string; on failure it stays NULL. */

@@ -76,10 +76,13 @@ char *recur_tune_format(const recur_tune_file *f, size_t *len);
 /* An empty file for this CPU and recur version. */
 void recur_tune_init(recur_tune_file *f, const recur_cpu_id *id);
 
-/* Adds e, replacing an entry with the same key, and gives every entry of e's network shape e's
- * network-level choices (so a network is packed the same whatever B an entry was measured at).
+/* Adds e, replacing an entry with the same key. Entries of e's network shape with other
+ * network-level choices are dropped: their per-call choices were measured on another packing.
  * RECUR_ERR_OUT_OF_MEMORY or RECUR_ERR_LIMIT on failure. */
 recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e);
+
+/* Removes the entry with key k, if any. */
+void recur_tune_remove(recur_tune_file *f, const recur_tune_key *k);
 
 void recur_tune_file_free(recur_tune_file *f);
 
@@ -95,6 +98,9 @@ const recur_tune_entry *recur_tune_find_call(const recur_tune_file *f, const rec
  * $XDG_CONFIG_HOME/recur/tune.conf, else $HOME/.config/recur/tune.conf. NULL when there is no
  * usable file (recur_tune_status says why; RECUR_VERBOSE=1 prints it). */
 const recur_tune_file *recur_tune_active(void);
+
+/* From now on this process applies no tune file (the tuner measures from the defaults). */
+void recur_tune_ignore(void);
 
 /* The default location (the chain above), or 0 if none is known (no HOME). */
 int recur_tune_default_path(char *buf, size_t len);

@@ -2,6 +2,7 @@
  * except under RECUR_VERBOSE. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static recur_tune_file file;
 static int loaded, have_path;
 static char path[4096], reason[512];
+static _Atomic int ignored;
+
+void recur_tune_ignore(void) { ignored = 1; }
 
 int recur_tune_default_path(char *buf, size_t len) {
   const char *env = getenv("RECUR_TUNE_FILE"), *xdg = getenv("XDG_CONFIG_HOME"),
@@ -39,9 +43,9 @@ static void load(void) {
   if (access(path, F_OK) != 0 && errno == ENOENT) snprintf(reason, sizeof reason, "no such file");
   else if (recur_read_file(path, &bytes)) snprintf(reason, sizeof reason, "%s", recur_last_error());
   else if (recur_tune_parse((const char *)bytes.data, bytes.size, &file, why, sizeof why))
-    snprintf(reason, sizeof reason, "malformed, ignored: %s", why);
+    snprintf(reason, sizeof reason, "malformed: %s", why);
   else if (!recur_tune_check_origin(&file, &id, why, sizeof why)) {
-    snprintf(reason, sizeof reason, "ignored: %s", why);
+    snprintf(reason, sizeof reason, "%s", why);
     recur_tune_file_free(&file);
   } else loaded = 1;
   recur_free_file(&bytes);
@@ -53,6 +57,7 @@ static void load(void) {
 }
 
 const recur_tune_file *recur_tune_active(void) {
+  if (ignored) return NULL;
   pthread_once(&once, load);
   return loaded ? &file : NULL;
 }

@@ -13,6 +13,7 @@
 #include "bench_onednn.h"
 #include "commands.h"
 #include "recur.h"
+#include "tune.h"
 
 #define MAX_ISAS 8
 
@@ -42,41 +43,13 @@ static void read_cpu_model(char *buf, size_t len) {
   fclose(f);
 }
 
-/* A network with PyTorch's default initialisation range, U(-1/sqrt(H), 1/sqrt(H)). */
+/* A one-layer network with random weights in PyTorch's initial range, packed as
+ * recur_net_create packs it (with the tune file's choices if it has the shape). */
 static recur_status make_net(const struct recur_bench_case *c, recur_net **net) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
-  int64_t gh = info->gates * s->H, h_out = s->P ? s->P : s->H;
   recur_desc desc = {info->cell, s->I, s->H, 1, info->directions == 2, s->P, 1};
-  struct { const char *name; int64_t rows, cols; } kinds[] = {
-      {"weight_ih_l0", gh, s->I}, {"weight_hh_l0", gh, h_out}, {"bias_ih_l0", gh, 0},
-      {"bias_hh_l0", gh, 0},      {"weight_hr_l0", s->P, s->H},
-  };
-  int n_kinds = s->P ? 5 : 4;
-  recur_tensor tensors[10];
-  char names[10][32];
-  size_t n = 0, total = 0;
-  for (int d = 0; d < info->directions; d++) {
-    for (int k = 0; k < n_kinds; k++) {
-      snprintf(names[n], sizeof names[n], "%s%s", kinds[k].name, d ? "_reverse" : "");
-      int64_t cols = kinds[k].cols;
-      tensors[n] = (recur_tensor){names[n], NULL, cols ? 2 : 1, {kinds[k].rows, cols}};
-      total += (size_t)(kinds[k].rows * (cols ? cols : 1));
-      n++;
-    }
-  }
-  float *data = malloc(total * sizeof *data);
-  if (!data) return RECUR_ERR_OUT_OF_MEMORY;
-  unsigned state = 12345;
-  recur_bench_fill_random(data, total, 1.0f / sqrtf((float)s->H), &state);
-  float *p = data;
-  for (size_t i = 0; i < n; i++) {
-    tensors[i].data = p;
-    p += tensors[i].shape[0] * (tensors[i].ndim == 2 ? tensors[i].shape[1] : 1);
-  }
-  recur_status status = recur_net_create(net, &desc, tensors, n);
-  free(data);
-  return status;
+  return recur_tune_random_net(&desc, NULL, NULL, net);
 }
 
 /* One call of recur_forward: the network and its arguments. */
@@ -165,6 +138,12 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
   }
   if (isa && rc == RECUR_EXIT_OK) {
     rc = recur_job_open(&rows[0].c, run->threads, run->n_threads, label, &job);
+    for (int k = 0; k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
+      recur_plan plan;
+      recur_net_plan(job.net, rows[0].c.shape.B, run->threads[k], &plan);
+      rows[k].tuned = plan.tuned_call ? RECUR_BENCH_TUNED
+                      : plan.tuned_tiling ? RECUR_BENCH_TUNED_PACKING : RECUR_BENCH_DEFAULTS;
+    }
     for (int k = 0; k < run->n_threads; k++)
       contenders[n++] = (struct recur_bench_contender){.fn = run_recur, .ctx = &job.calls[k]};
     n_recur = n;

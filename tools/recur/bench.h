@@ -12,6 +12,10 @@ enum { RECUR_BENCH_ONEDNN_DEFAULT, RECUR_BENCH_ONEDNN_AVX2, RECUR_BENCH_ONEDNN_N
 
 #define RECUR_BENCH_NAME_LEN 32
 
+/* A row ran with the built-in defaults, with a tuned packing only (the tune file has the
+ * network's shape at another batch or thread count), or with its own tune entry. */
+enum { RECUR_BENCH_DEFAULTS, RECUR_BENCH_TUNED_PACKING, RECUR_BENCH_TUNED };
+
 /* One case at one thread count on one of recur's kernel tables, with oneDNN's times for the
  * same case and thread count. */
 struct recur_bench_row {
@@ -20,6 +24,7 @@ struct recur_bench_row {
   int cores;          /* the cores those threads can use: at most the process's CPUs */
   const char *isa;    /* recur's kernels; NULL when only oneDNN was measured */
   double peak_gflops; /* FMA peak of isa on those cores; 0 if unknown */
+  int tuned;          /* RECUR_BENCH_TUNED_*: what the tune file gave this row */
   struct recur_bench_timing recur;
   struct recur_bench_timing onednn[RECUR_BENCH_ONEDNN_N]; /* runs 0: not measured */
   char onednn_isa[RECUR_BENCH_ONEDNN_N][RECUR_BENCH_NAME_LEN];

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "bench.h"
+#include "cpu.h"
 #include "recur.h"
 
 static const char *const onednn_names[RECUR_BENCH_ONEDNN_N] = {"default", "avx2"};
+static const char *const tuned_names[] = {"-", "pack", "yes"};
 
 /* What a row's numbers give. */
 struct derived {
@@ -102,6 +104,13 @@ static void print_header(const struct recur_bench_run *run) {
          recur_version_string(), run->cpu_model, threads);
   printf("median of >= %d runs and >= %.2f s per case and thread count after a warm-up run%s\n",
          b.min_runs, b.min_seconds, run->quick ? " (--quick)" : "");
+  recur_tune_info tune;
+  recur_tune_status(&tune);
+  if (tune.loaded)
+    printf("tune file %s (%lld entries); tuned: yes = the case's own entry, pack = only the "
+           "network's packing (an entry at another batch or thread count)\n", tune.path,
+           (long long)tune.entries);
+  else printf("tune file: none in use (%s): built-in defaults\n", tune.reason);
   if (run->n_threads > 1)
     printf("scaling = recur's median time at %d thread%s / at this count\n", run->threads[0],
            plural(run->threads[0]));
@@ -130,7 +139,7 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
       printf("unknown (no vector FMA loop)\n");
   }
   printf("cell       T    B     I     H    P threads");
-  if (recur) printf(" isa     runs  median_ms  GFLOP/s %%peak scaling");
+  if (recur) printf(" isa     tuned runs  median_ms  GFLOP/s %%peak scaling");
   if (onednn) printf(" | oneDNN_ms  AVX2cap_ms best   ");
   if (recur && onednn) printf(" speedup");
   printf("\n");
@@ -140,7 +149,7 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
     print_shape(&row->c);
     printf(" %7d", row->threads);
     if (recur) {
-      printf(" %-7s %4d", row->isa, row->recur.runs);
+      printf(" %-7s %-5s %4d", row->isa, tuned_names[row->tuned], row->recur.runs);
       print_number(10, 4, row->recur.median_ms);
       print_number(8, 1, d.gflops);
       print_number(5, 1, d.pct_peak);
@@ -223,7 +232,7 @@ static void csv_number(double value, int decimals) {
 void recur_bench_print_csv(const struct recur_bench_run *run) {
   printf("cell,T,B,I,H,P,directions,gflop,isa,threads,runs,median_ms,min_ms,gflops,pct_peak,"
          "scaling,onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,onednn_best,"
-         "speedup\n");
+         "speedup,tuned\n");
   for (int i = 0; i < run->n_tables * rows_per_table(run); i++) {
     const struct recur_bench_row *row = &run->rows[i];
     const struct recur_bench_shape *s = &row->c.shape;
@@ -243,7 +252,7 @@ void recur_bench_print_csv(const struct recur_bench_run *run) {
     }
     printf(",%s", d.best >= 0 ? onednn_names[d.best] : "");
     csv_number(d.speedup, 3);
-    printf("\n");
+    printf(",%s\n", row->isa ? tuned_names[row->tuned] : "");
   }
 }
 
@@ -268,7 +277,7 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
   for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++)
     json_object_set_new(onednn, onednn_names[k], json_timing(&row->onednn[k], row->onednn_isa[k]));
   return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:i, s:o, s:o, s:o, s:o, "
-                   "s:o, s:o, s:s?, s:o}",
+                   "s:o, s:o, s:s?, s:o, s:b, s:b}",
                    "cell", recur_bench_cell_info(row->c.cell)->name, "T", (json_int_t)s->T, "B",
                    (json_int_t)s->B, "I", (json_int_t)s->I, "H", (json_int_t)s->H, "P",
                    (json_int_t)s->P, "directions", recur_bench_cell_info(row->c.cell)->directions,
@@ -277,7 +286,8 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
                    d.pct_peak >= 0 ? json_real(d.pct_peak) : json_null(), "peak_gflops",
                    json_number(row->peak_gflops), "scaling", json_number(d.scaling), "onednn",
                    onednn, "onednn_best", d.best >= 0 ? onednn_names[d.best] : NULL, "speedup",
-                   json_number(d.speedup));
+                   json_number(d.speedup), "tuned", row->tuned == RECUR_BENCH_TUNED,
+                   "tuned_packing", row->tuned != RECUR_BENCH_DEFAULTS);
 }
 
 int recur_bench_print_json(const struct recur_bench_run *run) {
@@ -294,6 +304,19 @@ int recur_bench_print_json(const struct recur_bench_run *run) {
       "min_runs", b.min_runs, "min_seconds", b.min_seconds, "onednn_version", run->onednn_version,
       "results", results);
   if (!root) return 1;
+  recur_cpu_id id;
+  recur_cpu_identify(&id);
+  json_object_set_new(root, "cpu", json_pack("{s:s, s:i, s:i, s:i, s:s, s:I, s:I, s:I}", "vendor",
+                      id.vendor, "family", id.family, "model", id.model, "stepping", id.stepping,
+                      "brand", run->cpu_model, "l1d", (json_int_t)id.l1d, "l2", (json_int_t)id.l2,
+                      "l3", (json_int_t)id.l3));
+  if (run->n_tables == 1 && run->rows[0].isa) json_object_set_new(root, "isa", json_string(run->rows[0].isa));
+  recur_tune_info tune;
+  recur_tune_status(&tune);
+  json_object_set_new(root, "tune", json_pack("{s:s?, s:s, s:s?, s:I, s:I}", "file", tune.path,
+                      "state", tune.loaded ? "loaded" : tune.path && strcmp(tune.reason, "no such file") ? "ignored" : "none",
+                      "reason", tune.reason, "entries", (json_int_t)tune.entries,
+                      "applicable", (json_int_t)tune.applicable));
   int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
   json_decref(root);
   if (rc == 0) printf("\n");

@@ -13,7 +13,10 @@ const char *const recur_cli_isa_names[] = {"scalar", "avx2", "avx512", "neon", N
 #define QUOTE_MAX 64
 
 enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_THREAD_LIST, OPT_ISA, OPT_ISA_OR_ALL,
-                OPT_CELLS, OPT_SHAPES, OPT_HELP };
+                OPT_CELLS, OPT_SHAPES, OPT_SIZE, OPT_SECONDS, OPT_HELP };
+
+/* Largest --time-limit: a day. */
+#define MAX_SECONDS 86400
 
 struct opt_spec {
   const char *name;
@@ -51,6 +54,20 @@ static const struct opt_spec bench_opts[] = {
     {"--help", "-h", OPT_HELP, 0},
 };
 
+static const struct opt_spec tune_opts[] = {
+    {"--model", NULL, OPT_PATH, FIELD(model_path)},
+    {"--prefix", NULL, OPT_PATH, FIELD(prefix)},
+    {"--batch", NULL, OPT_SIZE, FIELD(batch)},
+    {"--seq", NULL, OPT_SIZE, FIELD(seq)},
+    {"--cells", NULL, OPT_CELLS, FIELD(cells)},
+    {"--shapes", NULL, OPT_SHAPES, FIELD(shapes)},
+    {"--isa", NULL, OPT_ISA_OR_ALL, FIELD(isa)},
+    {"--threads", NULL, OPT_THREAD_LIST, FIELD(thread_counts)},
+    {"--time-limit", NULL, OPT_SECONDS, FIELD(time_limit)},
+    {"-o", NULL, OPT_PATH, FIELD(tune_path)},
+    {"--help", "-h", OPT_HELP, 0},
+};
+
 static const struct opt_spec info_opts[] = {
     {"--peak", NULL, OPT_FLAG, FIELD(peak)},
     {"--help", "-h", OPT_HELP, 0},
@@ -74,6 +91,7 @@ static const struct command_spec commands[] = {
      run_positional_names, 2},
     {"info", RECUR_CLI_INFO, info_opts, sizeof info_opts / sizeof info_opts[0], NULL, NULL, 0},
     {"bench", RECUR_CLI_BENCH, bench_opts, sizeof bench_opts / sizeof bench_opts[0], NULL, NULL, 0},
+    {"tune", RECUR_CLI_TUNE, tune_opts, sizeof tune_opts / sizeof tune_opts[0], NULL, NULL, 0},
 };
 
 /* Where a usage error's message goes. */
@@ -160,6 +178,18 @@ static int parse_thread_list(const char *s, struct recur_cli_opts *out, char *ms
   return 1;
 }
 
+/* Digits only, value in 1..max. */
+static int parse_size(const char *s, int64_t max, int64_t *out) {
+  int64_t value = 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    value = value * 10 + (*s - '0');
+    if (value > max) return 0;
+  }
+  if (*s || value < 1) return 0;
+  *out = value;
+  return 1;
+}
+
 static int is_isa_name(const char *s) {
   for (const char *const *name = recur_cli_isa_names; *name; name++) {
     if (strcmp(s, *name) == 0) return 1;
@@ -204,6 +234,14 @@ static enum recur_cli_status store_value(const struct opt_spec *spec, const char
       if (!recur_bench_parse_shapes(value, out->shapes, &out->n_shapes, msg, sizeof msg))
         return usage_error(sink, "option '--shapes': %s", msg);
       return RECUR_CLI_OK;
+    case OPT_SIZE:
+    case OPT_SECONDS: {
+      int64_t max = spec->kind == OPT_SIZE ? RECUR_BENCH_MAX_DIM : MAX_SECONDS;
+      if (!parse_size(value, max, (int64_t *)(void *)((char *)out + spec->field)))
+        return usage_error(sink, "option '%s': '%.*s' is not an integer in 1..%lld", spec->name,
+                           QUOTE_MAX, value, (long long)max);
+      return RECUR_CLI_OK;
+    }
     case OPT_ISA_OR_ALL:
       if (strcmp(value, "all") == 0) {
         out->isa_all = 1;
@@ -295,6 +333,20 @@ static enum recur_cli_status check_bench(const struct recur_cli_opts *opts, stru
   return RECUR_CLI_OK;
 }
 
+/* A model's shapes or the standard ones, not both. */
+static enum recur_cli_status check_tune(const struct recur_cli_opts *opts, struct err_sink *sink) {
+  char msg[160];
+  if (opts->model_path && (opts->cells || opts->n_shapes))
+    return usage_error(sink, "option '--model' excludes '--cells' and '--shapes'");
+  if (opts->model_path && !opts->batch)
+    return usage_error(sink, "option '--model' needs '--batch'");
+  if (!opts->model_path && (opts->batch || opts->seq || opts->prefix))
+    return usage_error(sink, "options '--batch', '--seq' and '--prefix' need '--model'");
+  if (!recur_bench_check(opts->cells, opts->shapes, opts->n_shapes, msg, sizeof msg))
+    return usage_error(sink, "%s", msg);
+  return RECUR_CLI_OK;
+}
+
 enum recur_cli_status recur_cli_parse(int argc, char **argv, struct recur_cli_opts *out,
                                       char *err, size_t errlen) {
   struct err_sink sink = {err, errlen};
@@ -311,6 +363,8 @@ enum recur_cli_status recur_cli_parse(int argc, char **argv, struct recur_cli_op
       status = check_distinct_outputs(out, &sink);
     if (status == RECUR_CLI_OK && out->command == RECUR_CLI_BENCH && !out->help)
       status = check_bench(out, &sink);
+    if (status == RECUR_CLI_OK && out->command == RECUR_CLI_TUNE && !out->help)
+      status = check_tune(out, &sink);
     return status;
   }
 
@@ -335,6 +389,7 @@ static const char general_usage[] =
     "  run       run a model on an input (see 'recur run --help')\n"
     "  info      show the version, CPU features, kernels and threads\n"
     "  bench     time recur (and oneDNN) on standard shapes (see 'recur bench --help')\n"
+    "  tune      measure the best tile sizes and schedule on this CPU (see 'recur tune --help')\n"
     "\n"
     "options:\n"
     "  -h, --help    show this help\n"
@@ -400,8 +455,35 @@ static const char bench_usage[] =
     "  --json              print JSON (with the CPU, its features and the versions)\n"
     "  -h, --help          show this help\n";
 
+static const char tune_usage[] =
+    "usage: recur tune [OPTIONS]\n"
+    "       recur tune --model M.safetensors --batch B [--seq T] [OPTIONS]\n"
+    "\n"
+    "Measures tile sizes (micro-tile rows, panel width, K blocks, time chunk, GEMM row block)\n"
+    "and the thread schedule on this CPU, by default for the shapes `recur bench` runs, and\n"
+    "records the ones at least 3% faster than the built-in defaults in the tune file, which\n"
+    "the library reads at start-up. Entries already there are kept (and replaced when\n"
+    "re-measured); the file is replaced atomically. Prints default ms, tuned ms and speed-up.\n"
+    "\n"
+    "options:\n"
+    "  --model M           tune the shape of this model (weights are not needed: random ones)\n"
+    "  --prefix P          the module's tensor-name prefix in M\n"
+    "  --batch B           the batch size to tune the model for (1..100000)\n"
+    "  --seq T             its sequence length (default 50)\n"
+    "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
+    "  --shapes LIST       T,B,I[,H[,P]];... (default: the bench shapes)\n"
+    "  --isa NAME          kernels: avx2, avx512, neon, or all (default: the best available)\n"
+    "  --threads LIST      thread counts to tune for, e.g. 1,2 (default: OpenMP's default)\n"
+    "  --time-limit S      seconds for the whole search (default 240)\n"
+    "  -o PATH             the tune file (default: $RECUR_TUNE_FILE, else\n"
+    "                      $XDG_CONFIG_HOME/recur/tune.conf, else ~/.config/recur/tune.conf)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Progress goes to stderr. Give the tuner idle cores: a busy machine measures noise.\n";
+
 const char *recur_cli_usage(enum recur_cli_command command) {
   switch (command) {
+    case RECUR_CLI_TUNE: return tune_usage;
     case RECUR_CLI_RUN: return run_usage;
     case RECUR_CLI_BENCH: return bench_usage;
     case RECUR_CLI_INFO: return info_usage;
@@ -414,6 +496,7 @@ const char *recur_cli_hint(enum recur_cli_command command) {
     case RECUR_CLI_RUN: return "try 'recur run --help'";
     case RECUR_CLI_INFO: return "try 'recur info --help'";
     case RECUR_CLI_BENCH: return "try 'recur bench --help'";
+    case RECUR_CLI_TUNE: return "try 'recur tune --help'";
     default: return "try 'recur --help'";
   }
 }

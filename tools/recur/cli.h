@@ -13,7 +13,8 @@ enum recur_cli_command {
   RECUR_CLI_RUN,
   RECUR_CLI_INFO,
   RECUR_CLI_VERSION,
-  RECUR_CLI_BENCH
+  RECUR_CLI_BENCH,
+  RECUR_CLI_TUNE
 };
 
 /* recur_cli_parse's result. */
@@ -56,6 +57,13 @@ struct recur_cli_opts {
   int quick;       /* --quick */
   int vs_onednn;   /* --vs-onednn */
   int onednn_only; /* --onednn-only: time oneDNN alone (the AVX2-capped child run) */
+
+  /* recur tune (and --cells, --shapes, --threads, --isa above; --model is model_path, with
+   * --prefix) */
+  int64_t batch;      /* --batch: the model's batch size; 0 if not given */
+  int64_t seq;        /* --seq: the model's sequence length; 0 if not given */
+  int64_t time_limit; /* --time-limit: seconds; 0 if not given */
+  const char *tune_path; /* -o */
 };
 
 #define RECUR_CLI_MAX_THREADS 1024

@@ -19,5 +19,6 @@ int recur_cmd_fail_status(const char *subject, recur_status status);
 int recur_cmd_run(const struct recur_cli_opts *opts);
 int recur_cmd_info(const struct recur_cli_opts *opts);
 int recur_cmd_bench(const struct recur_cli_opts *opts);
+int recur_cmd_tune(const struct recur_cli_opts *opts);
 
 #endif

@@ -38,7 +38,12 @@ int recur_cmd_info(const struct recur_cli_opts *opts) {
   printf("kernels: %s (available: %s)\n", isa, recur_isa_list());
   printf("threads: %d (OpenMP's default; set OMP_NUM_THREADS or pass --threads to change)\n",
          omp_get_max_threads());
-  printf("tune file: none (tuning not yet implemented)\n");
+  recur_tune_info tune;
+  recur_tune_status(&tune);
+  if (!tune.path) printf("tune file: none (%s)\n", tune.reason);
+  else if (!tune.loaded) printf("tune file: %s: not used: %s\n", tune.path, tune.reason);
+  else printf("tune file: %s: %lld entries, %lld for %s\n", tune.path, (long long)tune.entries,
+              (long long)tune.applicable, isa);
   if (opts->peak && print_peaks() != RECUR_EXIT_OK) status = RECUR_EXIT_FAILURE;
   return status;
 }

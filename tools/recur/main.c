@@ -33,6 +33,7 @@ int main(int argc, char **argv) {
     case RECUR_CLI_RUN: return finish_stdout(recur_cmd_run(&opts));
     case RECUR_CLI_INFO: return finish_stdout(recur_cmd_info(&opts));
     case RECUR_CLI_BENCH: return finish_stdout(recur_cmd_bench(&opts));
+    case RECUR_CLI_TUNE: return finish_stdout(recur_cmd_tune(&opts));
     case RECUR_CLI_VERSION:
       printf("recur %s\n", recur_version_string());
       return finish_stdout(RECUR_EXIT_OK);

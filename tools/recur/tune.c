@@ -1,0 +1,147 @@
+/* `recur tune`: builds the cases (the bench shapes, or a model's), runs the search for each
+ * kernel table asked for, writes the tune file and prints default vs tuned times. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "tune.h"
+
+#define DEFAULT_SECONDS 240
+#define DEFAULT_SEQ 50
+#define MAX_TABLES 4
+
+typedef struct progress {
+  int tty;
+  int shown;         /* last percentage printed */
+  const char *isa;
+  double base, span; /* this table's part of the whole run */
+} progress;
+
+static void show_progress(void *ctx, double fraction, const recur_tune_case *now) {
+  progress *p = ctx;
+  int pct = (int)(100 * (p->base + p->span * fraction));
+  const recur_desc *d = &now->desc;
+  if (p->tty) {
+    char bar[31];
+    memset(bar, '#', sizeof bar - 1), bar[sizeof bar - 1] = 0;
+    memset(bar + pct * 30 / 100, '.', (size_t)(30 - pct * 30 / 100));
+    fprintf(stderr, "\r[%s] %3d%% %s %s%s T=%lld B=%lld I=%lld H=%lld threads=%d   ", bar, pct,
+            p->isa, d->bidirectional ? "bi" : "", recur_cell_name(d->cell), (long long)now->T,
+            (long long)now->B, (long long)d->input_size, (long long)d->hidden_size, now->threads);
+  } else if (pct / 10 > p->shown / 10) {
+    fprintf(stderr, "recur tune: %d%%\n", pct);
+  }
+  p->shown = pct;
+}
+
+/* The cases: a model's shape at --batch/--seq, or the bench shapes; at every thread count. */
+static int make_cases(const struct recur_cli_opts *o, recur_tune_case **out, int *n) {
+  int threads_default[1] = {omp_get_max_threads()};
+  const int *threads = o->n_thread_counts ? o->thread_counts : threads_default;
+  int n_threads = o->n_thread_counts ? o->n_thread_counts : 1;
+  struct recur_bench_case bench[RECUR_BENCH_MAX_CASES];
+  int n_shapes = 1;
+  recur_desc model = {0};
+  if (o->model_path) {
+    recur_net *net;
+    recur_status st = recur_net_load(&net, o->model_path, o->prefix);
+    if (st) return recur_cmd_fail_status(o->model_path, st);
+    recur_net_describe(net, &model);
+    recur_net_free(net);
+  } else {
+    n_shapes = recur_bench_cases(o->cells, o->shapes, o->n_shapes, bench);
+  }
+  *out = calloc((size_t)(n_shapes * n_threads), sizeof **out);
+  if (!*out) return recur_cmd_fail("tune", "out of memory");
+  *n = 0;
+  for (int s = 0; s < n_shapes; s++)
+    for (int t = 0; t < n_threads; t++) {
+      recur_tune_case *c = &(*out)[(*n)++];
+      c->threads = threads[t];
+      if (o->model_path) {
+        *c = (recur_tune_case){model, o->seq ? o->seq : DEFAULT_SEQ, o->batch, threads[t]};
+        continue;
+      }
+      const struct recur_bench_cell_info *info = recur_bench_cell_info(bench[s].cell);
+      const struct recur_bench_shape *sh = &bench[s].shape;
+      c->desc = (recur_desc){info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1};
+      c->T = sh->T, c->B = sh->B;
+    }
+  return RECUR_EXIT_OK;
+}
+
+static void print_table(const char *isa, const recur_tune_case *cases,
+                        const recur_tune_outcome *out, int n) {
+  printf("%-7s %-8s %5s %5s %5s %5s %4s %7s %11s %9s %8s  %s\n", "isa", "cell", "T", "B", "I",
+         "H", "P", "threads", "default ms", "tuned ms", "speedup", "result");
+  for (int i = 0; i < n; i++) {
+    const recur_desc *d = &cases[i].desc;
+    char cell[16];
+    snprintf(cell, sizeof cell, "%s%s", d->bidirectional ? "bi" : "", recur_cell_name(d->cell));
+    printf("%-7s %-8s %5lld %5lld %5lld %5lld %4lld %7d", isa, cell, (long long)cases[i].T,
+           (long long)cases[i].B, (long long)d->input_size, (long long)d->hidden_size,
+           (long long)d->proj_size, cases[i].threads);
+    const recur_tune_entry *e = &out[i].entry;
+    if (!out[i].measured) printf(" %11s %9s %8s  %s\n", "-", "-", "-", "not reached (time limit)");
+    else printf(" %11.3f %9.3f %7.2fx  %s\n", e->default_ms,
+                out[i].improved ? e->tuned_ms : e->default_ms,
+                out[i].improved ? e->default_ms / e->tuned_ms : 1.0,
+                out[i].improved ? "tuned" : "default kept (best was < 3% faster)");
+  }
+}
+
+/* The tables to tune: --isa NAME, all the vector ones (--isa all), or the active one. */
+static int tables(const struct recur_cli_opts *o, char names[MAX_TABLES][16], int *n) {
+  char list[128], *save = NULL;
+  *n = 0;
+  snprintf(list, sizeof list, "%s", o->isa_all ? recur_isa_list() : o->isa ? o->isa : recur_isa_name());
+  for (char *isa = strtok_r(list, " ", &save); isa && *n < MAX_TABLES; isa = strtok_r(NULL, " ", &save)) {
+    if (strcmp(isa, "scalar") == 0) {
+      if (!o->isa_all) return recur_cmd_fail("tune", "the scalar table has no tile sizes to tune");
+      continue;
+    }
+    recur_status st = recur_isa_force(isa);
+    if (st) return recur_cmd_fail_status("tune", st);
+    snprintf(names[(*n)++], 16, "%s", isa);
+  }
+  return *n ? RECUR_EXIT_OK : recur_cmd_fail("tune", "no kernel table to tune");
+}
+
+int recur_cmd_tune(const struct recur_cli_opts *o) {
+  char path[4096], names[MAX_TABLES][16];
+  int n_tables, n_cases = 0;
+  if (o->tune_path) snprintf(path, sizeof path, "%s", o->tune_path);
+  else if (!recur_tune_default_path(path, sizeof path))
+    return recur_cmd_fail("tune", "no tune file location: give -o, RECUR_TUNE_FILE or HOME");
+  recur_tune_case *cases = NULL;
+  int status = tables(o, names, &n_tables);
+  if (status == RECUR_EXIT_OK) status = make_cases(o, &cases, &n_cases);
+  recur_tune_outcome *out = status ? NULL : calloc((size_t)n_cases, sizeof *out);
+  if (!status && !out) status = recur_cmd_fail("tune", "out of memory");
+  double seconds = (double)(o->time_limit ? o->time_limit : DEFAULT_SECONDS) / n_tables;
+  for (int t = 0; t < n_tables && !status; t++) {
+    progress p = {isatty(STDERR_FILENO), -1, names[t], (double)t / n_tables, 1.0 / n_tables};
+    recur_tune_opts opts = {seconds, show_progress, &p};
+    recur_isa_force(names[t]);
+    recur_status st = recur_tune_search(recur_kernels_active(), cases, n_cases, &opts, out);
+    if (p.tty) fprintf(stderr, "\n");
+    if (st) {
+      status = recur_cmd_fail_status("tune", st);
+      break;
+    }
+    char why[256];
+    if ((st = recur_tune_store(path, out, n_cases, why, sizeof why))) {
+      status = recur_cmd_fail_status(path, st);
+      break;
+    }
+    if (why[0]) fprintf(stderr, "recur tune: replaced %s (%s)\n", path, why);
+    print_table(names[t], cases, out, n_cases);
+  }
+  if (!status) printf("tune file: %s\n", path);
+  free(out);
+  free(cases);
+  return status;
+}

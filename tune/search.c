@@ -1,0 +1,286 @@
+/* The search. Per network shape (a group of cases that differ only in T, B and threads):
+ *  1. time every case with the built-in defaults;
+ *  2. the packing, shared by the group: nv, then the K blocks, then the projection's nv, each
+ *     kept when it lowers the group's summed log time (one coordinate at a time: pruned);
+ *  3. per case, on that packing: threads used, groups per direction, split, mr, time chunk and
+ *     GEMM row block, again one coordinate at a time from the heuristic's choice;
+ *  4. each case's winner against the defaults, alternating runs; a winner at least
+ *     RECUR_TUNE_MIN_GAIN faster is kept. If a case loses on a non-default packing, the group
+ *     goes back to the default packing and step 3-4 run again there, so that every entry of a
+ *     network shape shares one packing and none is slower than the defaults.
+ * Every timing is a median after a warm-up (bench_time.h). The time limit is split evenly over
+ * the groups left; a group out of time stops searching and goes to step 4. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench_time.h"
+#include "schedule.h"
+#include "tune.h"
+
+/* Searching: a median of at least 3 runs. The final comparison: at least 7 of each, in turn. */
+static const struct recur_bench_budget search_budget = {3, 0.06, 0.5};
+static const struct recur_bench_budget final_budget = {7, 0.3, 3.0};
+
+typedef struct trial {
+  const recur_net *net;
+  recur_forward_args args;
+  recur_tune_params call; /* zero: the heuristic's choices */
+} trial;
+
+static int run_trial(void *ctx) {
+  trial *t = ctx;
+  return recur_forward_with(t->net, &t->args, &t->call) != RECUR_OK;
+}
+
+typedef struct group {
+  const recur_kernels *k;
+  const recur_tune_case *cases;
+  const int *idx;          /* the group's cases */
+  int n;
+  float **x, **y;          /* per case */
+  double *ms_default;      /* per case */
+  recur_tune_params *call; /* per case: the per-call choices found */
+  double start, deadline;  /* of this group */
+  double fraction0, fraction_span;
+  const recur_tune_opts *opts;
+} group;
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int out_of_time(const group *g) { return now_seconds() > g->deadline; }
+
+static void report(const group *g, int c) {
+  if (!g->opts->progress) return;
+  double used = (now_seconds() - g->start) / (g->deadline - g->start);
+  g->opts->progress(g->opts->ctx, g->fraction0 + g->fraction_span * (used < 1 ? used : 1),
+                    &g->cases[g->idx[c]]);
+}
+
+static trial make_trial(const group *g, const recur_net *net, int c, const recur_tune_params *call) {
+  const recur_tune_case *tc = &g->cases[g->idx[c]];
+  trial t = {.net = net, .args = {.seq_len = tc->T, .batch = tc->B, .input_size = tc->desc.input_size,
+                                  .x = g->x[c], .y = g->y[c], .num_threads = tc->threads}};
+  if (call) t.call = *call;
+  return t;
+}
+
+/* Median ms of case c on net with the call's choices; INFINITY if a run fails. */
+static double measure(const group *g, const recur_net *net, int c, const recur_tune_params *call) {
+  trial t = make_trial(g, net, c, call);
+  struct recur_bench_contender one = {run_trial, &t, {0}, 0};
+  double ms = recur_bench_time(&one, 1, &search_budget) ? INFINITY : one.timing.median_ms;
+  report(g, c);
+  return ms;
+}
+
+/* The group's cost on a packing: the sum over cases of log(time / default time). */
+static double group_cost(const group *g, const recur_net *net) {
+  double cost = 0;
+  for (int c = 0; c < g->n; c++) {
+    recur_tune_params none = {0};
+    cost += log(measure(g, net, c, &none) / g->ms_default[c]);
+  }
+  return cost;
+}
+
+static recur_status make_net(const group *g, const recur_tiling *t, recur_net **net) {
+  return recur_tune_random_net(&g->cases[g->idx[0]].desc, g->k, t, net);
+}
+
+/* Tries one packing: keeps it (in *best, *best_net) when it lowers the cost by 1%. */
+static void try_packing(const group *g, recur_tiling cand, recur_tiling *best, recur_net **best_net,
+                        double *best_cost) {
+  recur_net *net;
+  if (out_of_time(g) || make_net(g, &cand, &net)) return;
+  double cost = group_cost(g, net);
+  if (cost < *best_cost - 0.01 * g->n) {
+    *best_cost = cost, *best = net->tiling;
+    recur_net_free(*best_net);
+    *best_net = net;
+  } else recur_net_free(net);
+}
+
+static int valid_nv(int nv, int64_t gates) {
+  return recur_nv_index(nv) >= 0 && recur_gnv_index((int)(nv * gates)) >= 0;
+}
+
+/* Step 2. best_net starts as the default network. */
+static void search_packing(const group *g, recur_net **best_net) {
+  const recur_net *net = *best_net;
+  recur_tiling best = net->tiling;
+  double cost = 0; /* the defaults, by definition */
+  static const int nvs[] = {1, 2, 4, 8};
+  static const int64_t kcs[] = {64, 128, 256};
+  for (int i = 0; i < 4; i++) /* wider than twice the hidden size is all padding */
+    if (nvs[i] != best.nv && valid_nv(nvs[i], net->gates) &&
+        (int64_t)(nvs[i] / 2) * g->k->vec < net->hidden)
+      try_packing(g, (recur_tiling){.nv = nvs[i], .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows},
+                  &best, best_net, &cost);
+  for (int i = 0; i < 3; i++)
+    if (kcs[i] < (*best_net)->out)
+      try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows,
+                                    .kc = kcs[i], .kc_input = best.kc_input}, &best, best_net, &cost);
+  for (int i = 0; i < 3; i++)
+    if (kcs[i] < net->desc.input_size)
+      try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows,
+                                    .kc = best.kc, .kc_input = kcs[i]}, &best, best_net, &cost);
+  for (int i = 0; i < 4 && net->desc.proj_size; i++)
+    if (nvs[i] != best.nv_proj && (int64_t)(nvs[i] / 2) * g->k->vec < net->desc.proj_size)
+      try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = nvs[i], .chunk_rows = best.chunk_rows,
+                                    .kc = best.kc, .kc_input = best.kc_input}, &best, best_net, &cost);
+}
+
+/* Step 3 for case c: coordinate descent over the per-call choices. */
+static void search_call(const group *g, const recur_net *net, int c) {
+  const recur_tune_case *tc = &g->cases[g->idx[c]];
+  recur_tune_params p = {0};
+  double best = measure(g, net, c, &p);
+  int gnv = (int)(net->gates * net->tiling.nv), fit = recur_tile_rows(g->k, 0, gnv);
+  enum { USE, GROUPS, SPLIT, MR, CHUNK, MC, N_KNOBS };
+  static const int64_t chunks[] = {128, 256, 1024, 2048}, mcs[] = {32, 64, 128, 256};
+  for (int knob = 0; knob < N_KNOBS; knob++)
+    for (int v = 0; v < 4 && !out_of_time(g); v++) {
+      recur_tune_params q = p;
+      recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, &p);
+      int tried; /* v names a value other than the current one */
+      switch (knob) {
+      case USE: q.use_threads = v ? tc->threads / 2 : 1;
+        tried = v < 2 && q.use_threads >= 1 && q.use_threads < s.threads; break;
+      case GROUPS: q.groups = 1; tried = v == 0 && s.groups == 2; break;
+      case SPLIT: q.split = s.split == RECUR_SPLIT_HIDDEN ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
+        tried = v == 0 && s.threads > 1; break;
+      case MR: q.mr = v + 1; tried = v < fit && q.mr != recur_tile_rows(g->k, p.mr, gnv); break;
+      case CHUNK: q.chunk_rows = chunks[v]; tried = chunks[v] != s.chunk_rows; break;
+      default: q.mc = mcs[v]; tried = mcs[v] < s.chunk_rows && mcs[v] != p.mc; break;
+      }
+      if (!tried) continue;
+      double ms = measure(g, net, c, &q);
+      if (ms < 0.99 * best) best = ms, p = q;
+    }
+  g->call[c] = p;
+}
+
+/* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn. */
+static int final_check(const group *g, const recur_net *def, const recur_net *net, int c,
+                       recur_tune_outcome *out) {
+  recur_tune_params none = {0};
+  trial t[2] = {make_trial(g, def, c, &none), make_trial(g, net, c, &g->call[c])};
+  struct recur_bench_contender two[2] = {{run_trial, &t[0], {0}, 0}, {run_trial, &t[1], {0}, 0}};
+  int failed = recur_bench_time(two, 2, &final_budget);
+  report(g, c);
+  const recur_tune_case *tc = &g->cases[g->idx[c]];
+  recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, &g->call[c]);
+  recur_tune_entry *e = &out->entry;
+  e->key = recur_net_tune_key(net);
+  e->key.threads = tc->threads, e->key.B = tc->B;
+  e->p = (recur_tune_params){
+    .nv = net->tiling.nv, .nv_proj = net->desc.proj_size ? net->tiling.nv_proj : 0,
+    .kc = net->tiling.kc, .kc_input = net->tiling.kc_input, .mr = g->call[c].mr,
+    .chunk_rows = s.chunk_rows, .mc = g->call[c].mc, .split = s.split, .groups = s.groups,
+    .use_threads = s.threads};
+  e->default_ms = two[0].timing.median_ms, e->tuned_ms = two[1].timing.median_ms;
+  out->measured = !failed;
+  out->improved = !failed && e->tuned_ms <= (1 - RECUR_TUNE_MIN_GAIN) * e->default_ms;
+  return out->improved;
+}
+
+static int same_tiling(const recur_tiling *a, const recur_tiling *b) {
+  return a->nv == b->nv && a->nv_proj == b->nv_proj && a->kc == b->kc && a->kc_input == b->kc_input;
+}
+
+static recur_status tune_group(group *g, recur_tune_outcome *out) {
+  recur_net *def = NULL, *best = NULL;
+  recur_status st = make_net(g, NULL, &def);
+  if (st) return st;
+  for (int c = 0; c < g->n; c++) {
+    recur_tune_params none = {0};
+    g->ms_default[c] = measure(g, def, c, &none);
+    if (!isfinite(g->ms_default[c])) {
+      recur_net_free(def);
+      return RECUR_ERR_INTERNAL;
+    }
+  }
+  if ((st = make_net(g, &def->tiling, &best))) goto done;
+  search_packing(g, &best);
+  for (int pass = 0; pass < 2; pass++) {
+    int all = 1;
+    for (int c = 0; c < g->n; c++) search_call(g, best, c);
+    for (int c = 0; c < g->n; c++) all &= final_check(g, def, best, c, &out[g->idx[c]]);
+    if (all || same_tiling(&best->tiling, &def->tiling)) break;
+    recur_net_free(best); /* a case lost on the new packing: back to the default one */
+    if ((st = make_net(g, &def->tiling, &best))) break;
+  }
+done:
+  recur_net_free(best);
+  recur_net_free(def);
+  return st;
+}
+
+static int same_shape(const recur_desc *a, const recur_desc *b) {
+  return a->cell == b->cell && a->input_size == b->input_size && a->hidden_size == b->hidden_size &&
+         a->num_layers == b->num_layers && a->bidirectional == b->bidirectional &&
+         a->proj_size == b->proj_size && a->bias == b->bias;
+}
+
+/* Buffers for the group's cases; 0 on failure. */
+static int alloc_buffers(group *g) {
+  for (int c = 0; c < g->n; c++) {
+    const recur_tune_case *tc = &g->cases[g->idx[c]];
+    const recur_desc *d = &tc->desc;
+    size_t rows = (size_t)(tc->T * tc->B), out = (size_t)((d->proj_size ? d->proj_size : d->hidden_size) *
+                                                          (d->bidirectional ? 2 : 1));
+    g->x[c] = malloc(rows * (size_t)d->input_size * sizeof(float));
+    g->y[c] = malloc(rows * out * sizeof(float));
+    if (!g->x[c] || !g->y[c]) return 0;
+    for (size_t i = 0; i < rows * (size_t)d->input_size; i++) g->x[c][i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+  }
+  return 1;
+}
+
+recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *cases, int n,
+                               const recur_tune_opts *opts, recur_tune_outcome *out) {
+  recur_tune_ignore();
+  memset(out, 0, (size_t)n * sizeof *out);
+  int *idx = malloc((size_t)n * sizeof *idx), *group_of = malloc((size_t)n * sizeof *group_of);
+  if (!idx || !group_of) {
+    free(idx), free(group_of);
+    return RECUR_ERR_OUT_OF_MEMORY;
+  }
+  int n_groups = 0;
+  for (int i = 0; i < n; i++) { /* group_of[i]: the first case of i's shape */
+    group_of[i] = i;
+    for (int j = 0; j < i && group_of[i] == i; j++)
+      if (same_shape(&cases[i].desc, &cases[j].desc)) group_of[i] = group_of[j];
+    n_groups += group_of[i] == i;
+  }
+  double start = now_seconds(), end = start + opts->seconds;
+  recur_status st = RECUR_OK;
+  for (int first = 0, done = 0; first < n && !st; first++) {
+    if (group_of[first] != first) continue;
+    group g = {.k = k, .cases = cases, .idx = idx, .opts = opts};
+    for (int i = first; i < n; i++)
+      if (group_of[i] == first) idx[g.n++] = i;
+    g.start = now_seconds();
+    g.deadline = g.start + (end - g.start) / (n_groups - done);
+    g.fraction0 = (double)done / n_groups, g.fraction_span = 1.0 / n_groups;
+    g.x = calloc((size_t)g.n, sizeof *g.x), g.y = calloc((size_t)g.n, sizeof *g.y);
+    g.ms_default = calloc((size_t)g.n, sizeof *g.ms_default);
+    g.call = calloc((size_t)g.n, sizeof *g.call);
+    if (g.start >= end) {} /* out of time: the rest stay unmeasured */
+    else if (!g.x || !g.y || !g.ms_default || !g.call || !alloc_buffers(&g))
+      st = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur tune: no memory for the buffers");
+    else st = tune_group(&g, out);
+    if (!st && opts->progress) opts->progress(opts->ctx, (double)(done + 1) / n_groups, &cases[first]);
+    for (int c = 0; g.x && c < g.n; c++) free(g.x[c]), free(g.y[c]);
+    free(g.x), free(g.y), free(g.ms_default), free(g.call);
+    done++;
+  }
+  free(idx), free(group_of);
+  return st;
+}

@@ -1,0 +1,75 @@
+/* Writing tune entries: read-merge-write under a lock file, then an atomic replace, so that a
+ * killed tuner leaves the old file and two tuners at once both keep their entries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tune.h"
+
+/* mkdir -p of path's folder (the default location's ~/.config/recur may not exist yet). */
+static recur_status make_parent(const char *path) {
+  char dir[4096];
+  if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+    return recur_fail(RECUR_ERR_IO, "%s: path too long", path);
+  for (char *p = dir + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+      return recur_fail(RECUR_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    *p = '/';
+  }
+  return RECUR_OK;
+}
+
+/* The existing file's entries if it is ours (this CPU, this version), else a fresh file. */
+static recur_status load_existing(const char *path, const recur_cpu_id *id, recur_tune_file *f,
+                                  char *why, size_t why_len) {
+  recur_file_bytes bytes = {0};
+  why[0] = 0;
+  if (access(path, F_OK) != 0 && errno == ENOENT) {
+    recur_tune_init(f, id);
+    return RECUR_OK;
+  }
+  recur_status st = recur_read_file(path, &bytes);
+  if (st) return st;
+  if (recur_tune_parse((const char *)bytes.data, bytes.size, f, why, why_len) ||
+      !recur_tune_check_origin(f, id, why, why_len)) {
+    recur_tune_file_free(f);
+    recur_tune_init(f, id);
+  }
+  recur_free_file(&bytes);
+  return RECUR_OK;
+}
+
+recur_status recur_tune_store(const char *path, const recur_tune_outcome *outcomes, int n,
+                              char *replaced_why, size_t why_len) {
+  recur_status st = make_parent(path);
+  if (st) return st;
+  char lock_path[4200];
+  snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0) return recur_fail(RECUR_ERR_IO, "cannot open %s: %s", lock_path, strerror(errno));
+  while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {}
+  recur_cpu_id id;
+  recur_cpu_identify(&id);
+  recur_tune_file f;
+  st = load_existing(path, &id, &f, replaced_why, why_len);
+  for (int i = 0; i < n && !st; i++) {
+    if (outcomes[i].improved) st = recur_tune_put(&f, &outcomes[i].entry);
+    else if (outcomes[i].measured) recur_tune_remove(&f, &outcomes[i].entry.key);
+  }
+  size_t len = 0;
+  char *text = st ? NULL : recur_tune_format(&f, &len);
+  if (!st && !text) st = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "no memory for the tune file");
+  if (!st) st = recur_write_file_atomic(path, text, len, NULL, 0);
+  free(text);
+  recur_tune_file_free(&f);
+  close(lock); /* releases the lock */
+  return st;
+}

@@ -1,0 +1,57 @@
+/* The autotuner: measures tile sizes and schedules on this CPU and records the winners in the
+ * tune file (src/tunefile.h). The `recur tune` command drives it (tools/recur/tune.c). */
+#ifndef RECUR_TUNE_H
+#define RECUR_TUNE_H
+
+#include <stdint.h>
+
+#include "kernels.h"
+#include "net.h"
+#include "tunefile.h"
+
+/* One shape to tune: a network description, the call's T and B, and its thread count. */
+typedef struct recur_tune_case {
+  recur_desc desc;
+  int64_t T, B;
+  int threads;
+} recur_tune_case;
+
+typedef struct recur_tune_outcome {
+  int measured;          /* 0: the time limit came first; nothing below is set */
+  int improved;          /* 1: the winner beat the default by RECUR_TUNE_MIN_GAIN in the final
+                            alternating measurement; 0: the entry holds the defaults */
+  recur_tune_entry entry;
+} recur_tune_outcome;
+
+/* A winner must be at least this much faster than the built-in default to be kept. */
+#define RECUR_TUNE_MIN_GAIN 0.03
+
+/* Called after every measurement: the fraction of the time limit used or work done. */
+typedef void (*recur_tune_progress_fn)(void *ctx, double fraction, const recur_tune_case *now);
+
+typedef struct recur_tune_opts {
+  double seconds;                 /* the whole search's time limit */
+  recur_tune_progress_fn progress; /* or NULL */
+  void *ctx;
+} recur_tune_opts;
+
+/* Tunes n cases on table k. Cases of one network shape (cell, I, H, P, layers, directions)
+ * share the network-level choices, so they are searched together. out[i] is case i's result.
+ * Ignores any tune file already in use: the search starts from the built-in defaults. */
+recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *cases, int n,
+                               const recur_tune_opts *opts, recur_tune_outcome *out);
+
+/* A network of description d with random weights in PyTorch's initial range, packed for k
+ * with tiling t (NULL: as recur_net_create). */
+recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
+                                   const recur_tiling *t, recur_net **out);
+
+/* Merges outcomes into the tune file at path under an exclusive lock (path.lock), so that
+ * concurrent writers both land, and replaces it atomically: an improved case's entry is put,
+ * a measured case that kept the default loses any older entry of its key. An existing file
+ * that is malformed or from another CPU or version is replaced; replaced_why says why ("" if
+ * not). */
+recur_status recur_tune_store(const char *path, const recur_tune_outcome *outcomes, int n,
+                              char *replaced_why, size_t why_len);
+
+#endif
