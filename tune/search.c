@@ -112,26 +112,26 @@ static int valid_nv(int nv, int64_t gates) {
 
 /* Step 2. best_net starts as the default network. */
 static void search_packing(const group *g, recur_net **best_net) {
-  const recur_net *net = *best_net;
-  recur_tiling best = net->tiling;
+  const recur_desc *d = &g->cases[g->idx[0]].desc;
+  int64_t gates = recur_cell_gates(d->cell), h_out = d->proj_size ? d->proj_size : d->hidden_size;
+  recur_tiling best = (*best_net)->tiling;
   double cost = 0; /* the defaults, by definition */
   static const int nvs[] = {1, 2, 4, 8};
   static const int64_t kcs[] = {64, 128, 256};
   for (int i = 0; i < 4; i++) /* wider than twice the hidden size is all padding */
-    if (nvs[i] != best.nv && valid_nv(nvs[i], net->gates) &&
-        (int64_t)(nvs[i] / 2) * g->k->vec < net->hidden)
+    if (nvs[i] != best.nv && valid_nv(nvs[i], gates) && (int64_t)(nvs[i] / 2) * g->k->vec < d->hidden_size)
       try_packing(g, (recur_tiling){.nv = nvs[i], .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows},
                   &best, best_net, &cost);
   for (int i = 0; i < 3; i++)
-    if (kcs[i] < (*best_net)->out)
+    if (kcs[i] < h_out)
       try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows,
                                     .kc = kcs[i], .kc_input = best.kc_input}, &best, best_net, &cost);
   for (int i = 0; i < 3; i++)
-    if (kcs[i] < net->desc.input_size)
+    if (kcs[i] < d->input_size)
       try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows,
                                     .kc = best.kc, .kc_input = kcs[i]}, &best, best_net, &cost);
-  for (int i = 0; i < 4 && net->desc.proj_size; i++)
-    if (nvs[i] != best.nv_proj && (int64_t)(nvs[i] / 2) * g->k->vec < net->desc.proj_size)
+  for (int i = 0; i < 4 && d->proj_size; i++)
+    if (nvs[i] != best.nv_proj && (int64_t)(nvs[i] / 2) * g->k->vec < d->proj_size)
       try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = nvs[i], .chunk_rows = best.chunk_rows,
                                     .kc = best.kc, .kc_input = best.kc_input}, &best, best_net, &cost);
 }
