@@ -20,15 +20,15 @@ static int parse_int(const char *s, size_t n, int hex, int64_t lo, int64_t hi, i
   int base = 10;
   if (hex && n > 2 && s[0] == '0' && s[1] == 'x') s += 2, n -= 2, base = 16;
   if (n == 0 || n > 16) return 0;
-  int64_t v = 0;
+  uint64_t v = 0; /* unsigned: 16 hex digits fill all 64 bits */
   for (size_t i = 0; i < n; i++) {
     int d = s[i] >= '0' && s[i] <= '9' ? s[i] - '0'
           : base == 16 && s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10 : -1;
     if (d < 0) return 0;
-    v = v * base + d;
+    v = v * (unsigned)base + (unsigned)d;
   }
-  if (v < lo || v > hi) return 0;
-  *out = v;
+  if (v < (uint64_t)lo || v > (uint64_t)hi) return 0;
+  *out = (int64_t)v;
   return 1;
 }
 
