@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Writes the fuzz targets' seed corpora, fuzz/corpus/{safetensors,npy,cli}/: a few valid files
-(golden models and numpy's own .npy files from tests/data, small hand-made ones) and one
-crafted file per kind of damage the parsers must refuse. Inputs libFuzzer found and that were
-merged into the corpus (named by their SHA-1) are left alone. Standard library only; run it
-again after changing it: the output is deterministic.
+"""Writes the fuzz targets' seed corpora, fuzz/corpus/{safetensors,npy,cli,tunefile}/: a few
+valid files (golden models and numpy's own .npy files from tests/data, small hand-made ones, a
+tune file `recur tune` wrote) and one crafted file per kind of damage the parsers must refuse.
+Inputs libFuzzer found and that were merged into the corpus (named by their SHA-1) are left
+alone. Standard library only; run it again after changing it: the output is deterministic.
 
     /usr/bin/python3 fuzz/make_corpus.py
 """
@@ -251,6 +251,102 @@ def cli_corpus():
     for name, args in CLI.items():
         write("cli", name, "\0".join(args))
 
+# ---------------------------------------------------------------------------------------------
+# tune file
+
+# What `recur tune --cells lstm --shapes '5,2,16,16' --time-limit 5` wrote on the development
+# machine.
+TUNE_HEADER = """\
+# recur tune file, written by `recur tune`: any malformed line voids the whole file
+version=0.1.0
+cpu.vendor=AuthenticAMD
+cpu.family=26
+cpu.model=2
+cpu.stepping=1
+cpu.features=0x3f
+cpu.l1d=49152
+cpu.l2=1048576
+cpu.l3=402653184
+"""
+TUNE_ENTRY = ("entry cell=lstm isa=avx512 dirs=1 I=16 H=16 P=0 threads=2 B=2 nv=1 nv_proj=0 "
+              "kc=16384 kc_input=16384 mr=2 chunk=512 mc=256 split=batch groups=1 use=1 "
+              "default_ms=0.0018 tuned_ms=0.0010\n")
+
+
+def tune_entry(**fields):
+    """TUNE_ENTRY with some fields replaced (None: left out), or more added, in its order."""
+    pairs = [kv.split("=", 1) for kv in TUNE_ENTRY.split()[1:]]
+    out = []
+    for k, v in pairs:
+        v = fields.pop(k, v)
+        if v is not None:
+            out.append(f"{k}={v}")
+    out += [f"{k}={v}" for k, v in fields.items()]
+    return "entry " + " ".join(out) + "\n"
+
+
+def tune_corpus():
+    write("tunefile", "valid_recur_tune", TUNE_HEADER + TUNE_ENTRY)
+    write("tunefile", "valid_header_only", TUNE_HEADER)
+    # several network shapes, batches and thread counts; comments and blank lines
+    write("tunefile", "valid_many", TUNE_HEADER + "\n# more\n" + TUNE_ENTRY
+          + tune_entry(B=8, mr=4, chunk=1024, mc=0, split="hidden", use=2)
+          + tune_entry(threads=1, B=4, use=1)
+          + tune_entry(dirs=2, groups=2, H=32, P=8, nv=2, nv_proj=4, kc=32, kc_input=64)
+          + tune_entry(dirs=2, groups=1, H=32, P=8, nv=2, nv_proj=4, kc=32, kc_input=64, B=16)
+          + tune_entry(cell="gru", isa="avx2", nv=4, mr=0, default_ms=12.5, tuned_ms=11)
+          + tune_entry(cell="rnn_tanh", isa="scalar", nv=8, I=1, H=1, B=1, threads=1024,
+                       use=1024, mr=8, default_ms="0", tuned_ms="0.0000")
+          + tune_entry(cell="rnn_relu", isa="neon", I=268435456, H=268435456, B=268435456,
+                       kc=268435456, kc_input=268435456, chunk=268435456, mc=268435456)
+          + "\n")
+    # fields in another order, decimal features, leading zeros, extra spaces, another version
+    fields = TUNE_ENTRY.split()[1:]
+    write("tunefile", "valid_unordered", TUNE_HEADER.replace("0x3f", "63")
+          .replace("version=0.1.0", "version=9.9.9-dev+x").replace("B=2", "B=02")
+          + "entry " + "  ".join(reversed(fields)) + " \n")
+    write("tunefile", "valid_header_reordered", "".join(sorted(TUNE_HEADER.splitlines(True)))
+          + TUNE_ENTRY)
+
+    def bad(name, text):
+        write("tunefile", "bad_" + name, text)
+
+    full = TUNE_HEADER + TUNE_ENTRY
+    bad("empty", "")
+    bad("truncated", full[:-40])
+    bad("truncated_header", TUNE_HEADER[:-len("cpu.l3=402653184\n")])
+    bad("crlf", full.replace("\n", "\r\n"))
+    bad("tab", full.replace("dirs=1 ", "dirs=1\t"))
+    bad("nul", full.replace("mr=2", "mr=2\0"))
+    bad("entry_before_header", TUNE_ENTRY + TUNE_HEADER)
+    bad("entry_mid_header", TUNE_HEADER.replace("cpu.l3", TUNE_ENTRY + "cpu.l3"))
+    bad("unknown_header_key", TUNE_HEADER + "cpu.l4=1\n" + TUNE_ENTRY)
+    bad("unknown_entry_key", TUNE_HEADER + tune_entry(speed=2))
+    bad("duplicate_header_key", TUNE_HEADER + "cpu.model=2\n" + TUNE_ENTRY)
+    bad("duplicate_entry_key", TUNE_HEADER + tune_entry().replace("mr=2", "mr=2 mr=3"))
+    bad("duplicate_entry", full + TUNE_ENTRY.replace("mr=2", "mr=3"))
+    bad("two_packings", full + tune_entry(B=4, kc=8))
+    bad("missing_field", TUNE_HEADER + tune_entry(kc_input=None))
+    bad("not_key_value", TUNE_HEADER + tune_entry().replace("mr=2", "mr"))
+    bad("header_not_key_value", TUNE_HEADER + "version\n")
+    bad("bare_entry", TUNE_HEADER + "entry\n")
+    bad("empty_value", TUNE_HEADER + tune_entry(mc=""))
+    for field, value in [("dirs", "3"), ("I", "0"), ("H", "268435457"), ("threads", "1025"),
+                         ("B", "-1"), ("nv", "3"), ("nv", "8"), ("nv_proj", "1"),
+                         ("mr", "9"), ("chunk", "0"), ("split", "auto"), ("groups", "2"),
+                         ("use", "3"), ("cell", "LSTM"), ("isa", "sse"), ("kc", "0x10"),
+                         ("default_ms", "-1"), ("default_ms", "nan"), ("tuned_ms", "inf"),
+                         ("tuned_ms", "+1"), ("default_ms", "1e400"),
+                         ("mc", "12345678901234567"), ("P", "16")]:
+        bad(f"value_{field}_{value}", TUNE_HEADER + tune_entry(**{field: value}))
+    bad("projection_in_gru", TUNE_HEADER + tune_entry(cell="gru", H=32, P=8, nv_proj=1))
+    for key, value in [("version", ""), ("version", "x" * 32), ("cpu.vendor", "Genuine Intel"),
+                       ("cpu.family", "1073741825"), ("cpu.features", "0x100000000"),
+                       ("cpu.features", "0X3f"), ("cpu.l3", "1125899906842625")]:
+        old = next(line for line in TUNE_HEADER.splitlines() if line.startswith(key + "="))
+        bad(f"header_{key}_{value[:12].replace(' ', '_')}",
+            TUNE_HEADER.replace(old, f"{key}={value}") + TUNE_ENTRY)
+
 
 def is_found(name):
     """An input libFuzzer found (named by its SHA-1), kept across runs of this script."""
@@ -258,7 +354,7 @@ def is_found(name):
 
 
 def main():
-    for target in ["safetensors", "npy", "cli"]:
+    for target in ["safetensors", "npy", "cli", "tunefile"]:
         folder = os.path.join(CORPUS, target)
         os.makedirs(folder, exist_ok=True)
         for name in os.listdir(folder):
@@ -267,6 +363,7 @@ def main():
     safetensors_corpus()
     npy_corpus()
     cli_corpus()
+    tune_corpus()
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ run_clang() { # DIR SUITE TARGETS MESON_SETUP_ARGS...: a clang build of what one
   meson test -C "$dir" --suite "$suite" --no-rebuild --print-errorlogs
   count "$dir/meson-logs/testlog.json"
 }
-run_clang build-fuzz libfuzzer "fuzz/fuzz_safetensors fuzz/fuzz_npy fuzz/fuzz_cli" \
+run_clang build-fuzz libfuzzer \
+  "fuzz/fuzz_safetensors fuzz/fuzz_npy fuzz/fuzz_cli fuzz/fuzz_tunefile" \
   -Dfuzzer=true -Db_sanitize=address,undefined -Dc_args=-fsanitize=fuzzer-no-link
 # LLVM's OpenMP, whose Archer layer (libarcher.so, loaded by libomp) tells TSan about OpenMP's
 # synchronization; TSan then ignores libomp's own uninstrumented internals. Criterion cannot
