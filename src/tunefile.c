@@ -32,12 +32,15 @@ static int parse_int(const char *s, size_t n, int hex, int64_t lo, int64_t hi, i
   return 1;
 }
 
+/* A time in ms: finite, 0..MAX_MS, so that %.4f writes it back within the 31 characters
+ * read here (1e9 ms is 11 days: no forward call the tuner times takes that long). */
+#define MAX_MS 1e9
 static int parse_ms(const char *s, size_t n, double *out) {
   char buf[32], *end;
   if (n == 0 || n >= sizeof buf) return 0;
   memcpy(buf, s, n), buf[n] = 0;
   double v = strtod(buf, &end);
-  if (*end || !isfinite(v) || v < 0 || buf[0] == '-' || buf[0] == '+' || buf[0] == ' ') return 0;
+  if (*end || !isfinite(v) || v < 0 || v > MAX_MS || buf[0] == '-' || buf[0] == '+' || buf[0] == ' ') return 0;
   *out = v;
   return 1;
 }

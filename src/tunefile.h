@@ -19,8 +19,9 @@
 #include "recur.h"
 
 #define RECUR_TUNE_ISA_LEN 16
-#define RECUR_TUNE_MAX_ENTRIES 65536
-#define RECUR_TUNE_MAX_BYTES (16 << 20)
+/* Far more than any tuning run writes; keeps the duplicate-key check (quadratic) instant. */
+#define RECUR_TUNE_MAX_ENTRIES 4096
+#define RECUR_TUNE_MAX_BYTES (1 << 20)
 #define RECUR_TUNE_MAX_THREADS 1024
 
 typedef struct recur_tune_key {
