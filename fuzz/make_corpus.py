@@ -285,36 +285,45 @@ def tune_entry(**fields):
     return "entry " + " ".join(out) + "\n"
 
 
+def ended(text):
+    """text and the entries=N line that ends every tune file."""
+    return text + f"entries={sum(line.startswith('entry ') for line in text.splitlines())}\n"
+
+
 def tune_corpus():
-    write("tunefile", "valid_recur_tune", TUNE_HEADER + TUNE_ENTRY)
-    write("tunefile", "valid_header_only", TUNE_HEADER)
+    write("tunefile", "valid_recur_tune", ended(TUNE_HEADER + TUNE_ENTRY))
+    write("tunefile", "valid_header_only", ended(TUNE_HEADER))
     # several network shapes, batches and thread counts; comments and blank lines
-    write("tunefile", "valid_many", TUNE_HEADER + "\n# more\n" + TUNE_ENTRY
+    write("tunefile", "valid_many", ended(TUNE_HEADER + "\n# more\n" + TUNE_ENTRY
           + tune_entry(B=8, mr=4, chunk=1024, mc=0, split="hidden", use=2)
           + tune_entry(threads=1, B=4, use=1)
           + tune_entry(dirs=2, groups=2, H=32, P=8, nv=2, nv_proj=4, kc=32, kc_input=64)
           + tune_entry(dirs=2, groups=1, H=32, P=8, nv=2, nv_proj=4, kc=32, kc_input=64, B=16)
           + tune_entry(cell="gru", isa="avx2", nv=4, mr=0, default_ms=12.5, tuned_ms=11)
-          + tune_entry(cell="rnn_tanh", isa="scalar", nv=8, I=1, H=1, B=1, threads=1024,
+          + tune_entry(cell="rnn_tanh", isa="avx2", nv=8, I=1, H=1, B=1, threads=1024,
                        use=1024, mr=8, default_ms="0", tuned_ms="0.0000")
           + tune_entry(cell="rnn_relu", isa="neon", I=268435456, H=268435456, B=268435456,
                        kc=268435456, kc_input=268435456, chunk=268435456, mc=268435456)
-          + "\n")
+          + "\n"))
     # fields in another order, decimal features, leading zeros, extra spaces, another version
     fields = TUNE_ENTRY.split()[1:]
-    write("tunefile", "valid_unordered", TUNE_HEADER.replace("0x3f", "63")
+    write("tunefile", "valid_unordered", ended(TUNE_HEADER.replace("0x3f", "63")
           .replace("version=0.1.0", "version=9.9.9-dev+x").replace("B=2", "B=02")
-          + "entry " + "  ".join(reversed(fields)) + " \n")
-    write("tunefile", "valid_header_reordered", "".join(sorted(TUNE_HEADER.splitlines(True)))
-          + TUNE_ENTRY)
+          + "entry " + "  ".join(reversed(fields)) + " \n"))
+    write("tunefile", "valid_header_reordered", ended("".join(sorted(TUNE_HEADER.splitlines(True)))
+          + TUNE_ENTRY))
 
-    def bad(name, text):
-        write("tunefile", "bad_" + name, text)
+    def bad(name, text, end=True):
+        write("tunefile", "bad_" + name, ended(text) if end else text)
 
     full = TUNE_HEADER + TUNE_ENTRY
-    bad("empty", "")
-    bad("truncated", full[:-40])
+    bad("empty", "", end=False)
+    bad("truncated", ended(full)[:-40], end=False)
     bad("truncated_header", TUNE_HEADER[:-len("cpu.l3=402653184\n")])
+    bad("cut_at_line_end", full, end=False)
+    bad("wrong_count", full + "entries=2\n", end=False)
+    bad("line_after_end", ended(full) + TUNE_ENTRY.replace("B=2", "B=3"), end=False)
+    bad("isa_scalar", TUNE_HEADER + tune_entry(isa="scalar"))
     bad("crlf", full.replace("\n", "\r\n"))
     bad("tab", full.replace("dirs=1 ", "dirs=1\t"))
     bad("nul", full.replace("mr=2", "mr=2\0"))
@@ -336,7 +345,8 @@ def tune_corpus():
                          ("mr", "9"), ("chunk", "0"), ("split", "auto"), ("groups", "2"),
                          ("use", "3"), ("cell", "LSTM"), ("isa", "sse"), ("kc", "0x10"),
                          ("default_ms", "-1"), ("default_ms", "nan"), ("tuned_ms", "inf"),
-                         ("tuned_ms", "+1"), ("default_ms", "1e400"),
+                         ("tuned_ms", "+1"), ("default_ms", "1e400"), ("default_ms", "1e3"),
+                         ("default_ms", "0,5"), ("tuned_ms", "1.00001"),
                          ("mc", "12345678901234567"), ("P", "16")]:
         bad(f"value_{field}_{value}", TUNE_HEADER + tune_entry(**{field: value}))
     bad("projection_in_gru", TUNE_HEADER + tune_entry(cell="gru", H=32, P=8, nv_proj=1))

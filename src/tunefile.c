@@ -32,16 +32,24 @@ static int parse_int(const char *s, size_t n, int hex, int64_t lo, int64_t hi, i
   return 1;
 }
 
-/* A time in ms: finite, 0..MAX_MS, so that %.4f writes it back within the 31 characters
- * read here (1e9 ms is 11 days: no forward call the tuner times takes that long). */
-#define MAX_MS 1e9
+/* A time in ms, written with 4 decimals and read back by hand: strtod and printf follow the
+ * host program's locale (a decimal comma would void every file). At most 1e9 ms (11 days). */
+#define MAX_MS 1000000000
+static void format_ms(double ms, char buf[32]) {
+  long long q = ms > 0 ? llround((ms < MAX_MS ? ms : MAX_MS) * 1e4) : 0;
+  snprintf(buf, 32, "%lld.%04lld", q / 10000, q % 10000);
+}
+
 static int parse_ms(const char *s, size_t n, double *out) {
-  char buf[32], *end;
-  if (n == 0 || n >= sizeof buf) return 0;
-  memcpy(buf, s, n), buf[n] = 0;
-  double v = strtod(buf, &end);
-  if (*end || !isfinite(v) || v < 0 || v > MAX_MS || buf[0] == '-' || buf[0] == '+' || buf[0] == ' ') return 0;
-  *out = v;
+  const char *dot = memchr(s, '.', n);
+  size_t whole = dot ? (size_t)(dot - s) : n, frac = dot ? n - whole - 1 : 0;
+  int64_t w, f = 0;
+  if (!parse_int(s, whole, 0, 0, MAX_MS, &w) ||
+      (dot && (frac < 1 || frac > 4 || !parse_int(dot + 1, frac, 0, 0, 9999, &f))))
+    return 0;
+  for (size_t i = frac; i < 4; i++) f *= 10;
+  if (w == MAX_MS && f) return 0;
+  *out = (double)(w * 10000 + f) / 1e4; /* one correctly rounded division, as strtod */
   return 1;
 }
 
@@ -119,6 +127,7 @@ static const char *check_entry(const recur_tune_entry *e) {
   if (k->P ? !valid_nv(p->nv_proj, 1) : p->nv_proj != 0) return "nv_proj must be 1, 2, 4 or 8 with P, else 0";
   if (p->groups == 2 && k->dirs != 2) return "groups=2 needs dirs=2";
   if (p->use_threads > k->threads) return "use exceeds threads";
+  if (!strcmp(k->isa, "scalar")) return "isa=scalar has no tile sizes to tune";
   return NULL;
 }
 
@@ -137,7 +146,8 @@ static recur_status bad(parser *ps, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  snprintf(ps->why, ps->why_len, "line %d: %s", ps->line_no, msg);
+  if (ps->line_no) snprintf(ps->why, ps->why_len, "line %d: %s", ps->line_no, msg);
+  else snprintf(ps->why, ps->why_len, "%s", msg);
   return RECUR_ERR_BAD_FILE;
 }
 
@@ -209,6 +219,12 @@ static recur_status parse_header(parser *ps, const char *s, size_t n, recur_tune
   return ok ? RECUR_OK : bad(ps, "bad value for %s", header_keys[h]);
 }
 
+static recur_status header_complete(parser *ps, unsigned seen) {
+  int h = 0;
+  while (h < N_HEADER && (seen & (1u << h))) h++;
+  return h == N_HEADER ? RECUR_OK : bad(ps, "no %s in the header", header_keys[h]);
+}
+
 static int same_key(const recur_tune_key *a, const recur_tune_key *b) {
   return a->cell == b->cell && !strcmp(a->isa, b->isa) && a->dirs == b->dirs && a->I == b->I &&
          a->H == b->H && a->P == b->P && a->threads == b->threads && a->B == b->B;
@@ -253,6 +269,7 @@ recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out
     return bad(&ps, "the file is truncated (no final newline)");
   }
   unsigned seen = 0;
+  int ended = 0; /* the entries=N line, last: a file cut at a line end lacks it */
   recur_status st = RECUR_OK;
   for (size_t at = 0; at < len && !st;) {
     const char *nl = memchr(text + at, '\n', len - at);
@@ -262,7 +279,14 @@ recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out
     ps.line_no++;
     if (memchr(s, 0, n) || memchr(s, '\r', n) || memchr(s, '\t', n)) { st = bad(&ps, "control character"); break; }
     if (n == 0 || s[0] == '#') continue;
-    if (n > 6 && !memcmp(s, "entry ", 6)) {
+    int64_t count;
+    if (ended) st = bad(&ps, "a line after entries=");
+    else if (n > 8 && !memcmp(s, "entries=", 8)) {
+      if ((st = header_complete(&ps, seen))) break;
+      if (!parse_int(s + 8, n - 8, 0, 0, RECUR_TUNE_MAX_ENTRIES, &count) || (size_t)count != out->n)
+        st = bad(&ps, "entries=%.*s, but %zu entries precede it", (int)(n - 8 > 20 ? 20 : n - 8), s + 8, out->n);
+      ended = 1;
+    } else if (n > 6 && !memcmp(s, "entry ", 6)) {
       if (seen != (1u << N_HEADER) - 1) { st = bad(&ps, "entry before the whole header"); break; }
       recur_tune_entry e;
       if ((st = parse_entry(&ps, s + 6, n - 6, &e))) break;
@@ -276,11 +300,8 @@ recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out
       st = parse_header(&ps, s, n, out, &seen);
     }
   }
-  if (!st && seen != (1u << N_HEADER) - 1) {
-    int h = 0;
-    while (seen & (1u << h)) h++;
-    st = bad(&ps, "no %s in the header", header_keys[h]);
-  }
+  if (!st) st = header_complete(&ps, seen);
+  if (!st && !ended) st = bad(&ps, "truncated: no entries= line at the end");
   if (st) recur_tune_file_free(out);
   return st;
 }
@@ -365,14 +386,18 @@ char *recur_tune_format(const recur_tune_file *f, size_t *len) {
   for (size_t i = 0; i < f->n; i++) {
     const recur_tune_key *k = &f->entries[i].key;
     const recur_tune_params *p = &f->entries[i].p;
+    char default_ms[32], tuned_ms[32];
+    format_ms(f->entries[i].default_ms, default_ms);
+    format_ms(f->entries[i].tuned_ms, tuned_ms);
     put(&t, "entry cell=%s isa=%s dirs=%d I=%lld H=%lld P=%lld threads=%d B=%lld nv=%d nv_proj=%d "
         "kc=%lld kc_input=%lld mr=%d chunk=%lld mc=%lld split=%s groups=%d use=%d "
-        "default_ms=%.4f tuned_ms=%.4f\n", cell_names[k->cell], k->isa, k->dirs, (long long)k->I,
+        "default_ms=%s tuned_ms=%s\n", cell_names[k->cell], k->isa, k->dirs, (long long)k->I,
         (long long)k->H, (long long)k->P, k->threads, (long long)k->B, p->nv, p->nv_proj,
         (long long)p->kc, (long long)p->kc_input, p->mr, (long long)p->chunk_rows,
         (long long)p->mc, split_names[p->split], p->groups, p->use_threads,
-        f->entries[i].default_ms, f->entries[i].tuned_ms);
+        default_ms, tuned_ms);
   }
+  put(&t, "entries=%zu\n", f->n);
   if (t.s) *len = t.len;
   return t.s;
 }

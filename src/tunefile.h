@@ -1,7 +1,8 @@
 /* The tune file: what `recur tune` measured on this CPU, read once by the library (tunefile.c).
  *
  * Text, one setting per line: a header of key=value lines (recur's version, the CPU's identity)
- * then one `entry` line per tuned case of space-separated key=value pairs. An entry is keyed by
+ * then one `entry` line per tuned case of space-separated key=value pairs, and last
+ * `entries=N` (so that a file cut at the end of a line is caught too). An entry is keyed by
  * (cell, isa, dirs, I, H, P, threads, B) and holds:
  *  - network-level choices (nv, nv_proj, kc, kc_input), fixed when a network is packed; every
  *    entry of one network shape (cell, isa, dirs, I, H, P) holds the same ones;

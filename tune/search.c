@@ -9,7 +9,9 @@
  *     goes back to the default packing and step 3-4 run again there, so that every entry of a
  *     network shape shares one packing and none is slower than the defaults.
  * Every timing is a median after a warm-up (bench_time.h). The time limit is split evenly over
- * the groups left; a group out of time stops searching and goes to step 4. */
+ * the groups left; a group stops searching when only the time its step 4 needs is left, and
+ * step 4 shrinks to 3 runs each if even that is gone. A measurement under way always
+ * finishes, so a run can overrun its limit by about one case's final comparison. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 /* Searching: a median of at least 3 runs. The final comparison: at least 7 of each, in turn. */
 static const struct recur_bench_budget search_budget = {3, 0.06, 0.5};
 static const struct recur_bench_budget final_budget = {7, 0.3, 3.0};
+static const struct recur_bench_budget late_budget = {3, 0, 0};
 
 typedef struct trial {
   const recur_net *net;
@@ -43,6 +46,7 @@ typedef struct group {
   double *ms_default;      /* per case */
   recur_tune_params *call; /* per case: the per-call choices found */
   double start, deadline;  /* of this group */
+  double search_end;       /* the deadline less what step 4 needs */
   double fraction0, fraction_span;
   const recur_tune_opts *opts;
 } group;
@@ -53,7 +57,20 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int out_of_time(const group *g) { return now_seconds() > g->deadline; }
+static int out_of_time(const group *g) { return now_seconds() > g->search_end; }
+
+/* Seconds step 4 takes for the group at the default times: both contenders of each case
+ * fill final_budget, after a warm-up each. */
+static double final_seconds(const group *g) {
+  double s = 0;
+  for (int c = 0; c < g->n; c++) {
+    double run = 1e-3 * g->ms_default[c];
+    double fill = final_budget.min_runs * run > final_budget.min_seconds ? final_budget.min_runs * run
+                                                                        : final_budget.min_seconds;
+    s += 2 * (run + (fill < final_budget.max_seconds ? fill : final_budget.max_seconds));
+  }
+  return s;
+}
 
 static void report(const group *g, int c) {
   if (!g->opts->progress) return;
@@ -166,14 +183,19 @@ static void search_call(const group *g, const recur_net *net, int c) {
   g->call[c] = p;
 }
 
-/* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn. */
+static int same_tiling(const recur_tiling *a, const recur_tiling *b) {
+  return a->nv == b->nv && a->nv_proj == b->nv_proj && a->kc == b->kc && a->kc_input == b->kc_input;
+}
+
+/* The search moves a choice only to a value the heuristic would not pick: all zero is it. */
+static int is_heuristic(const recur_tune_params *p) {
+  return !p->mr && !p->chunk_rows && !p->mc && !p->split && !p->groups && !p->use_threads;
+}
+
+/* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn; nothing to
+ * compare when the search found nothing better. */
 static int final_check(const group *g, const recur_net *def, const recur_net *net, int c,
                        recur_tune_outcome *out) {
-  recur_tune_params none = {0};
-  trial t[2] = {make_trial(g, def, c, &none), make_trial(g, net, c, &g->call[c])};
-  struct recur_bench_contender two[2] = {{run_trial, &t[0], {0}, 0}, {run_trial, &t[1], {0}, 0}};
-  int failed = recur_bench_time(two, 2, &final_budget);
-  report(g, c);
   const recur_tune_case *tc = &g->cases[g->idx[c]];
   recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, &g->call[c]);
   recur_tune_entry *e = &out->entry;
@@ -184,29 +206,36 @@ static int final_check(const group *g, const recur_net *def, const recur_net *ne
     .kc = net->tiling.kc, .kc_input = net->tiling.kc_input, .mr = g->call[c].mr,
     .chunk_rows = s.chunk_rows, .mc = g->call[c].mc, .split = s.split, .groups = s.groups,
     .use_threads = s.threads};
+  out->measured = 1, out->improved = 0;
+  out->compared = !same_tiling(&def->tiling, &net->tiling) || !is_heuristic(&g->call[c]);
+  e->default_ms = e->tuned_ms = g->ms_default[c];
+  if (!out->compared) return 0;
+  recur_tune_params none = {0};
+  trial t[2] = {make_trial(g, def, c, &none), make_trial(g, net, c, &g->call[c])};
+  struct recur_bench_contender two[2] = {{run_trial, &t[0], {0}, 0}, {run_trial, &t[1], {0}, 0}};
+  int failed = recur_bench_time(two, 2, now_seconds() < g->deadline ? &final_budget : &late_budget);
+  report(g, c);
+  if (failed) return out->measured = 0;
   e->default_ms = two[0].timing.median_ms, e->tuned_ms = two[1].timing.median_ms;
-  out->measured = !failed;
-  out->improved = !failed && e->tuned_ms <= (1 - RECUR_TUNE_MIN_GAIN) * e->default_ms;
+  out->improved = e->tuned_ms <= (1 - RECUR_TUNE_MIN_GAIN) * e->default_ms;
   return out->improved;
-}
-
-static int same_tiling(const recur_tiling *a, const recur_tiling *b) {
-  return a->nv == b->nv && a->nv_proj == b->nv_proj && a->kc == b->kc && a->kc_input == b->kc_input;
 }
 
 static recur_status tune_group(group *g, recur_tune_outcome *out) {
   recur_net *def = NULL, *best = NULL;
   recur_status st = make_net(g, NULL, &def);
   if (st) return st;
-  for (int c = 0; c < g->n; c++) {
+  for (int c = 0; c < g->n && !st; c++) {
     recur_tune_params none = {0};
     g->ms_default[c] = measure(g, def, c, &none);
-    if (!isfinite(g->ms_default[c])) {
-      recur_net_free(def);
-      return RECUR_ERR_INTERNAL;
+    if (!isfinite(g->ms_default[c])) { /* the same call again, for its status and detail */
+      trial t = make_trial(g, def, c, &none);
+      st = recur_forward_with(def, &t.args, &none);
+      if (!st) st = recur_fail(RECUR_ERR_INTERNAL, "recur tune: a timed run failed, then passed");
     }
   }
-  if ((st = make_net(g, &def->tiling, &best))) goto done;
+  g->search_end = g->deadline - final_seconds(g);
+  if (st || (st = make_net(g, &def->tiling, &best))) goto done;
   search_packing(g, &best);
   for (int pass = 0; pass < 2; pass++) {
     int all = 1;

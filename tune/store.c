@@ -47,14 +47,29 @@ static recur_status load_existing(const char *path, const recur_cpu_id *id, recu
   return RECUR_OK;
 }
 
-recur_status recur_tune_store(const char *path, const recur_tune_outcome *outcomes, int n,
-                              char *replaced_why, size_t why_len) {
-  recur_status st = make_parent(path);
-  if (st) return st;
+/* path's folder, made if need be, and its lock file, open: -1 with the reason recorded. */
+static int open_lock(const char *path) {
   char lock_path[4200];
+  if (make_parent(path)) return -1;
   snprintf(lock_path, sizeof lock_path, "%s.lock", path);
   int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0) return recur_fail(RECUR_ERR_IO, "cannot open %s: %s", lock_path, strerror(errno));
+  if (lock < 0) recur_fail(RECUR_ERR_IO, "cannot open %s: %s", lock_path, strerror(errno));
+  return lock;
+}
+
+recur_status recur_tune_check_writable(const char *path) {
+  int lock = open_lock(path);
+  if (lock < 0) return RECUR_ERR_IO;
+  close(lock);
+  return access(path, F_OK) == 0 && access(path, W_OK) != 0
+             ? recur_fail(RECUR_ERR_IO, "cannot write %s: %s", path, strerror(errno)) : RECUR_OK;
+}
+
+recur_status recur_tune_store(const char *path, const recur_tune_outcome *outcomes, int n,
+                              char *replaced_why, size_t why_len) {
+  int lock = open_lock(path);
+  if (lock < 0) return RECUR_ERR_IO;
+  recur_status st;
   while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {}
   recur_cpu_id id;
   recur_cpu_identify(&id);

@@ -18,8 +18,10 @@ typedef struct recur_tune_case {
 
 typedef struct recur_tune_outcome {
   int measured;          /* 0: the time limit came first; nothing below is set */
+  int compared;          /* 1: the search found something faster and compared it with the
+                            defaults at the end; 0: the defaults won every step */
   int improved;          /* 1: the winner beat the default by RECUR_TUNE_MIN_GAIN in the final
-                            alternating measurement; 0: the entry holds the defaults */
+                            alternating measurement; 0: the defaults stay */
   recur_tune_entry entry;
 } recur_tune_outcome;
 
@@ -51,6 +53,10 @@ recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
  * a measured case that kept the default loses any older entry of its key. An existing file
  * that is malformed or from another CPU or version is replaced; replaced_why says why ("" if
  * not). */
+/* Whether recur_tune_store could write path (its folder is made, its lock file created), so
+ * that a long search does not end in an unwritable location. */
+recur_status recur_tune_check_writable(const char *path);
+
 recur_status recur_tune_store(const char *path, const recur_tune_outcome *outcomes, int n,
                               char *replaced_why, size_t why_len);
 

@@ -42,8 +42,8 @@ int recur_cmd_info(const struct recur_cli_opts *opts) {
   recur_tune_status(&tune);
   if (!tune.path) printf("tune file: none (%s)\n", tune.reason);
   else if (!tune.loaded) printf("tune file: %s: not used: %s\n", tune.path, tune.reason);
-  else printf("tune file: %s: %lld entries, %lld for %s\n", tune.path, (long long)tune.entries,
-              (long long)tune.applicable, isa);
+  else printf("tune file: %s: %lld entr%s, %lld for %s\n", tune.path, (long long)tune.entries,
+              tune.entries == 1 ? "y" : "ies", (long long)tune.applicable, isa);
   if (opts->peak && print_peaks() != RECUR_EXIT_OK) status = RECUR_EXIT_FAILURE;
   return status;
 }

@@ -89,7 +89,8 @@ static void print_table(const char *isa, const recur_tune_case *cases,
     else printf(" %11.3f %9.3f %7.2fx  %s\n", e->default_ms,
                 out[i].improved ? e->tuned_ms : e->default_ms,
                 out[i].improved ? e->default_ms / e->tuned_ms : 1.0,
-                out[i].improved ? "tuned" : "default kept (best was < 3% faster)");
+                out[i].improved ? "tuned" : out[i].compared ? "default kept (best was < 3% faster)"
+                                                             : "default kept (nothing faster found)");
   }
 }
 
@@ -119,6 +120,8 @@ int recur_cmd_tune(const struct recur_cli_opts *o) {
   recur_tune_case *cases = NULL;
   int status = tables(o, names, &n_tables);
   if (status == RECUR_EXIT_OK) status = make_cases(o, &cases, &n_cases);
+  recur_status writable = status ? RECUR_OK : recur_tune_check_writable(path);
+  if (writable) status = recur_cmd_fail_status(path, writable);
   recur_tune_outcome *out = status ? NULL : calloc((size_t)n_cases, sizeof *out);
   if (!status && !out) status = recur_cmd_fail("tune", "out of memory");
   double seconds = (double)(o->time_limit ? o->time_limit : DEFAULT_SECONDS) / n_tables;
