@@ -244,3 +244,67 @@ void cli_run_golden(const golden_case *c, const char *extra) {
   cli_expect_golden(c, ".hn.npy", hn);
   if (lstm) cli_expect_golden(c, ".cn.npy", cn);
 }
+
+void cli_killed_add(cli_killed *k, long pid) {
+  cr_assert_lt(k->n, CLI_MAX_KILLED);
+  k->pid[k->n++] = pid;
+}
+
+static int was_killed(const cli_killed *k, long pid) {
+  for (int i = 0; i < k->n; i++)
+    if (k->pid[i] == pid) return 1;
+  return 0;
+}
+
+/* If name is "<a kept name>.tmp.<pid>.<n>", 1 with *owner = pid; else 0. */
+static int temporary_of(const char *const *keep, const char *name, long *owner) {
+  for (; *keep; keep++) {
+    size_t len = strlen(*keep);
+    unsigned n;
+    int end = 0;
+    if (!strncmp(name, *keep, len) && sscanf(name + len, ".tmp.%ld.%u%n", owner, &n, &end) == 2 &&
+        !name[len + (size_t)end])
+      return 1;
+  }
+  return 0;
+}
+
+static int is_kept(const char *const *keep, const char *name) {
+  for (; *keep; keep++)
+    if (!strcmp(name, *keep)) return 1;
+  return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+int cli_check_leftovers(const char *const *keep, const cli_killed *k, long pid) {
+  char dir[CLI_PATH_LEN];
+  cli_out_path(dir, "");
+  DIR *d = opendir(dir);
+  cr_assert_not_null(d);
+  int left = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (is_kept(keep, e->d_name)) continue;
+    long owner = 0;
+    int ok = temporary_of(keep, e->d_name, &owner);
+    cr_expect(ok && was_killed(k, owner), "unexpected file in the output folder: %s", e->d_name);
+    left += ok && owner == pid;
+  }
+  closedir(d);
+  return left;
+}
+
+int cli_wait_for_temporary(const char *const *keep, long pid, int *status) {
+  char dir[CLI_PATH_LEN];
+  cli_out_path(dir, "");
+  for (;;) {
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    long owner;
+    int seen = 0;
+    while (!seen && (e = readdir(d))) seen = temporary_of(keep, e->d_name, &owner) && owner == pid;
+    closedir(d);
+    if (seen) return 1;
+    if (waitpid((pid_t)pid, status, WNOHANG) == pid) return 0;
+  }
+}

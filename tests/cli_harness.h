@@ -62,4 +62,22 @@ void cli_expect_golden(const golden_case *c, const char *suffix, const char *pat
  * cn.npy), plus one extra argument (or NULL), and compares the outputs with PyTorch's. */
 void cli_run_golden(const golden_case *c, const char *extra);
 
+/* Atomic writes under SIGKILL: the runs killed so far, which may leave temporary files. */
+#define CLI_MAX_KILLED 1024
+typedef struct cli_killed {
+  long pid[CLI_MAX_KILLED];
+  int n;
+} cli_killed;
+
+void cli_killed_add(cli_killed *k, long pid);
+
+/* out/ holds only the files named in keep (NULL-terminated) and temporary files
+ * "<kept name>.tmp.<pid>.<n>" of killed runs (an expectation fails for anything else); returns
+ * how many of them pid left. */
+int cli_check_leftovers(const char *const *keep, const cli_killed *k, long pid);
+
+/* Waits until pid has a temporary "<kept name>.tmp.<pid>." in out/ (returns 1) or ends (returns
+ * 0: reaped, its status in *status unless status is NULL). */
+int cli_wait_for_temporary(const char *const *keep, long pid, int *status);
+
 #endif

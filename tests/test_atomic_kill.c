@@ -31,7 +31,6 @@ extern char **environ;
 #define MAX_SECONDS 30.0
 #define MIN_KILLS 12
 #define MIN_KILLS_IN_WRITE 3 /* kills that left a temporary file: inside a write */
-#define MAX_PIDS 1024
 
 static double now(void) {
   struct timespec ts;
@@ -54,8 +53,8 @@ typedef struct fixture {
   char model[CLI_PATH_LEN], x[2][CLI_PATH_LEN], y[CLI_PATH_LEN], hn[CLI_PATH_LEN];
   file_bytes want_y[2], want_hn[2];
   double run_seconds; /* one uninterrupted run */
-  pid_t killed[MAX_PIDS];
-  int n_killed, kills_in_write;
+  cli_killed killed;
+  int kills_in_write;
 } fixture;
 
 static void write_input(const char *path, unsigned seed) {
@@ -129,61 +128,7 @@ static int which(const char *path, const file_bytes want[2]) {
   return input;
 }
 
-static int was_killed(const fixture *f, long pid) {
-  for (int i = 0; i < f->n_killed; i++)
-    if (f->killed[i] == pid)
-      return 1;
-  return 0;
-}
-
-/* The out/ folder holds y.npy, hn.npy and temporary files of killed runs only. Returns how many
- * temporary files pid left. */
-static int check_folder(const fixture *f, pid_t pid) {
-  char dir[CLI_PATH_LEN];
-  cli_out_path(dir, "");
-  DIR *d = opendir(dir);
-  cr_assert_not_null(d);
-  int left_by_pid = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    const char *name = e->d_name;
-    if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, "y.npy") ||
-        !strcmp(name, "hn.npy"))
-      continue;
-    long owner;
-    unsigned n;
-    char out[8];
-    int fields = sscanf(name, "%2[yhn].npy.tmp.%ld.%u", out, &owner, &n);
-    cr_expect(fields == 3 && was_killed(f, owner), "unexpected file in the output folder: %s",
-              name);
-    left_by_pid += owner == pid;
-  }
-  closedir(d);
-  return left_by_pid;
-}
-
-/* Waits until a temporary output file of the run appears (the run is writing) or the run
- * ends; returns 1 if it appeared. */
-static int wait_for_write(pid_t pid) {
-  char dir[CLI_PATH_LEN], prefix[64];
-  cli_out_path(dir, "");
-  int n = snprintf(prefix, sizeof prefix, ".npy.tmp.%ld.", (long)pid);
-  for (;;) {
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d);
-    struct dirent *e;
-    int seen = 0;
-    while (!seen && (e = readdir(d))) {
-      const char *dot = strchr(e->d_name, '.');
-      seen = dot && strncmp(dot, prefix, (size_t)n) == 0;
-    }
-    closedir(d);
-    if (seen)
-      return 1;
-    if (waitpid(pid, NULL, WNOHANG) == pid)
-      return 0; /* reaped: the caller must not wait again */
-  }
-}
+static const char *const outputs[] = {"y.npy", "hn.npy", NULL};
 
 /* One run on input, killed at a moment chosen by mode: 0 at a random time within a run's
  * length, 1 as soon as it writes, 2 at a random time after it starts writing. */
@@ -194,7 +139,7 @@ static void killed_run(fixture *f, int input, int mode, unsigned *seed) {
   int reaped = 0;
   if (mode == 0) {
     sleep_seconds(r * 1.2 * f->run_seconds);
-  } else if (!wait_for_write(pid)) {
+  } else if (!cli_wait_for_temporary(outputs, pid, NULL)) {
     reaped = 1;
   } else if (mode == 2) {
     sleep_seconds(r * 0.25 * f->run_seconds);
@@ -208,10 +153,9 @@ static void killed_run(fixture *f, int input, int mode, unsigned *seed) {
   cr_assert(killed || reaped || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
             "run %ld failed on its own: status %d", (long)pid, status);
   if (killed) {
-    cr_assert_lt(f->n_killed, MAX_PIDS);
-    f->killed[f->n_killed++] = pid;
+    cli_killed_add(&f->killed, pid);
   }
-  f->kills_in_write += check_folder(f, pid) > 0;
+  f->kills_in_write += cli_check_leftovers(outputs, &f->killed, pid) > 0;
 }
 
 TestSuite(atomic_kill, .init = cli_setup, .fini = cli_teardown, .timeout = 120);
@@ -223,7 +167,7 @@ Test(atomic_kill, outputs_are_old_or_new_after_any_kill) {
   unsigned seed = 12345;
   double start = now();
   for (int i = 0; now() - start < MAX_SECONDS; i++) {
-    if (now() - start >= MIN_SECONDS && f.n_killed >= MIN_KILLS &&
+    if (now() - start >= MIN_SECONDS && f.killed.n >= MIN_KILLS &&
         f.kills_in_write >= MIN_KILLS_IN_WRITE)
       break;
     int next = 1 - y_holds;
@@ -234,8 +178,8 @@ Test(atomic_kill, outputs_are_old_or_new_after_any_kill) {
     y_holds = y_now;
     hn_holds = hn_now;
   }
-  cr_log_info("%d runs killed, %d of them inside a write", f.n_killed, f.kills_in_write);
-  cr_expect_geq(f.n_killed, MIN_KILLS);
+  cr_log_info("%d runs killed, %d of them inside a write", f.killed.n, f.kills_in_write);
+  cr_expect_geq(f.killed.n, MIN_KILLS);
   cr_expect_geq(f.kills_in_write, MIN_KILLS_IN_WRITE, "too few kills landed inside a write");
   for (int k = 0; k < 2; k++) {
     free(f.want_y[k].data);

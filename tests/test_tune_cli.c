@@ -546,61 +546,14 @@ Test(tune_cli, a_tuner_waits_for_the_lock_and_both_land) { race(1); }
 #define MIN_KILLS_IN_WRITE 2 /* kills that left a temporary file: inside the write */
 #define MIN_SECONDS 2.0
 #define MAX_SECONDS 60.0
-#define MAX_PIDS 1024
 
 typedef struct kill_state {
   char path[CLI_PATH_LEN];
-  pid_t killed[MAX_PIDS];
-  int n_killed, in_write, old, new_;
+  cli_killed killed;
+  int in_write, old, new_;
 } kill_state;
 
-static int was_killed(const kill_state *k, long pid) {
-  for (int i = 0; i < k->n_killed; i++)
-    if (k->killed[i] == pid) return 1;
-  return 0;
-}
-
-/* out/ holds the file, its lock and temporary files of killed runs; returns how many of
- * pid's temporary files there are. */
-static int check_folder(const kill_state *k, pid_t pid) {
-  char dir[CLI_PATH_LEN];
-  cli_out_path(dir, "");
-  DIR *d = opendir(dir);
-  cr_assert_not_null(d);
-  int left = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    const char *name = e->d_name;
-    if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, "tune.conf") ||
-        !strcmp(name, "tune.conf.lock"))
-      continue;
-    long owner;
-    unsigned n;
-    int end = 0;
-    int ok = sscanf(name, "tune.conf.tmp.%ld.%u%n", &owner, &n, &end) == 2 && !name[end];
-    cr_expect(ok && was_killed(k, owner), "unexpected file in the output folder: %s", name);
-    left += ok && owner == pid;
-  }
-  closedir(d);
-  return left;
-}
-
-/* 1 once pid's temporary file exists, 0 if pid ended first (reaped). */
-static int wait_for_temporary(pid_t pid, int *status) {
-  char dir[CLI_PATH_LEN], prefix[64];
-  cli_out_path(dir, "");
-  int n = snprintf(prefix, sizeof prefix, "tune.conf.tmp.%ld.", (long)pid);
-  for (;;) {
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d);
-    struct dirent *e;
-    int seen = 0;
-    while (!seen && (e = readdir(d))) seen = strncmp(e->d_name, prefix, (size_t)n) == 0;
-    closedir(d);
-    if (seen) return 1;
-    if (waitpid(pid, status, WNOHANG) == pid) return 0;
-  }
-}
+static const char *const tune_files[] = {"tune.conf", "tune.conf.lock", NULL};
 
 static double random01(unsigned *seed) {
   *seed = *seed * 1664525u + 1013904223u;
@@ -626,7 +579,7 @@ Test(tune_cli, a_killed_tuner_leaves_the_old_file_or_a_whole_new_one, .timeout =
   unsigned seed = 2024;
   start = now();
   for (int i = 0; now() - start < MAX_SECONDS; i++) {
-    if (now() - start >= MIN_SECONDS && k.n_killed >= MIN_KILLS && k.in_write >= MIN_KILLS_IN_WRITE)
+    if (now() - start >= MIN_SECONDS && k.killed.n >= MIN_KILLS && k.in_write >= MIN_KILLS_IN_WRITE)
       break;
     size_t old_len;
     char *old = seed_text(shapes, 1, i, &old_len), sentinel[32];
@@ -643,7 +596,7 @@ Test(tune_cli, a_killed_tuner_leaves_the_old_file_or_a_whole_new_one, .timeout =
       close(lock);
       sleep_seconds(random01(&seed) * 0.003);
     } else { /* inside the write */
-      reaped = !wait_for_temporary(pid, &status);
+      reaped = !cli_wait_for_temporary(tune_files, pid, &status);
     }
     if (!reaped) {
       kill(pid, SIGKILL);
@@ -653,10 +606,9 @@ Test(tune_cli, a_killed_tuner_leaves_the_old_file_or_a_whole_new_one, .timeout =
     cr_assert(killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0), "run %d (mode %d) failed on its own: %d",
               i, mode, status);
     if (killed) {
-      cr_assert_lt(k.n_killed, MAX_PIDS);
-      k.killed[k.n_killed++] = pid;
+      cli_killed_add(&k.killed, pid);
     }
-    k.in_write += check_folder(&k, pid) > 0;
+    k.in_write += cli_check_leftovers(tune_files, &k.killed, pid) > 0;
 
     size_t len;
     char *got = cli_read_file(k.path, &len);
@@ -675,9 +627,9 @@ Test(tune_cli, a_killed_tuner_leaves_the_old_file_or_a_whole_new_one, .timeout =
     }
     free(got), free(old), free(x_line);
   }
-  cr_log_info("%d runs killed, %d inside the write; the file was old %d times, new %d", k.n_killed,
+  cr_log_info("%d runs killed, %d inside the write; the file was old %d times, new %d", k.killed.n,
               k.in_write, k.old, k.new_);
-  cr_expect_geq(k.n_killed, MIN_KILLS);
+  cr_expect_geq(k.killed.n, MIN_KILLS);
   cr_expect_geq(k.in_write, MIN_KILLS_IN_WRITE, "too few kills landed inside the write");
   cr_expect_gt(k.old, 0);
 }
