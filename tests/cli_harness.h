@@ -62,6 +62,10 @@ void cli_expect_golden(const golden_case *c, const char *suffix, const char *pat
  * cn.npy), plus one extra argument (or NULL), and compares the outputs with PyTorch's. */
 void cli_run_golden(const golden_case *c, const char *extra);
 
+/* Monotonic seconds; sleeping for s seconds. */
+double cli_now(void);
+void cli_sleep(double s);
+
 /* Atomic writes under SIGKILL: the runs killed so far, which may leave temporary files. */
 #define CLI_MAX_KILLED 1024
 typedef struct cli_killed {

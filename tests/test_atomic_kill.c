@@ -32,16 +32,6 @@ extern char **environ;
 #define MIN_KILLS 12
 #define MIN_KILLS_IN_WRITE 3 /* kills that left a temporary file: inside a write */
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void sleep_seconds(double s) {
-  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-  nanosleep(&ts, NULL);
-}
 
 /* One complete output of a run on input a or b. */
 typedef struct file_bytes {
@@ -93,9 +83,9 @@ static int finish(pid_t pid) {
 
 /* Runs to the end: writes the outputs for input, and keeps their bytes. */
 static void reference_run(fixture *f, int input) {
-  double start = now();
+  double start = cli_now();
   int status = finish(spawn_run(f, input));
-  f->run_seconds = now() - start;
+  f->run_seconds = cli_now() - start;
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "recur run failed: %d", status);
   f->want_y[input].data = cli_read_file(f->y, &f->want_y[input].size);
   f->want_hn[input].data = cli_read_file(f->hn, &f->want_hn[input].size);
@@ -138,11 +128,11 @@ static void killed_run(fixture *f, int input, int mode, unsigned *seed) {
   double r = (double)(*seed >> 8) / 16777216.0;
   int reaped = 0;
   if (mode == 0) {
-    sleep_seconds(r * 1.2 * f->run_seconds);
+    cli_sleep(r * 1.2 * f->run_seconds);
   } else if (!cli_wait_for_temporary(outputs, pid, NULL)) {
     reaped = 1;
   } else if (mode == 2) {
-    sleep_seconds(r * 0.25 * f->run_seconds);
+    cli_sleep(r * 0.25 * f->run_seconds);
   }
   int status = 0;
   if (!reaped) {
@@ -165,9 +155,9 @@ Test(atomic_kill, outputs_are_old_or_new_after_any_kill) {
   setup(&f);
   int y_holds = 0, hn_holds = 0;
   unsigned seed = 12345;
-  double start = now();
-  for (int i = 0; now() - start < MAX_SECONDS; i++) {
-    if (now() - start >= MIN_SECONDS && f.killed.n >= MIN_KILLS &&
+  double start = cli_now();
+  for (int i = 0; cli_now() - start < MAX_SECONDS; i++) {
+    if (cli_now() - start >= MIN_SECONDS && f.killed.n >= MIN_KILLS &&
         f.kills_in_write >= MIN_KILLS_IN_WRITE)
       break;
     int next = 1 - y_holds;

@@ -36,16 +36,6 @@ TestSuite(tune_cli, .init = cli_setup, .fini = cli_teardown, .timeout = 120);
 #define SHAPE1 "5,3,16,16"
 #define SHAPE2 "4,2,20,24"
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void sleep_seconds(double s) {
-  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-  nanosleep(&ts, NULL);
-}
 
 /* The best vector table this CPU runs: what the runs tune (also under RECUR_ISA=scalar). */
 static const char *tune_isa(void) {
@@ -307,7 +297,7 @@ static void wait_until_blocked(const char *path, const pid_t *pids, int n) {
   snprintf(lock, sizeof lock, "%s.lock", path);
   struct stat st;
   cr_assert_eq(stat(lock, &st), 0);
-  for (double end = now() + 90; ; sleep_seconds(0.002)) {
+  for (double end = cli_now() + 90; ; cli_sleep(0.002)) {
     int blocked = 0;
     for (int i = 0; i < n; i++) {
       int status;
@@ -316,7 +306,7 @@ static void wait_until_blocked(const char *path, const pid_t *pids, int n) {
       blocked += waits_for_lock(pids[i], (unsigned long)st.st_ino);
     }
     if (blocked == n) return;
-    cr_assert_lt(now(), end, "recur tune never waited for the lock");
+    cr_assert_lt(cli_now(), end, "recur tune never waited for the lock");
   }
 }
 
@@ -571,15 +561,15 @@ Test(tune_cli, a_killed_tuner_leaves_the_old_file_or_a_whole_new_one, .timeout =
   key_prefix(key, sizeof key, SHAPE1, 1);
 
   /* One whole run: how long a run takes. */
-  double start = now();
+  double start = cli_now();
   int status = wait_status(spawn_recur(args, NULL, NULL));
-  double run_seconds = now() - start;
+  double run_seconds = cli_now() - start;
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a whole run failed: %d", status);
 
   unsigned seed = 2024;
-  start = now();
-  for (int i = 0; now() - start < MAX_SECONDS; i++) {
-    if (now() - start >= MIN_SECONDS && k.killed.n >= MIN_KILLS && k.in_write >= MIN_KILLS_IN_WRITE)
+  start = cli_now();
+  for (int i = 0; cli_now() - start < MAX_SECONDS; i++) {
+    if (cli_now() - start >= MIN_SECONDS && k.killed.n >= MIN_KILLS && k.in_write >= MIN_KILLS_IN_WRITE)
       break;
     size_t old_len;
     char *old = seed_text(shapes, 1, i, &old_len), sentinel[32];
@@ -590,11 +580,11 @@ Test(tune_cli, a_killed_tuner_leaves_the_old_file_or_a_whole_new_one, .timeout =
     int mode = i % 3, lock = mode == 1 ? take_lock(k.path) : -1, reaped = 0;
     pid_t pid = spawn_recur(args, NULL, NULL);
     if (mode == 0) { /* any time in a run */
-      sleep_seconds(random01(&seed) * 1.2 * run_seconds);
+      cli_sleep(random01(&seed) * 1.2 * run_seconds);
     } else if (mode == 1) { /* at the store: read, merge, write, rename */
       wait_until_blocked(k.path, &pid, 1);
       close(lock);
-      sleep_seconds(random01(&seed) * 0.003);
+      cli_sleep(random01(&seed) * 0.003);
     } else { /* inside the write */
       reaped = !cli_wait_for_temporary(tune_files, pid, &status);
     }
