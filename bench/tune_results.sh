@@ -2,8 +2,8 @@
 # What `recur tune` gains on this machine, on the default (DeepBench) shapes:
 #   1. recur tune --isa all --threads 1,2        -> bench/tune-results/tune.conf
 #   2. recur bench --json --threads 1,2 per vector table, with that tune file and without it,
-#      twice each in alternation (a shared machine drifts: the report keeps each case's lower
-#      median)                                  -> bench/tune-results/*.json
+#      ROUNDS (default 4) times each in alternation (a shared machine drifts: the report keeps
+#      each case's lowest median)               -> bench/tune-results/*.json
 #   3. bench/report on those JSONs               -> bench/tune-results/report.md and plots
 #   4. recur bench --vs-onednn --threads 1,2 with the tune file -> bench/tune-results/vs-onednn.txt
 # Pinned to two cores (CORES, default 0,1). TIME_LIMIT (default 1200 s) caps the tune.
@@ -23,7 +23,7 @@ echo "recur tune ..." >&2
 $pin "$recur" tune --isa all --threads 1,2 --time-limit "${TIME_LIMIT:-1200}" -o "$tune" \
   >"$out/tune.txt"
 isas=$(awk '$1 ~ /^(avx512|avx2|neon)$/ {print $1}' "$out/tune.txt" | sort -u)
-for round in 1 2; do
+for round in $(seq "${ROUNDS:-4}"); do
   for isa in $isas; do
     echo "recur bench --isa $isa, round $round ..." >&2
     RECUR_TUNE_FILE=$tune $pin "$recur" bench --json --isa "$isa" --threads 1,2 \

@@ -333,13 +333,6 @@ void recur_tune_init(recur_tune_file *f, const recur_cpu_id *id) {
   f->cpu = *id;
 }
 
-void recur_tune_remove(recur_tune_file *f, const recur_tune_key *k) {
-  size_t kept = 0;
-  for (size_t i = 0; i < f->n; i++)
-    if (!same_key(&f->entries[i].key, k)) f->entries[kept++] = f->entries[i];
-  f->n = kept;
-}
-
 recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e) {
   size_t kept = 0;
   for (size_t i = 0; i < f->n; i++) {

@@ -83,8 +83,6 @@ void recur_tune_init(recur_tune_file *f, const recur_cpu_id *id);
  * RECUR_ERR_OUT_OF_MEMORY or RECUR_ERR_LIMIT on failure. */
 recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e);
 
-/* Removes the entry with key k, if any. */
-void recur_tune_remove(recur_tune_file *f, const recur_tune_key *k);
 
 void recur_tune_file_free(recur_tune_file *f);
 

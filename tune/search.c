@@ -5,9 +5,11 @@
  *  3. per case, on that packing: threads used, groups per direction, split, mr, time chunk and
  *     GEMM row block, again one coordinate at a time from the heuristic's choice;
  *  4. each case's winner against the defaults, alternating runs; a winner at least
- *     RECUR_TUNE_MIN_GAIN faster is kept. If a case loses on a non-default packing, the group
- *     goes back to the default packing and step 3-4 run again there, so that every entry of a
- *     network shape shares one packing and none is slower than the defaults.
+ *     RECUR_TUNE_MIN_GAIN faster is kept, else the case's entry spells out the defaults (so
+ *     that it, not a neighbouring batch's entry, applies to its shape). If a case loses on a
+ *     non-default packing, the group goes back to the default packing and steps 3-4 run again
+ *     there, so that every entry of a network shape shares one packing and none is slower
+ *     than the defaults.
  * Every timing is a median after a warm-up (bench_time.h). The time limit is split evenly over
  * the groups left; a group stops searching when only the time its step 4 needs is left, and
  * step 4 shrinks to 3 runs each if even that is gone. A measurement under way always
@@ -194,30 +196,38 @@ static int is_heuristic(const recur_tune_params *p) {
 
 /* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn; nothing to
  * compare when the search found nothing better. */
-static int final_check(const group *g, const recur_net *def, const recur_net *net, int c,
-                       recur_tune_outcome *out) {
+/* e: case c's key, net's packing and the schedule the call choices give, spelled out. */
+static void fill_entry(const group *g, const recur_net *net, const recur_tune_params *call, int c,
+                       recur_tune_entry *e) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
-  recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, &g->call[c]);
-  recur_tune_entry *e = &out->entry;
+  recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, call);
   e->key = recur_net_tune_key(net);
   e->key.threads = tc->threads, e->key.B = tc->B;
   e->p = (recur_tune_params){
     .nv = net->tiling.nv, .nv_proj = net->desc.proj_size ? net->tiling.nv_proj : 0,
-    .kc = net->tiling.kc, .kc_input = net->tiling.kc_input, .mr = g->call[c].mr,
-    .chunk_rows = s.chunk_rows, .mc = g->call[c].mc, .split = s.split, .groups = s.groups,
+    .kc = net->tiling.kc, .kc_input = net->tiling.kc_input, .mr = call->mr,
+    .chunk_rows = s.chunk_rows, .mc = call->mc, .split = s.split, .groups = s.groups,
     .use_threads = s.threads};
+}
+
+static int final_check(const group *g, const recur_net *def, const recur_net *net, int c,
+                       recur_tune_outcome *out) {
+  recur_tune_params none = {0};
+  recur_tune_entry *e = &out->entry;
+  fill_entry(g, def, &none, c, e);
   out->measured = 1, out->improved = 0;
   out->compared = !same_tiling(&def->tiling, &net->tiling) || !is_heuristic(&g->call[c]);
   e->default_ms = e->tuned_ms = g->ms_default[c];
   if (!out->compared) return 0;
-  recur_tune_params none = {0};
   trial t[2] = {make_trial(g, def, c, &none), make_trial(g, net, c, &g->call[c])};
   struct recur_bench_contender two[2] = {{run_trial, &t[0], {0}, 0}, {run_trial, &t[1], {0}, 0}};
   int failed = recur_bench_time(two, 2, now_seconds() < g->deadline ? &final_budget : &late_budget);
   report(g, c);
   if (failed) return out->measured = 0;
-  e->default_ms = two[0].timing.median_ms, e->tuned_ms = two[1].timing.median_ms;
-  out->improved = e->tuned_ms <= (1 - RECUR_TUNE_MIN_GAIN) * e->default_ms;
+  double def_ms = two[0].timing.median_ms, tuned_ms = two[1].timing.median_ms;
+  out->improved = tuned_ms <= (1 - RECUR_TUNE_MIN_GAIN) * def_ms;
+  if (out->improved) fill_entry(g, net, &g->call[c], c, e);
+  e->default_ms = def_ms, e->tuned_ms = out->improved ? tuned_ms : def_ms;
   return out->improved;
 }
 

@@ -75,10 +75,8 @@ recur_status recur_tune_store(const char *path, const recur_tune_outcome *outcom
   recur_cpu_identify(&id);
   recur_tune_file f;
   st = load_existing(path, &id, &f, replaced_why, why_len);
-  for (int i = 0; i < n && !st; i++) {
-    if (outcomes[i].improved) st = recur_tune_put(&f, &outcomes[i].entry);
-    else if (outcomes[i].measured) recur_tune_remove(&f, &outcomes[i].entry.key);
-  }
+  for (int i = 0; i < n && !st; i++)
+    if (outcomes[i].measured) st = recur_tune_put(&f, &outcomes[i].entry);
   size_t len = 0;
   char *text = st ? NULL : recur_tune_format(&f, &len);
   if (!st && !text) st = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "no memory for the tune file");

@@ -22,7 +22,8 @@ typedef struct recur_tune_outcome {
                             defaults at the end; 0: the defaults won every step */
   int improved;          /* 1: the winner beat the default by RECUR_TUNE_MIN_GAIN in the final
                             alternating measurement; 0: the defaults stay */
-  recur_tune_entry entry;
+  recur_tune_entry entry; /* the winner's choices, or the defaults' (spelled out, so that the
+                             case's own entry, not a neighbour's at another B, applies to it) */
 } recur_tune_outcome;
 
 /* A winner must be at least this much faster than the built-in default to be kept. */
@@ -48,11 +49,10 @@ recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *ca
 recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
                                    const recur_tiling *t, recur_net **out);
 
-/* Merges outcomes into the tune file at path under an exclusive lock (path.lock), so that
- * concurrent writers both land, and replaces it atomically: an improved case's entry is put,
- * a measured case that kept the default loses any older entry of its key. An existing file
- * that is malformed or from another CPU or version is replaced; replaced_why says why ("" if
- * not). */
+/* Merges the measured outcomes' entries into the tune file at path under an exclusive lock
+ * (path.lock), so that concurrent writers both land, and replaces it atomically. An existing
+ * file that is malformed or from another CPU or version is replaced; replaced_why says why (""
+ * if not). */
 /* Whether recur_tune_store could write path (its folder is made, its lock file created), so
  * that a long search does not end in an unwritable location. */
 recur_status recur_tune_check_writable(const char *path);
