@@ -5,7 +5,10 @@
 #      ROUNDS (default 4) times each in alternation (a shared machine drifts: the report keeps
 #      each case's lowest median)               -> bench/tune-results/*.json
 #   3. bench/report on those JSONs               -> bench/tune-results/report.md and plots
-#   4. recur bench --vs-onednn --threads 1,2 with the tune file -> bench/tune-results/vs-onednn.txt
+#   4. recur bench --vs-defaults --threads 1,2 per vector table with the tune file: tuned and
+#      built-in choices in turn, run by run, in one process (the steadiest comparison on a
+#      shared machine)                          -> bench/tune-results/vs-defaults-ISA.txt
+#   5. recur bench --vs-onednn --threads 1,2 with the tune file -> bench/tune-results/vs-onednn.txt
 # Pinned to two cores (CORES, default 0,1). TIME_LIMIT (default 1200 s) caps the tune.
 # Needs a build with oneDNN for step 4 (bash tools/setup.sh --bench; meson setup --reconfigure).
 set -euo pipefail
@@ -33,6 +36,11 @@ for round in $(seq "${ROUNDS:-4}"); do
   done
 done
 bench/report -o "$out" "$out"/*.json
+for isa in $isas; do
+  echo "recur bench --vs-defaults --isa $isa ..." >&2
+  RECUR_TUNE_FILE=$tune $pin "$recur" bench --vs-defaults --isa "$isa" --threads 1,2 \
+    >"$out/vs-defaults-$isa.txt"
+done
 echo "recur bench --vs-onednn with the tune file ..." >&2
 RECUR_TUNE_FILE=$tune $pin "$recur" bench --vs-onednn --threads 1,2 >"$out/vs-onednn.txt"
-echo "done: $out/report.md, $out/tune.txt, $out/vs-onednn.txt" >&2
+echo "done: $out/report.md, $out/tune.txt, $out/vs-defaults-*.txt, $out/vs-onednn.txt" >&2

@@ -150,6 +150,8 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
   return recur_net_create_for(out, desc, tensors, n_tensors, NULL, NULL);
 }
 
+const recur_tiling recur_tiling_builtin;
+
 recur_tune_key recur_net_tune_key(const recur_net *net) {
   recur_tune_key k = {.cell = net->desc.cell, .dirs = (int)net->dirs, .I = net->desc.input_size,
                       .H = net->hidden, .P = net->desc.proj_size};
@@ -238,7 +240,8 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
       ly->in_size = u < net->dirs ? desc->input_size : net->dirs * net->out;
       p = pack_layer(net, ly, by_kind, p);
     }
-    if (kernels != &recur_kernels_ref) st = recur_net_pack(net, tiling ? tiling : tuned_tiling(net));
+    if (kernels != &recur_kernels_ref)
+      st = recur_net_pack(net, tiling == &recur_tiling_builtin ? NULL : tiling ? tiling : tuned_tiling(net));
   }
   free(exp);
   if (st) {

@@ -53,8 +53,11 @@ typedef enum recur_weight_kind {
 } recur_weight_kind;
 extern const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS];
 
-/* recur_net_create with a given table (NULL: the active one) and tiling (NULL: the table's
- * defaults, fitted to the shape). Tests and the tuner use it; results never depend on tiling. */
+/* recur_net_create with a given table (NULL: the active one) and tiling (NULL: the tune file's
+ * for the shape, else the table's defaults fitted to it; &recur_tiling_builtin: the defaults,
+ * whatever the tune file says). Tests, the tuner and `recur bench --vs-defaults` use it;
+ * results never depend on tiling. */
+extern const recur_tiling recur_tiling_builtin;
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
                                   const struct recur_kernels *kernels, const recur_tiling *tiling);

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +120,7 @@ Test(bench_cli, projection_is_lstm_only) {
 Test(bench_cli, conflicts_and_bad_values) {
   expect_usage_error("exclude each other", parse("--csv", "--json", NULL));
   expect_usage_error("exclude each other", parse("--vs-onednn", "--onednn-only", NULL));
+  expect_usage_error("'--vs-defaults' and '--onednn-only'", parse("--vs-defaults", "--onednn-only", NULL));
   expect_usage_error("unknown instruction set 'sse'", parse("--isa", "sse", NULL));
   expect_usage_error("or all", parse("--isa", "sse", NULL));
   expect_usage_error("'--quick' given twice", parse("--quick", "--quick", NULL));
@@ -228,6 +230,45 @@ Test(bench_run, csv_threads_and_scaling) {
   cr_assert_str_empty(scaling, "no scaling at the first count: %s", cli_res.out);
   csv_field(cli_res.out, 2, "scaling", scaling, sizeof scaling);
   cr_assert_gt(atof(scaling), 0, "%s", cli_res.out);
+}
+
+/* --vs-defaults times the built-in choices beside the tune file's: with no tune file in use both
+ * run the same plan, and the ratio is the default's median over recur's, in the CSV and the
+ * JSON. */
+Test(bench_run, vs_defaults) {
+  cr_assert_eq(setenv("RECUR_TUNE_FILE", "/nonexistent/tune.conf", 1), 0);
+  cli_run("bench", "--quick", "--threads", "1,2", "--shapes", "20,4,128", "--cells", "gru",
+          "--vs-defaults", "--csv", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  char median[16], def[16], ratio[16], tuned[16];
+  for (int line = 1; line <= 2; line++) {
+    csv_field(cli_res.out, line, "median_ms", median, sizeof median);
+    csv_field(cli_res.out, line, "default_ms", def, sizeof def);
+    csv_field(cli_res.out, line, "vs_defaults", ratio, sizeof ratio);
+    csv_field(cli_res.out, line, "tuned", tuned, sizeof tuned);
+    cr_assert_gt(atof(def), 0, "%s", cli_res.out);
+    /* the CSV rounds the times to 0.1 us and the ratio to 1e-3 */
+    double want = atof(def) / atof(median), slack = want * 1e-4 / atof(median) + 1e-3;
+    cr_expect_leq(fabs(atof(ratio) - want), slack, "%s", cli_res.out);
+    cr_expect_str_eq(tuned, "-", "no tune file, yet: %s", cli_res.out);
+  }
+  cli_run("bench", "--quick", "--threads", "1", "--shapes", "5,3,16", "--cells", "gru",
+          "--vs-defaults", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_expect(strstr(cli_res.out, " default_ms vs_def\n"), "%s", cli_res.out);
+  cr_expect(strstr(cli_res.out, "with the tune file against the built-in defaults: faster on "),
+            "%s", cli_res.out);
+  cli_run("bench", "--quick", "--threads", "1", "--shapes", "5,3,16", "--cells", "gru",
+          "--vs-defaults", "--json", NULL);
+  json_error_t jerr;
+  json_t *root = json_loads(cli_res.out, 0, &jerr), *row;
+  cr_assert(root, "not JSON: %s", jerr.text);
+  row = json_array_get(json_object_get(root, "results"), 0);
+  cr_expect_gt(json_integer_value(json_object_get(json_object_get(row, "defaults"), "runs")), 0);
+  cr_expect_gt(json_real_value(json_object_get(row, "vs_defaults")), 0);
+  cr_expect(json_is_false(json_object_get(row, "tuned")));
+  cr_expect_str_eq(json_string_value(json_object_get(json_object_get(root, "tune"), "state")), "none");
+  json_decref(root);
 }
 
 Test(bench_run, json_every_isa) {

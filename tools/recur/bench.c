@@ -44,30 +44,38 @@ static void read_cpu_model(char *buf, size_t len) {
 }
 
 /* A one-layer network with random weights in PyTorch's initial range, packed as
- * recur_net_create packs it (with the tune file's choices if it has the shape). */
-static recur_status make_net(const struct recur_bench_case *c, recur_net **net) {
+ * recur_net_create packs it (tiling NULL: with the tune file's choices if it has the shape) or
+ * with the built-in defaults (&recur_tiling_builtin). */
+static recur_status make_net(const struct recur_bench_case *c, const recur_tiling *tiling,
+                             recur_net **net) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
   recur_desc desc = {info->cell, s->I, s->H, 1, info->directions == 2, s->P, 1};
-  return recur_tune_random_net(&desc, NULL, NULL, net);
+  return recur_tune_random_net(&desc, NULL, tiling, net);
 }
 
-/* One call of recur_forward: the network and its arguments. */
+/* One call of recur_forward: the network, its arguments and the per-call choices (NULL: the
+ * tune file's, as recur_forward; all zero: the built-in ones). */
 struct recur_call {
   const recur_net *net;
   recur_forward_args args;
+  const recur_tune_params *given;
 };
 
 static int run_recur(void *ctx) {
   struct recur_call *call = ctx;
-  return recur_forward(call->net, &call->args);
+  return recur_forward_with(call->net, &call->args, call->given);
 }
 
-/* One case on recur: its network, input and output, and a call at each thread count. */
+static const recur_tune_params builtin_choices;
+
+/* One case on recur: its network, input and output, and a call at each thread count; with
+ * --vs-defaults also a network and calls with the built-in choices only. */
 struct recur_job {
-  recur_net *net;
+  recur_net *net, *builtin;
   float *x, *y;
   struct recur_call calls[RECUR_BENCH_MAX_THREAD_COUNTS];
+  struct recur_call builtin_calls[RECUR_BENCH_MAX_THREAD_COUNTS];
 };
 
 static void case_label(const struct recur_bench_case *c, char *buf, size_t len) {
@@ -79,14 +87,15 @@ static void case_label(const struct recur_bench_case *c, char *buf, size_t len) 
 
 /* Builds the network on the current kernel table, random input, and the calls. */
 static int recur_job_open(const struct recur_bench_case *c, const int *threads, int n_threads,
-                          const char *label, struct recur_job *job) {
+                          int vs_defaults, const char *label, struct recur_job *job) {
   const struct recur_bench_shape *s = &c->shape;
   double nx = (double)s->T * (double)s->B * (double)s->I;
   double ny = (double)s->T * (double)s->B * (double)(s->P ? s->P : s->H) *
               recur_bench_cell_info(c->cell)->directions;
   if ((nx + ny) * sizeof(float) > (double)recur_memory_limit())
     return recur_cmd_fail("bench", "%s: input and output need more than the memory limit", label);
-  recur_status status = make_net(c, &job->net);
+  recur_status status = make_net(c, NULL, &job->net);
+  if (status == RECUR_OK && vs_defaults) status = make_net(c, &recur_tiling_builtin, &job->builtin);
   if (status != RECUR_OK) return recur_cmd_fail_status(label, status);
   job->x = malloc((size_t)nx * sizeof *job->x);
   job->y = malloc((size_t)ny * sizeof *job->y);
@@ -96,7 +105,8 @@ static int recur_job_open(const struct recur_bench_case *c, const int *threads, 
   for (int k = 0; k < n_threads; k++) {
     job->calls[k] = (struct recur_call){
         job->net, {.seq_len = s->T, .batch = s->B, .input_size = s->I, .x = job->x, .y = job->y,
-                   .num_threads = threads[k]}};
+                   .num_threads = threads[k]}, NULL};
+    job->builtin_calls[k] = (struct recur_call){job->builtin, job->calls[k].args, &builtin_choices};
   }
   return RECUR_EXIT_OK;
 }
@@ -105,6 +115,7 @@ static void recur_job_close(struct recur_job *job) {
   free(job->x);
   free(job->y);
   recur_net_free(job->net);
+  recur_net_free(job->builtin);
 }
 
 /* The message for the first contender that failed: recur's (the first n_recur) or oneDNN's. */
@@ -123,8 +134,8 @@ static int timing_failed(const char *label, const struct recur_bench_contender *
  * every contender in turn, run by run. */
 static int time_case(const struct recur_cli_opts *opts, const struct recur_bench_run *run,
                      int with_onednn, struct recur_bench_row *rows) {
-  _Static_assert(RECUR_BENCH_MAX_CONTENDERS >= 2 * RECUR_BENCH_MAX_THREAD_COUNTS,
-                 "recur and oneDNN at every thread count");
+  _Static_assert(RECUR_BENCH_MAX_CONTENDERS >= 3 * RECUR_BENCH_MAX_THREAD_COUNTS,
+                 "recur, its defaults and oneDNN at every thread count");
   const char *isa = rows[0].isa;
   char label[96], err[256];
   case_label(&rows[0].c, label, sizeof label);
@@ -137,7 +148,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
     if (status != RECUR_OK) rc = recur_cmd_fail_status(isa, status);
   }
   if (isa && rc == RECUR_EXIT_OK) {
-    rc = recur_job_open(&rows[0].c, run->threads, run->n_threads, label, &job);
+    rc = recur_job_open(&rows[0].c, run->threads, run->n_threads, run->vs_defaults, label, &job);
     for (int k = 0; k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
       recur_plan plan;
       recur_net_plan(job.net, rows[0].c.shape.B, run->threads[k], &plan);
@@ -146,6 +157,8 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
     }
     for (int k = 0; k < run->n_threads; k++)
       contenders[n++] = (struct recur_bench_contender){.fn = run_recur, .ctx = &job.calls[k]};
+    for (int k = 0; run->vs_defaults && k < run->n_threads; k++)
+      contenders[n++] = (struct recur_bench_contender){.fn = run_recur, .ctx = &job.builtin_calls[k]};
     n_recur = n;
   }
   for (int k = 0; with_onednn && k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
@@ -161,6 +174,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
     rc = timing_failed(label, contenders, n, n_recur);
   for (int k = 0; k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
     if (isa) rows[k].recur = contenders[k].timing;
+    if (isa && run->vs_defaults) rows[k].defaults = contenders[run->n_threads + k].timing;
     if (!with_onednn) continue;
     rows[k].onednn[RECUR_BENCH_ONEDNN_DEFAULT] = contenders[n_recur + k].timing;
     snprintf(rows[k].onednn_isa[RECUR_BENCH_ONEDNN_DEFAULT], RECUR_BENCH_NAME_LEN, "%s",
@@ -282,6 +296,7 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
       .n_threads = thread_counts(opts, threads),
       .quick = opts->quick,
       .onednn_version = with_onednn ? recur_bench_onednn_version() : NULL,
+      .vs_defaults = opts->vs_defaults,
       .n_tables = n_isas ? n_isas : 1,
       .n_cases = recur_bench_cases(opts->cells, opts->shapes, opts->n_shapes, cases),
   };

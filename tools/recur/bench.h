@@ -26,6 +26,7 @@ struct recur_bench_row {
   double peak_gflops; /* FMA peak of isa on those cores; 0 if unknown */
   int tuned;          /* RECUR_BENCH_TUNED_*: what the tune file gave this row */
   struct recur_bench_timing recur;
+  struct recur_bench_timing defaults; /* --vs-defaults: the built-in choices; runs 0: not */
   struct recur_bench_timing onednn[RECUR_BENCH_ONEDNN_N]; /* runs 0: not measured */
   char onednn_isa[RECUR_BENCH_ONEDNN_N][RECUR_BENCH_NAME_LEN];
 };
@@ -39,6 +40,7 @@ struct recur_bench_run {
   int n_threads;
   int quick;
   const char *onednn_version; /* NULL: oneDNN is not part of this run */
+  int vs_defaults;            /* recur is also timed with its built-in defaults */
   struct recur_bench_row *rows;
   int n_tables, n_cases;
 };

@@ -21,6 +21,7 @@ struct derived {
   double speedup;  /* oneDNN's best time / recur's time; 0 if either is missing */
   double scaling;  /* recur's time at the run's first thread count / at this one; 0 at the
                       first count or if either is missing */
+  double vs_defaults; /* --vs-defaults: the built-in defaults' time / recur's; 0 if missing */
 };
 
 int recur_bench_onednn_best(const struct recur_bench_row *row) {
@@ -43,6 +44,7 @@ static struct derived derive(const struct recur_bench_run *run, int i) {
     if (d.best >= 0) d.speedup = row->onednn[d.best].median_ms / row->recur.median_ms;
     if (first != row && first->recur.runs)
       d.scaling = first->recur.median_ms / row->recur.median_ms;
+    if (row->defaults.runs) d.vs_defaults = row->defaults.median_ms / row->recur.median_ms;
   }
   return d;
 }
@@ -57,20 +59,22 @@ static int rows_per_table(const struct recur_bench_run *run) {
  * how many of those above 1, and its geometric mean. */
 struct tally {
   int count, above_one;
-  double geomean;
+  double geomean, least;
 };
 
 static double speedup_of(const struct derived *d) { return d->speedup; }
 static double scaling_of(const struct derived *d) { return d->scaling; }
+static double vs_defaults_of(const struct derived *d) { return d->vs_defaults; }
 
 static struct tally tally(const struct recur_bench_run *run, int table, int k,
                           double (*value_of)(const struct derived *)) {
-  struct tally t = {0, 0, 0};
+  struct tally t = {0, 0, 0, 0};
   double log_sum = 0;
   for (int c = 0; c < run->n_cases; c++) {
     struct derived d = derive(run, table * rows_per_table(run) + c * run->n_threads + k);
     double v = value_of(&d);
     if (v <= 0) continue;
+    if (!t.count || v < t.least) t.least = v;
     t.count++;
     t.above_one += v > 1;
     log_sum += log(v);
@@ -140,6 +144,7 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
   }
   printf("cell       T    B     I     H    P threads");
   if (recur) printf(" isa     tuned runs  median_ms  GFLOP/s %%peak scaling");
+  if (recur && run->vs_defaults) printf(" default_ms vs_def");
   if (onednn) printf(" | oneDNN_ms  AVX2cap_ms best   ");
   if (recur && onednn) printf(" speedup");
   printf("\n");
@@ -154,6 +159,10 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
       print_number(8, 1, d.gflops);
       print_number(5, 1, d.pct_peak);
       print_number(7, 2, d.scaling);
+      if (run->vs_defaults) {
+        print_number(10, 4, row->defaults.median_ms);
+        print_number(6, 2, d.vs_defaults);
+      }
     }
     if (onednn) {
       printf(" |");
@@ -175,6 +184,13 @@ static void print_summary(const struct recur_bench_run *run, int table) {
       printf("recur %s at %d thread%s is faster than oneDNN's best on %d of %d cases; geometric "
              "mean speedup %.2f\n", isa, run->threads[k], plural(run->threads[k]), t.above_one,
              t.count, t.geomean);
+  }
+  for (int k = 0; run->vs_defaults && k < run->n_threads; k++) {
+    struct tally t = tally(run, table, k, vs_defaults_of);
+    if (t.count)
+      printf("recur %s at %d thread%s with the tune file against the built-in defaults: faster "
+             "on %d of %d cases; geometric mean %.3f, least %.3f\n", isa, run->threads[k],
+             plural(run->threads[k]), t.above_one, t.count, t.geomean, t.least);
   }
   for (int k = 1; k < run->n_threads; k++) {
     struct tally t = tally(run, table, k, scaling_of);
@@ -232,7 +248,7 @@ static void csv_number(double value, int decimals) {
 void recur_bench_print_csv(const struct recur_bench_run *run) {
   printf("cell,T,B,I,H,P,directions,gflop,isa,threads,runs,median_ms,min_ms,gflops,pct_peak,"
          "scaling,onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,onednn_best,"
-         "speedup,tuned\n");
+         "speedup,tuned,default_ms,vs_defaults\n");
   for (int i = 0; i < run->n_tables * rows_per_table(run); i++) {
     const struct recur_bench_row *row = &run->rows[i];
     const struct recur_bench_shape *s = &row->c.shape;
@@ -252,7 +268,10 @@ void recur_bench_print_csv(const struct recur_bench_run *run) {
     }
     printf(",%s", d.best >= 0 ? onednn_names[d.best] : "");
     csv_number(d.speedup, 3);
-    printf(",%s\n", row->isa ? tuned_names[row->tuned] : "");
+    printf(",%s", row->isa ? tuned_names[row->tuned] : "");
+    csv_number(row->defaults.median_ms, 4);
+    csv_number(d.vs_defaults, 3);
+    printf("\n");
   }
 }
 
@@ -277,7 +296,7 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
   for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++)
     json_object_set_new(onednn, onednn_names[k], json_timing(&row->onednn[k], row->onednn_isa[k]));
   return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:i, s:o, s:o, s:o, s:o, "
-                   "s:o, s:o, s:s?, s:o, s:b, s:b}",
+                   "s:o, s:o, s:s?, s:o, s:b, s:b, s:o, s:o}",
                    "cell", recur_bench_cell_info(row->c.cell)->name, "T", (json_int_t)s->T, "B",
                    (json_int_t)s->B, "I", (json_int_t)s->I, "H", (json_int_t)s->H, "P",
                    (json_int_t)s->P, "directions", recur_bench_cell_info(row->c.cell)->directions,
@@ -287,7 +306,8 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
                    json_number(row->peak_gflops), "scaling", json_number(d.scaling), "onednn",
                    onednn, "onednn_best", d.best >= 0 ? onednn_names[d.best] : NULL, "speedup",
                    json_number(d.speedup), "tuned", row->tuned == RECUR_BENCH_TUNED,
-                   "tuned_packing", row->tuned != RECUR_BENCH_DEFAULTS);
+                   "tuned_packing", row->tuned != RECUR_BENCH_DEFAULTS, "defaults",
+                   json_timing(&row->defaults, NULL), "vs_defaults", json_number(d.vs_defaults));
 }
 
 int recur_bench_print_json(const struct recur_bench_run *run) {

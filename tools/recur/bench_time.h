@@ -28,8 +28,9 @@ struct recur_bench_contender {
   int status;                       /* fn's nonzero result, if it failed */
 };
 
-/* recur and oneDNN at up to RECUR_BENCH_MAX_THREAD_COUNTS thread counts each. */
-#define RECUR_BENCH_MAX_CONTENDERS 16
+/* recur, recur with its built-in defaults and oneDNN at up to RECUR_BENCH_MAX_THREAD_COUNTS
+ * thread counts each. */
+#define RECUR_BENCH_MAX_CONTENDERS 24
 
 /* Times n contenders (at most RECUR_BENCH_MAX_CONTENDERS), one run of each in turn, until every
  * one has filled its budget. Returns 0, or nonzero if a run failed (see the statuses). */

@@ -50,6 +50,7 @@ static const struct opt_spec bench_opts[] = {
     {"--json", NULL, OPT_FLAG, FIELD(json)},
     {"--quick", NULL, OPT_FLAG, FIELD(quick)},
     {"--vs-onednn", NULL, OPT_FLAG, FIELD(vs_onednn)},
+    {"--vs-defaults", NULL, OPT_FLAG, FIELD(vs_defaults)},
     {"--onednn-only", NULL, OPT_FLAG, FIELD(onednn_only)},
     {"--help", "-h", OPT_HELP, 0},
 };
@@ -328,6 +329,8 @@ static enum recur_cli_status check_bench(const struct recur_cli_opts *opts, stru
     return usage_error(sink, "options '--csv' and '--json' exclude each other");
   if (opts->vs_onednn && opts->onednn_only)
     return usage_error(sink, "options '--vs-onednn' and '--onednn-only' exclude each other");
+  if (opts->vs_defaults && opts->onednn_only)
+    return usage_error(sink, "options '--vs-defaults' and '--onednn-only' exclude each other");
   if (!recur_bench_check(opts->cells, opts->shapes, opts->n_shapes, msg, sizeof msg))
     return usage_error(sink, "%s", msg);
   return RECUR_CLI_OK;
@@ -450,6 +453,8 @@ static const char bench_usage[] =
     "  --vs-onednn         also time oneDNN's RNN primitive (as it chooses, and capped at\n"
     "                      AVX2 in a child process) and give recur's speedup over the better\n"
     "  --onednn-only       time oneDNN alone (how --vs-onednn runs its AVX2-capped child)\n"
+    "  --vs-defaults       also time each case with the built-in tile sizes and schedule,\n"
+    "                      in turn with the tune file's, and give the tuned speed-up\n"
     "  --quick             shorter time boxes: the default run takes under 30 s\n"
     "  --csv               print CSV instead of a table\n"
     "  --json              print JSON (with the CPU, its features and the versions)\n"

@@ -56,6 +56,7 @@ struct recur_cli_opts {
   int csv, json;   /* --csv, --json: the report's format (not both) */
   int quick;       /* --quick */
   int vs_onednn;   /* --vs-onednn */
+  int vs_defaults; /* --vs-defaults: also time the built-in defaults, tune file or not */
   int onednn_only; /* --onednn-only: time oneDNN alone (the AVX2-capped child run) */
 
   /* recur tune (and --cells, --shapes, --threads, --isa above; --model is model_path, with
