@@ -25,6 +25,9 @@ echo "hyperfine ..." >&2
 torch_big=$(TASKSET="$pin" bench/hyperfine_vs_torch.sh lstm 100 32 512 512 1 2>&1)
 torch_small=$(TASKSET="$pin" bench/hyperfine_vs_torch.sh gru 50 1 512 512 1 2>&1)
 
+# The hand-written tail (from the marker on) survives regeneration.
+marker='<!-- kept by make_results.sh: everything below is written by hand -->'
+hand=$(sed -n "/^$marker\$/,\$p" "$out" 2>/dev/null || true)
 dirty=""
 git diff --quiet HEAD -- src kernels dispatch tools meson.build || dirty=" (plus uncommitted changes)"
 cat >"$out" <<EOF
@@ -83,4 +86,5 @@ $torch_big
 $torch_small
 \`\`\`
 EOF
+[[ -n $hand ]] && printf '\n%s\n' "$hand" >>"$out"
 echo "wrote $out" >&2
