@@ -155,6 +155,28 @@ static void check_file(const recur_tune_file *f) {
   }
 }
 
+/* Sorted, each network shape's entries are one run, and the view of it finds what the whole
+ * file finds (how the library searches at each call). Sorts f. */
+static void check_views(recur_tune_file *f) {
+  recur_tune_sort(f);
+  for (size_t i = 0; i < f->n; i++) {
+    const recur_tune_key *k = &f->entries[i].key;
+    recur_tune_file view = recur_tune_net_entries(f, k);
+    size_t count = 0;
+    for (size_t j = 0; j < f->n; j++) count += same_net(&f->entries[j].key, k);
+    if (view.n != count || view.entries > &f->entries[i] || &f->entries[i] >= view.entries + view.n)
+      fuzz_fail("entry %zu: a view of %zu entries, %zu of its shape", i, view.n, count);
+    for (size_t j = 0; j < view.n; j++)
+      if (!same_net(&view.entries[j].key, k))
+        fuzz_fail("entry %zu: its view holds another network shape", i);
+    recur_tune_key near = *k;
+    near.B = k->B + 1 <= RECUR_MAX_DIM ? k->B + 1 : k->B - 1;
+    if (recur_tune_find_call(&view, &near) != recur_tune_find_call(f, &near) ||
+        recur_tune_find_net(&view, k) != recur_tune_find_net(f, k))
+      fuzz_fail("entry %zu: its view finds another entry than the file", i);
+  }
+}
+
 static void check_why(const char *why, const char *what) {
   const char *end = memchr(why, 0, WHY_LEN);
   if (!end || end == why)
@@ -302,6 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len;
   free(check_round_trip(&f, &len));
   check_edits(&f);
+  check_views(&f);
   recur_tune_file_free(&f);
   if (f.entries || f.n || f.cap)
     fuzz_fail("free left entries");

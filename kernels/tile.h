@@ -48,4 +48,9 @@ static inline int recur_gnv_index(int gnv) {
 #define RECUR_N_GNV 8
 #define RECUR_N_NV 4
 
+/* Whether the tables have a kernel for nv vectors of each of `gates` gates. */
+static inline int recur_nv_valid(int nv, int gates) {
+  return recur_nv_index(nv) >= 0 && recur_gnv_index(nv * gates) >= 0;
+}
+
 #endif

@@ -152,17 +152,18 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
 
 const recur_tiling recur_tiling_builtin;
 
-recur_tune_key recur_net_tune_key(const recur_net *net) {
-  recur_tune_key k = {.cell = net->desc.cell, .dirs = (int)net->dirs, .I = net->desc.input_size,
-                      .H = net->hidden, .P = net->desc.proj_size};
-  snprintf(k.isa, sizeof k.isa, "%s", net->kernels->name);
-  return k;
+/* net's tune key (threads and B left 0) and the tune file's entries for it. */
+static void find_tune_entries(recur_net *net) {
+  recur_tune_key *k = &net->tune_key;
+  *k = (recur_tune_key){.cell = net->desc.cell, .dirs = (int)net->dirs, .I = net->desc.input_size,
+                        .H = net->hidden, .P = net->desc.proj_size};
+  snprintf(k->isa, sizeof k->isa, "%s", net->kernels->name);
+  net->tune = recur_tune_net_entries(recur_tune_active(), k);
 }
 
 /* The tune file's packing for net's shape and table, or NULL (the table's defaults). */
 static const recur_tiling *tuned_tiling(recur_net *net) {
-  recur_tune_key key = recur_net_tune_key(net);
-  const recur_tune_entry *e = recur_tune_find_net(recur_tune_active(), &key);
+  const recur_tune_entry *e = recur_tune_find_net(&net->tune, &net->tune_key);
   if (!e) return NULL;
   net->tuned_tiling = 1;
   net->tiling = (recur_tiling){.nv = e->p.nv, .nv_proj = e->p.nv_proj, .kc = e->p.kc,
@@ -240,8 +241,10 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
       ly->in_size = u < net->dirs ? desc->input_size : net->dirs * net->out;
       p = pack_layer(net, ly, by_kind, p);
     }
-    if (kernels != &recur_kernels_ref)
+    if (kernels != &recur_kernels_ref) {
+      find_tune_entries(net);
       st = recur_net_pack(net, tiling == &recur_tiling_builtin ? NULL : tiling ? tiling : tuned_tiling(net));
+    }
   }
   free(exp);
   if (st) {

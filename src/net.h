@@ -43,6 +43,8 @@ struct recur_net {
   const struct recur_kernels *kernels; /* the table the weights were packed for */
   recur_tiling tiling;                 /* packed tables only */
   int tuned_tiling;                    /* 1: tiling came from the tune file */
+  recur_tune_key tune_key;             /* its shape and table, as tune entries key them */
+  recur_tune_file tune;                /* the tune file's entries of that shape (a view) */
   recur_layer *layers; /* num_layers * dirs, index l*dirs + d */
   float *weights;      /* one block holding every layer's arrays */
 };
@@ -67,15 +69,8 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
 recur_status recur_forward_with(const recur_net *net, const recur_forward_args *args,
                                 const recur_tune_params *tuned);
 
-/* net's tune key: its cell, table, directions, I, H and P (threads and B left 0). */
-recur_tune_key recur_net_tune_key(const recur_net *net);
-
 /* Replaces net's reference-layout weights by panels for net->kernels (pack.c). */
 recur_status recur_net_pack(recur_net *net, const recur_tiling *tiling);
-
-static inline int64_t recur_cell_gates(recur_cell cell) {
-  return cell == RECUR_CELL_LSTM ? 4 : cell == RECUR_CELL_GRU ? 3 : 1;
-}
 
 /* The cell's epilogue in the kernel tables (RECUR_EPI_*, kernels/tile.h). */
 static inline int recur_net_epilogue(const recur_net *net) {

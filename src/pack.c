@@ -35,10 +35,6 @@ static int fit_nv(int nv, int vec, int64_t n) {
   return nv;
 }
 
-static int valid_nv(int nv, int gates) {
-  return recur_nv_index(nv) >= 0 && recur_gnv_index(gates * nv) >= 0;
-}
-
 static recur_status choose_tiling(recur_net *net, const recur_tiling *given) {
   const recur_kernels *k = net->kernels;
   recur_tiling *t = &net->tiling;
@@ -47,7 +43,7 @@ static recur_status choose_tiling(recur_net *net, const recur_tiling *given) {
   else *t = (recur_tiling){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),
                            .nv_proj = fit_nv(k->nv_proj, k->vec, net->desc.proj_size),
                            .chunk_rows = k->chunk_rows};
-  if (!valid_nv(t->nv, (int)net->gates) || (net->desc.proj_size && !valid_nv(t->nv_proj, 1)) ||
+  if (!recur_nv_valid(t->nv, (int)net->gates) || (net->desc.proj_size && !recur_nv_valid(t->nv_proj, 1)) ||
       t->mr < 0 || t->mr > RECUR_MR_MAX || t->chunk_rows < 1)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "tiling: nv %d, nv_proj %d, mr %d, chunk %lld",
                       t->nv, t->nv_proj, t->mr, (long long)t->chunk_rows);

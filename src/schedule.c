@@ -30,11 +30,10 @@
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int threads) {
-  const recur_tune_file *f = recur_tune_active();
-  if (!f || net->kernels == &recur_kernels_ref) return NULL;
-  recur_tune_key key = recur_net_tune_key(net);
+  if (!net->tune.n) return NULL; /* no tune file, no entry of its shape, or the scalar table */
+  recur_tune_key key = net->tune_key;
   key.threads = threads, key.B = B;
-  return recur_tune_find_call(f, &key);
+  return recur_tune_find_call(&net->tune, &key);
 }
 
 recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads,

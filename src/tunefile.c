@@ -113,18 +113,14 @@ static int parse_field(const field *f, const char *v, size_t n, recur_tune_entry
   return 0;
 }
 
-static int valid_nv(int nv, int gates) {
-  return recur_nv_index(nv) >= 0 && recur_gnv_index(nv * gates) >= 0;
-}
-
 /* What one field's range cannot say. */
 static const char *check_entry(const recur_tune_entry *e) {
   const recur_tune_key *k = &e->key;
   const recur_tune_params *p = &e->p;
-  int gates = k->cell == RECUR_CELL_LSTM ? 4 : k->cell == RECUR_CELL_GRU ? 3 : 1;
+  int gates = (int)recur_cell_gates(k->cell);
   if (k->P && (k->cell != RECUR_CELL_LSTM || k->P >= k->H)) return "P needs an LSTM and P < H";
-  if (!valid_nv(p->nv, gates)) return "nv is not 1, 2, 4 or 8 within 16 vectors of gates";
-  if (k->P ? !valid_nv(p->nv_proj, 1) : p->nv_proj != 0) return "nv_proj must be 1, 2, 4 or 8 with P, else 0";
+  if (!recur_nv_valid(p->nv, gates)) return "nv is not 1, 2, 4 or 8 within 16 vectors of gates";
+  if (k->P ? !recur_nv_valid(p->nv_proj, 1) : p->nv_proj != 0) return "nv_proj must be 1, 2, 4 or 8 with P, else 0";
   if (p->groups == 2 && k->dirs != 2) return "groups=2 needs dirs=2";
   if (p->use_threads > k->threads) return "use exceeds threads";
   if (!strcmp(k->isa, "scalar")) return "isa=scalar has no tile sizes to tune";
@@ -225,14 +221,47 @@ static recur_status header_complete(parser *ps, unsigned seen) {
   return h == N_HEADER ? RECUR_OK : bad(ps, "no %s in the header", header_keys[h]);
 }
 
-static int same_key(const recur_tune_key *a, const recur_tune_key *b) {
-  return a->cell == b->cell && !strcmp(a->isa, b->isa) && a->dirs == b->dirs && a->I == b->I &&
-         a->H == b->H && a->P == b->P && a->threads == b->threads && a->B == b->B;
+#define ORDER(x) if (a->x != b->x) return a->x < b->x ? -1 : 1
+
+/* Keys by network shape (cell, isa, dirs, I, H, P), then threads and B. */
+static int net_order(const recur_tune_key *a, const recur_tune_key *b) {
+  ORDER(cell);
+  int c = strcmp(a->isa, b->isa);
+  if (c) return c;
+  ORDER(dirs);
+  ORDER(I);
+  ORDER(H);
+  ORDER(P);
+  return 0;
 }
 
-static int same_net(const recur_tune_key *a, const recur_tune_key *b) {
-  return a->cell == b->cell && !strcmp(a->isa, b->isa) && a->dirs == b->dirs && a->I == b->I &&
-         a->H == b->H && a->P == b->P;
+static int key_order(const recur_tune_key *a, const recur_tune_key *b) {
+  int c = net_order(a, b);
+  if (c) return c;
+  ORDER(threads);
+  ORDER(B);
+  return 0;
+}
+#undef ORDER
+
+static int same_key(const recur_tune_key *a, const recur_tune_key *b) { return !key_order(a, b); }
+static int same_net(const recur_tune_key *a, const recur_tune_key *b) { return !net_order(a, b); }
+
+static int entry_order(const void *a, const void *b) {
+  return key_order(&((const recur_tune_entry *)a)->key, &((const recur_tune_entry *)b)->key);
+}
+
+void recur_tune_sort(recur_tune_file *f) {
+  if (f->n) qsort(f->entries, f->n, sizeof *f->entries, entry_order);
+}
+
+recur_tune_file recur_tune_net_entries(const recur_tune_file *f, const recur_tune_key *k) {
+  recur_tune_file view = {0};
+  size_t first = 0, end;
+  while (f && first < f->n && !same_net(&f->entries[first].key, k)) first++;
+  for (end = first; f && end < f->n && same_net(&f->entries[end].key, k);) end++;
+  if (f) view.entries = f->entries + first, view.n = end - first;
+  return view;
 }
 
 static int same_packing(const recur_tune_params *a, const recur_tune_params *b) {

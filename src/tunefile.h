@@ -94,6 +94,15 @@ const recur_tune_entry *recur_tune_find_net(const recur_tune_file *f, const recu
  * the nearest B on a log scale wins, a tie goes to the smaller B. NULL if none. */
 const recur_tune_entry *recur_tune_find_call(const recur_tune_file *f, const recur_tune_key *k);
 
+/* Orders f's entries by network shape, then threads and B, so that each shape's entries are
+ * one run (recur_tune_net_entries). */
+void recur_tune_sort(recur_tune_file *f);
+
+/* The entries of k's network shape (cell, isa, dirs, I, H, P) in a sorted f, as a file that
+ * borrows f's entries (never freed; empty if none or f is NULL). A network keeps it, so that
+ * a call searches its own few entries, not the whole file. */
+recur_tune_file recur_tune_net_entries(const recur_tune_file *f, const recur_tune_key *k);
+
 /* The file the library uses: read once, at first use, from $RECUR_TUNE_FILE, else
  * $XDG_CONFIG_HOME/recur/tune.conf, else $HOME/.config/recur/tune.conf. NULL when there is no
  * usable file (recur_tune_status says why; RECUR_VERBOSE=1 prints it). */

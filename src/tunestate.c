@@ -47,7 +47,10 @@ static void load(void) {
   else if (!recur_tune_check_origin(&file, &id, why, sizeof why)) {
     snprintf(reason, sizeof reason, "%s", why);
     recur_tune_file_free(&file);
-  } else loaded = 1;
+  } else {
+    recur_tune_sort(&file);
+    loaded = 1;
+  }
   recur_free_file(&bytes);
   const char *verbose = getenv("RECUR_VERBOSE");
   if (verbose && strcmp(verbose, "0") != 0) {

@@ -17,9 +17,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "bench_time.h"
+#include "bench.h"
 #include "schedule.h"
 #include "tune.h"
 
@@ -53,13 +52,7 @@ typedef struct group {
   const recur_tune_opts *opts;
 } group;
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int out_of_time(const group *g) { return now_seconds() > g->search_end; }
+static int out_of_time(const group *g) { return recur_bench_now() > g->search_end; }
 
 /* Seconds step 4 takes for the group at the default times: both contenders of each case
  * fill final_budget, after a warm-up each. */
@@ -76,7 +69,7 @@ static double final_seconds(const group *g) {
 
 static void report(const group *g, int c) {
   if (!g->opts->progress) return;
-  double used = (now_seconds() - g->start) / (g->deadline - g->start);
+  double used = (recur_bench_now() - g->start) / (g->deadline - g->start);
   g->opts->progress(g->opts->ctx, g->fraction0 + g->fraction_span * (used < 1 ? used : 1),
                     &g->cases[g->idx[c]]);
 }
@@ -125,10 +118,6 @@ static void try_packing(const group *g, recur_tiling cand, recur_tiling *best, r
   } else recur_net_free(net);
 }
 
-static int valid_nv(int nv, int64_t gates) {
-  return recur_nv_index(nv) >= 0 && recur_gnv_index((int)(nv * gates)) >= 0;
-}
-
 /* Step 2. best_net starts as the default network. */
 static void search_packing(const group *g, recur_net **best_net) {
   const recur_desc *d = &g->cases[g->idx[0]].desc;
@@ -138,7 +127,7 @@ static void search_packing(const group *g, recur_net **best_net) {
   static const int nvs[] = {1, 2, 4, 8};
   static const int64_t kcs[] = {64, 128, 256};
   for (int i = 0; i < 4; i++) /* wider than twice the hidden size is all padding */
-    if (nvs[i] != best.nv && valid_nv(nvs[i], gates) && (int64_t)(nvs[i] / 2) * g->k->vec < d->hidden_size)
+    if (nvs[i] != best.nv && recur_nv_valid(nvs[i], (int)gates) && (int64_t)(nvs[i] / 2) * g->k->vec < d->hidden_size)
       try_packing(g, (recur_tiling){.nv = nvs[i], .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows},
                   &best, best_net, &cost);
   for (int i = 0; i < 3; i++)
@@ -201,7 +190,7 @@ static void fill_entry(const group *g, const recur_net *net, const recur_tune_pa
                        recur_tune_entry *e) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
   recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, call);
-  e->key = recur_net_tune_key(net);
+  e->key = net->tune_key;
   e->key.threads = tc->threads, e->key.B = tc->B;
   e->p = (recur_tune_params){
     .nv = net->tiling.nv, .nv_proj = net->desc.proj_size ? net->tiling.nv_proj : 0,
@@ -221,7 +210,7 @@ static int final_check(const group *g, const recur_net *def, const recur_net *ne
   if (!out->compared) return 0;
   trial t[2] = {make_trial(g, def, c, &none), make_trial(g, net, c, &g->call[c])};
   struct recur_bench_contender two[2] = {{run_trial, &t[0], {0}, 0}, {run_trial, &t[1], {0}, 0}};
-  int failed = recur_bench_time(two, 2, now_seconds() < g->deadline ? &final_budget : &late_budget);
+  int failed = recur_bench_time(two, 2, recur_bench_now() < g->deadline ? &final_budget : &late_budget);
   report(g, c);
   if (failed) return out->measured = 0;
   double def_ms = two[0].timing.median_ms, tuned_ms = two[1].timing.median_ms;
@@ -277,7 +266,8 @@ static int alloc_buffers(group *g) {
     g->x[c] = malloc(rows * (size_t)d->input_size * sizeof(float));
     g->y[c] = malloc(rows * out * sizeof(float));
     if (!g->x[c] || !g->y[c]) return 0;
-    for (size_t i = 0; i < rows * (size_t)d->input_size; i++) g->x[c][i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+    unsigned state = 777;
+    recur_bench_fill_random(g->x[c], rows * (size_t)d->input_size, 1.0f, &state);
   }
   return 1;
 }
@@ -298,14 +288,14 @@ recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *ca
       if (same_shape(&cases[i].desc, &cases[j].desc)) group_of[i] = group_of[j];
     n_groups += group_of[i] == i;
   }
-  double start = now_seconds(), end = start + opts->seconds;
+  double start = recur_bench_now(), end = start + opts->seconds;
   recur_status st = RECUR_OK;
   for (int first = 0, done = 0; first < n && !st; first++) {
     if (group_of[first] != first) continue;
     group g = {.k = k, .cases = cases, .idx = idx, .opts = opts};
     for (int i = first; i < n; i++)
       if (group_of[i] == first) idx[g.n++] = i;
-    g.start = now_seconds();
+    g.start = recur_bench_now();
     g.deadline = g.start + (end - g.start) / (n_groups - done);
     g.fraction0 = (double)done / n_groups, g.fraction_span = 1.0 / n_groups;
     g.x = calloc((size_t)g.n, sizeof *g.x), g.y = calloc((size_t)g.n, sizeof *g.y);

@@ -4,14 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench.h"
 #include "tune.h"
-
-static float next_uniform(unsigned *state) { /* xorshift32 in [-1, 1) */
-  *state ^= *state << 13;
-  *state ^= *state >> 17;
-  *state ^= *state << 5;
-  return (float)(*state >> 8) * (2.0f / 16777216.0f) - 1.0f;
-}
 
 recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
                                    const recur_tiling *t, recur_net **out) {
@@ -38,7 +32,7 @@ recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
         size_t count = (size_t)rows * (size_t)(cols ? cols : 1);
         snprintf(names[n], sizeof names[n], "%s_l%lld%s", kinds[kind], (long long)l, dir ? "_reverse" : "");
         if (!(data[n] = malloc(count * sizeof(float)))) { st = RECUR_ERR_OUT_OF_MEMORY; break; }
-        for (size_t i = 0; i < count; i++) data[n][i] = scale * next_uniform(&state);
+        recur_bench_fill_random(data[n], count, scale, &state);
         tensors[n] = (recur_tensor){names[n], data[n], cols ? 2 : 1, {rows, cols}};
         n++;
       }

@@ -7,7 +7,7 @@
 /* More than the fastest case needs to fill its time box. */
 #define MAX_SAMPLES 4096
 
-static double now_seconds(void) {
+double recur_bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -28,9 +28,9 @@ struct samples {
 
 /* Runs c once and records the time; returns its status. */
 static int run_once(struct recur_bench_contender *c, struct samples *s) {
-  double t0 = now_seconds();
+  double t0 = recur_bench_now();
   c->status = c->fn(c->ctx);
-  double dt = now_seconds() - t0;
+  double dt = recur_bench_now() - t0;
   if (!c->status && s->n < MAX_SAMPLES) {
     s->seconds[s->n++] = dt;
     s->total += dt;

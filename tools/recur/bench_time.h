@@ -37,6 +37,9 @@ struct recur_bench_contender {
 int recur_bench_time(struct recur_bench_contender *contenders, int n,
                      const struct recur_bench_budget *budget);
 
+/* Monotonic seconds. */
+double recur_bench_now(void);
+
 /* The budget for a run: normal (>= 5 runs and >= 0.3 s), quick, or capped for a slow ISA. */
 struct recur_bench_budget recur_bench_budget_for(int quick, int slow);
 

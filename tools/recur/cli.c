@@ -129,13 +129,13 @@ static int *int_field(struct recur_cli_opts *out, size_t field) {
   return (int *)(void *)((char *)out + field);
 }
 
-/* A thread count at the start of s: digits only (no sign, no spaces), value in
- * 1..RECUR_CLI_MAX_THREADS; *end is past the digits. */
-static int parse_count(const char *s, const char **end, int *out) {
-  int value = 0;
+/* A number at the start of s: digits only (no sign, no spaces), value in 1..max; *end is past
+ * the digits. */
+static int parse_number(const char *s, const char **end, int64_t max, int64_t *out) {
+  int64_t value = 0;
   for (; *s >= '0' && *s <= '9'; s++) {
     value = value * 10 + (*s - '0');
-    if (value > RECUR_CLI_MAX_THREADS) return 0;
+    if (value > max) return 0;
   }
   if (value < 1) return 0;
   *end = s;
@@ -143,12 +143,22 @@ static int parse_count(const char *s, const char **end, int *out) {
   return 1;
 }
 
+/* A thread count at the start of s. */
+static int parse_count(const char *s, const char **end, int *out) {
+  int64_t value;
+  if (!parse_number(s, end, RECUR_CLI_MAX_THREADS, &value)) return 0;
+  *out = (int)value;
+  return 1;
+}
+
+/* A number in 1..max, nothing after it. */
+static int parse_size(const char *s, int64_t max, int64_t *out) {
+  return parse_number(s, &s, max, out) && *s == '\0';
+}
+
 /* One thread count, nothing after it. */
 static int parse_threads(const char *s, int *out) {
-  int value;
-  if (!parse_count(s, &s, &value) || *s != '\0') return 0;
-  *out = value;
-  return 1;
+  return parse_count(s, &s, out) && *s == '\0';
 }
 
 /* "N[,N...]": up to RECUR_BENCH_MAX_THREAD_COUNTS distinct thread counts. Returns 1, or 0 with
@@ -176,18 +186,6 @@ static int parse_thread_list(const char *s, struct recur_cli_opts *out, char *ms
     if (*p == '\0') break;
   }
   out->n_thread_counts = n;
-  return 1;
-}
-
-/* Digits only, value in 1..max. */
-static int parse_size(const char *s, int64_t max, int64_t *out) {
-  int64_t value = 0;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    value = value * 10 + (*s - '0');
-    if (value > max) return 0;
-  }
-  if (*s || value < 1) return 0;
-  *out = value;
   return 1;
 }
 
