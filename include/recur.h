@@ -211,6 +211,7 @@ RECUR_API recur_status recur_net_plan(const recur_net *net, int64_t batch, int n
  * whole (defaults apply); the library says so only under RECUR_VERBOSE=1. */
 typedef struct recur_tune_info {
   const char *path;      /* the file looked for; NULL when no location is known */
+  int exists;            /* 1: there is a file at path */
   int loaded;            /* 1: its entries are in use */
   const char *reason;    /* when not loaded, why ("no such file", "line 7: ...") */
   int64_t entries;       /* entries in the file when loaded */

@@ -3,12 +3,14 @@
  * repeated entry key voids the file. */
 #include "tunefile.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "tile.h"
@@ -354,6 +356,28 @@ int recur_tune_check_origin(const recur_tune_file *f, const recur_cpu_id *id, ch
              (long long)id->l1d, (long long)id->l2, (long long)id->l3);
   else return 1;
   return 0;
+}
+
+recur_status recur_tune_read(const char *path, const recur_cpu_id *id, recur_tune_file *out,
+                             int *exists, char *why, size_t why_len) {
+  memset(out, 0, sizeof *out);
+  *exists = !(access(path, F_OK) != 0 && errno == ENOENT);
+  if (!*exists) {
+    snprintf(why, why_len, "no such file");
+    return RECUR_ERR_IO;
+  }
+  recur_file_bytes bytes = {0};
+  recur_status st = recur_read_file(path, &bytes);
+  char detail[256];
+  if (st) snprintf(why, why_len, "%s", recur_last_error());
+  else if ((st = recur_tune_parse((const char *)bytes.data, bytes.size, out, detail, sizeof detail)))
+    snprintf(why, why_len, "malformed: %s", detail);
+  else if (!recur_tune_check_origin(out, id, why, why_len)) {
+    recur_tune_file_free(out);
+    st = RECUR_ERR_BAD_FILE;
+  }
+  recur_free_file(&bytes);
+  return st;
 }
 
 void recur_tune_init(recur_tune_file *f, const recur_cpu_id *id) {

@@ -72,6 +72,13 @@ recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out
 int recur_tune_check_origin(const recur_tune_file *f, const recur_cpu_id *id, char *why,
                             size_t why_len);
 
+/* Reads the tune file at path for this CPU (id) and recur version. RECUR_OK with *out filled;
+ * else *out is empty, why says what is wrong, and the status is RECUR_ERR_BAD_FILE (malformed:
+ * "malformed: line N: ...", or measured on another CPU or version), or the read's own status
+ * (RECUR_ERR_IO with *exists = 0 and "no such file" when there is none). */
+recur_status recur_tune_read(const char *path, const recur_cpu_id *id, recur_tune_file *out,
+                             int *exists, char *why, size_t why_len);
+
 /* The file's text (malloc'd, NUL-terminated); NULL when out of memory. */
 char *recur_tune_format(const recur_tune_file *f, size_t *len);
 

@@ -1,12 +1,10 @@
 /* The tune file in use: found and read once, at first use, thread-safely; never printed about
  * except under RECUR_VERBOSE. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "kernels.h"
@@ -14,7 +12,7 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static recur_tune_file file;
-static int loaded, have_path;
+static int loaded, have_path, exists;
 static char path[4096], reason[512];
 static _Atomic int ignored;
 
@@ -36,22 +34,12 @@ static void load(void) {
     snprintf(reason, sizeof reason, "no location: neither RECUR_TUNE_FILE, XDG_CONFIG_HOME nor HOME is set");
     return;
   }
-  recur_file_bytes bytes = {0};
-  char why[256] = "";
   recur_cpu_id id;
   recur_cpu_identify(&id);
-  if (access(path, F_OK) != 0 && errno == ENOENT) snprintf(reason, sizeof reason, "no such file");
-  else if (recur_read_file(path, &bytes)) snprintf(reason, sizeof reason, "%s", recur_last_error());
-  else if (recur_tune_parse((const char *)bytes.data, bytes.size, &file, why, sizeof why))
-    snprintf(reason, sizeof reason, "malformed: %s", why);
-  else if (!recur_tune_check_origin(&file, &id, why, sizeof why)) {
-    snprintf(reason, sizeof reason, "%s", why);
-    recur_tune_file_free(&file);
-  } else {
+  if (!recur_tune_read(path, &id, &file, &exists, reason, sizeof reason)) {
     recur_tune_sort(&file);
     loaded = 1;
   }
-  recur_free_file(&bytes);
   const char *verbose = getenv("RECUR_VERBOSE");
   if (verbose && strcmp(verbose, "0") != 0) {
     if (loaded) fprintf(stderr, "recur: tune file %s: %zu entries\n", path, file.n);
@@ -71,7 +59,7 @@ void recur_tune_status(recur_tune_info *out) {
   int64_t applicable = 0;
   for (size_t i = 0; loaded && k && i < file.n; i++)
     applicable += strcmp(file.entries[i].key.isa, k->name) == 0;
-  *out = (recur_tune_info){.path = have_path ? path : NULL, .loaded = loaded,
+  *out = (recur_tune_info){.path = have_path ? path : NULL, .exists = exists, .loaded = loaded,
                            .reason = loaded ? NULL : reason,
                            .entries = loaded ? (int64_t)file.n : 0, .applicable = applicable};
 }

@@ -588,6 +588,7 @@ static void expect_defaults(const char *text, size_t len, const char *want_why) 
   recur_tune_status(&info);
   cr_expect_str_eq(info.path, path);
   cr_expect_eq(info.loaded, 0, "the tune file was used");
+  cr_expect_eq(info.exists, access(path, F_OK) == 0, "exists: %d", info.exists);
   cr_expect_eq(info.entries, 0);
   cr_expect_eq(info.applicable, 0);
   cr_assert_not_null(info.reason);

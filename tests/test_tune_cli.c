@@ -455,13 +455,13 @@ Test(tune_cli, a_malformed_file_is_replaced) {
   char *seed = seed_text(shapes, 1, 0, &len);
   char *cut = strstr(seed, "default_ms=777"); /* the last line, cut short */
   cr_assert_not_null(cut);
-  expect_replaced(seed, (size_t)(cut - seed), "line 12: the file is truncated (no final newline)");
+  expect_replaced(seed, (size_t)(cut - seed), "malformed: line 12: the file is truncated (no final newline)");
   free(seed);
 }
 
 Test(tune_cli, a_garbage_file_is_replaced) {
   const char *garbage = "version=0.1.0\nthis is not a tune file\n";
-  expect_replaced(garbage, strlen(garbage), "line 2: not key=value");
+  expect_replaced(garbage, strlen(garbage), "malformed: line 2: not key=value");
 }
 
 Test(tune_cli, a_foreign_cpus_file_is_replaced) {

@@ -27,23 +27,16 @@ static recur_status make_parent(const char *path) {
   return RECUR_OK;
 }
 
-/* The existing file's entries if it is ours (this CPU, this version), else a fresh file. */
+/* The existing file's entries if it is ours (this CPU, this version), else a fresh file (why
+ * says why one that exists is replaced). */
 static recur_status load_existing(const char *path, const recur_cpu_id *id, recur_tune_file *f,
                                   char *why, size_t why_len) {
-  recur_file_bytes bytes = {0};
-  why[0] = 0;
-  if (access(path, F_OK) != 0 && errno == ENOENT) {
-    recur_tune_init(f, id);
-    return RECUR_OK;
-  }
-  recur_status st = recur_read_file(path, &bytes);
-  if (st) return st;
-  if (recur_tune_parse((const char *)bytes.data, bytes.size, f, why, why_len) ||
-      !recur_tune_check_origin(f, id, why, why_len)) {
-    recur_tune_file_free(f);
-    recur_tune_init(f, id);
-  }
-  recur_free_file(&bytes);
+  int exists;
+  recur_status st = recur_tune_read(path, id, f, &exists, why, why_len);
+  if (st == RECUR_OK || !exists) why[0] = 0;
+  if (st == RECUR_OK) return RECUR_OK;
+  if (exists && st != RECUR_ERR_BAD_FILE) return st; /* unreadable: not ours to replace */
+  recur_tune_init(f, id);
   return RECUR_OK;
 }
 

@@ -334,7 +334,7 @@ int recur_bench_print_json(const struct recur_bench_run *run) {
   recur_tune_info tune;
   recur_tune_status(&tune);
   json_object_set_new(root, "tune", json_pack("{s:s?, s:s, s:s?, s:I, s:I}", "file", tune.path,
-                      "state", tune.loaded ? "loaded" : tune.path && strcmp(tune.reason, "no such file") ? "ignored" : "none",
+                      "state", tune.loaded ? "loaded" : tune.exists ? "ignored" : "none",
                       "reason", tune.reason, "entries", (json_int_t)tune.entries,
                       "applicable", (json_int_t)tune.applicable));
   int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
