@@ -60,15 +60,14 @@ static int make_cases(const struct recur_cli_opts *o, recur_tune_case **out, int
   for (int s = 0; s < n_shapes; s++)
     for (int t = 0; t < n_threads; t++) {
       recur_tune_case *c = &(*out)[(*n)++];
-      c->threads = threads[t];
       if (o->model_path) {
         *c = (recur_tune_case){model, o->seq ? o->seq : DEFAULT_SEQ, o->batch, threads[t]};
         continue;
       }
       const struct recur_bench_cell_info *info = recur_bench_cell_info(bench[s].cell);
       const struct recur_bench_shape *sh = &bench[s].shape;
-      c->desc = (recur_desc){info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1};
-      c->T = sh->T, c->B = sh->B;
+      *c = (recur_tune_case){{info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1},
+                             sh->T, sh->B, threads[t]};
     }
   return RECUR_EXIT_OK;
 }
