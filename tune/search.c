@@ -46,6 +46,7 @@ typedef struct group {
   float **x, **y;          /* per case */
   double *ms_default;      /* per case */
   recur_tune_params *call; /* per case: the per-call choices found */
+  const recur_net *def;    /* the network with the default packing */
   double start, deadline;  /* of this group */
   double search_end;       /* the deadline less what step 4 needs */
   double fraction0, fraction_span;
@@ -105,6 +106,11 @@ static recur_status make_net(const group *g, const recur_tiling *t, recur_net **
   return recur_tune_random_net(&g->cases[g->idx[0]].desc, g->k, t, net);
 }
 
+/* Frees a network the search made, not the default one. */
+static void drop(const group *g, recur_net *net) {
+  if (net != g->def) recur_net_free(net);
+}
+
 /* Tries one packing: keeps it (in *best, *best_net) when it lowers the cost by 1%. */
 static void try_packing(const group *g, recur_tiling cand, recur_tiling *best, recur_net **best_net,
                         double *best_cost) {
@@ -113,12 +119,12 @@ static void try_packing(const group *g, recur_tiling cand, recur_tiling *best, r
   double cost = group_cost(g, net);
   if (cost < *best_cost - 0.01 * g->n) {
     *best_cost = cost, *best = net->tiling;
-    recur_net_free(*best_net);
+    drop(g, *best_net);
     *best_net = net;
   } else recur_net_free(net);
 }
 
-/* Step 2. best_net starts as the default network. */
+/* Step 2. *best_net starts as the default network. */
 static void search_packing(const group *g, recur_net **best_net) {
   const recur_desc *d = &g->cases[g->idx[0]].desc;
   int64_t gates = recur_cell_gates(d->cell), h_out = d->proj_size ? d->proj_size : d->hidden_size;
@@ -174,10 +180,6 @@ static void search_call(const group *g, const recur_net *net, int c) {
   g->call[c] = p;
 }
 
-static int same_tiling(const recur_tiling *a, const recur_tiling *b) {
-  return a->nv == b->nv && a->nv_proj == b->nv_proj && a->kc == b->kc && a->kc_input == b->kc_input;
-}
-
 /* The search moves a choice only to a value the heuristic would not pick: all zero is it. */
 static int is_heuristic(const recur_tune_params *p) {
   return !p->mr && !p->chunk_rows && !p->mc && !p->split && !p->groups && !p->use_threads;
@@ -205,7 +207,7 @@ static int final_check(const group *g, const recur_net *def, const recur_net *ne
   recur_tune_entry *e = &out->entry;
   fill_entry(g, def, &none, c, e);
   out->measured = 1, out->improved = 0;
-  out->compared = !same_tiling(&def->tiling, &net->tiling) || !is_heuristic(&g->call[c]);
+  out->compared = net != def || !is_heuristic(&g->call[c]);
   e->default_ms = e->tuned_ms = g->ms_default[c];
   if (!out->compared) return 0;
   trial t[2] = {make_trial(g, def, c, &none), make_trial(g, net, c, &g->call[c])};
@@ -221,9 +223,10 @@ static int final_check(const group *g, const recur_net *def, const recur_net *ne
 }
 
 static recur_status tune_group(group *g, recur_tune_outcome *out) {
-  recur_net *def = NULL, *best = NULL;
+  recur_net *def = NULL;
   recur_status st = make_net(g, NULL, &def);
   if (st) return st;
+  g->def = def;
   for (int c = 0; c < g->n && !st; c++) {
     recur_tune_params none = {0};
     g->ms_default[c] = measure(g, def, c, &none);
@@ -234,18 +237,17 @@ static recur_status tune_group(group *g, recur_tune_outcome *out) {
     }
   }
   g->search_end = g->deadline - final_seconds(g);
-  if (st || (st = make_net(g, &def->tiling, &best))) goto done;
-  search_packing(g, &best);
-  for (int pass = 0; pass < 2; pass++) {
+  recur_net *best = def;
+  if (!st) search_packing(g, &best);
+  for (int pass = 0; pass < 2 && !st; pass++) {
     int all = 1;
     for (int c = 0; c < g->n; c++) search_call(g, best, c);
     for (int c = 0; c < g->n; c++) all &= final_check(g, def, best, c, &out[g->idx[c]]);
-    if (all || same_tiling(&best->tiling, &def->tiling)) break;
-    recur_net_free(best); /* a case lost on the new packing: back to the default one */
-    if ((st = make_net(g, &def->tiling, &best))) break;
+    if (all || best == def) break;
+    drop(g, best); /* a case lost on the new packing: back to the default one */
+    best = def;
   }
-done:
-  recur_net_free(best);
+  drop(g, best);
   recur_net_free(def);
   return st;
 }
