@@ -19,6 +19,9 @@ typedef struct recur_cpu_id {
 
 void recur_cpu_identify(recur_cpu_id *id);
 
+/* This CPU's identity, identified once (thread-safe). */
+const recur_cpu_id *recur_cpu_this(void);
+
 /* "avx2 fma avx512f ..." */
 void recur_cpu_feature_names(unsigned features, char *buf, size_t n);
 

@@ -39,7 +39,8 @@ static int same_packing(const recur_tune_params *a, const recur_tune_params *b) 
 
 static int same_params(const recur_tune_params *a, const recur_tune_params *b) {
   return same_packing(a, b) && a->mr == b->mr && a->chunk_rows == b->chunk_rows && a->mc == b->mc &&
-         a->split == b->split && a->groups == b->groups && a->use_threads == b->use_threads;
+         a->split == b->split && a->groups == b->groups && a->use_threads == b->use_threads &&
+         a->bparts == b->bparts;
 }
 
 static int in_range(int64_t v, int64_t lo, int64_t hi) { return v >= lo && v <= hi; }
@@ -90,6 +91,8 @@ static void check_entry(const recur_tune_entry *e, size_t i) {
     fuzz_fail("entry %zu: groups %d with dirs %d", i, p->groups, k->dirs);
   if (!in_range(p->use_threads, 1, k->threads))
     fuzz_fail("entry %zu: use %d of %d threads", i, p->use_threads, k->threads);
+  if (!in_range(p->bparts, 1, p->use_threads))
+    fuzz_fail("entry %zu: bparts %d of %d threads used", i, p->bparts, p->use_threads);
   if (!isfinite(e->default_ms) || e->default_ms < 0 || !isfinite(e->tuned_ms) || e->tuned_ms < 0)
     fuzz_fail("entry %zu: times %g, %g ms", i, e->default_ms, e->tuned_ms);
 }

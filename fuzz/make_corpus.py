@@ -269,7 +269,7 @@ cpu.l2=1048576
 cpu.l3=402653184
 """
 TUNE_ENTRY = ("entry cell=lstm isa=avx512 dirs=1 I=16 H=16 P=0 threads=2 B=2 nv=1 nv_proj=0 "
-              "kc=16384 kc_input=16384 mr=2 chunk=512 mc=256 split=batch groups=1 use=1 "
+              "kc=16384 kc_input=16384 mr=2 chunk=512 mc=256 split=batch bparts=1 groups=1 use=1 "
               "default_ms=0.0018 tuned_ms=0.0010\n")
 
 

@@ -175,7 +175,12 @@ RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_a
  * omp_set_num_threads (it would change the caller's state): it passes a num_threads clause.
  * Called from inside the caller's own OpenMP parallel region, a forward runs on the calling
  * thread alone unless the caller enabled nested parallelism. The output is bitwise the same
- * for any thread count. */
+ * for any thread count.
+ * A count above RECUR_MAX_THREADS (here, in args->num_threads or OMP_NUM_THREADS) is taken as
+ * RECUR_MAX_THREADS. A call's team is smaller still: at most the larger of 64 and the CPUs
+ * the process may run on, and no more threads than its rows and hidden units give work to
+ * (recur_net_plan says how many). */
+#define RECUR_MAX_THREADS 1024
 RECUR_API void recur_set_num_threads(int n);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -198,6 +203,10 @@ typedef struct recur_plan {
   int group_threads[2];
   int hidden_split;       /* 1: a group's threads split the hidden units (a barrier per step);
                              0: they split the batch rows */
+  /* Appended (fields are only ever added at the end): each group's threads as a grid of
+   * batch parts (independent rows) x hidden parts (the threads of one batch part split its
+   * hidden units and meet once per step). */
+  int batch_parts[2], hidden_parts[2];
 } recur_plan;
 
 /* The plan of a call of net with this batch and num_threads (0: as recur_forward_args). The

@@ -89,14 +89,18 @@ static recur_status check_overlaps(const recur_forward_args *a, const call_sizes
 
 static int default_threads; /* recur_set_num_threads; 0: OpenMP's default */
 
-void recur_set_num_threads(int n) { __atomic_store_n(&default_threads, n > 0 ? n : 0, __ATOMIC_RELAXED); }
+static int clamp_threads(int n) { return n > RECUR_MAX_THREADS ? RECUR_MAX_THREADS : n; }
 
-/* The call's thread count: its own, else the process default, else OpenMP's; 1 inside a
- * parallel region unless the caller enabled nesting. */
+void recur_set_num_threads(int n) {
+  __atomic_store_n(&default_threads, n > 0 ? clamp_threads(n) : 0, __ATOMIC_RELAXED);
+}
+
+/* The call's thread count: its own, else the process default, else OpenMP's, at most
+ * RECUR_MAX_THREADS; 1 inside a parallel region unless the caller enabled nesting. */
 static int call_threads(int requested) {
   if (omp_in_parallel() && omp_get_active_level() >= omp_get_max_active_levels()) return 1;
   int n = requested ? requested : __atomic_load_n(&default_threads, __ATOMIC_RELAXED);
-  return n ? n : omp_get_max_threads();
+  return clamp_threads(n ? n : omp_get_max_threads());
 }
 
 /* Everything the team shares. */
@@ -109,7 +113,7 @@ typedef struct forward_plan {
   float *shared[2];   /* per direction */
   float *scratch;     /* per thread, scratch_floats each */
   size_t scratch_floats;
-  recur_barrier *barriers; /* per group */
+  recur_barrier *barriers; /* per batch part of each group (recur_share.barrier) */
   int team;           /* threads in recur's own OpenMP team (1: no team, no omp barrier) */
 } forward_plan;
 
@@ -123,10 +127,17 @@ static size_t workspace_floats(const recur_net *net, const call_sizes *z, const 
   if (!recur_mul_size(n_bufs, recur_round_floats(z->y), &total) ||
       !recur_mul_size(*shared, (size_t)z->D, &part) || !recur_add_size(total, part, &total) ||
       !recur_mul_size(*scratch, (size_t)s->threads, &part) || !recur_add_size(total, part, &total) ||
-      !recur_add_size(total, 2 * sizeof(recur_barrier) / sizeof(float), &total) ||
+      !recur_add_size(total, (size_t)s->threads * sizeof(recur_barrier) / sizeof(float), &total) ||
       total > SIZE_MAX / sizeof(float))
     return 0;
   return total;
+}
+
+/* One barrier per batch part of each group, for the threads that split its hidden units. */
+static void init_barriers(forward_plan *p) {
+  const recur_schedule *s = &p->sched;
+  for (int g = 0, at = 0; g < s->groups; g++)
+    for (int b = 0; b < s->bparts[g]; b++) recur_barrier_init(&p->barriers[at++], (unsigned)s->hparts[g]);
 }
 
 /* One thread's whole call: every layer, its direction(s), its share of each. */
@@ -154,7 +165,7 @@ static void run_thread(const forward_plan *p, int tid) {
         .h0 = a->h0 ? a->h0 + u * state_h : NULL, .c0 = a->c0 ? a->c0 + u * state_c : NULL,
         .h_n = a->h_n ? a->h_n + u * state_h : NULL, .c_n = a->c_n ? a->c_n + u * state_c : NULL,
         .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
-        .barrier = &p->barriers[share.group], .share = share, .sched = &p->sched,
+        .barrier = &p->barriers[share.barrier], .share = share, .sched = &p->sched,
       };
       direction(&da);
     }
@@ -198,25 +209,28 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
 
   float *at = work;
   p.barriers = (recur_barrier *)(void *)at;
-  at += 2 * sizeof(recur_barrier) / sizeof(float);
+  at += (size_t)p.sched.threads * sizeof(recur_barrier) / sizeof(float);
   p.bufs = at;
   at += (p.z.L > 2 ? 2 : (size_t)(p.z.L - 1)) * recur_round_floats(p.z.y);
   for (int64_t d = 0; d < p.z.D; d++, at += shared) p.shared[d] = at;
   p.scratch = at;
-  for (int g = 0; g < 2; g++) recur_barrier_init(&p.barriers[g], (unsigned)p.sched.group_threads[g]);
+  init_barriers(&p);
 
   if (p.sched.threads == 1) {
     run_thread(&p, 0);
   } else {
 #pragma omp parallel num_threads(p.sched.threads)
     {
-      /* OpenMP may give a smaller team (thread limits): then re-plan for the team we got. */
+      /* OpenMP may give a smaller team (thread limits): then re-plan for the team we got, in the
+       * workspace sized for the first plan (its chunk, and so its buffers, kept). */
 #pragma omp single
       {
         p.team = omp_get_num_threads();
         if (p.team != p.sched.threads) {
+          int64_t chunk = p.sched.chunk_rows;
           p.sched = recur_schedule_choose(net, p.z.B, p.team, tuned);
-          for (int g = 0; g < 2; g++) recur_barrier_init(&p.barriers[g], (unsigned)p.sched.group_threads[g]);
+          p.sched.chunk_rows = chunk;
+          init_barriers(&p);
         }
       }
       int tid = omp_get_thread_num();
@@ -245,6 +259,7 @@ recur_status recur_net_plan(const recur_net *net, int64_t batch, int num_threads
     .kc_input = t->kc_input, .chunk_rows = s.chunk_rows, .mc = s.mc, .threads = s.threads,
     .groups = s.groups, .group_threads = {s.group_threads[0], s.group_threads[1]},
     .hidden_split = s.split == RECUR_SPLIT_HIDDEN,
+    .batch_parts = {s.bparts[0], s.bparts[1]}, .hidden_parts = {s.hparts[0], s.hparts[1]},
     .mr = packed ? recur_tile_rows(net->kernels, s.mr, (int)(net->gates * t->nv)) : 0,
   };
   return RECUR_OK;

@@ -29,9 +29,14 @@ void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t 
       }
 }
 
-/* The table's default nv, halved while half a tile still covers all n units. */
+/* The finest hidden split is a tile per thread: tiles of at most this many units let H/64
+ * threads share a layer's recurrence. */
+#define NR_MAX 64
+
+/* The table's default nv, halved while half a tile still covers all n units, or while a tile
+ * is wider than NR_MAX. */
 static int fit_nv(int nv, int vec, int64_t n) {
-  while (nv > 1 && (int64_t)(nv / 2) * vec >= n) nv /= 2;
+  while (nv > 1 && ((int64_t)(nv / 2) * vec >= n || nv * vec > NR_MAX)) nv /= 2;
   return nv;
 }
 

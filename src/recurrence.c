@@ -225,7 +225,7 @@ void recur_packed_direction(const direction_args *a) {
   const call_sizes *z = a->z;
   int64_t Hout = z->Hout, H = z->H;
   int lstm = net->desc.cell == RECUR_CELL_LSTM, proj = net->desc.proj_size > 0;
-  p.hidden_split = a->sched->split == RECUR_SPLIT_HIDDEN;
+  p.hidden_split = a->share.hparts > 1;
   p.b0 = a->share.b0, p.b1 = a->share.b1, p.j0 = a->share.j0, p.j1 = a->share.j1;
   p.p0 = a->share.p0, p.p1 = a->share.p1;
   p.c0col = p.j0 * t->nr, p.c1col = p.j1 * t->nr;

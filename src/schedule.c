@@ -1,33 +1,48 @@
 /* The thread schedule: which thread does what, fixed for the whole call, so that every thread
- * keeps working on the same rows or the same slice of W_hh at every step.
+ * keeps working on the same rows and the same slice of W_hh at every step.
  *
  * A tune entry for the call (`recur tune` measured it on this CPU) overrides any of these
  * choices. Without one, the heuristic:
  *  - a bidirectional layer gives each direction its own group of threads (half the team each;
  *    the first group gets the odd one), so the directions run side by side;
- *  - within a group of m threads, split the hidden tiles: each thread owns a contiguous range
- *    of tiles, so it streams only its slice of W_ih and W_hh every step (and keeps it in its own
- *    L2 when the slice fits), at the price of one barrier per step (two with an LSTM
- *    projection, which reduces over all of H and is split by its own tiles after the first);
- *  - split the batch instead (rows are independent: no barrier at all) when there are too few
- *    tiles to share, or when W_hh is small enough to stay in every core's L2 and each thread
- *    gets BATCH_ROWS_MIN rows or more: then a step is short and barriers would dominate. A
- *    batch split makes every thread stream all of W_hh each step. Measured here, 2 threads,
- *    GFLOP/s hidden vs batch split: LSTM (50,16,512) 389 vs 367, (100,32,512) 393 vs 360,
- *    (25,64,1024) 389-420 vs 365-371; GRU (100,32,512) 385-405 vs 371-408 (one thread: 200);
- *  - barriers: recur_barrier (barrier.h) costs 187 ns between 2 threads here, an omp barrier
- *    415 ns;
- *  - never more threads than there are tiles (or rows) to share.
- * Which thread computes an output never changes its arithmetic, so the result is the same
- * bits for any thread count. */
+ *  - within a group, the threads form a grid of batch parts x hidden parts. A batch part's rows
+ *    are independent of every other part's (no barrier between parts); the threads of one part
+ *    split its hidden tiles, so each streams only its slice of W_ih and W_hh every step (and
+ *    keeps it in its own L2 when the slice fits), meeting at one barrier per step (two with an
+ *    LSTM projection);
+ *  - when W_hh stays in every core's L2 (a quarter of it) the batch comes first: parts of at
+ *    least BATCH_ROWS_MIN rows, then hidden parts for the threads left. Measured on a 2-core
+ *    Zen 5, 2 threads, GFLOP/s hidden vs batch split: LSTM (50,16,512) 389 vs 367, (100,32,512)
+ *    393 vs 360, (25,64,1024) 389-420 vs 365-371; GRU (100,32,512) 385-405 vs 371-408;
+ *  - otherwise the hidden tiles come first (one thread per tile at most), then batch parts for
+ *    the threads left, so no thread streams all of a W_hh that does not fit its L2;
+ *  - the cost model: a thread joins only if the step keeps at least STEP_FLOPS_MIN for each
+ *    thread. Doubling a team from n to 2n saves W/(2nR) of a step of W flops at R flop/s per
+ *    core and adds about one barrier round, dt: worth it while W/n >= 2 R dt. With R = 120
+ *    GFLOP/s (fp32 AVX-512, Zen 4 and Zen 5) and dt = 0.14 us (recur_barrier between 2 threads on
+ *    the Zen 5: 187 ns for the whole barrier), W/n >= 32k flops;
+ *  - never more threads than there are tiles and rows to share, nor than RECUR_TEAM_MIN_CAP or
+ *    the CPUs this process may run on, whichever is more (schedule.h).
+ * The input projection runs in chunks of time steps whose gx (each thread's share of it) takes
+ * half of the L2 (GX_L2_SHARE): the recurrence then reads gx from L2, not L3.
+ * Which thread computes an output never changes its arithmetic, so the result is the same bits
+ * for any thread count. */
+#define _GNU_SOURCE
 #include "schedule.h"
 
+#include <sched.h>
+
+#include "cpu.h"
 #include "kernels.h"
 
 #define BATCH_ROWS_MIN 8
-#define BATCH_W_HH_MAX (256 << 10) /* bytes of W_hh that surely stay in L2 beside the rest */
+#define STEP_FLOPS_MIN ((int64_t)32 << 10)
+#define L2_DEFAULT ((int64_t)1 << 20) /* when the OS does not say */
+#define W_HH_L2_SHARE 4               /* W_hh "stays in L2" when it takes at most 1/4 of it */
+#define GX_L2_SHARE 2                 /* a thread's gx chunk takes 1/2 of its L2 */
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int threads) {
   if (!net->tune.n) return NULL; /* no tune file, no entry of its shape, or the scalar table */
@@ -36,27 +51,69 @@ const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, in
   return recur_tune_find_call(&net->tune, &key);
 }
 
+static int team_cap(void) {
+  cpu_set_t set;
+  int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return cpus > RECUR_TEAM_MIN_CAP ? cpus : RECUR_TEAM_MIN_CAP;
+}
+
+static int64_t l2_bytes(void) {
+  int64_t l2 = recur_cpu_this()->l2;
+  return l2 > 0 ? l2 : L2_DEFAULT;
+}
+
+/* Splits a group of m threads into batch parts x hidden parts (*bp, *hp). */
+static void split_group(const recur_net *net, int64_t B, int64_t m, const recur_tune_params *tp,
+                        int *bp, int *hp) {
+  int64_t tiles = net->kernels == &recur_kernels_ref ? 1 : net->tiling.tiles;
+  int64_t in = net->desc.input_size, G = net->gates, H = net->hidden;
+  int64_t step_flops = 2 * B * G * H * (in + net->out);
+  m = min64(m, max64(1, step_flops / STEP_FLOPS_MIN));
+  int64_t w_hh_bytes = G * H * net->out * (int64_t)sizeof(float);
+  int64_t b = 1, h;
+  if (tp->split == RECUR_SPLIT_BATCH || tiles == 1) {
+    b = min64(m, B), h = 1;
+  } else if (tp->split == RECUR_SPLIT_HIDDEN) {
+    h = min64(m, tiles);
+    b = tp->bparts ? min64(tp->bparts, min64(m / h, B)) : min64(m / h, B);
+    h = min64(m / b, tiles);
+  } else if (w_hh_bytes <= l2_bytes() / W_HH_L2_SHARE) {
+    b = min64(m, max64(1, B / BATCH_ROWS_MIN));
+    h = min64(m / b, tiles);
+  } else {
+    h = min64(m, tiles);
+    b = min64(m / h, B);
+  }
+  *bp = (int)b, *hp = (int)h;
+}
+
+/* T*B rows per chunk such that a thread's gx for its rows and tiles takes its L2 share. */
+static int64_t chunk_rows(const recur_net *net, int64_t B, int bparts, int hparts) {
+  int64_t tiles = (net->tiling.tiles + hparts - 1) / hparts;
+  int64_t row_bytes = tiles * net->gates * net->tiling.nr * (int64_t)sizeof(float);
+  int64_t rows = (B + bparts - 1) / bparts;
+  int64_t steps = l2_bytes() / GX_L2_SHARE / max64(1, row_bytes * rows);
+  return min64(max64(1, steps), RECUR_MAX_DIM) * B;
+}
+
 recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads,
                                      const recur_tune_params *tuned) {
   static const recur_tune_params none;
   const recur_tune_params *tp = tuned ? tuned : &none;
-  recur_schedule s = {.threads = threads < 1 ? 1 : threads, .groups = 1, .mr = tp->mr ? tp->mr : net->tiling.mr,
-                      .chunk_rows = tp->chunk_rows ? tp->chunk_rows : net->tiling.chunk_rows,
-                      .mc = tp->mc};
+  int cap = team_cap();
+  recur_schedule s = {.threads = threads < 1 ? 1 : threads > cap ? cap : threads, .groups = 1,
+                      .mr = tp->mr ? tp->mr : net->tiling.mr, .mc = tp->mc};
   if (tp->use_threads && tp->use_threads < s.threads) s.threads = tp->use_threads;
   if (net->dirs == 2 && s.threads >= 2 && tp->groups != 1) s.groups = 2;
-  int per_group = (s.threads + s.groups - 1) / s.groups;
-  int64_t tiles = net->kernels == &recur_kernels_ref ? 1 : net->tiling.tiles;
-  int64_t w_hh_bytes = net->gates * net->hidden * net->out * (int64_t)sizeof(float);
-  int few_tiles = tiles < 2 * (int64_t)per_group;
-  int small_steps = w_hh_bytes <= BATCH_W_HH_MAX && B >= (int64_t)BATCH_ROWS_MIN * per_group;
-  s.split = few_tiles || small_steps ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
-  if (tp->split && tiles > 1) s.split = (recur_split)tp->split;
-  int64_t units = s.split == RECUR_SPLIT_BATCH ? B : tiles;
-  int cap = (int)min64(units, per_group);
-  s.group_threads[0] = (int)min64(cap, s.groups == 2 ? s.threads - s.threads / 2 : s.threads);
-  s.group_threads[1] = s.groups == 2 ? (int)min64(cap, s.threads / 2) : 0;
-  s.threads = s.group_threads[0] + s.group_threads[1];
+  int sizes[2] = {s.groups == 2 ? s.threads - s.threads / 2 : s.threads, s.groups == 2 ? s.threads / 2 : 0};
+  s.threads = 0;
+  for (int g = 0; g < s.groups; g++) {
+    split_group(net, B, sizes[g], tp, &s.bparts[g], &s.hparts[g]);
+    s.group_threads[g] = s.bparts[g] * s.hparts[g];
+    s.threads += s.group_threads[g];
+  }
+  s.split = tp->split ? (recur_split)tp->split : s.hparts[0] > 1 ? RECUR_SPLIT_HIDDEN : RECUR_SPLIT_BATCH;
+  s.chunk_rows = tp->chunk_rows ? tp->chunk_rows : chunk_rows(net, B, s.bparts[0], s.hparts[0]);
   return s;
 }
 
@@ -69,14 +126,12 @@ static void part(int64_t n, int rank, int size, int64_t *lo, int64_t *hi) {
 recur_share recur_schedule_share(const recur_schedule *s, const recur_net *net, int64_t B, int tid) {
   recur_share sh = {0};
   sh.group = s->groups == 2 && tid >= s->group_threads[0];
-  sh.rank = tid - (sh.group ? s->group_threads[0] : 0);
-  sh.size = s->group_threads[sh.group];
-  int64_t tiles = net->tiling.tiles, ptiles = net->tiling.tiles_proj;
-  sh.b0 = 0, sh.b1 = B, sh.j0 = 0, sh.j1 = tiles, sh.p0 = 0, sh.p1 = ptiles;
-  if (s->split == RECUR_SPLIT_BATCH) part(B, sh.rank, sh.size, &sh.b0, &sh.b1);
-  else {
-    part(tiles, sh.rank, sh.size, &sh.j0, &sh.j1);
-    part(ptiles, sh.rank, sh.size, &sh.p0, &sh.p1);
-  }
+  int rank = tid - (sh.group ? s->group_threads[0] : 0), hp = s->hparts[sh.group];
+  int bpart = rank / hp, hrank = rank % hp;
+  sh.barrier = (sh.group ? s->bparts[0] : 0) + bpart;
+  sh.hparts = hp;
+  part(B, bpart, s->bparts[sh.group], &sh.b0, &sh.b1);
+  part(net->tiling.tiles, hrank, hp, &sh.j0, &sh.j1);
+  part(net->tiling.tiles_proj, hrank, hp, &sh.p0, &sh.p1);
   return sh;
 }

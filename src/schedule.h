@@ -7,12 +7,21 @@
 #include "net.h"
 #include "tunefile.h"
 
-/* How one call runs: who does what, and the call's tile sizes. */
+/* The most threads a call's team has: max(RECUR_TEAM_MIN_CAP, the CPUs this process may run
+ * on). Past the cores, a barrier-per-step schedule only slows down, and asking OpenMP for
+ * thousands of threads can fail where libgomp then ends the process. */
+#define RECUR_TEAM_MIN_CAP 64
+
+/* How one call runs: who does what, and the call's tile sizes. Within group g, the threads form
+ * a grid of bparts[g] batch parts x hparts[g] hidden parts: a batch part's rows are independent
+ * of every other part's, and its hparts threads split the hidden tiles, meeting at a barrier
+ * each step. */
 typedef struct recur_schedule {
   int threads;          /* the team */
   int groups;           /* 2: one group per direction, running concurrently; else 1 */
-  int group_threads[2];
-  recur_split split;    /* within a group */
+  int group_threads[2]; /* bparts[g] * hparts[g] */
+  int bparts[2], hparts[2];
+  recur_split split;    /* RECUR_SPLIT_HIDDEN when any group has hparts > 1 */
   int mr;               /* rows per micro-tile (0: as many as the registers hold) */
   int64_t chunk_rows;   /* T*B rows per input-projection chunk */
   int64_t mc;           /* rows per block of a chunk's GEMM (0: the whole chunk) */
@@ -20,7 +29,9 @@ typedef struct recur_schedule {
 
 /* A thread's static share, the same at every step and layer. */
 typedef struct recur_share {
-  int group, rank, size;   /* its group (= its direction when groups == 2), rank in it */
+  int group;               /* its group (= its direction when groups == 2) */
+  int barrier;             /* index of its batch part's barrier, over all groups */
+  int hparts;              /* threads meeting at that barrier */
   int64_t b0, b1;          /* batch rows */
   int64_t j0, j1;          /* hidden tiles */
   int64_t p0, p1;          /* projection tiles */

@@ -93,6 +93,7 @@ static const field entry_fields[] = {
   {"chunk", F_INT64, PAR(chunk_rows), 1, RECUR_MAX_DIM},
   {"mc", F_INT64, PAR(mc), 0, RECUR_MAX_DIM},
   {"split", F_SPLIT, PAR(split), 0, 0},
+  {"bparts", F_INT, PAR(bparts), 1, RECUR_TUNE_MAX_THREADS},
   {"groups", F_INT, PAR(groups), 1, 2},
   {"use", F_INT, PAR(use_threads), 1, RECUR_TUNE_MAX_THREADS},
   {"default_ms", F_MS, offsetof(recur_tune_entry, default_ms), 0, 0},
@@ -125,6 +126,7 @@ static const char *check_entry(const recur_tune_entry *e) {
   if (k->P ? !recur_nv_valid(p->nv_proj, 1) : p->nv_proj != 0) return "nv_proj must be 1, 2, 4 or 8 with P, else 0";
   if (p->groups == 2 && k->dirs != 2) return "groups=2 needs dirs=2";
   if (p->use_threads > k->threads) return "use exceeds threads";
+  if (p->bparts > p->use_threads) return "bparts exceeds use";
   if (!strcmp(k->isa, "scalar")) return "isa=scalar has no tile sizes to tune";
   return NULL;
 }
@@ -436,11 +438,11 @@ char *recur_tune_format(const recur_tune_file *f, size_t *len) {
     format_ms(f->entries[i].default_ms, default_ms);
     format_ms(f->entries[i].tuned_ms, tuned_ms);
     put(&t, "entry cell=%s isa=%s dirs=%d I=%lld H=%lld P=%lld threads=%d B=%lld nv=%d nv_proj=%d "
-        "kc=%lld kc_input=%lld mr=%d chunk=%lld mc=%lld split=%s groups=%d use=%d "
+        "kc=%lld kc_input=%lld mr=%d chunk=%lld mc=%lld split=%s bparts=%d groups=%d use=%d "
         "default_ms=%s tuned_ms=%s\n", cell_names[k->cell], k->isa, k->dirs, (long long)k->I,
         (long long)k->H, (long long)k->P, k->threads, (long long)k->B, p->nv, p->nv_proj,
         (long long)p->kc, (long long)p->kc_input, p->mr, (long long)p->chunk_rows,
-        (long long)p->mc, split_names[p->split], p->groups, p->use_threads,
+        (long long)p->mc, split_names[p->split], p->bparts, p->groups, p->use_threads,
         default_ms, tuned_ms);
   }
   put(&t, "entries=%zu\n", f->n);

@@ -6,7 +6,7 @@
  * (cell, isa, dirs, I, H, P, threads, B) and holds:
  *  - network-level choices (nv, nv_proj, kc, kc_input), fixed when a network is packed; every
  *    entry of one network shape (cell, isa, dirs, I, H, P) holds the same ones;
- *  - per-call choices (mr, chunk, mc, split, groups, use): those of the entry whose B is nearest
+ *  - per-call choices (mr, chunk, mc, split, bparts, groups, use): those of the entry whose B is nearest
  *    to the call's (see recur_tune_find_call).
  * A file that is malformed anywhere, from another CPU or another recur version is ignored as a
  * whole: tuning never applies half a file, or a file measured elsewhere. */
@@ -23,7 +23,7 @@
 /* Far more than any tuning run writes; keeps the duplicate-key check (quadratic) instant. */
 #define RECUR_TUNE_MAX_ENTRIES 4096
 #define RECUR_TUNE_MAX_BYTES (1 << 20)
-#define RECUR_TUNE_MAX_THREADS 1024
+#define RECUR_TUNE_MAX_THREADS RECUR_MAX_THREADS
 
 typedef struct recur_tune_key {
   recur_cell cell;
@@ -48,6 +48,7 @@ typedef struct recur_tune_params {
   int split;               /* recur_split within a thread group */
   int groups;              /* 2: one thread group per direction, side by side; 1: one group */
   int use_threads;         /* threads that run, at most the key's threads */
+  int bparts;              /* with split hidden: batch parts of a group (1: none) */
 } recur_tune_params;
 
 typedef struct recur_tune_entry {

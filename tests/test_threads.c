@@ -1,6 +1,8 @@
 /* Results never depend on the thread count: for every table, every cell, uni/bi, stacked,
- * lengths and projection, 1, 2, 3, 4 and 7 threads (oversubscribed here) give the same bits,
- * through both the batch split and the hidden-tile split. */
+ * lengths and projection, 1 to 64 threads (oversubscribed here) give the same bits, through the
+ * batch split, the hidden-tile split and the grid of both. And the schedule uses the threads it
+ * is given: on the DeepBench shapes, never fewer at N threads than at N/2, and at least
+ * min(N, D*H/64). */
 #include <criterion/criterion.h>
 #include <omp.h>
 #include <stdio.h>
@@ -61,10 +63,10 @@ static void run(recur_net *net, const case_ *c, int threads, result *r) {
 static void result_free(result *r) { free(r->y); free(r->hn); free(r->cn); }
 
 Test(threads, any_thread_count_gives_the_same_bits) {
-  static const int counts[] = {2, 3, 4, 7};
+  static const int counts[] = {2, 3, 4, 7, 16, 32, 64};
   char list[128], *save = NULL;
   snprintf(list, sizeof list, "%s", recur_isa_list());
-  int hidden_splits = 0, batch_splits = 0;
+  int hidden_splits = 0, batch_splits = 0, grids = 0;
   for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
     cr_assert_eq(recur_isa_force(isa), RECUR_OK);
     for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
@@ -80,6 +82,7 @@ Test(threads, any_thread_count_gives_the_same_bits) {
         recur_schedule s = recur_schedule_choose(net, c->B, counts[k], NULL);
         hidden_splits += s.threads > 1 && s.split == RECUR_SPLIT_HIDDEN;
         batch_splits += s.threads > 1 && s.split == RECUR_SPLIT_BATCH;
+        grids += s.bparts[0] > 1 && s.hparts[0] > 1;
         result r;
         run(net, c, counts[k], &r);
         cr_expect_arr_eq(r.y, one.y, one.ny * sizeof(float), "%s case %zu, %d threads: y", isa, ci, counts[k]);
@@ -94,10 +97,11 @@ Test(threads, any_thread_count_gives_the_same_bits) {
   }
   cr_expect_gt(hidden_splits, 0, "no case took the hidden split");
   cr_expect_gt(batch_splits, 0, "no case took the batch split");
+  cr_expect_gt(grids, 0, "no case split both the batch and the hidden tiles");
 }
 
-/* The schedule (best table): directions get their own groups, and each group's shares cover its
- * rows (batch split) or hidden tiles (hidden split) exactly once. */
+/* The schedule (best table): directions get their own groups, and each group's shares cover
+ * every (row, hidden tile) pair exactly once. */
 Test(threads, shares_cover_rows_and_tiles_exactly_once) {
   static const case_ *const picks[] = {&cases[0], &cases[1], &cases[5], &cases[7]};
   for (size_t i = 0; i < sizeof picks / sizeof *picks; i++) {
@@ -107,24 +111,72 @@ Test(threads, shares_cover_rows_and_tiles_exactly_once) {
     recur_net *net;
     cr_assert_eq(recur_net_create_for(&net, &c->d, w.t, w.n, NULL, NULL), RECUR_OK);
     randnet_free(&w);
-    for (int n = 1; n <= 7; n++) {
+    int64_t tiles = net->tiling.tiles;
+    int *seen = malloc((size_t)(c->B * tiles) * sizeof *seen);
+    for (int n = 1; n <= 64; n++) {
       recur_schedule s = recur_schedule_choose(net, c->B, n, NULL);
       cr_expect_leq(s.threads, n);
       cr_expect_eq(s.groups, c->d.bidirectional && n >= 2 ? 2 : 1);
       for (int g = 0; g < s.groups; g++) {
-        int64_t rows = 0, tiles = 0;
+        cr_expect_eq(s.group_threads[g], s.bparts[g] * s.hparts[g]);
+        memset(seen, 0, (size_t)(c->B * tiles) * sizeof *seen);
         for (int tid = 0; tid < s.threads; tid++) {
           recur_share sh = recur_schedule_share(&s, net, c->B, tid);
           if (sh.group != g) continue;
-          rows += sh.b1 - sh.b0;
-          tiles += sh.j1 - sh.j0;
+          cr_expect_eq(sh.hparts, s.hparts[g]);
+          for (int64_t b = sh.b0; b < sh.b1; b++)
+            for (int64_t j = sh.j0; j < sh.j1; j++) seen[b * tiles + j]++;
         }
-        int per = s.group_threads[g];
-        if (s.split == RECUR_SPLIT_BATCH) cr_expect_eq(rows, c->B, "rows once (%d threads)", n);
-        else cr_expect_eq(tiles, net->tiling.tiles, "tiles once (%d threads)", n);
-        cr_expect_gt(per, 0);
+        for (int64_t i = 0; i < c->B * tiles; i++)
+          cr_expect_eq(seen[i], 1, "row %lld tile %lld: %d threads own it (%d asked)",
+                       (long long)(i / tiles), (long long)(i % tiles), seen[i], n);
       }
     }
+    free(seen);
     recur_net_free(net);
   }
+}
+
+/* recur_net_plan on the DeepBench shapes (tools/recur/bench_spec.c), every packed table this CPU
+ * runs, N = 1, 2, 4, ..., 64 threads asked: threads used at N >= at N/2, and >= min(N, D*H/64)
+ * (units of 64 hidden units per direction, the finest split the packing allows: pack.c). The
+ * scalar table splits only the batch: at least min(N, B) there. */
+Test(threads, plan_uses_the_threads_on_deepbench_shapes) {
+  static const struct { int64_t B, H; } shapes[] = {{1, 512}, {4, 512}, {16, 512}, {64, 1024},
+                                                    {32, 512}, {1, 256}, {1, 1536}};
+  static const struct { recur_cell cell; int bidirectional; } cells[] = {
+    {RECUR_CELL_RNN_TANH, 0}, {RECUR_CELL_LSTM, 0}, {RECUR_CELL_GRU, 0}, {RECUR_CELL_LSTM, 1}};
+  char list[128], *save = NULL;
+  snprintf(list, sizeof list, "%s", recur_isa_list());
+  int packed_tables = 0;
+  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
+    cr_assert_eq(recur_isa_force(isa), RECUR_OK);
+    int scalar = !strcmp(isa, "scalar");
+    packed_tables += !scalar;
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+      for (size_t ci = 0; ci < sizeof cells / sizeof *cells; ci++) {
+        int64_t B = shapes[si].B, H = shapes[si].H, D = cells[ci].bidirectional ? 2 : 1;
+        recur_desc d = {cells[ci].cell, H, H, 1, cells[ci].bidirectional, 0, 1};
+        randnet_tensors w;
+        randnet_make(&d, 3, &w);
+        recur_net *net;
+        cr_assert_eq(recur_net_create(&net, &d, w.t, w.n), RECUR_OK, "%s", recur_last_error());
+        randnet_free(&w);
+        int before = 0;
+        for (int n = 1; n <= 64; n *= 2) {
+          recur_plan p;
+          cr_assert_eq(recur_net_plan(net, B, n, &p), RECUR_OK);
+          int64_t floor = scalar ? B : D * H / 64;
+          floor = floor < n ? floor : n;
+          cr_expect_geq(p.threads, before, "%s cell %d D %lld (B %lld, H %lld): %d threads at N=%d, %d at N/2",
+                        isa, d.cell, (long long)D, (long long)B, (long long)H, p.threads, n, before);
+          cr_expect_geq(p.threads, floor, "%s cell %d D %lld (B %lld, H %lld): %d threads at N=%d, want >= %lld",
+                        isa, d.cell, (long long)D, (long long)B, (long long)H, p.threads, n, (long long)floor);
+          cr_expect_leq(p.threads, n);
+          before = p.threads;
+        }
+        recur_net_free(net);
+      }
+  }
+  cr_expect_gt(packed_tables, 0, "no packed table to plan for");
 }

@@ -208,17 +208,17 @@ static void sample_file(recur_tune_file *f) {
   const int64_t MAX = (int64_t)1 << 28;
   recur_tune_entry e[] = {
     make_entry(RECUR_CELL_LSTM, "avx512", 2, 1024, 1024, 0, 2, 64,
-               (recur_tune_params){2, 0, 256, 128, 4, 1024, 64, RECUR_SPLIT_HIDDEN, 2, 2}),
+               (recur_tune_params){2, 0, 256, 128, 4, 1024, 64, RECUR_SPLIT_HIDDEN, 2, 2, 1}),
     make_entry(RECUR_CELL_LSTM, "avx512", 2, 1024, 1024, 0, 1, 1,
-               (recur_tune_params){2, 0, 256, 128, 8, 1, 0, RECUR_SPLIT_BATCH, 1, 1}),
+               (recur_tune_params){2, 0, 256, 128, 8, 1, 0, RECUR_SPLIT_BATCH, 1, 1, 1}),
     make_entry(RECUR_CELL_LSTM, "avx2", 1, 19, 37, 11, 4, 5,
-               (recur_tune_params){1, 8, 8, 16, 0, 7, 3, RECUR_SPLIT_BATCH, 1, 3}),
+               (recur_tune_params){1, 8, 8, 16, 0, 7, 3, RECUR_SPLIT_BATCH, 1, 3, 1}),
     make_entry(RECUR_CELL_GRU, "neon", 2, 7, MAX, 0, 1024, MAX,
-               (recur_tune_params){4, 0, MAX, 1, 1, MAX, MAX, RECUR_SPLIT_HIDDEN, 2, 1024}),
+               (recur_tune_params){4, 0, MAX, 1, 1, MAX, MAX, RECUR_SPLIT_HIDDEN, 2, 1024, 1}),
     make_entry(RECUR_CELL_RNN_RELU, "avx2", 1, 1, 1, 0, 1, 1,
-               (recur_tune_params){8, 0, 1, 1, 2, 1, 0, RECUR_SPLIT_BATCH, 1, 1}),
+               (recur_tune_params){8, 0, 1, 1, 2, 1, 0, RECUR_SPLIT_BATCH, 1, 1, 1}),
     make_entry(RECUR_CELL_RNN_TANH, "avx512", 2, 33, 65, 0, 3, 17,
-               (recur_tune_params){1, 0, 64, 64, 5, 256, 32, RECUR_SPLIT_HIDDEN, 1, 2}),
+               (recur_tune_params){1, 0, 64, 64, 5, 256, 32, RECUR_SPLIT_HIDDEN, 1, 2, 1}),
   };
   double ms[][2] = {{12.3456, 10.5}, {0.0012, 0.0009}, {0, 0}, {98765.4321, 1234.5}, {1, 1}, {3.25, 0.0001}};
   for (size_t i = 0; i < sizeof e / sizeof *e; i++) {
@@ -351,7 +351,7 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
   free(head);
 
   static const char *const keys[] = {"cell", "isa", "dirs", "I", "H", "P", "threads", "B", "nv",
-                                     "nv_proj", "kc", "kc_input", "mr", "chunk", "mc", "split",
+                                     "nv_proj", "kc", "kc_input", "mr", "chunk", "mc", "split", "bparts",
                                      "groups", "use", "default_ms", "tuned_ms"};
   const char *entry = strstr(text, "\nentry ") + 1;
   size_t entry_len = (size_t)(strchr(entry, '\n') - entry);
@@ -501,7 +501,7 @@ static void probe_file(recur_tune_file *f, const char *isa) {
     const recur_desc *d = &probe_nets[n];
     for (size_t c = 0; c < N_PROBE_CALLS; c++) {
       int t = probe_calls[c].threads;
-      recur_tune_params p = {1, d->proj_size ? 1 : 0, 16, 16, 1, 128, 32, RECUR_SPLIT_HIDDEN, 1, t};
+      recur_tune_params p = {1, d->proj_size ? 1 : 0, 16, 16, 1, 128, 32, RECUR_SPLIT_HIDDEN, 1, t, 1};
       recur_tune_entry e = make_entry(d->cell, isa, d->bidirectional ? 2 : 1, d->input_size,
                                       d->hidden_size, d->proj_size, t, probe_calls[c].B, p);
       put(f, &e);
@@ -863,8 +863,8 @@ static const call_entry plan_calls[] = {
 #define N_PLAN_CALLS (sizeof plan_calls / sizeof *plan_calls)
 
 static recur_tune_params table_packing(int table) {
-  static const recur_tune_params p[] = {{1, 0, 16, 8, 0, 0, 0, 0, 0, 0}, {2, 0, 24, 40, 0, 0, 0, 0, 0, 0},
-                                        {4, 0, 48, 12, 0, 0, 0, 0, 0, 0}};
+  static const recur_tune_params p[] = {{1, 0, 16, 8, 0, 0, 0, 0, 0, 0, 0}, {2, 0, 24, 40, 0, 0, 0, 0, 0, 0, 0},
+                                        {4, 0, 48, 12, 0, 0, 0, 0, 0, 0, 0}};
   return p[table];
 }
 
@@ -873,7 +873,7 @@ static void put_plan_entries(recur_tune_file *f, const char *isa, int table) {
     const call_entry *c = &plan_calls[i];
     recur_tune_params p = table_packing(table);
     p.mr = c->mr, p.chunk_rows = c->chunk, p.mc = c->mc, p.split = c->split, p.groups = c->groups,
-    p.use_threads = c->use;
+    p.use_threads = c->use, p.bparts = 1;
     recur_tune_entry e = make_entry(plan_net.cell, isa, 2, plan_net.input_size, plan_net.hidden_size,
                                     0, c->threads, c->B, p);
     put(f, &e);
@@ -905,7 +905,7 @@ static recur_plan untuned_call_plan(const recur_net *net, const char *isa, int t
   const recur_kernels *k = net->kernels;
   recur_plan want = {.tuned_tiling = 1, .tuned_call = 0, .tuned_batch = 0,
                      .nr = p.nv * vec_of(isa), .kc = p.kc, .kc_input = p.kc_input,
-                     .mr = recur_tile_rows(k, 0, (int)(4 * p.nv)), .chunk_rows = k->chunk_rows,
+                     .mr = recur_tile_rows(k, 0, (int)(4 * p.nv)), .chunk_rows = s.chunk_rows,
                      .mc = 0, .threads = s.threads, .groups = s.groups,
                      .group_threads = {s.group_threads[0], s.group_threads[1]},
                      .hidden_split = s.split == RECUR_SPLIT_HIDDEN};
@@ -982,7 +982,7 @@ Test(tune, the_plan_reports_the_entry_that_applies) {
   recur_tune_init(&f, &id);
   for (int t = 0; t < n_fast; t++) put_plan_entries(&f, fast[t], t);
   put_plan_entries(&f, foreign, 2); /* same shape, a table this CPU lacks: never applies */
-  recur_tune_params gp = {1, 0, 16, 16, 1, 128, 32, RECUR_SPLIT_HIDDEN, 1, 2};
+  recur_tune_params gp = {1, 0, 16, 16, 1, 128, 32, RECUR_SPLIT_HIDDEN, 1, 2, 1};
   recur_tune_entry gru = make_entry(RECUR_CELL_GRU, foreign, 2, 24, 100, 0, 2, 4, gp);
   put(&f, &gru);
   tmp_path(path, "tune.conf");
@@ -1089,7 +1089,7 @@ static recur_tune_params variant_params(const variant *v, const recur_desc *d, s
                          .kc_input = v->kc_input, .mr = v->mr[call], .chunk_rows = v->chunk[call],
                          .mc = v->mc[call], .split = v->split[call],
                          .groups = threads == 2 && d->bidirectional ? v->groups : 1,
-                         .use_threads = threads == 2 ? v->use : 1};
+                         .use_threads = threads == 2 ? v->use : 1, .bparts = 1};
   return p;
 }
 

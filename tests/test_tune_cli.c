@@ -64,7 +64,7 @@ static void write_bytes(const char *path, const char *text, size_t len) {
 static recur_tune_entry make_entry(recur_cell cell, int64_t I, int64_t H, int threads, int64_t B,
                                    double default_ms) {
   recur_tune_entry e = {.key = {.cell = cell, .dirs = 1, .I = I, .H = H, .threads = threads, .B = B},
-                        .p = {1, 0, 16, 16, 1, 128, 32, RECUR_SPLIT_BATCH, 1, 1},
+                        .p = {1, 0, 16, 16, 1, 128, 32, RECUR_SPLIT_BATCH, 1, 1, 1},
                         .default_ms = default_ms, .tuned_ms = 1.5};
   snprintf(e.key.isa, sizeof e.key.isa, "%s", tune_isa());
   return e;

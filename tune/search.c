@@ -2,8 +2,8 @@
  *  1. time every case with the built-in defaults;
  *  2. the packing, shared by the group: nv, then the K blocks, then the projection's nv, each
  *     kept when it lowers the group's summed log time (one coordinate at a time: pruned);
- *  3. per case, on that packing: threads used, groups per direction, split, mr, time chunk and
- *     GEMM row block, again one coordinate at a time from the heuristic's choice;
+ *  3. per case, on that packing: threads used, groups per direction, split, batch parts of a
+ *     hidden split, mr, time chunk and GEMM row block, again one coordinate at a time from the heuristic's choice;
  *  4. each case's winner against the defaults, alternating runs; a winner at least
  *     RECUR_TUNE_MIN_GAIN faster is kept, else the case's entry spells out the defaults (so
  *     that it, not a neighbouring batch's entry, applies to its shape). If a case loses on a
@@ -156,7 +156,7 @@ static void search_call(const group *g, const recur_net *net, int c) {
   recur_tune_params p = {0};
   double best = measure(g, net, c, &p);
   int gnv = (int)(net->gates * net->tiling.nv), fit = recur_tile_rows(g->k, 0, gnv);
-  enum { USE, GROUPS, SPLIT, MR, CHUNK, MC, N_KNOBS };
+  enum { USE, GROUPS, SPLIT, BPARTS, MR, CHUNK, MC, N_KNOBS };
   static const int64_t chunks[] = {128, 256, 1024, 2048}, mcs[] = {32, 64, 128, 256};
   for (int knob = 0; knob < N_KNOBS; knob++)
     for (int v = 0; v < 4 && !out_of_time(g); v++) {
@@ -169,6 +169,8 @@ static void search_call(const group *g, const recur_net *net, int c) {
       case GROUPS: q.groups = 1; tried = v == 0 && s.groups == 2; break;
       case SPLIT: q.split = s.split == RECUR_SPLIT_HIDDEN ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
         tried = v == 0 && s.threads > 1; break;
+      case BPARTS: q.split = RECUR_SPLIT_HIDDEN, q.bparts = 2 << v;
+        tried = q.bparts <= s.group_threads[0] && q.bparts <= tc->B && q.bparts != s.bparts[0]; break;
       case MR: q.mr = v + 1; tried = v < fit && q.mr != recur_tile_rows(g->k, p.mr, gnv); break;
       case CHUNK: q.chunk_rows = chunks[v]; tried = chunks[v] != s.chunk_rows; break;
       default: q.mc = mcs[v]; tried = mcs[v] < s.chunk_rows && mcs[v] != p.mc; break;
@@ -182,7 +184,8 @@ static void search_call(const group *g, const recur_net *net, int c) {
 
 /* The search moves a choice only to a value the heuristic would not pick: all zero is it. */
 static int is_heuristic(const recur_tune_params *p) {
-  return !p->mr && !p->chunk_rows && !p->mc && !p->split && !p->groups && !p->use_threads;
+  return !p->mr && !p->chunk_rows && !p->mc && !p->split && !p->groups && !p->use_threads &&
+         !p->bparts;
 }
 
 /* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn; nothing to
@@ -198,7 +201,7 @@ static void fill_entry(const group *g, const recur_net *net, const recur_tune_pa
     .nv = net->tiling.nv, .nv_proj = net->desc.proj_size ? net->tiling.nv_proj : 0,
     .kc = net->tiling.kc, .kc_input = net->tiling.kc_input, .mr = call->mr,
     .chunk_rows = s.chunk_rows, .mc = call->mc, .split = s.split, .groups = s.groups,
-    .use_threads = s.threads};
+    .use_threads = s.threads, .bparts = s.bparts[0]};
 }
 
 static int final_check(const group *g, const recur_net *def, const recur_net *net, int c,
