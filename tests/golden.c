@@ -28,6 +28,7 @@ static void parse_field(golden_case *c, const char *key, const char *val) {
   };
   if (strcmp(key, "cell") == 0) snprintf(c->cell, sizeof c->cell, "%s", val);
   if (strcmp(key, "prefix") == 0) snprintf(c->prefix, sizeof c->prefix, "%s", val);
+  if (strcmp(key, "nonfinite") == 0) snprintf(c->nonfinite, sizeof c->nonfinite, "%s", val);
   for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
     if (strcmp(key, fields[i].key) == 0) {
       if (fields[i].i) *fields[i].i = atoi(val);
@@ -62,10 +63,14 @@ size_t golden_mismatches(const float *got, const float *want, size_t n, size_t *
   size_t bad = 0;
   double worst = -1;
   for (size_t i = 0; i < n; i++) {
-    double err = fabs((double)got[i] - want[i]), tol = 1e-5 + 1e-5 * fabs(want[i]);
-    if (!(err <= tol)) bad++;
-    if (err - tol > worst || isnan(err)) {
-      worst = isnan(err) ? INFINITY : err - tol;
+    double excess; /* how far outside the tolerance; INFINITY: the wrong kind of value */
+    if (isnan(want[i])) excess = isnan(got[i]) ? 0 : INFINITY;
+    else if (isinf(want[i])) excess = got[i] == want[i] ? 0 : INFINITY;
+    else if (!isfinite(got[i])) excess = INFINITY;
+    else excess = fabs((double)got[i] - want[i]) - (1e-5 + 1e-5 * fabs(want[i]));
+    if (excess > 0) bad++;
+    if (excess > worst) {
+      worst = excess;
       *worst_index = i;
     }
   }

@@ -11,6 +11,7 @@ typedef struct golden_case {
   char name[96];
   char cell[16];
   char prefix[64];
+  char nonfinite[128]; /* "x:nan,c0:inf,...": where the case's inputs or weights are not finite */
   int layers, bidir, batch_first, unbatched, h0, c0, lengths;
   long T, B, I, H, P;
 } golden_case;
@@ -24,7 +25,8 @@ void golden_path(char *buf, size_t n, const char *name, const char *suffix);
 /* Loads "<name><suffix>" as an array; NULL if the file does not exist. */
 recur_array *golden_load(const char *name, const char *suffix);
 
-/* Counts elements outside |got - want| <= 1e-5 + 1e-5 |want| and reports the worst one. */
+/* Counts elements outside |got - want| <= 1e-5 + 1e-5 |want| and reports the worst one. A NaN
+ * wants a NaN (any payload), an Inf the same Inf; a non-finite got for a finite want is off. */
 size_t golden_mismatches(const float *got, const float *want, size_t n, size_t *worst_index);
 
 #endif

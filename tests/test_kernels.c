@@ -1,6 +1,7 @@
-/* Every SIMD table against the reference on hundreds of random shapes, and the numerical
- * contract: tile sizes never change a bit of the output. */
+/* Every SIMD table against the reference on hundreds of random shapes, also with NaN and Inf
+ * in them, and the numerical contract: tile sizes never change a bit of the output. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,13 @@ typedef struct outputs {
   float *y, *hn, *cn;
   size_t ny, nh, nc;
 } outputs;
+
+/* A non-finite value written over one element of x, h0, c0 or a weight, chosen by the seed. */
+typedef enum { POISON_NONE, POISON_X, POISON_H0, POISON_C0, POISON_WEIGHT } poison_place;
+typedef struct poison {
+  poison_place place;
+  float value;
+} poison;
 
 static unsigned next(unsigned *seed, unsigned n) {
   *seed = *seed * 1103515245u + 12345u;
@@ -46,11 +54,23 @@ static shape random_shape(unsigned *seed) {
   return s;
 }
 
-/* Runs shape s on a network for the given table and tiling (NULL: defaults). */
+static void poison_one(float *p, size_t n, float value, unsigned *seed) {
+  if (n) p[next(seed, (unsigned)n)] = value;
+}
+
+/* Runs shape s on a network for the given table and tiling (NULL: defaults), with x, h0, c0 or
+ * a weight poisoned as pz says (NULL: none). */
 static void run(const shape *s, const recur_kernels *k, const recur_tiling *tiling, unsigned seed,
-                outputs *o) {
+                const poison *pz, outputs *o) {
   randnet_tensors w;
   randnet_make(&s->d, seed, &w);
+  unsigned poison_seed = seed + 2;
+  poison_place place = pz ? pz->place : POISON_NONE;
+  if (place == POISON_WEIGHT) {
+    const recur_tensor *t = &w.t[next(&poison_seed, (unsigned)w.n)];
+    size_t count = (size_t)(t->shape[0] * (t->ndim == 2 ? t->shape[1] : 1));
+    poison_one(w.data[t - w.t], count, pz->value, &poison_seed);
+  }
   recur_net *net;
   recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, k, tiling);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
@@ -68,6 +88,9 @@ static void run(const shape *s, const recur_kernels *k, const recur_tiling *tili
   randnet_fill(h0, o->nh, &data_seed);
   randnet_fill(c0, o->nc, &data_seed);
   for (int64_t b = 0; b < s->B; b++) len[b] = 1 + next(&data_seed, (unsigned)s->T);
+  if (place == POISON_X) poison_one(x, nx, pz->value, &poison_seed);
+  if (place == POISON_H0) poison_one(h0, o->nh, pz->value, &poison_seed);
+  if (place == POISON_C0) poison_one(c0, o->nc, pz->value, &poison_seed);
   o->y = malloc(o->ny * sizeof(float));
   o->hn = malloc(o->nh * sizeof(float));
   o->cn = o->nc ? malloc(o->nc * sizeof(float)) : NULL;
@@ -131,8 +154,8 @@ Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
     for (int n = 0; n < N_SHAPES; n++) {
       shape s = random_shape(&seed);
       outputs want, got;
-      run(&s, &recur_kernels_ref, NULL, seed, &want);
-      run(&s, k, NULL, seed, &got);
+      run(&s, &recur_kernels_ref, NULL, seed, NULL, &want);
+      run(&s, k, NULL, seed, NULL, &got);
       expect_close(k->name, "y", &s, got.y, want.y, want.ny);
       expect_close(k->name, "h_n", &s, got.hn, want.hn, want.nh);
       if (want.nc) expect_close(k->name, "c_n", &s, got.cn, want.cn, want.nc);
@@ -141,6 +164,58 @@ Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
     }
   }
   cr_expect_gt(tested, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
+}
+
+static size_t count_nan(const float *p, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) count += isnan(p[i]) != 0;
+  return count;
+}
+
+/* Hardening II: NaN stays NaN and +-Inf saturates like the reference, in every cell (relu
+ * turned NaN into 0 in every table). Random shapes, each with one NaN, +Inf or -Inf in x, h0,
+ * c0 or a weight; golden_mismatches wants NaN where the reference has NaN, Inf where it has
+ * the same Inf. h0 and c0 are passed for every shape here, so that their poison lands. */
+#define N_POISONED 40
+
+Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
+  static const float values[] = {NAN, INFINITY, -INFINITY};
+  size_t nan_cells[4] = {0};
+  int tested = 0;
+  for (size_t i = 0; i < sizeof fast_tables / sizeof *fast_tables; i++) {
+    const recur_kernels *k = fast_tables[i];
+    if (!usable(k)) continue;
+    tested++;
+    unsigned seed = 7;
+    for (int n = 0; n < N_POISONED; n++) {
+      shape s = random_shape(&seed);
+      s.h0 = 1;
+      s.d.cell = (recur_cell)(n % 4); /* every cell as often */
+      if (s.d.cell != RECUR_CELL_LSTM) s.d.proj_size = 0;
+      for (poison_place place = POISON_X; place <= POISON_WEIGHT; place++) {
+        if (place == POISON_C0 && s.d.cell != RECUR_CELL_LSTM) continue;
+        for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
+          poison pz = {place, values[v]};
+          outputs want, got;
+          run(&s, &recur_kernels_ref, NULL, seed, &pz, &want);
+          run(&s, k, NULL, seed, &pz, &got);
+          static const char *const names[] = {"", "x", "h0", "c0", "a weight"};
+          char isa[64];
+          snprintf(isa, sizeof isa, "%s, %g in %s:", k->name, (double)values[v], names[place]);
+          expect_close(isa, "y", &s, got.y, want.y, want.ny);
+          expect_close(isa, "h_n", &s, got.hn, want.hn, want.nh);
+          if (want.nc) expect_close(isa, "c_n", &s, got.cn, want.cn, want.nc);
+          nan_cells[s.d.cell] += count_nan(want.y, want.ny);
+          outputs_free(&want);
+          outputs_free(&got);
+        }
+      }
+    }
+  }
+  cr_expect_gt(tested, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
+  for (int cell = 0; cell < 4; cell++)
+    cr_expect_gt(nan_cells[cell], 0, "%s: no NaN reached an output; the test tests nothing",
+                 recur_cell_name((recur_cell)cell));
 }
 
 /* Tilings from the smallest blocks to the largest; each must give the same bits. */
@@ -166,13 +241,13 @@ Test(kernels, tile_sizes_never_change_a_bit) {
     if (!usable(k)) continue;
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
       outputs base;
-      run(&shapes[si], k, NULL, 77, &base);
+      run(&shapes[si], k, NULL, 77, NULL, &base);
       for (size_t ti = 0; ti < sizeof tilings / sizeof *tilings; ti++) {
         recur_tiling t = tilings[ti];
         if (shapes[si].d.cell != RECUR_CELL_RNN_TANH && shapes[si].d.cell != RECUR_CELL_RNN_RELU && t.nv > 4) t.nv = 4;
         if (t.mr && t.mr * (int)recur_cell_gates(shapes[si].d.cell) * t.nv > RECUR_GNV_MAX * RECUR_MR_MAX) t.mr = 1;
         outputs o;
-        run(&shapes[si], k, &t, 77, &o);
+        run(&shapes[si], k, &t, 77, NULL, &o);
         cr_expect_arr_eq(o.y, base.y, base.ny * sizeof(float), "%s shape %zu tiling %zu: y", k->name, si, ti);
         cr_expect_arr_eq(o.hn, base.hn, base.nh * sizeof(float), "%s shape %zu tiling %zu: h_n", k->name, si, ti);
         if (base.nc)

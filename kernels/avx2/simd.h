@@ -29,7 +29,11 @@ static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
-static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+/* The larger (smaller) of a and a constant k, or a itself when a is NaN, so that relu and clamps
+ * keep NaN as PyTorch does: x86's max and min return their second operand when either is NaN,
+ * so a goes second. */
+static inline vf vmax(vf a, vf k) { return _mm256_max_ps(k, a); }
+static inline vf vmin(vf a, vf k) { return _mm256_min_ps(k, a); }
 static inline vf vneg(vf a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
 static inline vf vexp(vf x) { return Sleef_expf8_u10avx2(x); }
 static inline vf vtanh(vf x) { return Sleef_tanhf8_u35avx2(x); }

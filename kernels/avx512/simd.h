@@ -28,7 +28,11 @@ static inline vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
-static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
+/* The larger (smaller) of a and a constant k, or a itself when a is NaN, so that relu and clamps
+ * keep NaN as PyTorch does: x86's max and min return their second operand when either is NaN,
+ * so a goes second. */
+static inline vf vmax(vf a, vf k) { return _mm512_max_ps(k, a); }
+static inline vf vmin(vf a, vf k) { return _mm512_min_ps(k, a); }
 static inline vf vneg(vf a) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0x80000000))); }
 static inline vf vexp(vf x) { return Sleef_expf16_u10avx512f(x); }
 static inline vf vtanh(vf x) { return Sleef_tanhf16_u35avx512f(x); }

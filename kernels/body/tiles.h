@@ -82,7 +82,7 @@ ALWAYS_INLINE void tile_cell(const int epi, const int mr, const int nv, const re
         vf n = vtanh(vfma(rg, hn, vload(gx + (2 * nv + v) * VW)));
         h = vfma(z, vsub(vload(t->hp[r] + v * VW), n), n); /* (1-z) n + z h */
       } else if (epi == RECUR_EPI_RNN_RELU) {
-        h = vmax(PRE(0), vzero());
+        h = vmax(PRE(0), vzero()); /* NaN stays NaN (simd.h) */
       } else {
         h = vtanh(PRE(0));
       }

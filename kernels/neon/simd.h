@@ -31,7 +31,10 @@ static inline vf vadd(vf a, vf b) { return vaddq_f32(a, b); }
 static inline vf vsub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vmul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vdiv(vf a, vf b) { return vdivq_f32(a, b); }
-static inline vf vmax(vf a, vf b) { return vmaxq_f32(a, b); }
+/* The larger (smaller) of a and a constant k, or NaN when a is NaN, so that relu and clamps keep
+ * NaN as PyTorch does: FMAX and FMIN return NaN when either operand is. */
+static inline vf vmax(vf a, vf k) { return vmaxq_f32(a, k); }
+static inline vf vmin(vf a, vf k) { return vminq_f32(a, k); }
 static inline vf vneg(vf a) { return vnegq_f32(a); }
 static inline vf vexp(vf x) { return Sleef_expf4_u10advsimd(x); }
 static inline vf vtanh(vf x) { return Sleef_tanhf4_u35advsimd(x); }

@@ -18,6 +18,9 @@ static void matvec(double *out, const float *w, const float *v, int64_t rows, in
 
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
+/* PyTorch's relu keeps NaN; a > 0 ? a : 0 alone would turn it into 0. */
+static double relu(double a) { return isnan(a) || a > 0 ? a : 0.0; }
+
 static void rnn_step(const recur_net *net, const recur_layer *ly, const float *x, float *h,
                      double *s) {
   int64_t H = net->hidden;
@@ -26,7 +29,7 @@ static void rnn_step(const recur_net *net, const recur_layer *ly, const float *x
   matvec(hh, ly->w_hh, h, H, H, NULL);
   for (int64_t j = 0; j < H; j++) {
     double a = s[j] + hh[j];
-    h[j] = (float)(net->desc.cell == RECUR_CELL_RNN_RELU ? (a > 0 ? a : 0) : tanh(a));
+    h[j] = (float)(net->desc.cell == RECUR_CELL_RNN_RELU ? relu(a) : tanh(a));
   }
 }
 
