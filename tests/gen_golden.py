@@ -6,6 +6,9 @@ case seeds torch from its name. For each case NAME it writes NAME.safetensors (t
 NAME.x.npy (float32 input), the outputs NAME.y.npy, NAME.hn.npy and, for LSTM, NAME.cn.npy,
 and optionally NAME.h0.npy, NAME.c0.npy, NAME.len.npy (int64), plus one line per case in
 manifest.txt. Outputs are torch's, computed in float32 from the weights as stored in the file.
+
+    gen_golden.py           regenerates every case (stale files are removed)
+    gen_golden.py NAME...   writes only the named cases' files, and the whole manifest
 """
 import dataclasses
 import os
@@ -25,7 +28,8 @@ MANIFEST_HEADER = (
     "# NAME key=value...: cell layers bidir batch_first unbatched h0 c0 lengths (0/1: which\n"
     "# NAME.*.npy inputs exist), T B I H P (P = LSTM proj_size, 0 if none), bias, dtype (of the\n"
     "# weights in NAME.safetensors), cell_meta (0: no \"cell\" metadata, infer it from shapes),\n"
-    "# prefix (only when the file holds a whole model: pass it to recur).\n")
+    "# prefix (only when the file holds a whole model: pass it to recur), nonfinite (only when\n"
+    "# an input or weight holds NaN or +-Inf: where:value,..., e.g. x:nan,c0:inf).\n")
 
 
 @dataclasses.dataclass
@@ -48,10 +52,37 @@ class Case:
     dtype: str = "F32"
     cell_meta: bool = True
     prefix: str = ""
+    # Non-finite values written over the random ones: (tensor, index, value); tensor is x, h0,
+    # c0 or a parameter's name (weight_hh_l0, bias_ih_l1, ...).
+    nonfinite: tuple = ()
 
 
 CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 UNSORTED_LENGTHS = (3, 7, 1, 5, 7)  # T = 7: includes 1 and T, unsorted
+NAN, INF = float("nan"), float("inf")
+
+
+def nonfinite_cases(cell):
+    """NaN and +-Inf in the input, the initial states and the weights of one cell. Each value
+    sits where its effect stays readable: a NaN in x poisons its own sequence from its step on
+    (both directions), an Inf in x saturates every gate it reaches, an Inf in h0 multiplies a
+    whole column of W_hh, an Inf in c0 stays Inf in c (f > 0) while h stays finite."""
+    small = dict(I=3, H=4, T=5, B=3)
+    out = [
+        Case(f"{cell}_nan_x_bi", cell, bidir=True, **small, nonfinite=(("x", (2, 1, 0), NAN),)),
+        Case(f"{cell}_inf_x", cell, **small,
+             nonfinite=(("x", (1, 0, 0), INF), ("x", (3, 2, 1), -INF))),
+        Case(f"{cell}_nonfinite_h0", cell, h0=True, c0=cell == "lstm", **small,
+             nonfinite=(("h0", (0, 0, 1), INF), ("h0", (0, 1, 2), -INF), ("h0", (0, 2, 0), NAN))),
+        Case(f"{cell}_nonfinite_w_l2", cell, layers=2, **small,
+             nonfinite=(("weight_ih_l0", (0, 1), INF), ("weight_ih_l0", (2, 2), -INF),
+                        ("bias_hh_l1", (2,), NAN))),
+    ]
+    if cell == "lstm":
+        out.append(Case("lstm_nonfinite_c0_bi", cell, bidir=True, c0=True, **small,
+                        nonfinite=(("c0", (0, 0, 1), INF), ("c0", (1, 1, 2), -INF),
+                                   ("c0", (0, 2, 3), NAN))))
+    return out
 
 
 def cases():
@@ -141,6 +172,8 @@ def cases():
         Case("nocell_gru", "gru", bidir=True, layers=2, cell_meta=False),
         Case("nocell_lstm_proj", "lstm", I=6, H=8, P=3, cell_meta=False),
     ]
+    for cell in CELLS:  # NaN stays NaN, +-Inf saturates: as in PyTorch
+        out += nonfinite_cases(cell)
     return out
 
 
@@ -172,6 +205,10 @@ def make_inputs(case):
         else None
     c0 = torch.randn((case.layers * dirs,) + state_batch + (case.H,)) if case.c0 else None
     lengths = torch.tensor(case.lengths, dtype=torch.int64) if case.lengths else None
+    arrays = {"x": x, "h0": h0, "c0": c0}
+    for name, index, value in case.nonfinite:
+        if name in arrays:
+            arrays[name][index] = value
     return x, h0, c0, lengths
 
 
@@ -201,14 +238,17 @@ def run(rnn, case, x, h0, c0, lengths):
 
 
 def generate(case, folder):
-    """Writes one case's files; returns its manifest line and the float32 outputs' worst
-    distance from a float64 run of the same weights, in units of the test tolerance."""
+    """Writes one case's files; returns the float32 outputs' worst distance from a float64 run
+    of the same weights, in units of the test tolerance."""
     torch.manual_seed(zlib.crc32(case.name.encode()))
     rnn = build_module(case.cell, case.I, case.H, case.layers, case.bidir, case.P, case.bias,
                        case.batch_first)
     with torch.no_grad():  # the weights recur will see: as stored, then converted to fp32
         for p in rnn.parameters():
             p.copy_(p.to(EXPORT_DTYPES[case.dtype]).float())
+        for name, index, value in case.nonfinite:
+            if hasattr(rnn, name):
+                getattr(rnn, name)[index] = value
     x, h0, c0, lengths = make_inputs(case)
     base = os.path.join(folder, case.name)
 
@@ -227,9 +267,22 @@ def generate(case, folder):
         if tensor is not None:
             np.save(f"{base}.{suffix}.npy", tensor.numpy())
 
-    worst = max(float(((a.double() - b).abs() / (1e-5 + 1e-5 * b.abs())).max())
-                for a, b in zip(outputs, exact) if a is not None)
-    return manifest_line(case), worst
+    return max(distance(a, b, case.name) for a, b in zip(outputs, exact) if a is not None)
+
+
+def distance(got, want, name):
+    """The worst |got - want| in units of the test tolerance; NaN and +-Inf must sit at the same
+    places in both (a case whose non-finite values depend on rounding would be no test)."""
+    got = got.double()
+    finite = torch.isfinite(want)
+    same = torch.where(finite, torch.isfinite(got),
+                       (torch.isnan(got) & torch.isnan(want)) | (got == want))
+    if not bool(same.all()):
+        raise ValueError(f"{name}: float32 and float64 disagree on NaN or Inf")
+    if not bool(finite.any()):
+        return 0.0
+    err = (got - want).abs() / (1e-5 + 1e-5 * want.abs())
+    return float(err[finite].max())
 
 
 def manifest_line(case):
@@ -240,22 +293,27 @@ def manifest_line(case):
                  dtype=case.dtype, cell_meta=int(case.cell_meta))
     if case.prefix:
         flags["prefix"] = case.prefix
+    if case.nonfinite:
+        flags["nonfinite"] = ",".join(f"{name}:{value}" for name, _, value in case.nonfinite)
     return " ".join([case.name] + [f"{k}={v}" for k, v in flags.items()])
 
 
-def main():
+def main(names):
     torch.set_num_threads(1)
     os.makedirs(OUT_DIR, exist_ok=True)
-    for name in os.listdir(OUT_DIR):  # stale cases must not survive a regeneration
-        if name.endswith((".npy", ".safetensors")) or name == "manifest.txt":
-            os.remove(os.path.join(OUT_DIR, name))
     all_cases = cases()
     assert len({c.name for c in all_cases}) == len(all_cases), "duplicate case names"
+    unknown = set(names) - {c.name for c in all_cases}
+    assert not unknown, f"no such case: {', '.join(sorted(unknown))}"
+    if not names:
+        for name in os.listdir(OUT_DIR):  # stale cases must not survive a regeneration
+            if name.endswith((".npy", ".safetensors")) or name == "manifest.txt":
+                os.remove(os.path.join(OUT_DIR, name))
     lines, worst = [], (0.0, "")
     for case in all_cases:
-        line, distance = generate(case, OUT_DIR)
-        lines.append(line)
-        worst = max(worst, (distance, case.name))
+        lines.append(manifest_line(case))
+        if not names or case.name in names:
+            worst = max(worst, (generate(case, OUT_DIR), case.name))
     with open(os.path.join(OUT_DIR, "manifest.txt"), "w") as f:
         f.write(MANIFEST_HEADER + "\n".join(lines) + "\n")
     print(f"{len(lines)} cases in {OUT_DIR}; torch fp32 vs fp64 worst: {worst[0]:.3f} x the "
@@ -263,4 +321,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

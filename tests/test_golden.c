@@ -86,6 +86,9 @@ Test(golden, manifest_covers_every_feature) {
   load_manifest();
   static const char *const cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
   int combo[4][2][4] = {{{0}}}, lengths[4] = {0};
+  /* Hardening II: NaN and +-Inf per cell in x, h0, a weight (and c0 for LSTM). */
+  static const char *const places[] = {"x:", "h0:", "weight_", "c0:"};
+  int nonfinite[4][4] = {{0}}, nan[4] = {0}, inf[4] = {0};
   int proj = 0, batch_first = 0, unbatched = 0, h0 = 0, c0 = 0, long_seq = 0, t1 = 0, b1 = 0, odd = 0;
   for (int i = 0; i < n_cases; i++) {
     const golden_case *c = &cases[i];
@@ -94,6 +97,9 @@ Test(golden, manifest_covers_every_feature) {
     cr_assert_lt(ci, 4, "%s: unknown cell %s", c->name, c->cell);
     if (c->layers >= 1 && c->layers <= 3) combo[ci][c->bidir][c->layers]++;
     lengths[ci] += c->lengths;
+    for (int p = 0; p < 4; p++) nonfinite[ci][p] += strstr(c->nonfinite, places[p]) != NULL;
+    nan[ci] += strstr(c->nonfinite, "nan") != NULL;
+    inf[ci] += strstr(c->nonfinite, "inf") != NULL;
     proj += c->P > 0 && c->layers > 1;
     batch_first += c->batch_first;
     unbatched += c->unbatched;
@@ -109,6 +115,10 @@ Test(golden, manifest_covers_every_feature) {
       for (int layers = 1; layers <= 3; layers++)
         cr_expect_gt(combo[ci][bidir][layers], 0, "no case for %s bidir=%d layers=%d", cells[ci], bidir, layers);
     cr_expect_gt(lengths[ci], 0, "no lengths case for %s", cells[ci]);
+    for (int p = 0; p < (strcmp(cells[ci], "lstm") == 0 ? 4 : 3); p++)
+      cr_expect_gt(nonfinite[ci][p], 0, "no %s case with a non-finite %s", cells[ci], places[p]);
+    cr_expect_gt(nan[ci], 0, "no %s case with NaN", cells[ci]);
+    cr_expect_gt(inf[ci], 0, "no %s case with Inf", cells[ci]);
   }
   cr_expect_gt(proj, 0, "no multi-layer LSTM projection case");
   cr_expect_gt(batch_first, 0, "no batch_first case");
