@@ -375,8 +375,11 @@ static size_t format_header(char *head, int ndim, const int64_t *shape) {
   return total;
 }
 
-recur_status recur_npy_save(const char *path, const float *data, int ndim,
-                            const int64_t *shape) {
+/* Checks recur_npy_save's arguments and formats the preamble into head: its length in
+ * *head_len, the data's in *bytes. */
+static recur_status prepare_save(const char *path, const float *data, int ndim,
+                                 const int64_t *shape, char head[NPY_HEAD_CAP], size_t *head_len,
+                                 size_t *bytes) {
   if (!path)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_npy_save: path is NULL");
   if (ndim < 0 || ndim > RECUR_NPY_MAX_DIMS)
@@ -389,13 +392,28 @@ recur_status recur_npy_save(const char *path, const float *data, int ndim,
       return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: dimension %d is negative (%lld)", path, i,
                         (long long)shape[i]);
   }
-  size_t count, bytes;
-  if (!shape_size(ndim, shape, sizeof(float), &count, &bytes))
+  size_t count;
+  if (!shape_size(ndim, shape, sizeof(float), &count, bytes))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: shape is too large (its size overflows)",
                       path);
   if (count > 0 && !data)
     return recur_fail(RECUR_ERR_NULL_POINTER, "%s: data is NULL", path);
+  *head_len = format_header(head, ndim, shape);
+  return RECUR_OK;
+}
+
+recur_status recur_npy_save(const char *path, const float *data, int ndim,
+                            const int64_t *shape) {
   char head[NPY_HEAD_CAP];
-  size_t head_len = format_header(head, ndim, shape);
-  return recur_write_file_atomic(path, head, head_len, data, bytes);
+  size_t head_len, bytes;
+  recur_status s = prepare_save(path, data, ndim, shape, head, &head_len, &bytes);
+  return s ? s : recur_write_file_atomic(path, head, head_len, data, bytes);
+}
+
+recur_status recur_npy_stage(recur_staging *staging, const char *path, const float *data,
+                             int ndim, const int64_t *shape) {
+  char head[NPY_HEAD_CAP];
+  size_t head_len, bytes;
+  recur_status s = prepare_save(path, data, ndim, shape, head, &head_len, &bytes);
+  return s ? s : recur_stage_file(staging, path, head, head_len, data, bytes);
 }
