@@ -1,13 +1,13 @@
-/* `recur run`: loads a model and its input arrays, checks every array against the network,
- * runs the forward pass, then writes the outputs (all or none) or prints a summary of y. */
-#include <stdarg.h>
+/* `recur run`: checks where the outputs go, loads a model and its input arrays, checks every
+ * array against the network, runs the forward pass, then writes the outputs (and prints a
+ * summary of y without -o): all of it, or when any step fails, no file changed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
+#include "internal.h"
 #include "recur.h"
 
 /* The sizes of one run, from the network and the input. */
@@ -206,28 +206,62 @@ static int forward(const struct run *r) {
   return recur_cmd_fail_status(status == RECUR_ERR_BAD_LENGTHS ? o->lengths_path : o->input_path, status);
 }
 
-/* Writes every requested output; if one fails, removes those already written. */
-static int write_outputs(const struct run *r) {
-  const struct output *outputs[3] = {&r->y, &r->h_n, &r->c_n};
-  const struct output *written[3];
-  int n_written = 0;
-  for (int i = 0; i < 3; i++) {
-    const struct output *out = outputs[i];
-    if (!out->path) continue;
-    recur_status status = recur_npy_save(out->path, out->data, out->ndim, out->shape);
-    if (status != RECUR_OK) {
-      int code = recur_cmd_fail_status(out->path, status);
-      while (n_written > 0) unlink(written[--n_written]->path);
-      return code;
+/* A file the run reads or writes, by the option that names it. */
+struct named_file {
+  const char *option, *path;
+  const char *updates; /* an output: the input option whose file it may replace (in place) */
+  recur_file_id id;
+  int known; /* id is set */
+};
+
+static int same_file(const struct named_file *a, const struct named_file *b) {
+  return a->known && b->known && recur_same_file(&a->id, &b->id);
+}
+
+/* The one overlap allowed: a state output over its own initial state, updated in place. */
+static int may_replace(const struct named_file *out, const struct named_file *in) {
+  return out->updates && strcmp(out->updates, in->option) == 0;
+}
+
+/* Before anything is computed: each output can be replaced (a regular file or none yet, in an
+ * existing folder), is no other output's file, and no input's file, except h_n replacing h0 and
+ * c_n replacing c0 (a state updated in place). Paths are compared as files, so two spellings
+ * or two links of one file are caught. */
+static int check_files(const struct recur_cli_opts *o) {
+  struct named_file in[] = {
+      {.option = "MODEL", .path = o->model_path}, {.option = "INPUT", .path = o->input_path},
+      {.option = "--h0", .path = o->h0_path}, {.option = "--c0", .path = o->c0_path},
+      {.option = "--lengths", .path = o->lengths_path}};
+  struct named_file out[] = {{.option = "-o", .path = o->y_path},
+                             {.option = "--hn", .path = o->hn_path, .updates = "--h0"},
+                             {.option = "--cn", .path = o->cn_path, .updates = "--c0"}};
+  const size_t n_in = sizeof in / sizeof in[0], n_out = sizeof out / sizeof out[0];
+  for (size_t i = 0; i < n_in; i++)
+    in[i].known = in[i].path && recur_file_identify(in[i].path, &in[i].id);
+  for (size_t i = 0; i < n_out; i++) {
+    struct named_file *f = &out[i];
+    if (!f->path) continue;
+    recur_status status = recur_check_output(f->path, &f->id);
+    if (status) return recur_cmd_fail_status(f->path, status);
+    f->known = 1;
+    for (size_t j = 0; j < n_in; j++) {
+      if (same_file(f, &in[j]) && !may_replace(f, &in[j]))
+        return recur_cmd_fail(f->path, "'%s' names the same file as %s %s", f->option,
+                              in[j].option, in[j].path);
     }
-    written[n_written++] = out;
+    for (size_t j = 0; j < i; j++) {
+      if (same_file(f, &out[j]))
+        return recur_cmd_fail(f->path, "'%s' names the same file as '%s' %s", f->option,
+                              out[j].option, out[j].path);
+    }
   }
   return RECUR_EXIT_OK;
 }
 
 #define SUMMARY_FIRST 6
 
-static void print_summary(const char *name, const struct output *out) {
+/* Prints y's shape and a summary; a failed write to stdout fails the run. */
+static int print_summary(const char *name, const struct output *out) {
   printf("%s: shape %s float32\n  first:", name, shape_text(out->ndim, out->shape).s);
   for (size_t i = 0; i < out->count && i < SUMMARY_FIRST; i++) printf(" %.6g", out->data[i]);
   printf("%s\n", out->count > SUMMARY_FIRST ? " ..." : "");
@@ -239,6 +273,31 @@ static void print_summary(const char *name, const struct output *out) {
     sum += v;
   }
   printf("  min %.6g max %.6g mean %.6g\n", min, max, sum / (double)out->count);
+  if (fflush(stdout) != 0 || ferror(stdout)) return recur_cmd_fail("stdout", "write error");
+  return RECUR_EXIT_OK;
+}
+
+static int stage_outputs(const struct run *r, recur_staging *staging) {
+  const struct output *outputs[3] = {&r->y, &r->h_n, &r->c_n};
+  for (int i = 0; i < 3; i++) {
+    const struct output *out = outputs[i];
+    if (!out->path) continue;
+    recur_status status = recur_npy_stage(staging, out->path, out->data, out->ndim, out->shape);
+    if (status != RECUR_OK) return recur_cmd_fail_status(out->path, status);
+  }
+  return RECUR_EXIT_OK;
+}
+
+/* Writes every requested output to a temporary file and, without -o, prints the summary; only
+ * when all of that succeeded are the outputs put in place. A failed run changes no file. */
+static int finish_outputs(const struct run *r) {
+  recur_staging staging = {0};
+  int code = stage_outputs(r, &staging);
+  if (!code && !r->opts->y_path) code = print_summary("y", &r->y);
+  recur_status status = code ? RECUR_OK : recur_commit_staged(&staging);
+  if (status != RECUR_OK) code = recur_cmd_fail_status(staging.failed, status);
+  recur_discard_staged(&staging);
+  return code;
 }
 
 static int run_steps(struct run *r) {
@@ -249,6 +308,7 @@ static int run_steps(struct run *r) {
     snprintf(subject, sizeof subject, "--isa %s", o->isa);
     return recur_cmd_fail_status(subject, status);
   }
+  if (check_files(o)) return RECUR_EXIT_FAILURE;
   if ((status = recur_net_load(&r->net, o->model_path, o->prefix)) != RECUR_OK ||
       (status = recur_net_describe(r->net, &r->desc)) != RECUR_OK)
     return recur_cmd_fail_status(o->model_path, status);
@@ -269,9 +329,7 @@ static int run_steps(struct run *r) {
                           convert_lengths(o->lengths_path, r->lengths, &r->dims, &r->lengths64)))
     return RECUR_EXIT_FAILURE;
 
-  if (alloc_outputs(r) || forward(r) || write_outputs(r)) return RECUR_EXIT_FAILURE;
-  if (!o->y_path) print_summary("y", &r->y);
-  return RECUR_EXIT_OK;
+  return alloc_outputs(r) || forward(r) || finish_outputs(r) ? RECUR_EXIT_FAILURE : RECUR_EXIT_OK;
 }
 
 int recur_cmd_run(const struct recur_cli_opts *opts) {
