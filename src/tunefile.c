@@ -369,7 +369,7 @@ recur_status recur_tune_read(const char *path, const recur_cpu_id *id, recur_tun
     return RECUR_ERR_IO;
   }
   recur_file_bytes bytes = {0};
-  recur_status st = recur_read_file(path, &bytes);
+  recur_status st = recur_read_file_at_most(path, RECUR_TUNE_MAX_BYTES, &bytes);
   char detail[256];
   if (st) snprintf(why, why_len, "%s", recur_last_error());
   else if ((st = recur_tune_parse((const char *)bytes.data, bytes.size, out, detail, sizeof detail)))
