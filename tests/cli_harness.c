@@ -114,7 +114,9 @@ void cli_add(struct cli_args *args, const char *first, ...) {
   va_end(ap);
 }
 
-void cli_run_args(const struct cli_args *args) {
+void cli_run_args(const struct cli_args *args) { cli_run_args_stdout(args, NULL); }
+
+void cli_run_args_stdout(const struct cli_args *args, const char *stdout_path) {
   const char *bin = getenv("RECUR_BIN");
   cr_assert(bin, "set RECUR_BIN to the recur executable");
   const char *argv[CLI_MAX_ARGS + 2] = {bin};
@@ -125,7 +127,10 @@ void cli_run_args(const struct cli_args *args) {
   posix_spawn_file_actions_t io;
   posix_spawn_file_actions_init(&io);
   posix_spawn_file_actions_addopen(&io, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&io, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (stdout_path)
+    posix_spawn_file_actions_addopen(&io, 1, stdout_path, O_WRONLY, 0);
+  else
+    posix_spawn_file_actions_addopen(&io, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&io, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
   int rc = posix_spawn(&pid, bin, &io, NULL, (char *const *)argv, environ);
@@ -138,7 +143,7 @@ void cli_run_args(const struct cli_args *args) {
   free(cli_res.out);
   free(cli_res.err);
   cli_res.code = WEXITSTATUS(status);
-  cli_res.out = cli_read_file(out, NULL);
+  cli_res.out = stdout_path ? strdup("") : cli_read_file(out, NULL);
   cli_res.err = cli_read_file(err, NULL);
 }
 

@@ -41,6 +41,8 @@ void cli_add(struct cli_args *args, const char *first, ...) __attribute__((senti
 
 /* Runs recur (stdin from /dev/null) and fills cli_res. */
 void cli_run_args(const struct cli_args *args);
+/* The same with stdout going to the existing file stdout_path (cli_res.out is then ""). */
+void cli_run_args_stdout(const struct cli_args *args, const char *stdout_path);
 void cli_run(const char *first, ...) __attribute__((sentinel));
 
 int cli_count_lines(const char *s);
