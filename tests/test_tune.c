@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* nftw */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,17 @@ TestSuite(tune, .init = tmp_setup, .fini = tmp_teardown, .timeout = 120);
 static void tmp_path(char *buf, const char *name) {
   int n = snprintf(buf, PATH_LEN, "%s/%s", tmp_dir, name);
   cr_assert(n > 0 && n < PATH_LEN);
+}
+
+/* A formatted string, malloc'd to its length. */
+__attribute__((format(printf, 1, 2))) static char *text_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *text;
+  int n = vasprintf(&text, fmt, ap);
+  va_end(ap);
+  cr_assert_geq(n, 0, "vasprintf");
+  return text;
 }
 
 static void write_text(const char *path, const char *text, size_t len) {
@@ -244,8 +256,11 @@ Test(tune, the_format_round_trips) {
   cr_expect_str_eq(back.version, RECUR_VERSION_STRING);
 
   /* Keys in another order, extra spaces, comments and blank lines: the same file. */
-  char *shuffled = malloc(2 * len + 256), *o = shuffled;
-  o += sprintf(o, "\n# a comment\n");
+  char *shuffled;
+  size_t shuffled_len;
+  FILE *o = open_memstream(&shuffled, &shuffled_len);
+  cr_assert_not_null(o);
+  fprintf(o, "\n# a comment\n");
   for (const char *line = text; *line;) {
     const char *nl = strchr(line, '\n');
     if (!strncmp(line, "entry ", 6)) { /* reverse the order of the key=value pairs */
@@ -257,16 +272,17 @@ Test(tune, the_format_round_trips) {
         words[n] = w, lens[n++] = (size_t)(end - w);
         w = end + (end < nl);
       }
-      o += sprintf(o, "entry ");
-      while (n--) o += sprintf(o, " %.*s ", (int)lens[n], words[n]);
-      o += sprintf(o, "\n\n");
+      fprintf(o, "entry ");
+      while (n--) fprintf(o, " %.*s ", (int)lens[n], words[n]);
+      fprintf(o, "\n\n");
     } else {
-      o += sprintf(o, "%.*s\n", (int)(nl - line), line);
+      fprintf(o, "%.*s\n", (int)(nl - line), line);
     }
     line = nl + 1;
   }
+  cr_assert_eq(fclose(o), 0);
   recur_tune_file reordered;
-  cr_assert_eq(recur_tune_parse(shuffled, strlen(shuffled), &reordered, why, sizeof why), RECUR_OK,
+  cr_assert_eq(recur_tune_parse(shuffled, shuffled_len, &reordered, why, sizeof why), RECUR_OK,
                "%s\n%s", why, shuffled);
   expect_file_eq(&reordered, &f);
 
@@ -291,17 +307,20 @@ Test(tune, the_format_round_trips) {
 
 /* The text with line `line_no` (1-based) replaced by repl (NULL: removed, "\1": given twice). */
 static char *edit_line(const char *text, int line_no, const char *repl) {
-  char *out = malloc(2 * strlen(text) + (repl ? strlen(repl) : 0) + 2), *o = out;
+  char *out;
+  size_t out_len;
+  FILE *o = open_memstream(&out, &out_len);
+  cr_assert_not_null(o);
   int n = 1;
   for (const char *line = text; *line; n++) {
     const char *nl = strchr(line, '\n');
-    size_t len = (size_t)(nl - line) + 1;
-    if (n != line_no) memcpy(o, line, len), o += len;
-    else if (repl && repl[0] == '\1') memcpy(o, line, len), o += len, memcpy(o, line, len), o += len;
-    else if (repl) o += sprintf(o, "%s\n", repl);
+    int len = (int)(nl - line) + 1;
+    if (n != line_no) fprintf(o, "%.*s", len, line);
+    else if (repl && repl[0] == '\1') fprintf(o, "%.*s%.*s", len, line, len, line);
+    else if (repl) fprintf(o, "%s\n", repl);
     line = nl + 1;
   }
-  *o = 0;
+  cr_assert_eq(fclose(o), 0);
   return out;
 }
 
@@ -423,9 +442,8 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
     const char *at = strstr(text, bad[i].from);
     if (bad[i].from[0] == ' ') at = strstr(strstr(text, "\nentry cell=lstm isa=avx512 dirs=2 I=1024 H=1024 P=0 threads=1 "), bad[i].from);
     cr_assert_not_null(at, "%s", bad[i].from);
-    char *t = malloc(len + 64);
     size_t pre = (size_t)(at - text), from = strlen(bad[i].from);
-    sprintf(t, "%.*s%s%s", (int)pre, text, bad[i].to, at + from);
+    char *t = text_printf("%.*s%s%s", (int)pre, text, bad[i].to, at + from);
     expect_void(t, bad[i].why, bad[i].to);
     free(t);
   }
@@ -459,8 +477,7 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
   char *no_end = strndup(text, len - strlen(strstr(text, "entries=")));
   expect_void(no_end, "truncated: no entries= line at the end", "no entries= line");
   free(no_end);
-  char *after = malloc(len + 64);
-  sprintf(after, "%s# a comment may follow\nversion=0.1.0\n", text);
+  char *after = text_printf("%s# a comment may follow\nversion=0.1.0\n", text);
   expect_void(after, "a line after entries=", "a line after the end");
   free(after);
   free(text);
@@ -623,9 +640,7 @@ static char *probe_text_edited(const char *from, const char *to, size_t *len) {
   char *text = probe_text(len);
   char *at = strstr(text, from);
   cr_assert_not_null(at, "\"%s\" not in the tune file", from);
-  char *out = malloc(*len + strlen(to) + 1);
-  size_t pre = (size_t)(at - text);
-  sprintf(out, "%.*s%s%s", (int)pre, text, to, at + strlen(from));
+  char *out = text_printf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
   free(text);
   *len = strlen(out);
   return out;
