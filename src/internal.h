@@ -9,9 +9,25 @@
 
 /* Records a printf-style detail for recur_last_error() on this thread (and prints it to stderr
  * when RECUR_VERBOSE=1), then returns status, so that callers can write
- *   return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape (%lld), expected ...", name, ...); */
+ *   return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape (%lld), expected ...", name, ...);
+ * A detail is one line: text from a file goes through recur_escape below, and a detail still
+ * holding a control byte (a caller's path or tensor name) is escaped as a whole. */
 recur_status recur_fail(recur_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Text from a file (a tensor name, a metadata value, a header's words), escaped for a message:
+ * printable ASCII as is but \\ for a backslash (so that every escape reads one way), \n, \t,
+ * \r, and \xHH for any other byte; cut to fit, then ending in "...". recur_escape_into writes
+ * into dst (size >= 4) and returns it. recur_escape and recur_escape_n (len bytes, no NUL
+ * needed) return a copy that lives until the end of the full expression, made for arguments:
+ *   recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': ...", recur_escape(name).s) */
+#define RECUR_ESCAPED_MAX 160
+typedef struct recur_escaped {
+  char s[RECUR_ESCAPED_MAX];
+} recur_escaped;
+char *recur_escape_into(char *dst, size_t size, const char *src, size_t len);
+recur_escaped recur_escape_n(const char *src, size_t len);
+recur_escaped recur_escape(const char *src);
 
 /* Largest size accepted for any one dimension (sizes, T, B): keeps every index within int64
  * and products of a few dimensions checkable. */

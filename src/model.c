@@ -27,7 +27,7 @@ static const recur_st_tensor **slot(const module *m, int64_t layer, int reverse,
 }
 
 static recur_status missing(const module *m, int kind, int64_t layer, int reverse) {
-  return recur_fail(RECUR_ERR_MISSING_TENSOR, "%s%s_l%lld%s: missing", m->prefix,
+  return recur_fail(RECUR_ERR_MISSING_TENSOR, "%s%s_l%lld%s: missing", recur_escape(m->prefix).s,
                     recur_weight_kind_names[kind], (long long)layer, reverse ? "_reverse" : "");
 }
 
@@ -71,10 +71,10 @@ static recur_status find_module(const recur_st_file *file, char **prefix) {
     if (len < key_len || strcmp(name + len - key_len, key) != 0 ||
         (len > key_len && name[len - key_len - 1] != '.'))
       continue;
-    int prefix_len = (int)(len - key_len - (len > key_len));
+    size_t prefix_len = len - key_len - (len > key_len);
     if (used < sizeof list)
-      used += (size_t)snprintf(list + used, sizeof list - used, "%s'%.*s'", found ? ", " : "",
-                               prefix_len, name);
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s'%s'", found ? ", " : "",
+                               recur_escape_n(name, prefix_len).s);
     if (found++ == 0 && !(*prefix = strndup(name, len - key_len)))
       return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: out of memory");
   }
@@ -100,8 +100,8 @@ static recur_status module_prefix(const recur_st_file *file, const char *given, 
   for (size_t i = 0; i < file->n_tensors; i++)
     if (local_name(&m, file->tensors[i].name))
       return RECUR_OK;
-  return recur_fail(RECUR_ERR_MISSING_TENSOR, "no tensor of module '%.*s' in file", (int)len,
-                    given);
+  return recur_fail(RECUR_ERR_MISSING_TENSOR, "no tensor of module '%s' in file",
+                    recur_escape(given).s);
 }
 
 /* Files the module's tensors into slots; anything else directly in the module is an error. */
@@ -118,11 +118,13 @@ static recur_status collect(const recur_st_file *file, module *m) {
     if (!local)
       continue;
     if (!parse_rnn_name(local, &kind, &layer, &reverse))
-      return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: not an RNN weight name", t->name);
+      return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: not an RNN weight name",
+                        recur_escape(t->name).s);
     if (t->count == 0) {
       char shape[128];
       recur_st_shape_str(shape, sizeof shape, t->ndim, t->shape);
-      return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: zero-size shape %s", t->name, shape);
+      return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: zero-size shape %s", recur_escape(t->name).s,
+                        shape);
     }
     if (layer + 1 > m->layers)
       m->layers = layer + 1;
@@ -143,8 +145,8 @@ static recur_status check_ndim2(const recur_st_tensor *t) {
     return RECUR_OK;
   char shape[128];
   recur_st_shape_str(shape, sizeof shape, t->ndim, t->shape);
-  return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape %s, expected 2 dimensions", t->name,
-                    shape);
+  return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape %s, expected 2 dimensions",
+                    recur_escape(t->name).s, shape);
 }
 
 static recur_status parse_cell(const char *value, recur_cell *cell) {
@@ -155,7 +157,7 @@ static recur_status parse_cell(const char *value, recur_cell *cell) {
     }
   }
   return recur_fail(RECUR_ERR_BAD_FILE, "metadata cell '%s' is not one of rnn_tanh, rnn_relu, "
-                    "lstm, gru", value);
+                    "lstm, gru", recur_escape(value).s);
 }
 
 /* Names the first weight_hr of a module whose cell has no projection. */
@@ -164,7 +166,7 @@ static recur_status unexpected_projection(const module *m, recur_cell cell) {
   for (int64_t i = W_HR; !t; i += N_KINDS)
     t = m->slots[i];
   return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: a projection weight in a %s module (only "
-                    "lstm has weight_hr)", t->name, recur_cell_name(cell));
+                    "lstm has weight_hr)", recur_escape(t->name).s, recur_cell_name(cell));
 }
 
 /* The description, from the metadata cell (or the layer-0 shapes) and the tensors present. */
@@ -186,9 +188,9 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
       return status;
     if (!m->any[W_HR] && rows != recur_cell_gates(desc->cell) * hh_cols)
       return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "metadata cell '%s' has %lld gates, but %s "
-                        "has %lld rows and %s %lld columns", cell_meta,
-                        (long long)recur_cell_gates(desc->cell), w_ih->name, (long long)rows,
-                        w_hh->name, (long long)hh_cols);
+                        "has %lld rows and %s %lld columns", recur_escape(cell_meta).s,
+                        (long long)recur_cell_gates(desc->cell), recur_escape(w_ih->name).s,
+                        (long long)rows, recur_escape(w_hh->name).s, (long long)hh_cols);
   } else if (m->any[W_HR]) {
     desc->cell = RECUR_CELL_LSTM;
   } else if (rows == hh_cols || rows == 3 * hh_cols || rows == 4 * hh_cols) {
@@ -198,13 +200,14 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
   } else {
     return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "cannot infer the cell: %s has %lld rows and %s "
                       "%lld columns, a ratio other than 1 (rnn), 3 (gru) or 4 (lstm)",
-                      w_ih->name, (long long)rows, w_hh->name, (long long)hh_cols);
+                      recur_escape(w_ih->name).s, (long long)rows, recur_escape(w_hh->name).s,
+                      (long long)hh_cols);
   }
 
   int64_t gates = recur_cell_gates(desc->cell);
   if (rows % gates != 0)
     return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: %lld rows, not a multiple of the %lld gates "
-                      "of %s", w_ih->name, (long long)rows, (long long)gates,
+                      "of %s", recur_escape(w_ih->name).s, (long long)rows, (long long)gates,
                       recur_cell_name(desc->cell));
   desc->hidden_size = rows / gates;
   if (!m->any[W_HR])
@@ -219,7 +222,7 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
   desc->proj_size = w_hr->shape[0];
   if (desc->proj_size >= desc->hidden_size)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: projection size %lld must be smaller than "
-                      "the hidden size %lld", w_hr->name, (long long)desc->proj_size,
+                      "the hidden size %lld", recur_escape(w_hr->name).s, (long long)desc->proj_size,
                       (long long)desc->hidden_size);
   return RECUR_OK;
 }
@@ -254,7 +257,7 @@ static recur_status create(recur_net **out, const module *m, const recur_desc *d
       m->prefix_len) {
     char detail[1024];
     snprintf(detail, sizeof detail, "%s", recur_last_error());
-    recur_fail(status, "%s%s", m->prefix, detail);
+    recur_fail(status, "%s%s", recur_escape(m->prefix).s, detail);
   }
   free(block);
   free(tensors);

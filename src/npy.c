@@ -134,8 +134,8 @@ static recur_status parse_value(cursor *c, const char *key, size_t key_len, npy_
   while (k < N_KEYS && !(strlen(keys[k]) == key_len && memcmp(keys[k], key, key_len) == 0))
     k++;
   if (k == N_KEYS)
-    return recur_fail(RECUR_ERR_BAD_FILE, "%s: unknown key '%.*s' in .npy header", c->name,
-                      (int)(key_len < 32 ? key_len : 32), key);
+    return recur_fail(RECUR_ERR_BAD_FILE, "%s: unknown key '%s' in .npy header", c->name,
+                      recur_escape_n(key, key_len).s);
   if (*seen & (1u << k))
     return recur_fail(RECUR_ERR_BAD_FILE, "%s: duplicate key '%s' in .npy header", c->name,
                       keys[k]);
@@ -218,8 +218,8 @@ static recur_status parse_descr(npy_header *h, const char *name) {
     }
   }
   return recur_fail(RECUR_ERR_UNSUPPORTED,
-                    "%s: dtype '%.*s' not supported (float32 for data, int32/int64 for lengths)",
-                    name, (int)(h->descr_len < 32 ? h->descr_len : 32), d);
+                    "%s: dtype '%s' not supported (float32 for data, int32/int64 for lengths)",
+                    name, recur_escape_n(d, h->descr_len).s);
 }
 
 /* The element count and byte size of a shape of non-negative dimensions; 0 on overflow. */

@@ -51,6 +51,7 @@ static int json_to_size(const json_t *v, size_t *out) {
   return 1;
 }
 
+/* name: the tensor's, escaped (recur_escape), for messages, as in the parsers below. */
 static recur_status parse_dtype(const char *name, json_t *v, recur_st_tensor *t) {
   if (!json_is_string(v))
     return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': dtype is not a string", name);
@@ -61,7 +62,7 @@ static recur_status parse_dtype(const char *name, json_t *v, recur_st_tensor *t)
     }
   }
   return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': unknown dtype '%s'", name,
-                    json_string_value(v));
+                    recur_escape(json_string_value(v)).s);
 }
 
 static recur_status parse_shape(const char *name, json_t *v, recur_st_tensor *t) {
@@ -125,30 +126,32 @@ static recur_status parse_tensor(const char *name, json_t *entry, const uint8_t 
                                  size_t data_len, recur_st_tensor *t) {
   if (!*name)
     return recur_fail(RECUR_ERR_BAD_FILE, "safetensors header: empty tensor name");
+  const recur_escaped shown = recur_escape(name);
   if (!json_is_object(entry))
-    return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': entry is not a JSON object", name);
+    return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': entry is not a JSON object", shown.s);
   const char *key;
   json_t *value;
   json_object_foreach(entry, key, value) {
     if (strcmp(key, "dtype") != 0 && strcmp(key, "shape") != 0 &&
         strcmp(key, "data_offsets") != 0)
-      return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': unknown field '%s'", name, key);
+      return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': unknown field '%s'", shown.s,
+                        recur_escape(key).s);
   }
   static const char *const fields[] = {"dtype", "shape", "data_offsets"};
   for (size_t i = 0; i < 3; i++)
     if (!json_object_get(entry, fields[i]))
-      return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': no '%s' field", name, fields[i]);
+      return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': no '%s' field", shown.s, fields[i]);
 
-  recur_status status = parse_dtype(name, json_object_get(entry, "dtype"), t);
+  recur_status status = parse_dtype(shown.s, json_object_get(entry, "dtype"), t);
   if (status == RECUR_OK)
-    status = parse_shape(name, json_object_get(entry, "shape"), t);
+    status = parse_shape(shown.s, json_object_get(entry, "shape"), t);
   if (status == RECUR_OK)
-    status = parse_offsets(name, json_object_get(entry, "data_offsets"), data, data_len, t);
+    status = parse_offsets(shown.s, json_object_get(entry, "data_offsets"), data, data_len, t);
   if (status != RECUR_OK)
     return status;
   t->name = strdup(name);
   return t->name ? RECUR_OK : recur_fail(RECUR_ERR_OUT_OF_MEMORY, "tensor '%s': out of memory",
-                                         name);
+                                         shown.s);
 }
 
 static recur_status parse_metadata(json_t *meta, recur_st_file *out) {
@@ -159,7 +162,7 @@ static recur_status parse_metadata(json_t *meta, recur_st_file *out) {
   json_object_foreach(meta, key, value) {
     if (!json_is_string(value))
       return recur_fail(RECUR_ERR_BAD_FILE, "safetensors __metadata__['%s'] is not a string",
-                        key);
+                        recur_escape(key).s);
   }
   const json_t *cell = json_object_get(meta, "cell");
   if (cell && !(out->cell = strdup(json_string_value(cell))))
@@ -186,11 +189,11 @@ static recur_status check_layout(recur_st_file *file, const uint8_t *data, size_
     size_t begin = (size_t)(t->data - data);
     if (begin < covered)
       return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': data_offsets [%zu, %zu] overlap "
-                        "tensor '%s', which ends at %zu", t->name, begin, begin + t->nbytes,
-                        prev, covered);
+                        "tensor '%s', which ends at %zu", recur_escape(t->name).s, begin,
+                        begin + t->nbytes, recur_escape(prev).s, covered);
     if (begin > covered)
       return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': data_offsets [%zu, %zu] leave a gap: "
-                        "the bytes before cover only [0, %zu]", t->name, begin,
+                        "the bytes before cover only [0, %zu]", recur_escape(t->name).s, begin,
                         begin + t->nbytes, covered);
     covered = begin + t->nbytes;
     prev = t->name;
@@ -248,7 +251,7 @@ recur_status recur_st_parse(const uint8_t *buf, size_t len, recur_st_file *out) 
                             &error);
   if (!root)
     return recur_fail(RECUR_ERR_BAD_FILE, "safetensors header is not valid JSON: %s (byte %d)",
-                      error.text, error.position);
+                      recur_escape(error.text).s, error.position);
   const uint8_t *data = buf + 8 + header_len;
   recur_status status = parse_header(root, data, len - 8 - (size_t)header_len, out);
   json_decref(root);
@@ -311,6 +314,6 @@ recur_status recur_st_to_f32(const recur_st_tensor *t, float *dst) {
     return RECUR_OK;
   default:
     return recur_fail(RECUR_ERR_UNSUPPORTED, "tensor '%s': dtype %s is not supported (F32, F16, "
-                      "BF16 or F64 only)", t->name, dtype_info[t->dtype].name);
+                      "BF16 or F64 only)", recur_escape(t->name).s, dtype_info[t->dtype].name);
   }
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "recur.h"
+#include "internal.h"
 #include "safetensors.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -732,5 +733,124 @@ Test(model, weights_of_every_dtype_reach_the_network) {
   static const float want[4] = {2.25f, 1.0f, 2.75f, 1024.75f};
   expect_floats(y, want, 4);
   recur_net_free(net);
+  free(file);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Messages: what comes from the file is escaped                                            */
+
+/* The last error is one line with no control byte (< 0x20 or 0x7f) and contains needle. */
+static void expect_clean_message(const char *needle) {
+  const char *msg = recur_last_error();
+  for (const char *p = msg; *p; p++)
+    cr_expect((unsigned char)*p >= 0x20 && *p != 0x7f, "byte 0x%02x at %zu of \"%s\"",
+              (unsigned char)*p, (size_t)(p - msg), msg);
+  cr_expect(strstr(msg, needle), "'%s' not in '%s'", needle, msg);
+}
+
+Test(messages, escape_forms_and_cuts) {
+  char out[16];
+  static const char all[] = "a '\"\\\n\t\r\x1b\a\x7f\xc3\xa9~";
+  cr_expect_str_eq(recur_escape_n(all, sizeof all - 1).s,
+                   "a '\"\\\\\\n\\t\\r\\x1b\\x07\\x7f\\xc3\\xa9~");
+  cr_expect_str_eq(recur_escape_n("a\0b", 3).s, "a\\x00b", "a NUL inside the length");
+  cr_expect_str_eq(recur_escape("").s, "");
+  /* 15 characters fit in 16 bytes; one more and the text is cut to 12 and "...". */
+  cr_expect_str_eq(recur_escape_into(out, sizeof out, "abcdefghijklmno", 15), "abcdefghijklmno");
+  cr_expect_str_eq(recur_escape_into(out, sizeof out, "abcdefghijklmnop", 16), "abcdefghijkl...");
+  /* An escape is never split by the cut. */
+  cr_expect_str_eq(recur_escape_into(out, sizeof out, "abcdefghij\x1b\x1b", 12), "abcdefghij...");
+  cr_expect_str_eq(recur_escape_into(out, 4, "abcd", 4), "...");
+  char big[1000];
+  memset(big, '\n', sizeof big);
+  recur_escaped e = recur_escape_n(big, sizeof big);
+  cr_expect_eq(strlen(e.s), (RECUR_ESCAPED_MAX - 4) / 2 * 2 + 3, "whole escapes, then the cut: %s",
+               e.s);
+  cr_expect_eq(strcmp(e.s + strlen(e.s) - 5, "\\n..."), 0, "%s", e.s);
+}
+
+/* Hostile names and values in the header: each message stays on one line, escaped. */
+Test(messages, container_errors_escape_the_file) {
+  static const struct {
+    const char *header;
+    size_t n_data;
+    const char *needle;
+  } cases[] = {
+      {"{\"w\\u001b[31m\": {\"dtype\": \"F\\u0007\", \"shape\": [1], \"data_offsets\": [0, 4]}}",
+       4, "tensor 'w\\x1b[31m': unknown dtype 'F\\x07'"},
+      {"{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4], \"x\\ny\": 1}}",
+       4, "tensor 'a': unknown field 'x\\ny'"},
+      {"{\"__metadata__\": {\"k\\r\\n\": 3}}", 0, "__metadata__['k\\r\\n'] is not a string"},
+      {"{\"\\u001b]0;title\\u0007\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": "
+       "[0, 8]}, \"b\\\"\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}",
+       12, "tensor 'b\"': data_offsets [4, 12] overlap tensor '\\x1b]0;title\\x07'"},
+      {"{\"a\\u007f\\\\\": {\"dtype\": \"F32\", \"shape\": \"x\", \"data_offsets\": [0, 4]}}", 4,
+       "tensor 'a\\x7f\\\\': shape is not an array"},
+      /* raw control bytes are not JSON: jansson's message quotes them, escaped here */
+      {"{\"a\x1b[2J\": 1}", 0, "not valid JSON"},
+      {"{\"a\": 1\a}", 0, "not valid JSON"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t len;
+    uint8_t *file = raw_file(cases[i].header, cases[i].n_data, &len);
+    expect_parse_fails(file, len, RECUR_ERR_BAD_FILE, cases[i].needle);
+    expect_clean_message(cases[i].needle);
+    free(file);
+  }
+}
+
+Test(messages, model_errors_escape_the_file) {
+  static const float w[4];
+  builder cell = {0};
+  add_member(&cell, "\"__metadata__\": {\"cell\": \"lstm\\nevil\"}");
+  add_model(&cell, &gru);
+  expect_builder_fails(&cell, NULL, RECUR_ERR_BAD_FILE, "metadata cell 'lstm\\nevil'");
+  expect_clean_message("metadata cell 'lstm\\nevil' is not one of");
+
+  builder name = {0};
+  add_model(&name, &gru);
+  add_f32(&name, "weight_ih_l0\\u001b[2J", 1, 4, 0);
+  expect_builder_fails(&name, NULL, RECUR_ERR_UNEXPECTED_TENSOR, "weight_ih_l0\\x1b[2J: not an");
+  expect_clean_message("weight_ih_l0\\x1b[2J: not an RNN weight name");
+
+  /* Module prefixes from the file, in the list of modules and in names put back together. */
+  builder two = {0};
+  add_model(&two, &(model_spec){.prefix = "enc\\n.rnn.", .gates = 1, .input = 2, .hidden = 3,
+                                .layers = 1});
+  add_model(&two, &gru);
+  expect_builder_fails(&two, NULL, RECUR_ERR_INVALID_ARGUMENT, "('enc\\n.rnn', '')");
+  expect_clean_message("2 RNN modules in file ('enc\\n.rnn', '')");
+  builder gone = {0};
+  add_f32(&gone, "m\\u001b.weight_ih_l0", 2, 3, 2);
+  expect_builder_fails(&gone, NULL, RECUR_ERR_MISSING_TENSOR, "m\\x1b.weight_hh_l0: missing");
+  expect_clean_message("m\\x1b.weight_hh_l0: missing");
+  builder ints = {0};
+  add_tensor(&ints, "p\\u0007.weight_ih_l0", "I32", "[1, 1]", w, 4);
+  add_tensor(&ints, "p\\u0007.weight_hh_l0", "I32", "[1, 1]", w, 4);
+  expect_builder_fails(&ints, NULL, RECUR_ERR_UNSUPPORTED, "tensor 'p\\x07.weight_ih_l0'");
+  expect_clean_message("tensor 'p\\x07.weight_ih_l0': dtype I32 is not supported");
+  /* net.c's shape message, with the file's prefix put back in front */
+  builder shape = {0};
+  add_model(&shape, &(model_spec){.prefix = "q\\t.", .gates = 3, .input = 5, .hidden = 4,
+                                  .layers = 2, .reshape = "weight_hh_l1", .delta = 1});
+  expect_builder_fails(&shape, NULL, RECUR_ERR_SHAPE_MISMATCH, "q\\t.weight_hh_l1: shape (12, 5)");
+  expect_clean_message("q\\t.weight_hh_l1: shape (12, 5), expected (12, 4)");
+
+  /* The caller's prefix is compared with the file's names and shown the same way. */
+  expect_builder_fails(&name, "x\ty\x1b", RECUR_ERR_MISSING_TENSOR, "module 'x\\ty\\x1b'");
+  expect_clean_message("no tensor of module 'x\\ty\\x1b' in file");
+}
+
+/* A name of 1000 escape sequences is cut, and the message keeps what follows it. */
+Test(messages, long_hostile_names_are_cut) {
+  char header[8192] = "{\"";
+  for (int i = 0; i < 1000; i++)
+    strcat(header, "\\u001b");
+  strcat(header, "\": {\"dtype\": \"X\", \"shape\": [], \"data_offsets\": [0, 0]}}");
+  size_t len;
+  uint8_t *file = raw_file(header, 0, &len);
+  expect_parse_fails(file, len, RECUR_ERR_BAD_FILE, "\\x1b...': unknown dtype 'X'");
+  expect_clean_message("tensor '\\x1b\\x1b");
+  cr_expect_lt(strlen(recur_last_error()), RECUR_ESCAPED_MAX + 64, "%s", recur_last_error());
   free(file);
 }
