@@ -204,6 +204,32 @@ static recur_status check_layout(recur_st_file *file, const uint8_t *data, size_
   return RECUR_OK;
 }
 
+/* Counts the commas between the top-level object's members (outside strings and nested values)
+ * up to max, so that a header of too many entries is refused before jansson builds a tree of
+ * it. On malformed JSON the count is a guess, and jansson rejects the header anyway. */
+static size_t count_entry_commas(const char *s, size_t len, size_t max) {
+  size_t commas = 0;
+  int64_t depth = 0;
+  int in_string = 0;
+  for (size_t i = 0; i < len && commas < max; i++) {
+    if (in_string) {
+      if (s[i] == '\\')
+        i++;
+      else if (s[i] == '"')
+        in_string = 0;
+    } else if (s[i] == '"') {
+      in_string = 1;
+    } else if (s[i] == '{' || s[i] == '[') {
+      depth++;
+    } else if (s[i] == '}' || s[i] == ']') {
+      depth--;
+    } else if (s[i] == ',' && depth == 1) {
+      commas++;
+    }
+  }
+  return commas;
+}
+
 static recur_status parse_header(json_t *root, const uint8_t *data, size_t data_len,
                                  recur_st_file *out) {
   if (!json_is_object(root))
@@ -245,6 +271,11 @@ recur_status recur_st_parse(const uint8_t *buf, size_t len, recur_st_file *out) 
   if (header_len > RECUR_ST_MAX_HEADER)
     return recur_fail(RECUR_ERR_LIMIT, "safetensors header of %llu bytes exceeds the limit of "
                       "%u", (unsigned long long)header_len, RECUR_ST_MAX_HEADER);
+
+  if (count_entry_commas((const char *)buf + 8, (size_t)header_len, RECUR_ST_MAX_ENTRIES) ==
+      RECUR_ST_MAX_ENTRIES)
+    return recur_fail(RECUR_ERR_LIMIT, "safetensors header of more than %d entries (tensors "
+                      "and __metadata__) exceeds the limit", RECUR_ST_MAX_ENTRIES);
 
   json_error_t error;
   json_t *root = json_loadb((const char *)buf + 8, (size_t)header_len, JSON_REJECT_DUPLICATES,

@@ -9,6 +9,9 @@
 
 #define RECUR_ST_MAX_HEADER (100u * 1000u * 1000u) /* the reference implementation's cap */
 #define RECUR_ST_MAX_DIMS 8
+/* Header entries (tensors, and __metadata__) at most: 40960 is the most a recur network has
+ * (4096 layers, 2 directions, 5 kinds), and jansson holds about a kilobyte per entry. */
+#define RECUR_ST_MAX_ENTRIES 65536
 
 typedef enum recur_st_dtype {
   RECUR_ST_F64, RECUR_ST_F32, RECUR_ST_F16, RECUR_ST_BF16,
@@ -38,7 +41,9 @@ typedef struct recur_st_file {
  * product times the dtype size equals the byte range, data offsets contiguous from 0,
  * non-overlapping and covering the data section exactly. Tensors point into buf and come
  * sorted by offset. Malformed or truncated input is RECUR_ERR_BAD_FILE, a header over
- * RECUR_ST_MAX_HEADER RECUR_ERR_LIMIT, more than RECUR_ST_MAX_DIMS dims RECUR_ERR_UNSUPPORTED. */
+ * RECUR_ST_MAX_HEADER bytes or RECUR_ST_MAX_ENTRIES entries RECUR_ERR_LIMIT (the entries are
+ * counted before the header is parsed), more than RECUR_ST_MAX_DIMS dims
+ * RECUR_ERR_UNSUPPORTED. */
 recur_status recur_st_parse(const uint8_t *buf, size_t len, recur_st_file *out);
 void recur_st_free(recur_st_file *file);
 

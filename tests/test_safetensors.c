@@ -345,6 +345,43 @@ Test(safetensors, malformed_headers) {
   }
 }
 
+/* A header of n empty tensors after a __metadata__ entry whose value is commas and brackets,
+ * and a quote escaped inside it: none of them separates entries. */
+static uint8_t *many_tensors_file(size_t n, size_t *len) {
+  size_t cap = 4096 + 64 + n * 96;
+  char *header = malloc(cap);
+  cr_assert_not_null(header);
+  size_t used = (size_t)snprintf(header, cap, "{\"__metadata__\": {\"note\": \"\\\"{[");
+  memset(header + used, ',', 4000);
+  used += 4000;
+  used += (size_t)snprintf(header + used, cap - used, "\"}");
+  for (size_t i = 0; i < n; i++) {
+    used += (size_t)snprintf(header + used, cap - used, ", \"t%zu\": {\"dtype\": \"F32\", "
+                             "\"shape\": [0], \"data_offsets\": [0, 0]}", i);
+    cr_assert_lt(used + 1, cap);
+  }
+  header[used++] = '}';
+  header[used] = '\0';
+  uint8_t *file = raw_file(header, 0, len);
+  free(header);
+  return file;
+}
+
+/* At most RECUR_ST_MAX_ENTRIES header entries: a header of more is refused before jansson
+ * builds a tree of it (a million empty tensors took 1.4 GB and seconds). */
+Test(safetensors, entry_limit) {
+  size_t len;
+  uint8_t *file = many_tensors_file(RECUR_ST_MAX_ENTRIES - 1, &len);
+  recur_st_file parsed;
+  cr_assert_eq(recur_st_parse(file, len, &parsed), RECUR_OK, "%s", recur_last_error());
+  cr_expect_eq(parsed.n_tensors, RECUR_ST_MAX_ENTRIES - 1);
+  recur_st_free(&parsed);
+  free(file);
+  file = many_tensors_file(RECUR_ST_MAX_ENTRIES, &len);
+  expect_parse_fails(file, len, RECUR_ERR_LIMIT, "more than 65536 entries");
+  free(file);
+}
+
 Test(safetensors, tensors_point_into_the_buffer_sorted_by_offset) {
   static const char header[] =
       "  {\"__metadata__\": {\"format\": \"pt\", \"cell\": \"gru\"},"
