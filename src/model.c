@@ -227,31 +227,58 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
   return RECUR_OK;
 }
 
-/* Converts the module's tensors to fp32 and hands them to recur_net_create, which checks that
- * exactly the tensors the description needs are there, with their shapes; its messages name
- * tensors without the module prefix, so the prefix is put back. */
-static recur_status create(recur_net **out, const module *m, const recur_desc *desc) {
-  size_t n_slots = (size_t)desc->num_layers * 2 * N_KINDS, n = 0, count = 0, bytes;
-  for (size_t i = 0; i < n_slots; i++)
-    if (m->slots[i] && !recur_add_size(count, m->slots[i]->count, &count))
+/* What a load holds at its peak, checked as one sum before anything more is allocated: held
+ * (the bytes of the file recur read), the fp32 copies of tensors that cannot be used in place,
+ * and the weights twice: recur_net_create copies them, then packs them for the kernels (the
+ * scalar table packs nothing, so there this counts one copy too many). */
+static recur_status check_load_memory(size_t held, size_t converted, size_t weights) {
+  size_t total;
+  if (!recur_add_size(held, converted, &total) || !recur_add_size(total, weights, &total) ||
+      !recur_add_size(total, weights, &total))
+    return recur_fail(RECUR_ERR_LIMIT, "loading the model needs more bytes than size_t holds");
+  char what[200];
+  snprintf(what, sizeof what, "loading the model (%zu bytes of file, %zu converted to fp32, "
+           "twice %zu of weights)", held, converted, weights);
+  return recur_check_memory(what, total);
+}
+
+/* Hands the module's tensors to recur_net_create as fp32, in place where the file's bytes are
+ * fp32 already, else converted into one block. recur_net_create checks that exactly the tensors
+ * the description needs are there, with their shapes; its messages name tensors without the
+ * module prefix, so the prefix is put back. */
+static recur_status create(recur_net **out, const module *m, const recur_desc *desc,
+                           size_t held) {
+  size_t n_slots = (size_t)desc->num_layers * 2 * N_KINDS, n = 0, count = 0, converted = 0;
+  for (size_t i = 0; i < n_slots; i++) {
+    const recur_st_tensor *t = m->slots[i];
+    if (t && (!recur_add_size(count, t->count, &count) ||
+              (!recur_st_f32_view(t) && !recur_add_size(converted, t->count, &converted))))
       return recur_fail(RECUR_ERR_INVALID_SIZE, "model: the weights' element count overflows");
-  if (!recur_mul_size(count, sizeof(float), &bytes))
+  }
+  if (count > SIZE_MAX / sizeof(float))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "model: %zu weights overflow the byte count", count);
-  recur_status status = recur_check_memory("model: the weights as fp32", bytes);
+  recur_status status =
+      check_load_memory(held, converted * sizeof(float), count * sizeof(float));
   if (status != RECUR_OK)
     return status;
   recur_tensor *tensors = calloc(n_slots, sizeof *tensors);
-  float *block = malloc(bytes);
-  if (!tensors || !block)
+  float *block = converted ? malloc(converted * sizeof(float)) : NULL;
+  if (!tensors || (converted && !block))
     status = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: %zu bytes of weights: out of memory",
-                        bytes);
+                        converted * sizeof(float));
   for (size_t i = 0, at = 0; i < n_slots && status == RECUR_OK; i++) {
     const recur_st_tensor *t = m->slots[i];
-    if (!t || (status = recur_st_to_f32(t, block + at)) != RECUR_OK)
+    if (!t)
       continue;
-    tensors[n++] = (recur_tensor){.name = t->name + m->prefix_len, .data = block + at,
+    const float *data = recur_st_f32_view(t);
+    if (!data) {
+      if ((status = recur_st_to_f32(t, block + at)) != RECUR_OK)
+        break;
+      data = block + at;
+      at += t->count;
+    }
+    tensors[n++] = (recur_tensor){.name = t->name + m->prefix_len, .data = data,
                                   .ndim = t->ndim, .shape = {t->shape[0], t->shape[1]}};
-    at += t->count;
   }
   if (status == RECUR_OK && (status = recur_net_create(out, desc, tensors, n)) != RECUR_OK &&
       m->prefix_len) {
@@ -264,19 +291,26 @@ static recur_status create(recur_net **out, const module *m, const recur_desc *d
   return status;
 }
 
-static recur_status load(recur_net **out, const recur_st_file *file, const char *prefix) {
+/* A network from a model file's bytes; held: what recur holds for this load already. */
+static recur_status load(recur_net **out, const uint8_t *buf, size_t len, const char *prefix,
+                         size_t held) {
+  recur_st_file file;
+  recur_status status = recur_st_parse(buf, len, &file);
+  if (status != RECUR_OK)
+    return status;
   char *module_name;
-  recur_status status = module_prefix(file, prefix, &module_name);
+  status = module_prefix(&file, prefix, &module_name);
   module m = {.prefix = module_name, .prefix_len = module_name ? strlen(module_name) : 0};
   recur_desc desc;
   if (status == RECUR_OK)
-    status = collect(file, &m);
+    status = collect(&file, &m);
   if (status == RECUR_OK)
-    status = infer_desc(&m, file->cell, &desc);
+    status = infer_desc(&m, file.cell, &desc);
   if (status == RECUR_OK)
-    status = create(out, &m, &desc);
+    status = create(out, &m, &desc, held);
   free(m.slots);
   free(module_name);
+  recur_st_free(&file);
   return status;
 }
 
@@ -287,13 +321,7 @@ recur_status recur_net_load_memory(recur_net **out, const void *buf, size_t len,
   *out = NULL;
   if (!buf && len)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load_memory: buf is NULL");
-  recur_st_file file;
-  recur_status status = recur_st_parse(buf, len, &file);
-  if (status != RECUR_OK)
-    return status;
-  status = load(out, &file, prefix);
-  recur_st_free(&file);
-  return status;
+  return load(out, buf, len, prefix, 0); /* the caller's buffer is not recur's to count */
 }
 
 recur_status recur_net_load(recur_net **out, const char *path, const char *prefix) {
@@ -306,7 +334,7 @@ recur_status recur_net_load(recur_net **out, const char *path, const char *prefi
   recur_status status = recur_read_file(path, &file);
   if (status != RECUR_OK)
     return status;
-  status = recur_net_load_memory(out, file.data, file.size, prefix);
+  status = load(out, file.data, file.size, prefix, file.size);
   recur_free_file(&file);
   return status;
 }

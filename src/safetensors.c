@@ -320,6 +320,13 @@ static float f16_to_f32(uint16_t h) {
   return f32_from_bits(sign | (exponent + 127 - 15) << 23 | mantissa << 13);
 }
 
+const float *recur_st_f32_view(const recur_st_tensor *t) {
+  if (t->dtype != RECUR_ST_F32 || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ ||
+      (uintptr_t)t->data % _Alignof(float) != 0)
+    return NULL;
+  return (const float *)(const void *)t->data;
+}
+
 recur_status recur_st_to_f32(const recur_st_tensor *t, float *dst) {
   const uint8_t *src = t->data;
   switch (t->dtype) {

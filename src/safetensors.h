@@ -51,6 +51,10 @@ void recur_st_free(recur_st_file *file);
  * (t->count floats); other dtypes are RECUR_ERR_UNSUPPORTED naming the tensor. */
 recur_status recur_st_to_f32(const recur_st_tensor *t, float *dst);
 
+/* t's data as floats when the network can use them in place (F32 on a little-endian host,
+ * aligned for floats: no copy); NULL when t needs recur_st_to_f32. */
+const float *recur_st_f32_view(const recur_st_tensor *t);
+
 /* Writes "(2, 3)" for a shape into buf (truncated to size), for error messages. */
 void recur_st_shape_str(char *buf, size_t size, int ndim, const int64_t *shape);
 

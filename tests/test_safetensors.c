@@ -725,14 +725,19 @@ Test(model, null_arguments) {
   free(file);
 }
 
+/* Writes bytes to a new temporary file; path is "/tmp/recur_test_XXXXXX" and gets its name. */
+static void write_temp(char *path, const uint8_t *bytes, size_t len) {
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, bytes, len), (ssize_t)len);
+  close(fd);
+}
+
 Test(model, loads_from_a_file) {
   size_t len;
   uint8_t *file = gru_file(&len);
   char path[] = "/tmp/recur_test_XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
-  cr_assert_eq(write(fd, file, len), (ssize_t)len);
-  close(fd);
+  write_temp(path, file, len);
   recur_net *net = NULL;
   recur_status status = recur_net_load(&net, path, NULL);
   recur_desc desc = {0};
@@ -744,6 +749,77 @@ Test(model, loads_from_a_file) {
   cr_expect_eq(recur_net_load(&net, path, NULL), RECUR_ERR_IO);
   cr_expect(strstr(recur_last_error(), path), "%s", recur_last_error());
   free(file);
+}
+
+/* A load's peak counts against the memory limit as one sum: the file recur read, the fp32
+ * conversions (none when the F32 data is aligned: the network reads it in place) and the
+ * weights twice (as given, then packed). Each allocation alone fits the limits below. H = 64,
+ * so that packing pads nothing. */
+Test(model, the_memory_limit_bounds_a_loads_sum) {
+  builder b = {0};
+  add_model(&b, &(model_spec){.gates = 1, .input = 8, .hidden = 64, .layers = 1});
+  size_t len, weights = (64 * 8 + 64 * 64) * sizeof(float);
+  uint8_t *file = finish_padded(&b, (8 - (b.header_len + 2) % 8) % 8, &len);
+  char path[] = "/tmp/recur_test_XXXXXX";
+  write_temp(path, file, len);
+  char needle[256];
+  snprintf(needle, sizeof needle, "loading the model (%zu bytes of file, 0 converted to fp32, "
+           "twice %zu of weights) needs %zu bytes, over the memory limit of %zu", len, weights,
+           len + 2 * weights, len + 2 * weights - 1);
+  recur_net *net = (recur_net *)&net;
+  recur_set_memory_limit(len + 2 * weights - 1);
+  cr_expect_eq(recur_net_load(&net, path, NULL), RECUR_ERR_LIMIT, "%s", recur_last_error());
+  cr_expect(strstr(recur_last_error(), needle), "'%s' not in '%s'", needle, recur_last_error());
+  cr_expect_null(net);
+  /* The caller's buffer is the caller's: not counted. */
+  cr_expect_eq(recur_net_load_memory(&net, file, len, NULL), RECUR_OK, "%s", recur_last_error());
+  recur_net_free(net);
+  recur_set_memory_limit(len + 2 * weights);
+  cr_expect_eq(recur_net_load(&net, path, NULL), RECUR_OK, "%s", recur_last_error());
+  recur_net_free(net);
+  /* Misaligned F32 data is converted: the copy counts too. */
+  size_t odd_len;
+  uint8_t *odd = finish_padded(&b, (9 - (b.header_len + 2) % 8) % 8, &odd_len);
+  recur_set_memory_limit(3 * weights - 1);
+  cr_expect_eq(recur_net_load_memory(&net, odd, odd_len, NULL), RECUR_ERR_LIMIT);
+  snprintf(needle, sizeof needle, "(0 bytes of file, %zu converted to fp32, twice %zu", weights,
+           weights);
+  cr_expect(strstr(recur_last_error(), needle), "'%s' not in '%s'", needle, recur_last_error());
+  cr_expect_eq(recur_net_load_memory(&net, file, len, NULL), RECUR_OK, "%s", recur_last_error());
+  recur_net_free(net);
+  recur_set_memory_limit(3 * weights);
+  cr_expect_eq(recur_net_load_memory(&net, odd, odd_len, NULL), RECUR_OK, "%s",
+               recur_last_error());
+  recur_net_free(net);
+  recur_set_memory_limit(0);
+  unlink(path);
+  free(file);
+  free(odd);
+}
+
+/* F32 weights read in place (aligned) and converted (misaligned) give the same network. */
+Test(model, f32_in_place_and_converted_agree) {
+  builder b = {0};
+  add_model(&b, &(model_spec){.gates = 4, .input = 5, .hidden = 6, .layers = 2, .bias = 1,
+                              .bidirectional = 1});
+  float y[2][3 * 12];
+  static float x[3 * 5];
+  for (size_t i = 0; i < 15; i++)
+    x[i] = (float)i * 0.1f - 0.7f;
+  for (size_t misaligned = 0; misaligned < 2; misaligned++) {
+    size_t len;
+    uint8_t *file = finish_padded(&b, (8 + misaligned - (b.header_len + 2) % 8) % 8, &len);
+    cr_assert_eq((uintptr_t)(file + len - b.data_len) % 4, misaligned);
+    recur_net *net;
+    cr_assert_eq(recur_net_load_memory(&net, file, len, NULL), RECUR_OK, "%s",
+                 recur_last_error());
+    recur_forward_args a = {.seq_len = 3, .batch = 1, .input_size = 5, .unbatched = 1, .x = x,
+                            .y = y[misaligned]};
+    cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
+    recur_net_free(net);
+    free(file);
+  }
+  cr_expect_arr_eq(y[0], y[1], sizeof y[0]);
 }
 
 /* Weights in four dtypes reach the network exactly: a one-unit rnn_relu with zero W_hh gives
