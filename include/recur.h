@@ -217,7 +217,8 @@ RECUR_API recur_status recur_net_plan(const recur_net *net, int64_t batch, int n
 /* The tune file the library read at its first use of it (creating a network or this call):
  * $RECUR_TUNE_FILE, else $XDG_CONFIG_HOME/recur/tune.conf, else ~/.config/recur/tune.conf. A
  * file with any malformed line, or measured on another CPU or recur version, is ignored as a
- * whole (defaults apply); the library says so only under RECUR_VERBOSE=1. */
+ * whole (defaults apply); the library says so only under RECUR_VERBOSE=1. recur_tune_status
+ * describes it in *out; out NULL is RECUR_ERR_NULL_POINTER. */
 typedef struct recur_tune_info {
   const char *path;      /* the file looked for; NULL when no location is known */
   int exists;            /* 1: there is a file at path */
@@ -227,7 +228,7 @@ typedef struct recur_tune_info {
   int64_t applicable;    /* of those, the ones for the table new networks use */
 } recur_tune_info;
 
-RECUR_API void recur_tune_status(recur_tune_info *out);
+RECUR_API recur_status recur_tune_status(recur_tune_info *out);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Resource limits                                                                           */

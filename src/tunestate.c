@@ -53,7 +53,8 @@ const recur_tune_file *recur_tune_active(void) {
   return loaded ? &file : NULL;
 }
 
-void recur_tune_status(recur_tune_info *out) {
+recur_status recur_tune_status(recur_tune_info *out) {
+  if (!out) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_tune_status: out is NULL");
   pthread_once(&once, load);
   const recur_kernels *k = recur_kernels_active();
   int64_t applicable = 0;
@@ -62,4 +63,5 @@ void recur_tune_status(recur_tune_info *out) {
   *out = (recur_tune_info){.path = have_path ? path : NULL, .exists = exists, .loaded = loaded,
                            .reason = loaded ? NULL : reason,
                            .entries = loaded ? (int64_t)file.n : 0, .applicable = applicable};
+  return RECUR_OK;
 }

@@ -98,6 +98,94 @@ Test(api, create_rejects_bad_tensors) {
   randnet_free(&w);
 }
 
+/* Every public call given NULL for a required pointer, an argument or one inside a struct,
+ * returns RECUR_ERR_NULL_POINTER with a detail, resets its out handle, and writes nothing; the
+ * free functions take NULL. */
+Test(api, null_pointers_are_errors) {
+  randnet_tensors w;
+  randnet_make(&lstm_desc, 1, &w);
+  recur_net *net;
+  cr_assert_eq(recur_net_create(&net, &lstm_desc, w.t, w.n), RECUR_OK, "%s", recur_last_error());
+  recur_net *out = (recur_net *)&out;
+  recur_array *array = (recur_array *)&array;
+  recur_desc desc;
+  recur_plan plan;
+  recur_tune_info info;
+  static const float x[5], one = 1.0f;
+  float y[14];
+  const int64_t shape[1] = {1};
+  recur_forward_args args = {.seq_len = 1, .batch = 1, .input_size = 5, .unbatched = 1, .x = x,
+                             .y = y};
+  const char *path = "/nonexistent/recur-null-test.npy";
+#define EXPECT_NULL(call)                                                                   \
+  do {                                                                                      \
+    cr_expect_eq(call, RECUR_ERR_NULL_POINTER, "%s: %s", #call, recur_last_error());       \
+    cr_expect_neq(recur_last_error()[0], '\0', "%s: no detail", #call);                     \
+  } while (0)
+  EXPECT_NULL(recur_net_create(NULL, &lstm_desc, w.t, w.n));
+  EXPECT_NULL(recur_net_create(&out, NULL, w.t, w.n));
+  cr_expect_null(out);
+  out = (recur_net *)&out;
+  EXPECT_NULL(recur_net_create(&out, &lstm_desc, NULL, w.n));
+  cr_expect_null(out);
+  recur_tensor saved = w.t[0];
+  w.t[0].name = NULL;
+  EXPECT_NULL(recur_net_create(&out, &lstm_desc, w.t, w.n));
+  w.t[0] = saved;
+  w.t[0].data = NULL;
+  EXPECT_NULL(recur_net_create(&out, &lstm_desc, w.t, w.n));
+  w.t[0] = saved;
+  EXPECT_NULL(recur_net_load(NULL, path, NULL));
+  EXPECT_NULL(recur_net_load(&out, NULL, NULL));
+  EXPECT_NULL(recur_net_load_memory(NULL, &one, sizeof one, NULL));
+  out = (recur_net *)&out;
+  EXPECT_NULL(recur_net_load_memory(&out, NULL, 8, NULL));
+  cr_expect_null(out);
+  EXPECT_NULL(recur_net_describe(NULL, &desc));
+  EXPECT_NULL(recur_net_describe(net, NULL));
+  EXPECT_NULL(recur_forward(NULL, &args));
+  EXPECT_NULL(recur_forward(net, NULL));
+  args.x = NULL;
+  EXPECT_NULL(recur_forward(net, &args));
+  args.x = x;
+  args.y = NULL;
+  EXPECT_NULL(recur_forward(net, &args));
+  EXPECT_NULL(recur_net_plan(NULL, 1, 0, &plan));
+  EXPECT_NULL(recur_net_plan(net, 1, 0, NULL));
+  EXPECT_NULL(recur_tune_status(NULL));
+  EXPECT_NULL(recur_isa_force(NULL));
+  EXPECT_NULL(recur_isa_peak_gflops("scalar", 0.01, NULL));
+  EXPECT_NULL(recur_npy_load(NULL, &array));
+  cr_expect_null(array);
+  EXPECT_NULL(recur_npy_load(path, NULL));
+  array = (recur_array *)&array;
+  EXPECT_NULL(recur_npy_load_memory(NULL, 8, &array));
+  cr_expect_null(array);
+  EXPECT_NULL(recur_npy_load_memory(&one, sizeof one, NULL));
+  EXPECT_NULL(recur_npy_save(NULL, &one, 1, shape));
+  EXPECT_NULL(recur_npy_save(path, NULL, 1, shape));
+  EXPECT_NULL(recur_npy_save(path, &one, 1, NULL));
+#undef EXPECT_NULL
+  cr_expect_eq(recur_tune_status(&info), RECUR_OK, "%s", recur_last_error());
+  recur_net_free(NULL);
+  recur_array_free(NULL);
+  recur_net_free(net);
+  randnet_free(&w);
+}
+
+/* A caller's tensor name holding control bytes comes back escaped: a detail is one line. */
+Test(api, details_stay_on_one_line) {
+  randnet_tensors w;
+  randnet_make(&lstm_desc, 1, &w);
+  w.t[0].name = "weight\n\x1b[31m\a";
+  expect_create_fails(&lstm_desc, w.t, w.n, RECUR_ERR_UNEXPECTED_TENSOR,
+                      "weight\\n\\x1b[31m\\x07: not used by this network");
+  randnet_free(&w);
+  recur_array *a;
+  cr_expect_eq(recur_npy_load("/nonexistent/a\tb\x7f.npy", &a), RECUR_ERR_IO);
+  cr_expect(strstr(recur_last_error(), "/nonexistent/a\\tb\\x7f.npy"), "%s", recur_last_error());
+}
+
 /* A small bidirectional 2-layer LSTM and buffers for T=4, B=3. */
 typedef struct fixture {
   recur_net *net;

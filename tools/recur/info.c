@@ -39,8 +39,8 @@ int recur_cmd_info(const struct recur_cli_opts *opts) {
   printf("threads: %d (OpenMP's default; set OMP_NUM_THREADS or pass --threads to change)\n",
          omp_get_max_threads());
   recur_tune_info tune;
-  recur_tune_status(&tune);
-  if (!tune.path) printf("tune file: none (%s)\n", tune.reason);
+  if (recur_tune_status(&tune) != RECUR_OK) printf("tune file: unknown (%s)\n", recur_last_error());
+  else if (!tune.path) printf("tune file: none (%s)\n", tune.reason);
   else if (!tune.loaded) printf("tune file: %s: not used: %s\n", tune.path, tune.reason);
   else printf("tune file: %s: %lld entr%s, %lld for %s\n", tune.path, (long long)tune.entries,
               tune.entries == 1 ? "y" : "ies", (long long)tune.applicable, isa);
