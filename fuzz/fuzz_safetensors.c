@@ -67,8 +67,9 @@ static void load(const uint8_t *data, size_t size, const char *prefix) {
   if (st != RECUR_OK) {
     if (net)
       fuzz_fail("failed load (%d) left a network", st);
-    if (strcmp(recur_status_string(st), "unknown recur_status") == 0 || !recur_last_error()[0])
-      fuzz_fail("failed load without a known status (%d) and a message", st);
+    if (strcmp(recur_status_string(st), "unknown recur_status") == 0)
+      fuzz_fail("failed load without a known status (%d)", st);
+    fuzz_check_detail(recur_last_error());
     return;
   }
   recur_desc d;

@@ -20,4 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     abort();                                                                        \
   } while (0)
 
+/* A failed call's detail: not empty, one line, no control byte (< 0x20 or 0x7f), whatever bytes
+ * the input held. */
+static inline void fuzz_check_detail(const char *detail) {
+  if (!detail[0])
+    fuzz_fail("a failure without a detail");
+  for (const char *p = detail; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      fuzz_fail("byte 0x%02x at %zu of the detail \"%s\"", (unsigned char)*p,
+                (size_t)(p - detail), detail);
+}
+
 #endif

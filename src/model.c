@@ -222,8 +222,8 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
   desc->proj_size = w_hr->shape[0];
   if (desc->proj_size >= desc->hidden_size)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: projection size %lld must be smaller than "
-                      "the hidden size %lld", recur_escape(w_hr->name).s, (long long)desc->proj_size,
-                      (long long)desc->hidden_size);
+                      "the hidden size %lld", recur_escape(w_hr->name).s,
+                      (long long)desc->proj_size, (long long)desc->hidden_size);
   return RECUR_OK;
 }
 

@@ -247,3 +247,52 @@ Test(cli_errors, later_output_fails) {
   cli_expect_failure(1, cn, NULL);
   cli_expect_out_listing("");
 }
+
+/* ---- what comes from a file is escaped -------------------------------------------------- */
+
+/* Writes a safetensors file: the header's length, the header, then n_data zero bytes. */
+static void write_safetensors(const char *path, const char *header, size_t n_data) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f, "cannot write %s", path);
+  uint64_t n = strlen(header);
+  for (int i = 0; i < 8; i++)
+    fputc((int)(n >> (8 * i)) & 0xff, f);
+  fputs(header, f);
+  for (size_t i = 0; i < n_data; i++)
+    fputc(0, f);
+  cr_assert_eq(fclose(f), 0);
+}
+
+/* A newline or a terminal escape sequence in a tensor name or a metadata value: the error is
+ * still one stderr line, with no control byte but its final newline, and shows them escaped. */
+Test(cli_errors, file_text_is_escaped) {
+  static const struct {
+    const char *header;
+    size_t n_data;
+    const char *needle;
+  } cases[] = {
+      {"{\"x\\u001b[31m\\u0007\\n.weight_ih_l0\": {\"dtype\": \"F32\", \"shape\": [4, 5], "
+       "\"data_offsets\": [0, 80]}}", 80, "x\\x1b[31m\\x07\\n.weight_hh_l0: missing"},
+      {"{\"__metadata__\": {\"cell\": \"lstm\\n\\u001b[2J\"}, \"weight_ih_l0\": {\"dtype\": "
+       "\"F32\", \"shape\": [28, 5], \"data_offsets\": [0, 560]}, \"weight_hh_l0\": {\"dtype\": "
+       "\"F32\", \"shape\": [28, 7], \"data_offsets\": [560, 1344]}}", 1344,
+       "metadata cell 'lstm\\n\\x1b[2J'"},
+      {"{\"a\\u007f\\t\": {\"dtype\": \"\\u009b2J\", \"shape\": [1], \"data_offsets\": [0, 4]}}",
+       4, "tensor 'a\\x7f\\t': unknown dtype '\\xc2\\x9b2J'"},
+  };
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  cli_tmp_path(model, "hostile.safetensors");
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    write_safetensors(model, cases[i].header, cases[i].n_data);
+    cli_run("run", model, x, NULL);
+    cli_expect_failure(1, model, cases[i].needle, NULL);
+    size_t clean = 0;
+    while (cli_res.err[clean] && ((unsigned char)cli_res.err[clean] >= 0x20 &&
+                                  cli_res.err[clean] != 0x7f))
+      clean++;
+    cr_expect_eq(cli_res.err[clean], '\n', "case %zu: byte 0x%02x at %zu: %s", i,
+                 (unsigned char)cli_res.err[clean], clean, cli_res.err);
+    cr_expect_eq(cli_res.err[clean + 1], '\0', "case %zu: %s", i, cli_res.err);
+  }
+}

@@ -19,6 +19,11 @@ static const float f4_2x3[6] = {-0.5f, -0.25f, 0.0f, 0.25f, 0.5f, 0.75f};
 static const int32_t i4_values[5] = {3, -1, 4, INT32_MAX, INT32_MIN};
 static const int64_t i8_values[5] = {1, -2, INT64_C(1) << 40, INT64_MAX, INT64_MIN};
 
+/* Every byte a message must not hold: the C0 controls and DEL. */
+#define CONTROL_BYTES                                                                        \
+  "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16" \
+  "\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+
 static recur_array sentinel; /* out-parameters start here, to see them reset to NULL */
 static char fixture_buf[4096];
 
@@ -230,6 +235,47 @@ Test(npy_memory, header_cases) {
       expect_shape(a, RECUR_DTYPE_F32, 2, (int64_t[]){2, 3}, 6);
     recur_array_free(a);
   }
+}
+
+/* Header bytes reach a message escaped, or not at all: it stays one line with no control byte
+ * (< 0x20 or 0x7f), and quotes what it quotes. */
+Test(npy_memory, messages_stay_on_one_line) {
+  static const struct {
+    const char *header;
+    recur_status want;
+    const char *needle;
+  } cases[] = {
+      {"{'descr': '<f4\x1b[31m', 'fortran_order': False, 'shape': (2, 3)}\n",
+       RECUR_ERR_BAD_FILE, "unexpected character in string at header byte 14"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'k\ney': 1}\n",
+       RECUR_ERR_BAD_FILE, "unexpected character in string"},
+      {"{'descr': '<f4', 'fortran_order': False\a, 'shape': (2, 3)}\n", RECUR_ERR_BAD_FILE,
+       "expected ',' or '}'"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'k\\': 1}\n",
+       RECUR_ERR_BAD_FILE, "unexpected character in string"},
+      {"{'descr': 'x\"y', 'fortran_order': False, 'shape': (2, 3)}\n", RECUR_ERR_UNSUPPORTED,
+       "<memory>: dtype 'x\"y' not supported"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), \"it's\": 1}\n",
+       RECUR_ERR_BAD_FILE, "unknown key 'it's' in .npy header"},
+  };
+  static uint8_t buf[1024];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    recur_array *a = &sentinel;
+    size_t len = build_npy(buf, 1, 0, cases[i].header, 24);
+    expect_error(recur_npy_load_memory(buf, len, &a), cases[i].want, cases[i].needle);
+    const char *msg = recur_last_error();
+    cr_expect_eq(strcspn(msg, CONTROL_BYTES), strlen(msg), "case %zu: %s", i, msg);
+    cr_expect(strstr(msg, cases[i].needle), "'%s' not in '%s'", cases[i].needle, msg);
+  }
+  /* A long key is cut: the message keeps what follows it. */
+  char header[600] = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), '";
+  memset(header + strlen(header), 'k', 400);
+  strcat(header, "': 1}\n");
+  recur_array *a;
+  expect_error(recur_npy_load_memory(buf, build_npy(buf, 1, 0, header, 24), &a),
+               RECUR_ERR_BAD_FILE, "long key");
+  cr_expect(strstr(recur_last_error(), "kkk...' in .npy header"), "%s", recur_last_error());
+  cr_expect_lt(strlen(recur_last_error()), 250, "%s", recur_last_error());
 }
 
 Test(npy_memory, broken_preambles) {
