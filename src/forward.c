@@ -114,8 +114,15 @@ typedef struct forward_plan {
   float *scratch;     /* per thread, scratch_floats each */
   size_t scratch_floats;
   recur_barrier *barriers; /* per batch part of each group (recur_share.barrier) */
+  recur_barrier_line *barrier_lines; /* theirs: hparts + 1 each, 2 * threads at most */
   int team;           /* threads in recur's own OpenMP team (1: no team, no omp barrier) */
 } forward_plan;
+
+/* Floats of the barriers of a team of n threads: their lines first (64-byte aligned). */
+static size_t barrier_floats(int n) {
+  return (2 * (size_t)n * sizeof(recur_barrier_line) + recur_round_floats((size_t)n * sizeof(recur_barrier))) /
+         sizeof(float);
+}
 
 /* Sizes the workspace for a schedule; 0 on overflow. */
 static size_t workspace_floats(const recur_net *net, const call_sizes *z, const recur_schedule *s,
@@ -127,7 +134,7 @@ static size_t workspace_floats(const recur_net *net, const call_sizes *z, const 
   if (!recur_mul_size(n_bufs, recur_round_floats(z->y), &total) ||
       !recur_mul_size(*shared, (size_t)z->D, &part) || !recur_add_size(total, part, &total) ||
       !recur_mul_size(*scratch, (size_t)s->threads, &part) || !recur_add_size(total, part, &total) ||
-      !recur_add_size(total, (size_t)s->threads * sizeof(recur_barrier) / sizeof(float), &total) ||
+      !recur_add_size(total, barrier_floats(s->threads), &total) ||
       total > SIZE_MAX / sizeof(float))
     return 0;
   return total;
@@ -136,8 +143,10 @@ static size_t workspace_floats(const recur_net *net, const call_sizes *z, const 
 /* One barrier per batch part of each group, for the threads that split its hidden units. */
 static void init_barriers(forward_plan *p) {
   const recur_schedule *s = &p->sched;
+  recur_barrier_line *line = p->barrier_lines;
   for (int g = 0, at = 0; g < s->groups; g++)
-    for (int b = 0; b < s->bparts[g]; b++) recur_barrier_init(&p->barriers[at++], (unsigned)s->hparts[g]);
+    for (int b = 0; b < s->bparts[g]; b++, line += s->hparts[g] + 1)
+      recur_barrier_init(&p->barriers[at++], line, (unsigned)s->hparts[g]);
 }
 
 /* One thread's whole call: every layer, its direction(s), its share of each. */
@@ -208,8 +217,9 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
     return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_forward: no memory for %zu floats of workspace", total);
 
   float *at = work;
-  p.barriers = (recur_barrier *)(void *)at;
-  at += (size_t)p.sched.threads * sizeof(recur_barrier) / sizeof(float);
+  p.barrier_lines = (recur_barrier_line *)(void *)at;
+  p.barriers = (recur_barrier *)(void *)(p.barrier_lines + 2 * p.sched.threads);
+  at += barrier_floats(p.sched.threads);
   p.bufs = at;
   at += (p.z.L > 2 ? 2 : (size_t)(p.z.L - 1)) * recur_round_floats(p.z.y);
   for (int64_t d = 0; d < p.z.D; d++, at += shared) p.shared[d] = at;

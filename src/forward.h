@@ -38,7 +38,7 @@ typedef struct direction_args {
   float *h_n, *c_n;       /* its final state, NULL: not wanted */
   float *shared;          /* the direction's buffers, shared by its thread group */
   float *scratch;         /* this thread's own */
-  recur_barrier *barrier; /* the group's */
+  recur_barrier *barrier; /* its batch part's (share.barrier_rank in it) */
   recur_share share;
   const recur_schedule *sched;
 } direction_args;

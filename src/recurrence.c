@@ -45,6 +45,11 @@ static int64_t rows_per_tile(const packed_ctx *p, int gnv) { return recur_tile_r
  * a batch of 16 with mr = 3 runs 3,3,3,3,2,2 and not a lone 1-row tile at the end. */
 static int64_t tile_rows(int64_t n, int64_t tiles, int64_t i) { return n / tiles + (i < n % tiles); }
 
+/* The barrier of the threads that split this batch part's hidden tiles. */
+static void meet(const packed_ctx *p) {
+  if (p->hidden_split) recur_barrier_wait(p->a->barrier, (unsigned)p->a->share.barrier_rank);
+}
+
 static int64_t length_of(const direction_args *a, int64_t b) {
   return a->lengths ? a->lengths[b] : a->z->T;
 }
@@ -191,7 +196,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
       }
   }
   if (!proj) return;
-  if (p->hidden_split) recur_barrier_wait(a->barrier); /* all of o * tanh(c) is written */
+  meet(p); /* all of o * tanh(c) is written */
   for (int64_t i = 0; i < n; i++) {
     int64_t b = p->active[i];
     p->a_rows[i] = p->hfull + b * p->hfull_stride;
@@ -235,7 +240,7 @@ void recur_packed_direction(const direction_args *a) {
     load_columns(p.hbuf[0], p.h_stride, a->h0, Hout, b, p.h0col, p.h1col);
     if (lstm) load_columns(p.c, p.hfull_stride, a->c0, H, b, p.c0col, p.c1col);
   }
-  if (p.hidden_split) recur_barrier_wait(a->barrier); /* every thread reads whole h rows */
+  meet(&p); /* every thread reads whole h rows */
   for (int64_t s0 = 0; s0 < z->T; s0 += p.steps_per_chunk) {
     int64_t s1 = min64(s0 + p.steps_per_chunk, z->T);
     project_inputs(&p, s0, s1);
@@ -248,7 +253,7 @@ void recur_packed_direction(const direction_args *a) {
                  (size_t)(min64(p.h1col, Hout) - p.h0col) * sizeof(float));
       }
       cell_step(&p, s, s0, n);
-      if (p.hidden_split) recur_barrier_wait(a->barrier); /* h_t is whole before step t+1 */
+      meet(&p); /* h_t is whole before step t+1 */
     }
   }
   for (int64_t b = p.b0; b < p.b1; b++) {

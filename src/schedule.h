@@ -32,6 +32,7 @@ typedef struct recur_share {
   int group;               /* its group (= its direction when groups == 2) */
   int barrier;             /* index of its batch part's barrier, over all groups */
   int hparts;              /* threads meeting at that barrier */
+  int barrier_rank;        /* its rank among them */
   int64_t b0, b1;          /* batch rows */
   int64_t j0, j1;          /* hidden tiles */
   int64_t p0, p1;          /* projection tiles */

@@ -164,3 +164,11 @@ Test(limits, outputs_over_the_memory_limit) {
   cli_expect_failure(1, x, "the outputs would take more than the memory limit", NULL);
   cli_expect_out_listing("");
 }
+
+/* OMP_NUM_THREADS=2147483647 is taken as RECUR_MAX_THREADS (the team smaller still), not an
+ * overflow: the run gives PyTorch's numbers. */
+Test(limits, omp_num_threads_int_max_runs) {
+  cr_assert_eq(setenv("OMP_NUM_THREADS", "2147483647", 1), 0);
+  cli_run_golden(cli_golden_case("lstm_h0c0_bi_l2"), NULL);
+  unsetenv("OMP_NUM_THREADS");
+}

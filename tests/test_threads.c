@@ -3,8 +3,11 @@
  * batch split, the hidden-tile split and the grid of both. And the schedule uses the threads it
  * is given: on the DeepBench shapes, never fewer at N threads than at N/2, and at least
  * min(N, D*H/64). */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,4 +182,42 @@ Test(threads, plan_uses_the_threads_on_deepbench_shapes) {
       }
   }
   cr_expect_gt(packed_tables, 0, "no packed table to plan for");
+}
+
+/* Thread counts near INT_MAX (asked per call, as the process default or through
+ * OMP_NUM_THREADS) are clamped, not overflowed: the plan is a real team, a bidirectional call
+ * runs and gives the 1-thread bits; 2000 threads asked never become 2000 OpenMP threads. */
+Test(threads, huge_thread_counts_are_clamped) {
+  const case_ *c = &cases[1]; /* bidirectional LSTM with projection */
+  randnet_tensors w;
+  randnet_make(&c->d, 5, &w);
+  recur_net *net;
+  cr_assert_eq(recur_net_create(&net, &c->d, w.t, w.n), RECUR_OK, "%s", recur_last_error());
+  randnet_free(&w);
+  cpu_set_t set;
+  cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+  int cap = CPU_COUNT(&set) > RECUR_TEAM_MIN_CAP ? CPU_COUNT(&set) : RECUR_TEAM_MIN_CAP;
+  static const int asks[] = {INT_MAX, INT_MAX - 1, RECUR_MAX_THREADS + 1, 2000};
+  result one;
+  run(net, c, 1, &one);
+  for (size_t i = 0; i < sizeof asks / sizeof *asks; i++) {
+    recur_plan p;
+    cr_assert_eq(recur_net_plan(net, 4096, asks[i], &p), RECUR_OK, "%s", recur_last_error());
+    cr_expect(p.threads >= 2 && p.threads <= cap, "%d threads asked: a team of %d (cap %d)", asks[i],
+              p.threads, cap);
+    cr_expect_eq(p.group_threads[0] + p.group_threads[1], p.threads);
+    result r;
+    run(net, c, asks[i], &r);
+    cr_expect_arr_eq(r.y, one.y, one.ny * sizeof(float), "%d threads: y", asks[i]);
+    cr_expect_arr_eq(r.cn, one.cn, one.nc * sizeof(float), "%d threads: c_n", asks[i]);
+    result_free(&r);
+  }
+  recur_set_num_threads(INT_MAX);
+  result r;
+  run(net, c, 0, &r);
+  cr_expect_arr_eq(r.hn, one.hn, one.nh * sizeof(float), "the process default INT_MAX: h_n");
+  result_free(&r);
+  recur_set_num_threads(0);
+  result_free(&one);
+  recur_net_free(net);
 }
