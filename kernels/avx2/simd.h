@@ -5,7 +5,6 @@
 #error "kernels/avx2 needs -mavx2 -mfma"
 #endif
 #include <immintrin.h>
-#include <sleef.h>
 
 #define ISA avx2
 #define VW 8
@@ -34,8 +33,5 @@ static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
  * so a goes second. */
 static inline vf vmax(vf a, vf k) { return _mm256_max_ps(k, a); }
 static inline vf vmin(vf a, vf k) { return _mm256_min_ps(k, a); }
-static inline vf vneg(vf a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
-static inline vf vexp(vf x) { return Sleef_expf8_u10avx2(x); }
-static inline vf vtanh(vf x) { return Sleef_tanhf8_u35avx2(x); }
 
 #endif

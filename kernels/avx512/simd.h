@@ -5,7 +5,6 @@
 #error "kernels/avx512 needs -mavx512f -mavx512dq -mfma"
 #endif
 #include <immintrin.h>
-#include <sleef.h>
 
 #define ISA avx512
 #define VW 16
@@ -33,8 +32,5 @@ static inline vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
  * so a goes second. */
 static inline vf vmax(vf a, vf k) { return _mm512_max_ps(k, a); }
 static inline vf vmin(vf a, vf k) { return _mm512_min_ps(k, a); }
-static inline vf vneg(vf a) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0x80000000))); }
-static inline vf vexp(vf x) { return Sleef_expf16_u10avx512f(x); }
-static inline vf vtanh(vf x) { return Sleef_tanhf16_u35avx512f(x); }
 
 #endif

@@ -9,6 +9,8 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
+#include "body/activations.h"
+
 /* acc = the sums over [k0, k1), continuing the chain stored at t->acc when k0 > 0. */
 ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
                             vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
@@ -38,8 +40,6 @@ ALWAYS_INLINE int tile_park(const int mr, const int gnv, const recur_tile *t,
     for (int v = 0; v < gnv; v++) vstore(t->acc[r] + v * VW, acc[r][v]);
   return 1;
 }
-
-ALWAYS_INLINE vf vsigmoid(vf x) { return vdiv(vset1(1.0f), vadd(vset1(1.0f), vexp(vneg(x)))); }
 
 /* Writes h's first `units` lanes (counted from this vector) to the caller's output. */
 ALWAYS_INLINE void store_units(float *y, vf h, int units) {

@@ -5,7 +5,6 @@
 #error "kernels/neon needs an AArch64 target"
 #endif
 #include <arm_neon.h>
-#include <sleef.h>
 
 #define ISA neon
 #define VW 4
@@ -35,8 +34,5 @@ static inline vf vdiv(vf a, vf b) { return vdivq_f32(a, b); }
  * NaN as PyTorch does: FMAX and FMIN return NaN when either operand is. */
 static inline vf vmax(vf a, vf k) { return vmaxq_f32(a, k); }
 static inline vf vmin(vf a, vf k) { return vminq_f32(a, k); }
-static inline vf vneg(vf a) { return vnegq_f32(a); }
-static inline vf vexp(vf x) { return Sleef_expf4_u10advsimd(x); }
-static inline vf vtanh(vf x) { return Sleef_tanhf4_u35advsimd(x); }
 
 #endif
