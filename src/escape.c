@@ -54,3 +54,15 @@ recur_escaped recur_escape_n(const char *src, size_t len) {
 }
 
 recur_escaped recur_escape(const char *src) { return recur_escape_n(src, strlen(src)); }
+
+/* Whether s holds a byte that would break a message's line or reach a terminal as a control. */
+static int has_control(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      return 1;
+  return 0;
+}
+
+const char *recur_one_line(char *buf, size_t size, const char *text) {
+  return has_control(text) ? recur_escape_into(buf, size, text, strlen(text)) : text;
+}

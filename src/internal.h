@@ -29,6 +29,10 @@ char *recur_escape_into(char *dst, size_t size, const char *src, size_t len);
 recur_escaped recur_escape_n(const char *src, size_t len);
 recur_escaped recur_escape(const char *src);
 
+/* text itself when it holds no control byte (a UTF-8 path stays readable), else its escaped
+ * form in buf (size >= 4): a whole message, made one line. */
+const char *recur_one_line(char *buf, size_t size, const char *text);
+
 /* Largest size accepted for any one dimension (sizes, T, B): keeps every index within int64
  * and products of a few dimensions checkable. */
 #define RECUR_MAX_DIM ((int64_t)1 << 28)

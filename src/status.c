@@ -36,24 +36,14 @@ const char *recur_status_string(recur_status status) {
 
 const char *recur_last_error(void) { return last_error; }
 
-/* Whether s holds a byte that would break a message's line or reach a terminal as a control. */
-static int has_control(const char *s) {
-  for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || *s == 0x7f)
-      return 1;
-  return 0;
-}
-
 recur_status recur_fail(recur_status status, const char *fmt, ...) {
   char detail[sizeof last_error];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(detail, sizeof detail, fmt, ap);
   va_end(ap);
-  if (has_control(detail))
-    recur_escape_into(last_error, sizeof last_error, detail, strlen(detail));
-  else
-    memcpy(last_error, detail, strlen(detail) + 1);
+  const char *line = recur_one_line(last_error, sizeof last_error, detail);
+  if (line == detail) memcpy(last_error, detail, strlen(detail) + 1);
   const char *verbose = getenv("RECUR_VERBOSE");
   if (verbose && strcmp(verbose, "0") != 0)
     fprintf(stderr, "recur: %s (%s)\n", last_error, recur_status_string(status));

@@ -141,13 +141,14 @@ typedef struct parser {
 
 static recur_status bad(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static recur_status bad(parser *ps, const char *fmt, ...) {
-  char msg[160];
+  char msg[160], escaped[160];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (ps->line_no) snprintf(ps->why, ps->why_len, "line %d: %s", ps->line_no, msg);
-  else snprintf(ps->why, ps->why_len, "%s", msg);
+  const char *line = recur_one_line(escaped, sizeof escaped, msg); /* it quotes the file */
+  if (ps->line_no) snprintf(ps->why, ps->why_len, "line %d: %s", ps->line_no, line);
+  else snprintf(ps->why, ps->why_len, "%s", line);
   return RECUR_ERR_BAD_FILE;
 }
 

@@ -263,6 +263,19 @@ static void write_safetensors(const char *path, const char *header, size_t n_dat
   cr_assert_eq(fclose(f), 0);
 }
 
+/* text is exactly `lines` lines, with no control byte but their newlines. */
+static void expect_clean_lines(const char *text, int lines) {
+  int newlines = 0;
+  for (const char *c = text; *c; c++) {
+    newlines += *c == '\n';
+    cr_expect(*c == '\n' || ((unsigned char)*c >= 0x20 && *c != 0x7f), "byte 0x%02x at %zu: %s",
+              (unsigned char)*c, (size_t)(c - text), text);
+  }
+  cr_expect_eq(newlines, lines, "%d lines, want %d: %s", newlines, lines, text);
+  size_t n = strlen(text);
+  cr_expect(n > 0 && text[n - 1] == '\n', "no final newline: %s", text);
+}
+
 /* A newline or a terminal escape sequence in a tensor name or a metadata value: the error is
  * still one stderr line, with no control byte but its final newline, and shows them escaped. */
 Test(cli_errors, file_text_is_escaped) {
@@ -287,12 +300,34 @@ Test(cli_errors, file_text_is_escaped) {
     write_safetensors(model, cases[i].header, cases[i].n_data);
     cli_run("run", model, x, NULL);
     cli_expect_failure(1, model, cases[i].needle, NULL);
-    size_t clean = 0;
-    while (cli_res.err[clean] && ((unsigned char)cli_res.err[clean] >= 0x20 &&
-                                  cli_res.err[clean] != 0x7f))
-      clean++;
-    cr_expect_eq(cli_res.err[clean], '\n', "case %zu: byte 0x%02x at %zu: %s", i,
-                 (unsigned char)cli_res.err[clean], clean, cli_res.err);
-    cr_expect_eq(cli_res.err[clean + 1], '\0', "case %zu: %s", i, cli_res.err);
+    expect_clean_lines(cli_res.err, 1);
   }
+}
+
+/* A path given on the command line with a newline or an escape sequence in it: the error is
+ * still one line, the bytes escaped. */
+Test(cli_errors, paths_with_control_bytes_are_escaped) {
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
+  cli_tmp_path(model, "no\nsuch\x1b[31m.safetensors");
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  cli_run("run", model, x, NULL);
+  cli_expect_failure(1, "no\\nsuch\\x1b[31m.safetensors", NULL);
+  expect_clean_lines(cli_res.err, 1);
+}
+
+/* A tune file quoting a key with an escape sequence: `recur info` says why it is not used on
+ * one clean line, the bytes escaped. */
+Test(cli_errors, tune_file_text_is_escaped) {
+  char tune[CLI_PATH_LEN];
+  cli_tmp_path(tune, "tune.conf");
+  FILE *f = fopen(tune, "w");
+  cr_assert_not_null(f);
+  fputs("version=0.1.0\n\x1b[2J\x07key=1\n", f);
+  cr_assert_eq(fclose(f), 0);
+  cr_assert_eq(setenv("RECUR_TUNE_FILE", tune, 1), 0);
+  cli_run("info", NULL);
+  unsetenv("RECUR_TUNE_FILE");
+  cr_assert_eq(cli_res.code, 0, "%s", cli_res.err);
+  cr_expect(strstr(cli_res.out, "line 2: unknown key '\\x1b[2J\\x07key'"), "%s", cli_res.out);
+  expect_clean_lines(cli_res.out, cli_count_lines(cli_res.out));
 }
