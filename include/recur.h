@@ -235,7 +235,8 @@ RECUR_API recur_status recur_tune_status(recur_tune_info *out);
 
 /* The most memory recur allocates for one network's weights, one forward call's scratch, one
  * file read (a model or a .npy) or one array, checked before allocating: a larger need is
- * RECUR_ERR_LIMIT.
+ * RECUR_ERR_LIMIT. A model load counts as one sum: the file's bytes, fp32 copies of tensors
+ * that cannot be used in place, and the weights as given and packed.
  * Default RECUR_DEFAULT_MEMORY_LIMIT (16 GiB); 0 restores the default. Process-wide;
  * thread-safe. */
 #define RECUR_DEFAULT_MEMORY_LIMIT ((size_t)16 << 30)
@@ -296,7 +297,9 @@ RECUR_API recur_status recur_npy_load_memory(const void *buf, size_t len, recur_
 /* Writes a little-endian float32 .npy (version 1.0) atomically: a temporary file in the same
  * folder, then rename. On error no file is left at path and an existing one is unchanged. A
  * process killed at any moment leaves path as it was or complete, never partly written; it may
- * leave its temporary file "<path>.tmp.<pid>.<n>" behind. */
+ * leave its temporary file "<path>.tmp.<pid>.<n>" behind (the name shortened to fit the
+ * folder's NAME_MAX). Only a regular file (or nothing) at path is replaced: a folder, FIFO,
+ * socket or device is an error. */
 RECUR_API recur_status recur_npy_save(const char *path, const float *data, int ndim,
                                       const int64_t *shape);
 
