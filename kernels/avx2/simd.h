@@ -28,6 +28,12 @@ static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
+/* 2^n for k = 1.5 * 2^23 + n, an integer n in [-127, 128] that rounding put in k's low mantissa
+ * bits: n shifted into the exponent field (2^-127 comes out as 0 and 2^128 as Inf). */
+static inline vf vpow2i(vf k) {
+  __m256i n = _mm256_slli_epi32(_mm256_castps_si256(k), 23);
+  return _mm256_castsi256_ps(_mm256_add_epi32(n, _mm256_set1_epi32(0x3f800000)));
+}
 /* The larger (smaller) of a and a constant k, or a itself when a is NaN, so that relu and clamps
  * keep NaN as PyTorch does: x86's max and min return their second operand when either is NaN,
  * so a goes second. */

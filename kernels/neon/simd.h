@@ -30,6 +30,12 @@ static inline vf vadd(vf a, vf b) { return vaddq_f32(a, b); }
 static inline vf vsub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vmul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vdiv(vf a, vf b) { return vdivq_f32(a, b); }
+/* 2^n for k = 1.5 * 2^23 + n, an integer n in [-127, 128] that rounding put in k's low mantissa
+ * bits: n shifted into the exponent field (2^-127 comes out as 0 and 2^128 as Inf). */
+static inline vf vpow2i(vf k) {
+  int32x4_t n = vshlq_n_s32(vreinterpretq_s32_f32(k), 23);
+  return vreinterpretq_f32_s32(vaddq_s32(n, vdupq_n_s32(0x3f800000)));
+}
 /* The larger (smaller) of a and a constant k, or NaN when a is NaN, so that relu and clamps keep
  * NaN as PyTorch does: FMAX and FMIN return NaN when either operand is. */
 static inline vf vmax(vf a, vf k) { return vmaxq_f32(a, k); }

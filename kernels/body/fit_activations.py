@@ -1,18 +1,24 @@
 #!/usr/bin/python3
-"""Fits the rational tanh of kernels/body/activations.h and finds its clamp.
+"""Fits the coefficients of kernels/body/activations.h and finds its tanh clamp.
 
     tanh(x) ~ x P(x^2) / Q(x^2),  P and Q of degree 4 in x^2 (a [9/8] rational, odd in x)
 
 minimising the largest relative error on [0, 8] (Remez exchange on the equioscillation
 equations, solved by scipy's fsolve; start: a linear program on a grid). Then rounds the
 coefficients to float and finds the clamp: the smallest float at which the float evaluation
-(FMA Horner, x * P, one division) gives exactly 1. Run with Debian's python3 (numpy, scipy).
+(FMA Horner, x * P, one division) gives exactly 1.
+
+    exp(-u) ~ 1 + c1 u + ... + c6 u^6  on [-ln2/2, ln2/2]
+
+minimising the largest relative error (a linear program on a grid: the polynomial is linear in
+its coefficients). Run with Debian's python3 (numpy, scipy).
 """
 import numpy as np
 from scipy.optimize import fsolve, linprog
 
 C = 8.0   # fit interval [0, C]: tanh(8) = 1 - 2.3e-7, where the clamp lands
 N = 5     # coefficients of P and of Q (q0 = 1)
+EXP_DEGREE = 6
 
 
 def rel_error(p, q, x):
@@ -71,6 +77,19 @@ def remez():
     return p, q, worst
 
 
+def fit_exp():
+    """exp(-u) on [-ln2/2, ln2/2] (0.01% wider: u's rounding), constant term 1."""
+    u = np.linspace(-1.0001, 1.0001, 20001) * np.log(2) / 2
+    f = np.exp(-u)
+    A = np.stack([u ** k / f for k in range(1, EXP_DEGREE + 1)], 1)
+    b = (f - 1) / f
+    e = -1e-6 * np.ones((len(u), 1))  # the error in units of 1e-6, as in start()
+    res = linprog(np.r_[np.zeros(EXP_DEGREE), 1], A_ub=np.block([[A, e], [-A, e]]),
+                  b_ub=np.r_[b, -b], bounds=[(None, None)] * EXP_DEGREE + [(0, None)])
+    c = np.r_[1, res.x[:EXP_DEGREE]]
+    return c, np.max(np.abs(np.polyval(c[::-1], u) / f - 1))
+
+
 def fma(a, b, c):
     """float32 fused multiply-add (a*b is exact in float64)."""
     return np.float32(np.float64(a) * np.float64(b) + np.float64(c))
@@ -94,6 +113,9 @@ def main():
     while tanh_float(x, pf, qf) != 1:
         x = np.nextafter(x, np.float32(9), dtype=np.float32)
     print(f"clamp: {x:.9g}f (tanh there: 1 - {1 - np.tanh(np.float64(x)):.3g})")
+    c, worst = fit_exp()
+    print(f"relative error of the exp(-u) fit: {worst:.3g}")
+    print("exp(-u):", ", ".join(f"{v:.9e}f" for v in c.astype(np.float32)))
 
 
 if __name__ == "__main__":
