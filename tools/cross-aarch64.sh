@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # The cross compiler, qemu with its binfmt_misc entry, and the arm64 libraries recur links.
 packages=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt pkgconf:arm64 libgomp1:arm64
-  libjansson-dev:arm64 libsleef-dev:arm64)
+  libjansson-dev:arm64)
 dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
 missing=()
 for p in "${packages[@]}"; do

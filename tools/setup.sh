@@ -5,7 +5,6 @@ set -euo pipefail
 packages=(
   gcc libc6-dev pkgconf meson ninja-build     # toolchain (gcc brings libgomp, OpenMP)
   libjansson-dev                              # safetensors JSON header
-  libsleef-dev                                # vector exp/tanh in the SIMD kernels
   libcriterion-dev                            # unit tests
   valgrind                                    # memcheck on recur run
   clang llvm libclang-rt-14-dev               # libFuzzer, ThreadSanitizer, llvm-symbolizer/-cov
