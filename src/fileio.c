@@ -247,15 +247,23 @@ recur_status recur_stage_file(recur_staging *s, const char *path, const void *he
 
 /* Moves f's temporary to its path. An exchange keeps the old file, under the temporary's name,
  * and a path with no file gets one without replacing any that appeared meanwhile: both can be
- * undone. A file system with neither (EINVAL) gets a plain rename, which cannot. */
+ * undone. Another writer can create or remove the file between the two tries: then try again
+ * (a few times; the last writer wins, as with rename). A file system with neither (EINVAL)
+ * gets a plain rename, which cannot be undone. */
 static int put_in_place(recur_staged_file *f) {
-  if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->path, RENAME_EXCHANGE) == 0) {
-    f->state = EXCHANGED;
-    return 0;
-  }
-  if (errno == ENOENT && renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->path, RENAME_NOREPLACE) == 0) {
-    f->state = CREATED;
-    return 0;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->path, RENAME_EXCHANGE) == 0) {
+      f->state = EXCHANGED;
+      return 0;
+    }
+    if (errno != ENOENT)
+      break;
+    if (renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->path, RENAME_NOREPLACE) == 0) {
+      f->state = CREATED;
+      return 0;
+    }
+    if (errno != EEXIST)
+      break;
   }
   if ((errno != EINVAL && errno != ENOSYS) || rename(f->tmp, f->path) != 0)
     return -1;
