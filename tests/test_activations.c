@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "tables.h"
 
 /* kernels/body/activations.h's budget, relative to the result (for sigmoid, where that is a
  * normal float; below, it must be below FLT_MIN too). */
@@ -27,21 +28,6 @@
 
 typedef enum { ACT_TANH, ACT_SIGMOID } act;
 static const char *const act_names[] = {"tanh", "sigmoid"};
-
-static const recur_kernels *const fast_tables[] = {
-#if defined(__x86_64__)
-  &recur_kernels_avx512, &recur_kernels_avx2,
-#elif defined(__aarch64__)
-  &recur_kernels_neon,
-#endif
-};
-
-static int usable(const recur_kernels *k) {
-  char list[128], name[32];
-  snprintf(list, sizeof list, " %s ", recur_isa_list());
-  snprintf(name, sizeof name, " %s ", k->name);
-  return strstr(list, name) != NULL;
-}
 
 /* out[i] = f(x[i] + bias) under table k, through the networks described at the top. */
 static void run_net(const recur_kernels *k, act f, float bias, const float *x, float *out,
@@ -136,14 +122,15 @@ static void judge(verdict *v, act f, float x, float got) {
 }
 
 Test(activations, every_table_within_budget_with_nan_and_inf) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n_tables = fast_tables(tables);
   int64_t n;
   float *x = inputs(&n);
   float *got = malloc((size_t)n * sizeof *got), *first = malloc((size_t)n * sizeof *first);
   for (act f = ACT_TANH; f <= ACT_SIGMOID; f++) {
     const char *first_table = NULL;
-    for (size_t t = 0; t < sizeof fast_tables / sizeof *fast_tables; t++) {
-      const recur_kernels *k = fast_tables[t];
-      if (!usable(k)) continue;
+    for (size_t t = 0; t < n_tables; t++) {
+      const recur_kernels *k = tables[t];
       activate(k, f, x, got, n);
       verdict v = {.excess = -1};
       for (int64_t i = 0; i < n; i++) judge(&v, f, x[i], got[i]);

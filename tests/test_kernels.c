@@ -9,6 +9,7 @@
 #include "golden.h"
 #include "kernels.h"
 #include "randnet.h"
+#include "tables.h"
 
 typedef struct shape {
   recur_desc d;
@@ -126,29 +127,14 @@ static void expect_close(const char *isa, const char *what, const shape *s, cons
   }
 }
 
-static const recur_kernels *const fast_tables[] = {
-#if defined(__x86_64__)
-  &recur_kernels_avx512, &recur_kernels_avx2,
-#elif defined(__aarch64__)
-  &recur_kernels_neon,
-#endif
-};
-
-static int usable(const recur_kernels *k) {
-  char list[128];
-  snprintf(list, sizeof list, " %s ", recur_isa_list());
-  char name[32];
-  snprintf(name, sizeof name, " %s ", k->name);
-  return strstr(list, name) != NULL;
-}
-
 #define N_SHAPES 300
 
 Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n_tables = fast_tables(tables);
   int tested = 0;
-  for (size_t i = 0; i < sizeof fast_tables / sizeof *fast_tables; i++) {
-    const recur_kernels *k = fast_tables[i];
-    if (!usable(k)) continue;
+  for (size_t i = 0; i < n_tables; i++) {
+    const recur_kernels *k = tables[i];
     tested++;
     unsigned seed = 2024;
     for (int n = 0; n < N_SHAPES; n++) {
@@ -181,10 +167,11 @@ static size_t count_nan(const float *p, size_t n) {
 Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
   static const float values[] = {NAN, INFINITY, -INFINITY};
   size_t nan_cells[4] = {0};
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n_tables = fast_tables(tables);
   int tested = 0;
-  for (size_t i = 0; i < sizeof fast_tables / sizeof *fast_tables; i++) {
-    const recur_kernels *k = fast_tables[i];
-    if (!usable(k)) continue;
+  for (size_t i = 0; i < n_tables; i++) {
+    const recur_kernels *k = tables[i];
     tested++;
     unsigned seed = 7;
     for (int n = 0; n < N_POISONED; n++) {
@@ -235,10 +222,11 @@ Test(kernels, tile_sizes_never_change_a_bit) {
     {{RECUR_CELL_RNN_TANH, 17, 40, 1, 1, 0, 1}, 12, 4, 1, 0, 1},
     {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0}, 12, 9, 0, 1, 0},
   };
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n_tables = fast_tables(tables);
   int tested = 0;
-  for (size_t i = 0; i < sizeof fast_tables / sizeof *fast_tables; i++) {
-    const recur_kernels *k = fast_tables[i];
-    if (!usable(k)) continue;
+  for (size_t i = 0; i < n_tables; i++) {
+    const recur_kernels *k = tables[i];
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
       outputs base;
       run(&shapes[si], k, NULL, 77, NULL, &base);

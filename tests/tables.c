@@ -1,0 +1,23 @@
+#include "tables.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const recur_kernels *const built[] = {
+#if defined(__x86_64__)
+  &recur_kernels_avx512, &recur_kernels_avx2,
+#elif defined(__aarch64__)
+  &recur_kernels_neon,
+#endif
+};
+
+size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
+  char list[128], name[32];
+  snprintf(list, sizeof list, " %s ", recur_isa_list());
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof built / sizeof *built && n < FAST_TABLES_MAX; i++) {
+    snprintf(name, sizeof name, " %s ", built[i]->name);
+    if (strstr(list, name)) out[n++] = built[i];
+  }
+  return n;
+}

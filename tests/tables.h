@@ -1,0 +1,14 @@
+/* Test helper: the fast (packed) kernel tables this build has and this CPU runs. */
+#ifndef RECUR_TEST_TABLES_H
+#define RECUR_TEST_TABLES_H
+
+#include <stddef.h>
+
+#include "kernels.h"
+
+#define FAST_TABLES_MAX 4
+
+/* Fills out with them, best first; returns how many. */
+size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]);
+
+#endif
