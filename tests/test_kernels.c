@@ -127,6 +127,27 @@ static void expect_close(const char *isa, const char *what, const shape *s, cons
   }
 }
 
+static size_t count_nan(const float *p, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) count += isnan(p[i]) != 0;
+  return count;
+}
+
+/* Runs shape s (poisoned by pz, or NULL) on the reference and on k and expects k's outputs
+ * close to the reference's; adds the NaNs of the reference's y to *nans if nans is set. */
+static void expect_like_reference(const char *label, const shape *s, const recur_kernels *k,
+                                  unsigned seed, const poison *pz, size_t *nans) {
+  outputs want, got;
+  run(s, &recur_kernels_ref, NULL, seed, pz, &want);
+  run(s, k, NULL, seed, pz, &got);
+  expect_close(label, "y", s, got.y, want.y, want.ny);
+  expect_close(label, "h_n", s, got.hn, want.hn, want.nh);
+  if (want.nc) expect_close(label, "c_n", s, got.cn, want.cn, want.nc);
+  if (nans) *nans += count_nan(want.y, want.ny);
+  outputs_free(&want);
+  outputs_free(&got);
+}
+
 #define N_SHAPES 300
 
 Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
@@ -139,23 +160,10 @@ Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
     unsigned seed = 2024;
     for (int n = 0; n < N_SHAPES; n++) {
       shape s = random_shape(&seed);
-      outputs want, got;
-      run(&s, &recur_kernels_ref, NULL, seed, NULL, &want);
-      run(&s, k, NULL, seed, NULL, &got);
-      expect_close(k->name, "y", &s, got.y, want.y, want.ny);
-      expect_close(k->name, "h_n", &s, got.hn, want.hn, want.nh);
-      if (want.nc) expect_close(k->name, "c_n", &s, got.cn, want.cn, want.nc);
-      outputs_free(&want);
-      outputs_free(&got);
+      expect_like_reference(k->name, &s, k, seed, NULL, NULL);
     }
   }
   cr_expect_gt(tested, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
-}
-
-static size_t count_nan(const float *p, size_t n) {
-  size_t count = 0;
-  for (size_t i = 0; i < n; i++) count += isnan(p[i]) != 0;
-  return count;
 }
 
 /* Hardening II: NaN stays NaN and +-Inf saturates like the reference, in every cell (relu
@@ -183,18 +191,10 @@ Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
         if (place == POISON_C0 && s.d.cell != RECUR_CELL_LSTM) continue;
         for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
           poison pz = {place, values[v]};
-          outputs want, got;
-          run(&s, &recur_kernels_ref, NULL, seed, &pz, &want);
-          run(&s, k, NULL, seed, &pz, &got);
           static const char *const names[] = {"", "x", "h0", "c0", "a weight"};
           char isa[64];
           snprintf(isa, sizeof isa, "%s, %g in %s:", k->name, (double)values[v], names[place]);
-          expect_close(isa, "y", &s, got.y, want.y, want.ny);
-          expect_close(isa, "h_n", &s, got.hn, want.hn, want.nh);
-          if (want.nc) expect_close(isa, "c_n", &s, got.cn, want.cn, want.nc);
-          nan_cells[s.d.cell] += count_nan(want.y, want.ny);
-          outputs_free(&want);
-          outputs_free(&got);
+          expect_like_reference(isa, &s, k, seed, &pz, &nan_cells[s.d.cell]);
         }
       }
     }
