@@ -84,31 +84,30 @@ unsigned recur_cpu_detect(void) { return 0; }
 static void identify_model(recur_cpu_id *id) { (void)id; }
 #endif
 
+/* The first line of cpu0's cache index`index`/`attr` in sysfs into buf; 0 if there is none. */
+static int cache_attr(int index, const char *attr, char *buf, int n) {
+  char path[96];
+  snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, attr);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  int got = fgets(buf, n, f) != NULL;
+  fclose(f);
+  return got;
+}
+
 /* Bytes of the level-`level` data (or unified) cache of cpu0, from sysfs; 0 if unknown. sysfs
  * comes first: glibc's sysconf(_SC_LEVEL3_CACHE_SIZE) derives sizes from CPUID and on an AMD
  * Zen 4 and a Zen 5 VM reported 320 MiB of L3 where sysfs and lscpu say 32 MiB. */
 static int64_t sysfs_cache_bytes(int level) {
-  char path[96], text[32];
-  for (int i = 0; i < 16; i++) {
-    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-    FILE *f = fopen(path, "r");
-    if (!f) break;
-    int lvl = 0, got = fscanf(f, "%d", &lvl) == 1;
-    fclose(f);
-    if (!got || lvl != level) continue;
-    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-    if (!(f = fopen(path, "r"))) continue;
-    got = fgets(text, sizeof text, f) != NULL;
-    fclose(f);
-    if (!got || !strncmp(text, "Instruction", 11)) continue;
-    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-    if (!(f = fopen(path, "r"))) continue;
-    long long size = 0;
-    char unit = 0;
-    got = fscanf(f, "%lld%c", &size, &unit) >= 1;
-    fclose(f);
-    if (!got || size <= 0) continue;
-    return unit == 'K' ? size << 10 : unit == 'M' ? size << 20 : unit == 'G' ? size << 30 : size;
+  char text[32];
+  for (int i = 0; i < 16 && cache_attr(i, "level", text, sizeof text); i++) {
+    if (atoi(text) != level || !cache_attr(i, "type", text, sizeof text) ||
+        !strncmp(text, "Instruction", 11) || !cache_attr(i, "size", text, sizeof text))
+      continue;
+    char *unit;
+    long long size = strtoll(text, &unit, 10);
+    if (size <= 0) continue;
+    return *unit == 'K' ? size << 10 : *unit == 'M' ? size << 20 : *unit == 'G' ? size << 30 : size;
   }
   return 0;
 }

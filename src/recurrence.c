@@ -34,7 +34,6 @@ typedef struct packed_ctx {
   /* its share: rows [b0, b1), hidden tiles [j0, j1), projection tiles [p0, p1), and the
    * columns of h (h0, h_n, y) and c it owns */
   int64_t b0, b1, j0, j1, p0, p1, h0col, h1col, c0col, c1col;
-  int hidden_split;
 } packed_ctx;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -45,9 +44,9 @@ static int64_t rows_per_tile(const packed_ctx *p, int gnv) { return recur_tile_r
  * a batch of 16 with mr = 3 runs 3,3,3,3,2,2 and not a lone 1-row tile at the end. */
 static int64_t tile_rows(int64_t n, int64_t tiles, int64_t i) { return n / tiles + (i < n % tiles); }
 
-/* The barrier of the threads that split this batch part's hidden tiles. */
+/* The barrier of the threads that split this batch part's hidden tiles (none when alone). */
 static void meet(const packed_ctx *p) {
-  if (p->hidden_split) recur_barrier_wait(p->a->barrier, (unsigned)p->a->share.barrier_rank);
+  recur_barrier_wait(p->a->barrier, (unsigned)p->a->share.barrier_rank);
 }
 
 static int64_t length_of(const direction_args *a, int64_t b) {
@@ -230,7 +229,6 @@ void recur_packed_direction(const direction_args *a) {
   const call_sizes *z = a->z;
   int64_t Hout = z->Hout, H = z->H;
   int lstm = net->desc.cell == RECUR_CELL_LSTM, proj = net->desc.proj_size > 0;
-  p.hidden_split = a->share.hparts > 1;
   p.b0 = a->share.b0, p.b1 = a->share.b1, p.j0 = a->share.j0, p.j1 = a->share.j1;
   p.p0 = a->share.p0, p.p1 = a->share.p1;
   p.c0col = p.j0 * t->nr, p.c1col = p.j1 * t->nr;

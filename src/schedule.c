@@ -55,10 +55,14 @@ const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, in
   return recur_tune_find_call(&net->tune, &key);
 }
 
-static int team_cap(void) {
+/* threads, at most max(RECUR_TEAM_MIN_CAP, the CPUs this process may run on); the CPUs are
+ * asked only past RECUR_TEAM_MIN_CAP, so a common call makes no system call for it. */
+static int cap_team(int threads) {
+  if (threads <= RECUR_TEAM_MIN_CAP) return threads < 1 ? 1 : threads;
   cpu_set_t set;
   int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-  return cpus > RECUR_TEAM_MIN_CAP ? cpus : RECUR_TEAM_MIN_CAP;
+  int cap = cpus > RECUR_TEAM_MIN_CAP ? cpus : RECUR_TEAM_MIN_CAP;
+  return threads < cap ? threads : cap;
 }
 
 static int64_t l2_bytes(void) {
@@ -106,8 +110,7 @@ recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int thread
                                      const recur_tune_params *tuned) {
   static const recur_tune_params none;
   const recur_tune_params *tp = tuned ? tuned : &none;
-  int cap = team_cap();
-  recur_schedule s = {.threads = threads < 1 ? 1 : threads > cap ? cap : threads, .groups = 1,
+  recur_schedule s = {.threads = cap_team(threads), .groups = 1,
                       .mr = tp->mr ? tp->mr : net->tiling.mr, .mc = tp->mc};
   if (tp->use_threads && tp->use_threads < s.threads) s.threads = tp->use_threads;
   if (net->dirs == 2 && s.threads >= 2 && tp->groups != 1) s.groups = 2;

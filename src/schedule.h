@@ -21,7 +21,7 @@ typedef struct recur_schedule {
   int groups;           /* 2: one group per direction, running concurrently; else 1 */
   int group_threads[2]; /* bparts[g] * hparts[g] */
   int bparts[2], hparts[2];
-  recur_split split;    /* RECUR_SPLIT_HIDDEN when any group has hparts > 1 */
+  recur_split split;    /* the tune entry's, else RECUR_SPLIT_HIDDEN when hparts[0] > 1 */
   int mr;               /* rows per micro-tile (0: as many as the registers hold) */
   int64_t chunk_rows;   /* T*B rows per input-projection chunk */
   int64_t mc;           /* rows per block of a chunk's GEMM (0: the whole chunk) */
