@@ -118,9 +118,11 @@ typedef struct forward_plan {
   int team;           /* threads in recur's own OpenMP team (1: no team, no omp barrier) */
 } forward_plan;
 
-/* Floats of the barriers of a team of n threads: their lines first (64-byte aligned). */
+/* Floats of the barriers of a team of n threads: 2n lines, then n barriers, rounded so that
+ * what follows stays 64-byte aligned. */
 static size_t barrier_floats(int n) {
-  return (2 * (size_t)n * sizeof(recur_barrier_line) + recur_round_floats((size_t)n * sizeof(recur_barrier))) /
+  return (2 * (size_t)n * sizeof(recur_barrier_line) +
+          recur_round_floats((size_t)n * sizeof(recur_barrier) / sizeof(float)) * sizeof(float)) /
          sizeof(float);
 }
 
