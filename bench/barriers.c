@@ -1,8 +1,8 @@
 /* bench/barriers: ns per barrier episode for the step barrier's candidates, at each thread
- * count given (default 2,4,8,16), so that src/barrier.h keeps the fastest on the machine that
+ * count given (default 2,4,8,16), so that drivers/barrier.h keeps the fastest on the machine that
  * needs it most. Each episode is what a recur step does: every thread writes its part of a
  * shared row, waits, then reads the whole row.
- *   recur:         src/barrier.h, the one the library uses;
+ *   recur:         drivers/barrier.h, the one the library uses;
  *   central:       one counter every thread fetch-adds, one epoch every thread spins on (recur's
  *                  barrier before 2026-11);
  *   dissemination: ceil(log2 n) rounds; in round r thread i signals thread i + 2^r and waits

@@ -4,28 +4,30 @@
 
 #include <stddef.h>
 
-#include "net.h"
+#include "cpu.h"
 #include "tile.h"
 
-/* CPU features a table needs (dispatch/cpu.c detects them). */
-enum {
-  RECUR_CPU_AVX2 = 1u << 0,
-  RECUR_CPU_FMA = 1u << 1,
-  RECUR_CPU_AVX512F = 1u << 2,
-  RECUR_CPU_AVX512DQ = 1u << 3,
-  RECUR_CPU_AVX512BW = 1u << 4,
-  RECUR_CPU_AVX512VL = 1u << 5,
-  RECUR_CPU_NEON = 1u << 6,
-};
+/* One layer and direction. The biases are folded: b_x = b_ih + b_hh, except GRU's n gate, whose
+ * b_hh stays apart because it sits inside r * (W_hn h + b_hn). The reference table keeps
+ * PyTorch's row-major matrices; the others get packed panels (kernels/tile.h). */
+typedef struct recur_layer {
+  int epi;            /* the cell's epilogue (RECUR_EPI_*) */
+  int64_t gates, hidden, out; /* G, H, H_out */
+  int64_t in_size;    /* I for layer 0, D*H_out after */
+  const float *w_ih;  /* (G*H, in_size), or its panels */
+  const float *w_hh;  /* (G*H, H_out), or its panels */
+  const float *b_x;   /* (G*H), or packed like a panel row */
+  const float *b_hn;  /* (H): GRU only */
+  const float *w_hr;  /* (P, H): LSTM with projection only, or its panels (G = 1) */
+} recur_layer;
 
 typedef struct recur_kernels {
   const char *name;
   unsigned features; /* RECUR_CPU_* bits the CPU (and OS) must have */
 
   /* The reference path (the scalar table only): one batch row and step at a time. */
-  size_t (*step_scratch)(const recur_net *net); /* doubles */
-  void (*step)(const recur_net *net, const recur_layer *ly, const float *x, float *h, float *c,
-               double *scratch);
+  size_t (*step_scratch)(const recur_layer *ly); /* doubles */
+  void (*step)(const recur_layer *ly, const float *x, float *h, float *c, double *scratch);
 
   /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */
   int vec;                    /* floats per vector */

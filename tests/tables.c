@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "recur.h"
+
 static const recur_kernels *const built[] = {
 #if defined(__x86_64__)
   &recur_kernels_avx512, &recur_kernels_avx2,

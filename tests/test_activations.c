@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "net.h"
 #include "tables.h"
 
 /* kernels/body/activations.h's budget, relative to the result (for sigmoid, where that is a

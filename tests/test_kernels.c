@@ -8,6 +8,7 @@
 
 #include "golden.h"
 #include "kernels.h"
+#include "net.h"
 #include "randnet.h"
 #include "tables.h"
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "net.h"
 #include "randnet.h"
 #include "schedule.h"
 

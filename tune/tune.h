@@ -1,5 +1,5 @@
 /* The autotuner: measures tile sizes and schedules on this CPU and records the winners in the
- * tune file (src/tunefile.h). The `recur tune` command drives it (tools/recur/tune.c). */
+ * tune file (net/tunefile.h). The `recur tune` command drives it (tools/recur/tune.c). */
 #ifndef RECUR_TUNE_H
 #define RECUR_TUNE_H
 

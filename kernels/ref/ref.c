@@ -21,25 +21,25 @@ static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 /* PyTorch's relu keeps NaN; a > 0 ? a : 0 alone would turn it into 0. */
 static double relu(double a) { return isnan(a) || a > 0 ? a : 0.0; }
 
-static void rnn_step(const recur_net *net, const recur_layer *ly, const float *x, float *h,
+static void rnn_step(const recur_layer *ly, const float *x, float *h,
                      double *s) {
-  int64_t H = net->hidden;
+  int64_t H = ly->hidden;
   double *hh = s + H;
   matvec(s, ly->w_ih, x, H, ly->in_size, ly->b_x);
   matvec(hh, ly->w_hh, h, H, H, NULL);
   for (int64_t j = 0; j < H; j++) {
     double a = s[j] + hh[j];
-    h[j] = (float)(net->desc.cell == RECUR_CELL_RNN_RELU ? relu(a) : tanh(a));
+    h[j] = (float)(ly->epi == RECUR_EPI_RNN_RELU ? relu(a) : tanh(a));
   }
 }
 
 /* Gates i, f, g, o (PyTorch's order); with a projection, h = W_hr (o * tanh(c)). */
-static void lstm_step(const recur_net *net, const recur_layer *ly, const float *x, float *h,
+static void lstm_step(const recur_layer *ly, const float *x, float *h,
                       float *c, double *s) {
-  int64_t H = net->hidden, G = 4 * H;
+  int64_t H = ly->hidden, G = 4 * H;
   double *hh = s + G;
   matvec(s, ly->w_ih, x, G, ly->in_size, ly->b_x);
-  matvec(hh, ly->w_hh, h, G, net->out, NULL);
+  matvec(hh, ly->w_hh, h, G, ly->out, NULL);
   for (int64_t j = 0; j < G; j++) s[j] += hh[j];
   float *hfull = (float *)hh; /* hh is consumed: reuse it for o * tanh(c) */
   for (int64_t j = 0; j < H; j++) {
@@ -53,14 +53,14 @@ static void lstm_step(const recur_net *net, const recur_layer *ly, const float *
     for (int64_t j = 0; j < H; j++) h[j] = hfull[j];
     return;
   }
-  matvec(s, ly->w_hr, hfull, net->out, H, NULL);
-  for (int64_t j = 0; j < net->out; j++) h[j] = (float)s[j];
+  matvec(s, ly->w_hr, hfull, ly->out, H, NULL);
+  for (int64_t j = 0; j < ly->out; j++) h[j] = (float)s[j];
 }
 
 /* Gates r, z, n: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h = (1 - z) n + z h. */
-static void gru_step(const recur_net *net, const recur_layer *ly, const float *x, float *h,
+static void gru_step(const recur_layer *ly, const float *x, float *h,
                      double *s) {
-  int64_t H = net->hidden, G = 3 * H;
+  int64_t H = ly->hidden, G = 3 * H;
   double *hh = s + G;
   matvec(s, ly->w_ih, x, G, ly->in_size, ly->b_x);
   matvec(hh, ly->w_hh, h, G, H, NULL);
@@ -72,16 +72,16 @@ static void gru_step(const recur_net *net, const recur_layer *ly, const float *x
   for (int64_t j = 0; j < H; j++) h[j] = (float)s[j];
 }
 
-static size_t ref_step_scratch(const recur_net *net) {
-  return (size_t)(2 * net->gates * net->hidden);
+static size_t ref_step_scratch(const recur_layer *ly) {
+  return (size_t)(2 * ly->gates * ly->hidden);
 }
 
-static void ref_step(const recur_net *net, const recur_layer *ly, const float *x, float *h,
+static void ref_step(const recur_layer *ly, const float *x, float *h,
                      float *c, double *scratch) {
-  switch (net->desc.cell) {
-  case RECUR_CELL_LSTM: lstm_step(net, ly, x, h, c, scratch); break;
-  case RECUR_CELL_GRU: gru_step(net, ly, x, h, scratch); break;
-  default: rnn_step(net, ly, x, h, scratch); break;
+  switch (ly->epi) {
+  case RECUR_EPI_LSTM: lstm_step(ly, x, h, c, scratch); break;
+  case RECUR_EPI_GRU: gru_step(ly, x, h, scratch); break;
+  default: rnn_step(ly, x, h, scratch); break;
   }
 }
 

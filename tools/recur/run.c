@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "internal.h"
+#include "npy.h"
 #include "recur.h"
 
 /* The sizes of one run, from the network and the input. */

@@ -1,9 +1,20 @@
-/* CPU feature detection (RECUR_CPU_* bits of kernels.h). */
+/* CPU feature detection and identity. */
 #ifndef RECUR_CPU_H
 #define RECUR_CPU_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* CPU features (a kernel table lists those it needs). */
+enum {
+  RECUR_CPU_AVX2 = 1u << 0,
+  RECUR_CPU_FMA = 1u << 1,
+  RECUR_CPU_AVX512F = 1u << 2,
+  RECUR_CPU_AVX512DQ = 1u << 3,
+  RECUR_CPU_AVX512BW = 1u << 4,
+  RECUR_CPU_AVX512VL = 1u << 5,
+  RECUR_CPU_NEON = 1u << 6,
+};
 
 unsigned recur_cpu_detect(void);
 

@@ -6,22 +6,9 @@
 
 #include "recur.h"
 #include "internal.h"
+#include "kernels.h"
 #include "tile.h"
 #include "tunefile.h"
-
-struct recur_kernels;
-
-/* One layer and direction. The biases are folded: b_x = b_ih + b_hh, except GRU's n gate, whose
- * b_hh stays apart because it sits inside r * (W_hn h + b_hn). The reference table keeps
- * PyTorch's row-major matrices; the others get packed panels (kernels/tile.h). */
-typedef struct recur_layer {
-  int64_t in_size;    /* I for layer 0, D*H_out after */
-  const float *w_ih;  /* (G*H, in_size), or its panels */
-  const float *w_hh;  /* (G*H, H_out), or its panels */
-  const float *b_x;   /* (G*H), or packed like a panel row */
-  const float *b_hn;  /* (H): GRU only */
-  const float *w_hr;  /* (P, H): LSTM with projection only, or its panels (G = 1) */
-} recur_layer;
 
 /* How a packed network is tiled: fixed at creation. */
 typedef struct recur_tiling {

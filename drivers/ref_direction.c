@@ -11,7 +11,7 @@ size_t recur_ref_shared(const recur_net *net, const call_sizes *z) {
 
 size_t recur_ref_scratch(const recur_net *net, const call_sizes *z) {
   (void)z;
-  return 2 * net->kernels->step_scratch(net); /* doubles */
+  return 2 * net->kernels->step_scratch(&net->layers[0]); /* doubles */
 }
 
 void recur_ref_direction(const direction_args *a) {
@@ -34,7 +34,7 @@ void recur_ref_direction(const direction_args *a) {
       }
       int64_t t = a->reverse ? len - 1 - s : s;
       float *hb = h + b * z->Hout;
-      a->net->kernels->step(a->net, a->ly, seq_row(a->in, t, b), hb, lstm ? c + b * z->H : NULL,
+      a->net->kernels->step(a->ly, seq_row(a->in, t, b), hb, lstm ? c + b * z->H : NULL,
                             (double *)a->scratch);
       memcpy(seq_row(a->out, t, b), hb, nh);
     }

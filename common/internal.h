@@ -108,10 +108,6 @@ recur_status recur_stage_file(recur_staging *s, const char *path, const void *he
 recur_status recur_commit_staged(recur_staging *s);
 void recur_discard_staged(recur_staging *s);
 
-/* recur_npy_save's bytes, staged. */
-recur_status recur_npy_stage(recur_staging *s, const char *path, const float *data, int ndim,
-                             const int64_t *shape);
-
 /* One file staged and committed: written atomically, or on failure left untouched. */
 recur_status recur_write_file_atomic(const char *path, const void *head, size_t head_len,
                                      const void *body, size_t body_len);

@@ -238,7 +238,9 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
       for (int k = 0; k < N_KINDS; k++)
         if (kind_used(desc, k)) by_kind[k] = *e++;
       recur_layer *ly = &net->layers[u];
-      ly->in_size = u < net->dirs ? desc->input_size : net->dirs * net->out;
+      *ly = (recur_layer){.epi = recur_net_epilogue(net), .gates = net->gates, .hidden = net->hidden,
+                          .out = net->out,
+                          .in_size = u < net->dirs ? desc->input_size : net->dirs * net->out};
       p = pack_layer(net, ly, by_kind, p);
     }
     if (kernels != &recur_kernels_ref) {

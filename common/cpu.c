@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cpu.h"
-#include "kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
