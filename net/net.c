@@ -162,13 +162,10 @@ static void find_tune_entries(recur_net *net) {
 }
 
 /* The tune file's packing for net's shape and table, or NULL (the table's defaults). */
-static const recur_tiling *tuned_tiling(recur_net *net) {
+static const recur_packing *tuned_packing(recur_net *net) {
   const recur_tune_entry *e = recur_tune_find_net(&net->tune, &net->tune_key);
-  if (!e) return NULL;
-  net->tuned_tiling = 1;
-  net->tiling = (recur_tiling){.nv = e->p.nv, .nv_proj = e->p.nv_proj, .kc = e->p.kc,
-                               .kc_input = e->p.kc_input, .chunk_rows = net->kernels->chunk_rows};
-  return &net->tiling;
+  net->tuned_tiling = e != NULL;
+  return e ? &e->p.pack : NULL;
 }
 
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
@@ -245,7 +242,8 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
     }
     if (kernels != &recur_kernels_ref) {
       find_tune_entries(net);
-      st = recur_net_pack(net, tiling == &recur_tiling_builtin ? NULL : tiling ? tiling : tuned_tiling(net));
+      st = recur_net_pack(net, tiling == &recur_tiling_builtin ? NULL
+                               : tiling ? &tiling->pack : tuned_packing(net));
     }
   }
   free(exp);
