@@ -11,12 +11,10 @@
 #include "cpu.h"
 #include "fuzz_target.h"
 #include "internal.h"
-#include "tile.h"
+#include "kernels.h"
 #include "tunefile.h"
 
 #define WHY_LEN 256
-
-static const char *const isa_names[] = {"scalar", "avx2", "avx512", "neon"};
 
 static int gates(recur_cell cell) {
   return cell == RECUR_CELL_LSTM ? 4 : cell == RECUR_CELL_GRU ? 3 : 1;
@@ -66,8 +64,8 @@ static void check_entry(const recur_tune_entry *e, size_t i) {
   if (!memchr(k->isa, 0, sizeof k->isa))
     fuzz_fail("entry %zu: isa not NUL-terminated", i);
   int isa_ok = 0;
-  for (size_t j = 0; j < sizeof isa_names / sizeof *isa_names; j++)
-    isa_ok |= !strcmp(k->isa, isa_names[j]);
+  for (size_t j = 0; j < RECUR_N_ISAS; j++)
+    isa_ok |= !strcmp(k->isa, recur_isa_names[j]);
   if (!isa_ok)
     fuzz_fail("entry %zu: isa '%s'", i, k->isa);
   if (!in_range(k->dirs, 1, 2) || !in_range(k->I, 1, RECUR_MAX_DIM) ||

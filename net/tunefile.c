@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "tile.h"
+#include "kernels.h"
 
 #define FILE_COMMENT "# recur tune file, written by `recur tune`: any malformed line voids the whole file\n"
 
@@ -57,7 +57,6 @@ static int parse_ms(const char *s, size_t n, double *out) {
 
 static const char *const cell_names[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
 static const char *const split_names[] = {"auto", "batch", "hidden"};
-static const char *const isa_names[] = {"scalar", "avx2", "avx512", "neon"};
 
 static int parse_name(const char *s, size_t n, const char *const *names, int count, int *out) {
   for (int i = 0; i < count; i++)
@@ -111,7 +110,7 @@ static int parse_field(const field *f, const char *v, size_t n, recur_tune_entry
   case F_INT64: return parse_int(v, n, 0, f->lo, f->hi, (int64_t *)(void *)at);
   case F_CELL: if (!parse_name(v, n, cell_names, 4, &i)) return 0; *(recur_cell *)(void *)at = (recur_cell)i; return 1;
   case F_SPLIT: return parse_name(v, n, split_names + 1, 2, &i) && (*(int *)(void *)at = i + 1, 1);
-  case F_ISA: if (!parse_name(v, n, isa_names, 4, &i)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
+  case F_ISA: if (!parse_name(v, n, recur_isa_names, RECUR_N_ISAS, &i)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
   case F_MS: return parse_ms(v, n, (double *)(void *)at);
   }
   return 0;
