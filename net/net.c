@@ -84,9 +84,9 @@ static void expected_shape(const recur_net *net, int64_t layer, int kind, expect
   }
 }
 
+/* A recur_tensor holds two dimensions at most: past them only their count is known. */
 static void format_shape(char *buf, size_t n, int ndim, const int64_t *shape) {
-  if (ndim == 1) snprintf(buf, n, "(%lld)", (long long)shape[0]);
-  else if (ndim == 2) snprintf(buf, n, "(%lld, %lld)", (long long)shape[0], (long long)shape[1]);
+  if (ndim == 1 || ndim == 2) recur_shape_text(buf, n, shape, ndim, 0);
   else snprintf(buf, n, "(%d dimensions)", ndim);
 }
 
