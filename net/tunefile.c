@@ -328,7 +328,8 @@ recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out
       for (size_t i = 0; i < out->n && !st; i++)
         if (same_key(&out->entries[i].key, &e.key)) st = bad(&ps, "the same key as entry %zu", i + 1);
       for (size_t i = 0; i < out->n && !st; i++)
-        if (same_net(&out->entries[i].key, &e.key) && !same_packing(&out->entries[i].p.pack, &e.p.pack))
+        if (same_net(&out->entries[i].key, &e.key) &&
+            !same_packing(&out->entries[i].p.pack, &e.p.pack))
           st = bad(&ps, "network choices differ from entry %zu of the same network", i + 1);
       if (!st && append(out, &e)) st = bad(&ps, "%s", recur_last_error());
     } else {
@@ -394,7 +395,8 @@ recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e) {
   size_t kept = 0;
   for (size_t i = 0; i < f->n; i++) {
     const recur_tune_entry *old = &f->entries[i];
-    if (!same_key(&old->key, &e->key) && !(same_net(&old->key, &e->key) && !same_packing(&old->p.pack, &e->p.pack)))
+    int other_packing = same_net(&old->key, &e->key) && !same_packing(&old->p.pack, &e->p.pack);
+    if (!same_key(&old->key, &e->key) && !other_packing)
       f->entries[kept++] = *old;
   }
   f->n = kept;

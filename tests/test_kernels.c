@@ -230,10 +230,9 @@ Test(kernels, tile_sizes_never_change_a_bit) {
       run(&shapes[si], k, NULL, 77, NULL, &base);
       for (size_t ti = 0; ti < sizeof tilings / sizeof *tilings; ti++) {
         recur_tune_params t = tilings[ti];
-        recur_packing *p = &t.pack;
-        if (shapes[si].d.cell != RECUR_CELL_RNN_TANH && shapes[si].d.cell != RECUR_CELL_RNN_RELU && p->nv > 4) p->nv = 4;
-        if (t.call.mr && t.call.mr * (int)recur_cell_gates(shapes[si].d.cell) * p->nv > RECUR_GNV_MAX * RECUR_MR_MAX)
-          t.call.mr = 1;
+        recur_cell cell = shapes[si].d.cell;
+        if (cell != RECUR_CELL_RNN_TANH && cell != RECUR_CELL_RNN_RELU && t.pack.nv > 4) t.pack.nv = 4;
+        if (t.call.mr * (int)recur_cell_gates(cell) * t.pack.nv > RECUR_GNV_MAX * RECUR_MR_MAX) t.call.mr = 1;
         outputs o;
         run(&shapes[si], k, &t, 77, NULL, &o);
         cr_expect_arr_eq(o.y, base.y, base.ny * sizeof(float), "%s shape %zu tiling %zu: y", k->name, si, ti);

@@ -879,18 +879,17 @@ static const call_entry plan_calls[] = {
 };
 #define N_PLAN_CALLS (sizeof plan_calls / sizeof *plan_calls)
 
-static recur_tune_params table_packing(int table) {
-  static const recur_tune_params p[] = {{.pack = {1, 0, 16, 8}}, {.pack = {2, 0, 24, 40}},
-                                        {.pack = {4, 0, 48, 12}}};
+static recur_packing table_packing(int table) {
+  static const recur_packing p[] = {{1, 0, 16, 8}, {2, 0, 24, 40}, {4, 0, 48, 12}};
   return p[table];
 }
 
 static void put_plan_entries(recur_tune_file *f, const char *isa, int table) {
   for (size_t i = 0; i < N_PLAN_CALLS; i++) {
     const call_entry *c = &plan_calls[i];
-    recur_tune_params p = table_packing(table);
-    p.call = (recur_call_choices){.mr = c->mr, .chunk_rows = c->chunk, .mc = c->mc, .split = c->split,
-                                  .groups = c->groups, .use_threads = c->use, .bparts = 1};
+    recur_tune_params p = {table_packing(table),
+                           {.mr = c->mr, .chunk_rows = c->chunk, .mc = c->mc, .split = c->split,
+                            .groups = c->groups, .use_threads = c->use, .bparts = 1}};
     recur_tune_entry e = make_entry(plan_net.cell, isa, 2, plan_net.input_size, plan_net.hidden_size,
                                     0, c->threads, c->B, p);
     put(f, &e);
@@ -899,9 +898,9 @@ static void put_plan_entries(recur_tune_file *f, const char *isa, int table) {
 
 /* What a call of call_B rows matching entry c must report on table isa (packing of table). */
 static recur_plan expected_plan(const char *isa, int table, const call_entry *c, int64_t call_B) {
-  recur_tune_params p = table_packing(table);
+  recur_packing p = table_packing(table);
   int threads = c->use, groups = c->groups == 2 && threads >= 2 ? 2 : 1;
-  int64_t tiles = (plan_net.hidden_size + p.pack.nv * vec_of(isa) - 1) / (p.pack.nv * vec_of(isa));
+  int64_t tiles = (plan_net.hidden_size + p.nv * vec_of(isa) - 1) / (p.nv * vec_of(isa));
   int hidden = c->split == RECUR_SPLIT_HIDDEN && tiles > 1;
   /* the entry's threads, its groups, never more per group than tiles or rows to share */
   int64_t units = hidden ? tiles : call_B;
@@ -909,7 +908,7 @@ static recur_plan expected_plan(const char *isa, int table, const call_entry *c,
   int g0 = groups == 2 ? threads - threads / 2 : threads, g1 = groups == 2 ? threads / 2 : 0;
   g0 = g0 < cap ? g0 : cap, g1 = g1 < cap ? g1 : cap;
   recur_plan want = {.tuned_tiling = 1, .tuned_call = 1, .tuned_batch = c->B,
-                     .nr = p.pack.nv * vec_of(isa), .nr_proj = 0, .kc = p.pack.kc, .kc_input = p.pack.kc_input,
+                     .nr = p.nv * vec_of(isa), .nr_proj = 0, .kc = p.kc, .kc_input = p.kc_input,
                      .mr = c->mr, .chunk_rows = c->chunk, .mc = c->mc, .threads = g0 + g1,
                      .groups = groups, .group_threads = {g0, g1}, .hidden_split = hidden};
   return want;
@@ -917,12 +916,12 @@ static recur_plan expected_plan(const char *isa, int table, const call_entry *c,
 
 /* The plan of a call no entry matches: the tuned packing, the heuristic's per-call choices. */
 static recur_plan untuned_call_plan(const recur_net *net, const char *isa, int table, int64_t B, int threads) {
-  recur_tune_params p = table_packing(table);
+  recur_packing p = table_packing(table);
   recur_schedule s = recur_schedule_choose(net, B, threads, NULL);
   const recur_kernels *k = net->kernels;
   recur_plan want = {.tuned_tiling = 1, .tuned_call = 0, .tuned_batch = 0,
-                     .nr = p.pack.nv * vec_of(isa), .kc = p.pack.kc, .kc_input = p.pack.kc_input,
-                     .mr = recur_tile_rows(k, 0, (int)(4 * p.pack.nv)), .chunk_rows = s.call.chunk_rows,
+                     .nr = p.nv * vec_of(isa), .kc = p.kc, .kc_input = p.kc_input,
+                     .mr = recur_tile_rows(k, 0, (int)(4 * p.nv)), .chunk_rows = s.call.chunk_rows,
                      .mc = 0, .threads = s.call.use_threads, .groups = s.call.groups,
                      .group_threads = {s.group_threads[0], s.group_threads[1]},
                      .hidden_split = s.call.split == RECUR_SPLIT_HIDDEN};
@@ -1052,6 +1051,7 @@ Test(tune, plan_rejects_bad_arguments) {
   cr_expect_eq(recur_net_plan(net, 1, -1, &p), RECUR_ERR_INVALID_SIZE);
   cr_expect_eq(recur_net_plan(net, ((int64_t)1 << 28) + 1, 1, &p), RECUR_ERR_INVALID_SIZE);
   cr_expect_eq(recur_net_plan(net, 3, 0, &p), RECUR_OK); /* 0: as a forward call would */
+  cr_expect_eq(p.nr_proj, 0, "no projection, but nr_proj %lld", (long long)p.nr_proj);
   recur_net_free(net);
 }
 

@@ -165,10 +165,12 @@ static void search_call(const group *g, const recur_net *net, int c) {
       case USE: q.use_threads = v ? tc->threads / 2 : 1;
         tried = v < 2 && q.use_threads >= 1 && q.use_threads < s.call.use_threads; break;
       case GROUPS: q.groups = 1; tried = v == 0 && s.call.groups == 2; break;
-      case SPLIT: q.split = s.call.split == RECUR_SPLIT_HIDDEN ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
+      case SPLIT:
+        q.split = s.call.split == RECUR_SPLIT_HIDDEN ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
         tried = v == 0 && s.call.use_threads > 1; break;
       case BPARTS: q.split = RECUR_SPLIT_HIDDEN, q.bparts = 2 << v;
-        tried = q.bparts <= s.group_threads[0] && q.bparts <= tc->B && q.bparts != s.call.bparts; break;
+        tried = q.bparts <= s.group_threads[0] && q.bparts <= tc->B && q.bparts != s.call.bparts;
+        break;
       case MR: q.mr = v + 1; tried = v < fit && q.mr != recur_tile_rows(g->k, p.mr, gnv); break;
       case CHUNK: q.chunk_rows = chunks[v]; tried = chunks[v] != s.call.chunk_rows; break;
       default: q.mc = mcs[v]; tried = mcs[v] < s.call.chunk_rows && mcs[v] != p.mc; break;
