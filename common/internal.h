@@ -33,6 +33,10 @@ recur_escaped recur_escape(const char *src);
  * form in buf (size >= 4): a whole message, made one line. */
 const char *recur_one_line(char *buf, size_t size, const char *text);
 
+/* A shape for a message, "(20, 4, 16)", into buf (size >= 1; cut to fit), returned. With tuple
+ * set, one axis is written as Python writes a 1-tuple, "(4,)" (NumPy's shapes); else "(4)". */
+char *recur_shape_text(char *buf, size_t size, const int64_t *dims, int ndim, int tuple);
+
 /* Largest size accepted for any one dimension (sizes, T, B): keeps every index within int64
  * and products of a few dimensions checkable. */
 #define RECUR_MAX_DIM ((int64_t)1 << 28)

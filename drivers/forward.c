@@ -135,8 +135,9 @@ static size_t workspace_floats(const recur_net *net, const call_sizes *z, const 
   size_t n_bufs = z->L > 2 ? 2 : (size_t)(z->L - 1), total, part;
   if (!recur_mul_size(n_bufs, recur_round_floats(z->y), &total) ||
       !recur_mul_size(*shared, (size_t)z->D, &part) || !recur_add_size(total, part, &total) ||
-      !recur_mul_size(*scratch, (size_t)s->threads, &part) || !recur_add_size(total, part, &total) ||
-      !recur_add_size(total, barrier_floats(s->threads), &total) ||
+      !recur_mul_size(*scratch, (size_t)s->call.use_threads, &part) ||
+      !recur_add_size(total, part, &total) ||
+      !recur_add_size(total, barrier_floats(s->call.use_threads), &total) ||
       total > SIZE_MAX / sizeof(float))
     return 0;
   return total;
@@ -146,9 +147,9 @@ static size_t workspace_floats(const recur_net *net, const call_sizes *z, const 
 static void init_barriers(forward_plan *p) {
   const recur_schedule *s = &p->sched;
   recur_barrier_line *line = p->barrier_lines;
-  for (int g = 0, at = 0; g < s->groups; g++)
-    for (int b = 0; b < s->bparts[g]; b++, line += s->hparts[g] + 1)
-      recur_barrier_init(&p->barriers[at++], line, (unsigned)s->hparts[g]);
+  for (int g = 0, at = 0; g < s->call.groups; g++)
+    for (int b = 0; b < s->batch_parts[g]; b++, line += s->hidden_parts[g] + 1)
+      recur_barrier_init(&p->barriers[at++], line, (unsigned)s->hidden_parts[g]);
 }
 
 /* One thread's whole call: every layer, its direction(s), its share of each. */
@@ -168,7 +169,7 @@ static void run_thread(const forward_plan *p, int tid) {
                                  : make_view(p->bufs + (size_t)(l % 2) * recur_round_floats(z->y),
                                              z->T, z->B, width, 0);
     for (int64_t d = 0; d < z->D; d++) {
-      if (p->sched.groups == 2 && d != share.group) continue;
+      if (p->sched.call.groups == 2 && d != share.group) continue;
       size_t u = (size_t)(l * z->D + d);
       direction_args da = {
         .net = net, .ly = &net->layers[u], .reverse = (int)d, .z = z, .lengths = a->lengths,
@@ -189,11 +190,11 @@ static void run_thread(const forward_plan *p, int tid) {
 }
 
 /* The per-call choices: the given ones, else the tune entry's for (net, B, threads). */
-static const recur_tune_params *call_params(const recur_net *net, int64_t B, int threads,
-                                            const recur_tune_params *given) {
-  if (given) return given;
+static const recur_call_choices *call_choices(const recur_net *net, int64_t B, int threads,
+                                              const recur_tune_params *given) {
+  if (given) return &given->call;
   const recur_tune_entry *e = recur_schedule_entry(net, B, threads);
-  return e ? &e->p : NULL;
+  return e ? &e->p.call : NULL;
 }
 
 recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
@@ -206,7 +207,7 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
   recur_status st = check_args(net, a, &p.z);
   if (st) return st;
   int threads = call_threads(a->num_threads);
-  const recur_tune_params *tuned = call_params(net, p.z.B, threads, given);
+  const recur_call_choices *tuned = call_choices(net, p.z.B, threads, given);
   p.sched = recur_schedule_choose(net, p.z.B, threads, tuned);
   size_t shared, total = workspace_floats(net, &p.z, &p.sched, &shared, &p.scratch_floats);
   if (!total)
@@ -220,33 +221,34 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
 
   float *at = work;
   p.barrier_lines = (recur_barrier_line *)(void *)at;
-  p.barriers = (recur_barrier *)(void *)(p.barrier_lines + 2 * p.sched.threads);
-  at += barrier_floats(p.sched.threads);
+  int planned = p.sched.call.use_threads; /* the team the workspace is sized for */
+  p.barriers = (recur_barrier *)(void *)(p.barrier_lines + 2 * planned);
+  at += barrier_floats(planned);
   p.bufs = at;
   at += (p.z.L > 2 ? 2 : (size_t)(p.z.L - 1)) * recur_round_floats(p.z.y);
   for (int64_t d = 0; d < p.z.D; d++, at += shared) p.shared[d] = at;
   p.scratch = at;
   init_barriers(&p);
 
-  if (p.sched.threads == 1) {
+  if (planned == 1) {
     run_thread(&p, 0);
   } else {
-#pragma omp parallel num_threads(p.sched.threads)
+#pragma omp parallel num_threads(planned)
     {
       /* OpenMP may give a smaller team (thread limits): then re-plan for the team we got, in the
        * workspace sized for the first plan (its chunk, and so its buffers, kept). */
 #pragma omp single
       {
         p.team = omp_get_num_threads();
-        if (p.team != p.sched.threads) {
-          int64_t chunk = p.sched.chunk_rows;
+        if (p.team != planned) {
+          int64_t chunk = p.sched.call.chunk_rows;
           p.sched = recur_schedule_choose(net, p.z.B, p.team, tuned);
-          p.sched.chunk_rows = chunk;
+          p.sched.call.chunk_rows = chunk;
           init_barriers(&p);
         }
       }
       int tid = omp_get_thread_num();
-      if (tid < p.sched.threads) run_thread(&p, tid);
+      if (tid < p.sched.call.use_threads) run_thread(&p, tid);
       else for (int64_t l = 0; l < p.z.L; l++) {
 #pragma omp barrier
       }
@@ -263,16 +265,19 @@ recur_status recur_net_plan(const recur_net *net, int64_t batch, int num_threads
                       (long long)batch, num_threads);
   int threads = call_threads(num_threads), packed = net->kernels != &recur_kernels_ref;
   const recur_tune_entry *e = recur_schedule_entry(net, batch, threads);
-  recur_schedule s = recur_schedule_choose(net, batch, threads, e ? &e->p : NULL);
+  recur_schedule s = recur_schedule_choose(net, batch, threads, e ? &e->p.call : NULL);
   const recur_tiling *t = &net->tiling;
+  const recur_call_choices *c = &s.call;
   *out = (recur_plan){
     .isa = net->kernels->name, .tuned_tiling = net->tuned_tiling, .tuned_call = e != NULL,
-    .tuned_batch = e ? e->key.B : 0, .nr = t->nr, .nr_proj = t->nr_proj, .kc = t->kc,
-    .kc_input = t->kc_input, .chunk_rows = s.chunk_rows, .mc = s.mc, .threads = s.threads,
-    .groups = s.groups, .group_threads = {s.group_threads[0], s.group_threads[1]},
-    .hidden_split = s.split == RECUR_SPLIT_HIDDEN,
-    .batch_parts = {s.bparts[0], s.bparts[1]}, .hidden_parts = {s.hparts[0], s.hparts[1]},
-    .mr = packed ? recur_tile_rows(net->kernels, s.mr, (int)(net->gates * t->nv)) : 0,
+    .tuned_batch = e ? e->key.B : 0, .nr = t->nr, .nr_proj = t->nr_proj, .kc = t->pack.kc,
+    .kc_input = t->pack.kc_input, .chunk_rows = c->chunk_rows, .mc = c->mc,
+    .threads = c->use_threads, .groups = c->groups,
+    .group_threads = {s.group_threads[0], s.group_threads[1]},
+    .hidden_split = c->split == RECUR_SPLIT_HIDDEN,
+    .batch_parts = {s.batch_parts[0], s.batch_parts[1]},
+    .hidden_parts = {s.hidden_parts[0], s.hidden_parts[1]},
+    .mr = packed ? recur_tile_rows(net->kernels, c->mr, (int)(net->gates * t->pack.nv)) : 0,
   };
   return RECUR_OK;
 }

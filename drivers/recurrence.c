@@ -61,9 +61,10 @@ static void sizes(packed_ctx *p, const recur_net *net, const call_sizes *z, cons
   const recur_tiling *t = &net->tiling;
   p->G = net->gates;
   p->B = z->B;
-  p->mr = s->mr;
-  p->mc = s->mc;
-  p->steps_per_chunk = min64(s->chunk_rows / z->B > 1 ? s->chunk_rows / z->B : 1, z->T);
+  p->mr = s->call.mr;
+  p->mc = s->call.mc;
+  int64_t chunk_steps = s->call.chunk_rows / z->B;
+  p->steps_per_chunk = min64(chunk_steps > 1 ? chunk_steps : 1, z->T);
   p->rows_max = p->steps_per_chunk * z->B;
   p->gx_stride = t->tiles * p->G * t->nr;
   p->hfull_stride = t->tiles * t->nr;
@@ -152,8 +153,8 @@ static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1) {
       p->a_rows[n] = seq_row(a->in, time_of(a, s, b), b);
       p->out_rows[n++] = p->gx + ((s - s0) * p->B + b) * p->gx_stride;
     }
-  gemm(p, (int)(p->G * t->nv), t->nr, a->ly->in_size, t->kc_input, a->ly->w_ih, a->ly->b_x,
-       p->j0, p->j1, a->net->hidden, n, p->mc, 0);
+  gemm(p, (int)(p->G * t->pack.nv), t->nr, a->ly->in_size, t->pack.kc_input, a->ly->w_ih,
+       a->ly->b_x, p->j0, p->j1, a->net->hidden, n, p->mc, 0);
 }
 
 /* One time step of the n active rows over this thread's hidden tiles, walked forward on even
@@ -163,13 +164,13 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
   int proj = net->desc.proj_size > 0, lstm = net->desc.cell == RECUR_CELL_LSTM;
-  int gnv = (int)(p->G * t->nv);
+  int gnv = (int)(p->G * t->pack.nv);
   int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec;
   float *hp = p->hbuf[s & 1], *hn = p->hbuf[(s + 1) & 1];
-  recur_tile_fn const *fns = p->k->cell[recur_net_epilogue(net)][recur_nv_index(t->nv)];
+  recur_tile_fn const *fns = p->k->cell[recur_net_epilogue(net)][recur_nv_index(t->pack.nv)];
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
     int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * t->nr;
-    for (int64_t k0 = 0; k0 < K; k0 += t->kc)
+    for (int64_t k0 = 0; k0 < K; k0 += t->pack.kc)
       for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
         m = tile_rows(n, nt, i);
         const float *ar[RECUR_MR_MAX], *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
@@ -185,7 +186,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
           y[r] = proj ? NULL : seq_row(a->out, time_of(a, s, b), b) + u0;
         }
         recur_tile tile = {
-          .k0 = k0, .k1 = min64(k0 + t->kc, K), .k = K,
+          .k0 = k0, .k1 = min64(k0 + t->pack.kc, K), .k = K,
           .panel = a->ly->w_hh + j * K * gnv * vec,
           .a = ar, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
           .b_hn = a->ly->b_hn + u0, .y = proj ? NULL : y,
@@ -202,7 +203,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
     p->out_rows[i] = hn + b * p->h_stride;
     p->y_rows[i] = seq_row(a->out, time_of(a, s, b), b);
   }
-  gemm(p, t->nv_proj, t->nr_proj, net->hidden, t->kc, a->ly->w_hr, NULL, p->p0, p->p1,
+  gemm(p, t->pack.nv_proj, t->nr_proj, net->hidden, t->pack.kc, a->ly->w_hr, NULL, p->p0, p->p1,
        net->desc.proj_size, n, 0, 1);
 }
 

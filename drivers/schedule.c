@@ -71,7 +71,7 @@ static int64_t l2_bytes(void) {
 }
 
 /* Splits a group of m threads into batch parts x hidden parts (*bp, *hp). */
-static void split_group(const recur_net *net, int64_t B, int64_t m, const recur_tune_params *tp,
+static void split_group(const recur_net *net, int64_t B, int64_t m, const recur_call_choices *tp,
                         int *bp, int *hp) {
   int64_t tiles = net->kernels == &recur_kernels_ref ? 1 : net->tiling.tiles;
   int64_t in = net->desc.input_size, G = net->gates, H = net->hidden;
@@ -107,22 +107,24 @@ static int64_t chunk_rows(const recur_net *net, int64_t B, int bparts, int hpart
 }
 
 recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads,
-                                     const recur_tune_params *tuned) {
-  static const recur_tune_params none;
-  const recur_tune_params *tp = tuned ? tuned : &none;
-  recur_schedule s = {.threads = cap_team(threads), .groups = 1,
-                      .mr = tp->mr ? tp->mr : net->tiling.mr, .mc = tp->mc};
-  if (tp->use_threads && tp->use_threads < s.threads) s.threads = tp->use_threads;
-  if (net->dirs == 2 && s.threads >= 2 && tp->groups != 1) s.groups = 2;
-  int sizes[2] = {s.groups == 2 ? s.threads - s.threads / 2 : s.threads, s.groups == 2 ? s.threads / 2 : 0};
-  s.threads = 0;
-  for (int g = 0; g < s.groups; g++) {
-    split_group(net, B, sizes[g], tp, &s.bparts[g], &s.hparts[g]);
-    s.group_threads[g] = s.bparts[g] * s.hparts[g];
-    s.threads += s.group_threads[g];
+                                     const recur_call_choices *given) {
+  static const recur_call_choices none;
+  const recur_call_choices *tp = given ? given : &none;
+  recur_schedule s = {.call = *tp};
+  recur_call_choices *c = &s.call;
+  int team = cap_team(threads);
+  if (tp->use_threads && tp->use_threads < team) team = tp->use_threads;
+  c->groups = net->dirs == 2 && team >= 2 && tp->groups != 1 ? 2 : 1;
+  int sizes[2] = {c->groups == 2 ? team - team / 2 : team, c->groups == 2 ? team / 2 : 0};
+  c->use_threads = 0;
+  for (int g = 0; g < c->groups; g++) {
+    split_group(net, B, sizes[g], tp, &s.batch_parts[g], &s.hidden_parts[g]);
+    s.group_threads[g] = s.batch_parts[g] * s.hidden_parts[g];
+    c->use_threads += s.group_threads[g];
   }
-  s.split = tp->split ? (recur_split)tp->split : s.hparts[0] > 1 ? RECUR_SPLIT_HIDDEN : RECUR_SPLIT_BATCH;
-  s.chunk_rows = tp->chunk_rows ? tp->chunk_rows : chunk_rows(net, B, s.bparts[0], s.hparts[0]);
+  c->bparts = s.batch_parts[0];
+  if (!c->split) c->split = s.hidden_parts[0] > 1 ? RECUR_SPLIT_HIDDEN : RECUR_SPLIT_BATCH;
+  if (!c->chunk_rows) c->chunk_rows = chunk_rows(net, B, s.batch_parts[0], s.hidden_parts[0]);
   return s;
 }
 
@@ -134,12 +136,12 @@ static void part(int64_t n, int rank, int size, int64_t *lo, int64_t *hi) {
 
 recur_share recur_schedule_share(const recur_schedule *s, const recur_net *net, int64_t B, int tid) {
   recur_share sh = {0};
-  sh.group = s->groups == 2 && tid >= s->group_threads[0];
-  int rank = tid - (sh.group ? s->group_threads[0] : 0), hp = s->hparts[sh.group];
+  sh.group = s->call.groups == 2 && tid >= s->group_threads[0];
+  int rank = tid - (sh.group ? s->group_threads[0] : 0), hp = s->hidden_parts[sh.group];
   int bpart = rank / hp, hrank = rank % hp;
-  sh.barrier = (sh.group ? s->bparts[0] : 0) + bpart;
+  sh.barrier = (sh.group ? s->batch_parts[0] : 0) + bpart;
   sh.hparts = hp, sh.barrier_rank = hrank;
-  part(B, bpart, s->bparts[sh.group], &sh.b0, &sh.b1);
+  part(B, bpart, s->batch_parts[sh.group], &sh.b0, &sh.b1);
   part(net->tiling.tiles, hrank, hp, &sh.j0, &sh.j1);
   part(net->tiling.tiles_proj, hrank, hp, &sh.p0, &sh.p1);
   return sh;

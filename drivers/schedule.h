@@ -12,19 +12,16 @@
  * thousands of threads can fail where libgomp then ends the process. */
 #define RECUR_TEAM_MIN_CAP 64
 
-/* How one call runs: who does what, and the call's tile sizes. Within group g, the threads form
- * a grid of bparts[g] batch parts x hparts[g] hidden parts: a batch part's rows are independent
- * of every other part's, and its hparts threads split the hidden tiles, meeting at a barrier
- * each step. */
+/* How one call runs: the per-call choices resolved, and who does what. Within group g, the
+ * threads form a grid of batch_parts[g] x hidden_parts[g]: a batch part's rows are independent
+ * of every other part's, and its hidden_parts threads split the hidden tiles, meeting at a
+ * barrier each step. */
 typedef struct recur_schedule {
-  int threads;          /* the team */
-  int groups;           /* 2: one group per direction, running concurrently; else 1 */
-  int group_threads[2]; /* bparts[g] * hparts[g] */
-  int bparts[2], hparts[2];
-  recur_split split;    /* the tune entry's, else RECUR_SPLIT_HIDDEN when hparts[0] > 1 */
-  int mr;               /* rows per micro-tile (0: as many as the registers hold) */
-  int64_t chunk_rows;   /* T*B rows per input-projection chunk */
-  int64_t mc;           /* rows per block of a chunk's GEMM (0: the whole chunk) */
+  /* the choices, each spelled out as a tune entry records it: use_threads is the team, split
+   * and groups are never 0, bparts is batch_parts[0]; mr and mc stay 0 for the built-in ones */
+  recur_call_choices call;
+  int group_threads[2]; /* batch_parts[g] * hidden_parts[g] */
+  int batch_parts[2], hidden_parts[2];
 } recur_schedule;
 
 /* A thread's static share, the same at every step and layer. */
@@ -41,10 +38,10 @@ typedef struct recur_share {
 /* The tune entry for a call of net with B rows asking for threads, or NULL. */
 const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int threads);
 
-/* The schedule of such a call: tuned's choices where it has them (NULL: none), the built-in
- * heuristic for the rest. */
+/* The schedule of such a call: the given choices where they are not 0 (NULL: none), the
+ * built-in heuristic for the rest. */
 recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int threads,
-                                     const recur_tune_params *tuned);
+                                     const recur_call_choices *given);
 recur_share recur_schedule_share(const recur_schedule *s, const recur_net *net, int64_t B, int tid);
 
 #endif

@@ -122,7 +122,7 @@ static recur_status collect(const recur_st_file *file, module *m) {
                         recur_escape(t->name).s);
     if (t->count == 0) {
       char shape[128];
-      recur_st_shape_str(shape, sizeof shape, t->ndim, t->shape);
+      recur_shape_text(shape, sizeof shape, t->shape, t->ndim, 0);
       return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: zero-size shape %s", recur_escape(t->name).s,
                         shape);
     }
@@ -144,7 +144,7 @@ static recur_status check_ndim2(const recur_st_tensor *t) {
   if (t->ndim == 2)
     return RECUR_OK;
   char shape[128];
-  recur_st_shape_str(shape, sizeof shape, t->ndim, t->shape);
+  recur_shape_text(shape, sizeof shape, t->shape, t->ndim, 0);
   return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape %s, expected 2 dimensions",
                     recur_escape(t->name).s, shape);
 }

@@ -25,15 +25,6 @@ static const struct {
 };
 #define N_DTYPES (sizeof dtype_info / sizeof dtype_info[0])
 
-void recur_st_shape_str(char *buf, size_t size, int ndim, const int64_t *shape) {
-  size_t used = (size_t)snprintf(buf, size, "(");
-  for (int d = 0; d < ndim && used < size; d++)
-    used += (size_t)snprintf(buf + used, size - used, "%s%lld", d ? ", " : "",
-                             (long long)shape[d]);
-  if (used < size)
-    snprintf(buf + used, size - used, ")");
-}
-
 /* Little-endian loads from bytes, so any alignment and host byte order work. */
 static uint64_t load_le(const uint8_t *p, int nbytes) {
   uint64_t v = 0;
@@ -86,7 +77,7 @@ static recur_status parse_shape(const char *name, json_t *v, recur_st_tensor *t)
     t->shape[d] = (int64_t)n;
     if (!recur_mul_size(t->count, n, &t->count)) {
       char shape[256];
-      recur_st_shape_str(shape, sizeof shape, (int)d + 1, t->shape);
+      recur_shape_text(shape, sizeof shape, t->shape, (int)d + 1, 0);
       return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': the element count of shape %s... "
                         "overflows", name, shape);
     }
@@ -113,7 +104,7 @@ static recur_status parse_offsets(const char *name, json_t *v, const uint8_t *da
                       "end of the %zu-byte data section", name, begin, end, data_len);
   if (end - begin != t->nbytes) {
     char shape[128];
-    recur_st_shape_str(shape, sizeof shape, t->ndim, t->shape);
+    recur_shape_text(shape, sizeof shape, t->shape, t->ndim, 0);
     return recur_fail(RECUR_ERR_BAD_FILE, "tensor '%s': shape %s of %s takes %zu bytes, "
                       "data_offsets [%zu, %zu] hold %zu", name, shape,
                       dtype_info[t->dtype].name, t->nbytes, begin, end, end - begin);

@@ -55,7 +55,4 @@ recur_status recur_st_to_f32(const recur_st_tensor *t, float *dst);
  * aligned for floats: no copy); NULL when t needs recur_st_to_f32. */
 const float *recur_st_f32_view(const recur_st_tensor *t);
 
-/* Writes "(2, 3)" for a shape into buf (truncated to size), for error messages. */
-void recur_st_shape_str(char *buf, size_t size, int ndim, const int64_t *shape);
-
 #endif

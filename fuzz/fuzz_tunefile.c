@@ -11,12 +11,10 @@
 #include "cpu.h"
 #include "fuzz_target.h"
 #include "internal.h"
-#include "tile.h"
+#include "kernels.h"
 #include "tunefile.h"
 
 #define WHY_LEN 256
-
-static const char *const isa_names[] = {"scalar", "avx2", "avx512", "neon"};
 
 static int gates(recur_cell cell) {
   return cell == RECUR_CELL_LSTM ? 4 : cell == RECUR_CELL_GRU ? 3 : 1;
@@ -33,14 +31,15 @@ static int same_key(const recur_tune_key *a, const recur_tune_key *b) {
   return same_net(a, b) && a->threads == b->threads && a->B == b->B;
 }
 
-static int same_packing(const recur_tune_params *a, const recur_tune_params *b) {
+static int same_packing(const recur_packing *a, const recur_packing *b) {
   return a->nv == b->nv && a->nv_proj == b->nv_proj && a->kc == b->kc && a->kc_input == b->kc_input;
 }
 
 static int same_params(const recur_tune_params *a, const recur_tune_params *b) {
-  return same_packing(a, b) && a->mr == b->mr && a->chunk_rows == b->chunk_rows && a->mc == b->mc &&
-         a->split == b->split && a->groups == b->groups && a->use_threads == b->use_threads &&
-         a->bparts == b->bparts;
+  const recur_call_choices *p = &a->call, *q = &b->call;
+  return same_packing(&a->pack, &b->pack) && p->mr == q->mr && p->chunk_rows == q->chunk_rows &&
+         p->mc == q->mc && p->split == q->split && p->groups == q->groups &&
+         p->use_threads == q->use_threads && p->bparts == q->bparts;
 }
 
 static int in_range(int64_t v, int64_t lo, int64_t hi) { return v >= lo && v <= hi; }
@@ -58,14 +57,15 @@ static void check_word(const char *s, size_t cap, const char *what) {
 /* The constraints tunefile.h and the parser promise for every entry it accepts. */
 static void check_entry(const recur_tune_entry *e, size_t i) {
   const recur_tune_key *k = &e->key;
-  const recur_tune_params *p = &e->p;
+  const recur_packing *pk = &e->p.pack;
+  const recur_call_choices *p = &e->p.call;
   if (!in_range(k->cell, RECUR_CELL_RNN_TANH, RECUR_CELL_GRU))
     fuzz_fail("entry %zu: cell %d", i, (int)k->cell);
   if (!memchr(k->isa, 0, sizeof k->isa))
     fuzz_fail("entry %zu: isa not NUL-terminated", i);
   int isa_ok = 0;
-  for (size_t j = 0; j < sizeof isa_names / sizeof *isa_names; j++)
-    isa_ok |= !strcmp(k->isa, isa_names[j]);
+  for (size_t j = 0; j < RECUR_N_ISAS; j++)
+    isa_ok |= !strcmp(k->isa, recur_isa_names[j]);
   if (!isa_ok)
     fuzz_fail("entry %zu: isa '%s'", i, k->isa);
   if (!in_range(k->dirs, 1, 2) || !in_range(k->I, 1, RECUR_MAX_DIM) ||
@@ -75,12 +75,12 @@ static void check_entry(const recur_tune_entry *e, size_t i) {
   if (k->P && (k->cell != RECUR_CELL_LSTM || k->P >= k->H))
     fuzz_fail("entry %zu: P = %lld without an LSTM or not below H", i, (long long)k->P);
   int g = gates(k->cell);
-  if (!valid_nv(p->nv) || p->nv * g > RECUR_GNV_MAX || recur_gnv_index(p->nv * g) < 0)
-    fuzz_fail("entry %zu: nv %d for %d gates", i, p->nv, g);
-  if (k->P ? !valid_nv(p->nv_proj) : p->nv_proj != 0)
-    fuzz_fail("entry %zu: nv_proj %d with P = %lld", i, p->nv_proj, (long long)k->P);
-  if (!in_range(p->kc, 1, RECUR_MAX_DIM) || !in_range(p->kc_input, 1, RECUR_MAX_DIM))
-    fuzz_fail("entry %zu: kc %lld, kc_input %lld", i, (long long)p->kc, (long long)p->kc_input);
+  if (!valid_nv(pk->nv) || pk->nv * g > RECUR_GNV_MAX || recur_gnv_index(pk->nv * g) < 0)
+    fuzz_fail("entry %zu: nv %d for %d gates", i, pk->nv, g);
+  if (k->P ? !valid_nv(pk->nv_proj) : pk->nv_proj != 0)
+    fuzz_fail("entry %zu: nv_proj %d with P = %lld", i, pk->nv_proj, (long long)k->P);
+  if (!in_range(pk->kc, 1, RECUR_MAX_DIM) || !in_range(pk->kc_input, 1, RECUR_MAX_DIM))
+    fuzz_fail("entry %zu: kc %lld, kc_input %lld", i, (long long)pk->kc, (long long)pk->kc_input);
   if (!in_range(p->mr, 0, RECUR_MR_MAX) || !in_range(p->chunk_rows, 1, RECUR_MAX_DIM) ||
       !in_range(p->mc, 0, RECUR_MAX_DIM))
     fuzz_fail("entry %zu: mr %d, chunk %lld, mc %lld", i, p->mr, (long long)p->chunk_rows,
@@ -134,7 +134,7 @@ static void check_file(const recur_tune_file *f) {
     for (size_t j = 0; j < i; j++) {
       if (same_key(&f->entries[j].key, &e->key))
         fuzz_fail("entries %zu and %zu have the same key", j, i);
-      if (same_net(&f->entries[j].key, &e->key) && !same_packing(&f->entries[j].p, &e->p))
+      if (same_net(&f->entries[j].key, &e->key) && !same_packing(&f->entries[j].p.pack, &e->p.pack))
         fuzz_fail("entries %zu and %zu: one network shape, two packings", j, i);
     }
     /* its own key finds it (keys are distinct) */
@@ -142,7 +142,7 @@ static void check_file(const recur_tune_file *f) {
       fuzz_fail("find_call for entry %zu's own key finds another", i);
     /* the network-level entry: same shape and packing, the smallest B, then fewest threads */
     const recur_tune_entry *net = recur_tune_find_net(f, &e->key);
-    if (!net || !same_net(&net->key, &e->key) || !same_packing(&net->p, &e->p))
+    if (!net || !same_net(&net->key, &e->key) || !same_packing(&net->p.pack, &e->p.pack))
       fuzz_fail("find_net for entry %zu: another network shape or packing", i);
     if (net->key.B > e->key.B || (net->key.B == e->key.B && net->key.threads > e->key.threads))
       fuzz_fail("find_net for entry %zu: not the smallest B, then threads", i);
@@ -271,7 +271,7 @@ static void check_edits(const recur_tune_file *orig) {
   size_t len;
   for (size_t i = 0; i < orig->n && i < 8; i++) {
     recur_tune_entry e = orig->entries[i];
-    e.p.mr = (e.p.mr + 1) % (RECUR_MR_MAX + 1); /* another per-call choice */
+    e.p.call.mr = (e.p.call.mr + 1) % (RECUR_MR_MAX + 1); /* another per-call choice */
     if (recur_tune_put(&f, &e) != RECUR_OK || f.n != orig->n)
       fuzz_fail("put of existing entry %zu: %zu entries, not %zu", i, f.n, orig->n);
     const recur_tune_entry *got = recur_tune_find_call(&f, &e.key);
@@ -285,7 +285,7 @@ static void check_edits(const recur_tune_file *orig) {
     size_t others = 0;
     for (size_t i = 0; i < f.n; i++)
       others += !same_net(&f.entries[i].key, &e.key);
-    e.p.kc = e.p.kc == RECUR_MAX_DIM ? 1 : e.p.kc + 1;
+    e.p.pack.kc = e.p.pack.kc == RECUR_MAX_DIM ? 1 : e.p.pack.kc + 1;
     if (recur_tune_put(&f, &e) != RECUR_OK || f.n != others + 1)
       fuzz_fail("put with another packing: %zu entries, not %zu", f.n, others + 1);
     if (recur_tune_find_net(&f, &e.key) != &f.entries[f.n - 1])

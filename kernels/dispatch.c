@@ -26,7 +26,7 @@ static const recur_kernels *const tables[] = {
   &recur_kernels_ref,
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
-static const char *const known[] = {"scalar", "avx2", "avx512", "neon"};
+const char *const recur_isa_names[RECUR_N_ISAS] = {"scalar", "avx2", "avx512", "neon"};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned cpu_features;
@@ -34,7 +34,7 @@ static const recur_kernels *chosen;
 static recur_status env_status; /* why RECUR_ISA could not be honoured */
 static char env_error[256];
 static _Atomic(const recur_kernels *) forced;
-static char feature_names[128], isa_list[64];
+static char feature_names[128], isa_list[64], known_list[64];
 
 static int runs_here(const recur_kernels *k) { return (k->features & ~cpu_features) == 0; }
 
@@ -45,19 +45,22 @@ static recur_status find(const char *name, const recur_kernels **out, char *msg,
       *out = tables[i];
       return RECUR_OK;
     }
-  for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-    if (strcmp(known[i], name) == 0) {
+  for (size_t i = 0; i < RECUR_N_ISAS; i++)
+    if (strcmp(recur_isa_names[i], name) == 0) {
       snprintf(msg, n, "ISA '%s' is not available: this CPU has %s; usable here: %s", name,
                feature_names, isa_list);
       return RECUR_ERR_ISA_UNAVAILABLE;
     }
-  snprintf(msg, n, "unknown ISA '%s'; known: scalar, avx2, avx512, neon", name);
+  snprintf(msg, n, "unknown ISA '%s'; known: %s", name, known_list);
   return RECUR_ERR_INVALID_ARGUMENT;
 }
 
 static void choose(void) {
   cpu_features = recur_cpu_detect();
   recur_cpu_feature_names(cpu_features, feature_names, sizeof feature_names);
+  for (size_t i = 0, used = 0; i < RECUR_N_ISAS; i++)
+    used += (size_t)snprintf(known_list + used, sizeof known_list - used, "%s%s", i ? ", " : "",
+                             recur_isa_names[i]);
   size_t used = 0;
   for (size_t i = 0; i < N_TABLES; i++)
     if (runs_here(tables[i])) {

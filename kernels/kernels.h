@@ -49,6 +49,11 @@ static inline int recur_tile_rows(const recur_kernels *k, int mr, int gnv) {
   return fit < 1 ? 1 : fit > RECUR_MR_MAX ? RECUR_MR_MAX : fit;
 }
 
+/* The name of every kernel table recur has, whether or not this build or CPU runs it: RECUR_ISA,
+ * recur_isa_force and tune files name tables by these. */
+#define RECUR_N_ISAS 4
+extern const char *const recur_isa_names[RECUR_N_ISAS];
+
 extern const recur_kernels recur_kernels_ref;
 extern const recur_kernels recur_kernels_avx2;
 extern const recur_kernels recur_kernels_avx512;

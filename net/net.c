@@ -84,9 +84,9 @@ static void expected_shape(const recur_net *net, int64_t layer, int kind, expect
   }
 }
 
+/* A recur_tensor holds two dimensions at most: past them only their count is known. */
 static void format_shape(char *buf, size_t n, int ndim, const int64_t *shape) {
-  if (ndim == 1) snprintf(buf, n, "(%lld)", (long long)shape[0]);
-  else if (ndim == 2) snprintf(buf, n, "(%lld, %lld)", (long long)shape[0], (long long)shape[1]);
+  if (ndim == 1 || ndim == 2) recur_shape_text(buf, n, shape, ndim, 0);
   else snprintf(buf, n, "(%d dimensions)", ndim);
 }
 
@@ -162,13 +162,10 @@ static void find_tune_entries(recur_net *net) {
 }
 
 /* The tune file's packing for net's shape and table, or NULL (the table's defaults). */
-static const recur_tiling *tuned_tiling(recur_net *net) {
+static const recur_packing *tuned_packing(recur_net *net) {
   const recur_tune_entry *e = recur_tune_find_net(&net->tune, &net->tune_key);
-  if (!e) return NULL;
-  net->tuned_tiling = 1;
-  net->tiling = (recur_tiling){.nv = e->p.nv, .nv_proj = e->p.nv_proj, .kc = e->p.kc,
-                               .kc_input = e->p.kc_input, .chunk_rows = net->kernels->chunk_rows};
-  return &net->tiling;
+  net->tuned_tiling = e != NULL;
+  return e ? &e->p.pack : NULL;
 }
 
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
@@ -245,7 +242,8 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
     }
     if (kernels != &recur_kernels_ref) {
       find_tune_entries(net);
-      st = recur_net_pack(net, tiling == &recur_tiling_builtin ? NULL : tiling ? tiling : tuned_tiling(net));
+      st = recur_net_pack(net, tiling == &recur_tiling_builtin ? NULL
+                               : tiling ? &tiling->pack : tuned_packing(net));
     }
   }
   free(exp);

@@ -10,15 +10,12 @@
 #include "tile.h"
 #include "tunefile.h"
 
-/* How a packed network is tiled: fixed at creation. */
+/* How a packed network is tiled: its packing choices (0: the table's default, resolved when
+ * packed) and the tile sizes they give. */
 typedef struct recur_tiling {
-  int nv, nv_proj;        /* vectors of units per tile: cells, LSTM projection */
-  int64_t nr, tiles;      /* units per tile, tiles over H */
-  int64_t nr_proj, tiles_proj; /* the same over P */
-  int64_t kc;             /* K block of the recurrence and the projection */
-  int64_t kc_input;       /* K block of the input projection */
-  int64_t chunk_rows;     /* T*B rows per input-projection chunk */
-  int mr;                 /* rows per micro-tile: 0 = as many as the registers hold */
+  recur_packing pack;
+  int64_t nr, tiles;           /* units per tile, tiles over H */
+  int64_t nr_proj, tiles_proj; /* the same over P (0 without P) */
 } recur_tiling;
 
 struct recur_net {
@@ -42,22 +39,23 @@ typedef enum recur_weight_kind {
 } recur_weight_kind;
 extern const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS];
 
-/* recur_net_create with a given table (NULL: the active one) and tiling (NULL: the tune file's
- * for the shape, else the table's defaults fitted to it; &recur_tiling_builtin: the defaults,
- * whatever the tune file says). Tests, the tuner and `recur bench --vs-defaults` use it;
- * results never depend on tiling. */
+/* recur_net_create with a given table (NULL: the active one) and tiling (its pack half read;
+ * NULL: the tune file's for the shape, else the table's defaults fitted to it;
+ * &recur_tiling_builtin: the defaults, whatever the tune file says). Tests, the tuner and
+ * `recur bench --vs-defaults` use it; results never depend on tiling. */
 extern const recur_tiling recur_tiling_builtin;
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
                                   const struct recur_kernels *kernels, const recur_tiling *tiling);
 
-/* recur_forward with the per-call choices given (NULL: the tune file's, as recur_forward).
- * The tuner uses it to time candidates. */
+/* recur_forward with the per-call choices given (tuned->call; NULL: the tune file's, as
+ * recur_forward). The tuner uses it to time candidates. */
 recur_status recur_forward_with(const recur_net *net, const recur_forward_args *args,
                                 const recur_tune_params *tuned);
 
-/* Replaces net's reference-layout weights by panels for net->kernels (pack.c). */
-recur_status recur_net_pack(recur_net *net, const recur_tiling *tiling);
+/* Replaces net's reference-layout weights by panels for net->kernels (net_pack.c), packed as
+ * given (NULL: the table's defaults). */
+recur_status recur_net_pack(recur_net *net, const recur_packing *given);
 
 /* The cell's epilogue in the kernel tables (RECUR_EPI_*, kernels/tile.h). */
 static inline int recur_net_epilogue(const recur_net *net) {

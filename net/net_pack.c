@@ -16,29 +16,29 @@ static int fit_nv(int nv, int vec, int64_t n) {
   return nv;
 }
 
-static recur_status choose_tiling(recur_net *net, const recur_tiling *given) {
+static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   const recur_kernels *k = net->kernels;
   recur_tiling *t = &net->tiling;
+  recur_packing *p = &t->pack;
   int epi = recur_net_epilogue(net);
-  if (given) *t = *given;
-  else *t = (recur_tiling){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),
-                           .nv_proj = fit_nv(k->nv_proj, k->vec, net->desc.proj_size),
-                           .chunk_rows = k->chunk_rows};
-  if (!recur_nv_valid(t->nv, (int)net->gates) || (net->desc.proj_size && !recur_nv_valid(t->nv_proj, 1)) ||
-      t->mr < 0 || t->mr > RECUR_MR_MAX || t->chunk_rows < 1)
-    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "tiling: nv %d, nv_proj %d, mr %d, chunk %lld",
-                      t->nv, t->nv_proj, t->mr, (long long)t->chunk_rows);
-  t->nr = (int64_t)t->nv * k->vec;
+  int64_t P = net->desc.proj_size;
+  if (given) *p = *given;
+  else *p = (recur_packing){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),
+                            .nv_proj = fit_nv(k->nv_proj, k->vec, P)};
+  if (!P) p->nv_proj = 0; /* as a tune entry spells it */
+  if (!recur_nv_valid(p->nv, (int)net->gates) || (P && !recur_nv_valid(p->nv_proj, 1)))
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "tiling: nv %d, nv_proj %d", p->nv, p->nv_proj);
+  t->nr = (int64_t)p->nv * k->vec;
   t->tiles = (net->hidden + t->nr - 1) / t->nr;
-  t->nr_proj = (int64_t)t->nv_proj * k->vec;
-  t->tiles_proj = net->desc.proj_size ? (net->desc.proj_size + t->nr_proj - 1) / t->nr_proj : 0;
+  t->nr_proj = (int64_t)p->nv_proj * k->vec;
+  t->tiles_proj = P ? (P + t->nr_proj - 1) / t->nr_proj : 0;
   int64_t panel_row = net->gates * t->nr * (int64_t)sizeof(float);
-  if (!given || !t->kc) t->kc = k->kc_bytes / panel_row > 8 ? k->kc_bytes / panel_row : 8;
-  if (!given || !t->kc_input) t->kc_input = t->kc;
+  if (!p->kc) p->kc = k->kc_bytes / panel_row > 8 ? k->kc_bytes / panel_row : 8;
+  if (!p->kc_input) p->kc_input = p->kc;
   return RECUR_OK;
 }
 
-recur_status recur_net_pack(recur_net *net, const recur_tiling *given) {
+recur_status recur_net_pack(recur_net *net, const recur_packing *given) {
   recur_status st = choose_tiling(net, given);
   if (st) return st;
   const recur_tiling *t = &net->tiling;

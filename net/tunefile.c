@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "tile.h"
+#include "kernels.h"
 
 #define FILE_COMMENT "# recur tune file, written by `recur tune`: any malformed line voids the whole file\n"
 
@@ -57,7 +57,6 @@ static int parse_ms(const char *s, size_t n, double *out) {
 
 static const char *const cell_names[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
 static const char *const split_names[] = {"auto", "batch", "hidden"};
-static const char *const isa_names[] = {"scalar", "avx2", "avx512", "neon"};
 
 static int parse_name(const char *s, size_t n, const char *const *names, int count, int *out) {
   for (int i = 0; i < count; i++)
@@ -75,7 +74,8 @@ typedef struct field {
 } field;
 
 #define KEY(m) offsetof(recur_tune_entry, key.m)
-#define PAR(m) offsetof(recur_tune_entry, p.m)
+#define PACK(m) offsetof(recur_tune_entry, p.pack.m)
+#define CALL(m) offsetof(recur_tune_entry, p.call.m)
 static const field entry_fields[] = {
   {"cell", F_CELL, KEY(cell), 0, 0},
   {"isa", F_ISA, KEY(isa), 0, 0},
@@ -85,17 +85,17 @@ static const field entry_fields[] = {
   {"P", F_INT64, KEY(P), 0, RECUR_MAX_DIM},
   {"threads", F_INT, KEY(threads), 1, RECUR_TUNE_MAX_THREADS},
   {"B", F_INT64, KEY(B), 1, RECUR_MAX_DIM},
-  {"nv", F_INT, PAR(nv), 1, RECUR_NV_MAX},
-  {"nv_proj", F_INT, PAR(nv_proj), 0, RECUR_NV_MAX},
-  {"kc", F_INT64, PAR(kc), 1, RECUR_MAX_DIM},
-  {"kc_input", F_INT64, PAR(kc_input), 1, RECUR_MAX_DIM},
-  {"mr", F_INT, PAR(mr), 0, RECUR_MR_MAX},
-  {"chunk", F_INT64, PAR(chunk_rows), 1, RECUR_MAX_DIM},
-  {"mc", F_INT64, PAR(mc), 0, RECUR_MAX_DIM},
-  {"split", F_SPLIT, PAR(split), 0, 0},
-  {"bparts", F_INT, PAR(bparts), 1, RECUR_TUNE_MAX_THREADS},
-  {"groups", F_INT, PAR(groups), 1, 2},
-  {"use", F_INT, PAR(use_threads), 1, RECUR_TUNE_MAX_THREADS},
+  {"nv", F_INT, PACK(nv), 1, RECUR_NV_MAX},
+  {"nv_proj", F_INT, PACK(nv_proj), 0, RECUR_NV_MAX},
+  {"kc", F_INT64, PACK(kc), 1, RECUR_MAX_DIM},
+  {"kc_input", F_INT64, PACK(kc_input), 1, RECUR_MAX_DIM},
+  {"mr", F_INT, CALL(mr), 0, RECUR_MR_MAX},
+  {"chunk", F_INT64, CALL(chunk_rows), 1, RECUR_MAX_DIM},
+  {"mc", F_INT64, CALL(mc), 0, RECUR_MAX_DIM},
+  {"split", F_SPLIT, CALL(split), 0, 0},
+  {"bparts", F_INT, CALL(bparts), 1, RECUR_TUNE_MAX_THREADS},
+  {"groups", F_INT, CALL(groups), 1, 2},
+  {"use", F_INT, CALL(use_threads), 1, RECUR_TUNE_MAX_THREADS},
   {"default_ms", F_MS, offsetof(recur_tune_entry, default_ms), 0, 0},
   {"tuned_ms", F_MS, offsetof(recur_tune_entry, tuned_ms), 0, 0},
 };
@@ -110,7 +110,7 @@ static int parse_field(const field *f, const char *v, size_t n, recur_tune_entry
   case F_INT64: return parse_int(v, n, 0, f->lo, f->hi, (int64_t *)(void *)at);
   case F_CELL: if (!parse_name(v, n, cell_names, 4, &i)) return 0; *(recur_cell *)(void *)at = (recur_cell)i; return 1;
   case F_SPLIT: return parse_name(v, n, split_names + 1, 2, &i) && (*(int *)(void *)at = i + 1, 1);
-  case F_ISA: if (!parse_name(v, n, isa_names, 4, &i)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
+  case F_ISA: if (!parse_name(v, n, recur_isa_names, RECUR_N_ISAS, &i)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
   case F_MS: return parse_ms(v, n, (double *)(void *)at);
   }
   return 0;
@@ -119,11 +119,12 @@ static int parse_field(const field *f, const char *v, size_t n, recur_tune_entry
 /* What one field's range cannot say. */
 static const char *check_entry(const recur_tune_entry *e) {
   const recur_tune_key *k = &e->key;
-  const recur_tune_params *p = &e->p;
+  const recur_packing *pk = &e->p.pack;
+  const recur_call_choices *p = &e->p.call;
   int gates = (int)recur_cell_gates(k->cell);
   if (k->P && (k->cell != RECUR_CELL_LSTM || k->P >= k->H)) return "P needs an LSTM and P < H";
-  if (!recur_nv_valid(p->nv, gates)) return "nv is not 1, 2, 4 or 8 within 16 vectors of gates";
-  if (k->P ? !recur_nv_valid(p->nv_proj, 1) : p->nv_proj != 0) return "nv_proj must be 1, 2, 4 or 8 with P, else 0";
+  if (!recur_nv_valid(pk->nv, gates)) return "nv is not 1, 2, 4 or 8 within 16 vectors of gates";
+  if (k->P ? !recur_nv_valid(pk->nv_proj, 1) : pk->nv_proj != 0) return "nv_proj must be 1, 2, 4 or 8 with P, else 0";
   if (p->groups == 2 && k->dirs != 2) return "groups=2 needs dirs=2";
   if (p->use_threads > k->threads) return "use exceeds threads";
   if (p->bparts > p->use_threads) return "bparts exceeds use";
@@ -269,7 +270,7 @@ recur_tune_file recur_tune_net_entries(const recur_tune_file *f, const recur_tun
   return view;
 }
 
-static int same_packing(const recur_tune_params *a, const recur_tune_params *b) {
+static int same_packing(const recur_packing *a, const recur_packing *b) {
   return a->nv == b->nv && a->nv_proj == b->nv_proj && a->kc == b->kc && a->kc_input == b->kc_input;
 }
 
@@ -327,7 +328,8 @@ recur_status recur_tune_parse(const char *text, size_t len, recur_tune_file *out
       for (size_t i = 0; i < out->n && !st; i++)
         if (same_key(&out->entries[i].key, &e.key)) st = bad(&ps, "the same key as entry %zu", i + 1);
       for (size_t i = 0; i < out->n && !st; i++)
-        if (same_net(&out->entries[i].key, &e.key) && !same_packing(&out->entries[i].p, &e.p))
+        if (same_net(&out->entries[i].key, &e.key) &&
+            !same_packing(&out->entries[i].p.pack, &e.p.pack))
           st = bad(&ps, "network choices differ from entry %zu of the same network", i + 1);
       if (!st && append(out, &e)) st = bad(&ps, "%s", recur_last_error());
     } else {
@@ -393,7 +395,8 @@ recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e) {
   size_t kept = 0;
   for (size_t i = 0; i < f->n; i++) {
     const recur_tune_entry *old = &f->entries[i];
-    if (!same_key(&old->key, &e->key) && !(same_net(&old->key, &e->key) && !same_packing(&old->p, &e->p)))
+    int other_packing = same_net(&old->key, &e->key) && !same_packing(&old->p.pack, &e->p.pack);
+    if (!same_key(&old->key, &e->key) && !other_packing)
       f->entries[kept++] = *old;
   }
   f->n = kept;
@@ -434,15 +437,16 @@ char *recur_tune_format(const recur_tune_file *f, size_t *len) {
       (long long)c->l3);
   for (size_t i = 0; i < f->n; i++) {
     const recur_tune_key *k = &f->entries[i].key;
-    const recur_tune_params *p = &f->entries[i].p;
+    const recur_packing *pk = &f->entries[i].p.pack;
+    const recur_call_choices *p = &f->entries[i].p.call;
     char default_ms[32], tuned_ms[32];
     format_ms(f->entries[i].default_ms, default_ms);
     format_ms(f->entries[i].tuned_ms, tuned_ms);
     put(&t, "entry cell=%s isa=%s dirs=%d I=%lld H=%lld P=%lld threads=%d B=%lld nv=%d nv_proj=%d "
         "kc=%lld kc_input=%lld mr=%d chunk=%lld mc=%lld split=%s bparts=%d groups=%d use=%d "
         "default_ms=%s tuned_ms=%s\n", cell_names[k->cell], k->isa, k->dirs, (long long)k->I,
-        (long long)k->H, (long long)k->P, k->threads, (long long)k->B, p->nv, p->nv_proj,
-        (long long)p->kc, (long long)p->kc_input, p->mr, (long long)p->chunk_rows,
+        (long long)k->H, (long long)k->P, k->threads, (long long)k->B, pk->nv, pk->nv_proj,
+        (long long)pk->kc, (long long)pk->kc_input, p->mr, (long long)p->chunk_rows,
         (long long)p->mc, split_names[p->split], p->bparts, p->groups, p->use_threads,
         default_ms, tuned_ms);
   }

@@ -4,10 +4,10 @@
  * then one `entry` line per tuned case of space-separated key=value pairs, and last
  * `entries=N` (so that a file cut at the end of a line is caught too). An entry is keyed by
  * (cell, isa, dirs, I, H, P, threads, B) and holds:
- *  - network-level choices (nv, nv_proj, kc, kc_input), fixed when a network is packed; every
- *    entry of one network shape (cell, isa, dirs, I, H, P) holds the same ones;
- *  - per-call choices (mr, chunk, mc, split, bparts, groups, use): those of the entry whose B is nearest
- *    to the call's (see recur_tune_find_call).
+ *  - the packing (nv, nv_proj, kc, kc_input; tuning.h), fixed when a network is packed; every
+ *    entry of one network shape (cell, isa, dirs, I, H, P) holds the same one;
+ *  - per-call choices (mr, chunk, mc, split, bparts, groups, use): those of the entry whose B is
+ *    nearest to the call's (see recur_tune_find_call).
  * A file that is malformed anywhere, from another CPU or another recur version is ignored as a
  * whole: tuning never applies half a file, or a file measured elsewhere. */
 #ifndef RECUR_TUNEFILE_H
@@ -18,6 +18,7 @@
 
 #include "cpu.h"
 #include "recur.h"
+#include "tuning.h"
 
 #define RECUR_TUNE_ISA_LEN 16
 /* Far more than any tuning run writes; keeps the duplicate-key check (quadratic) instant. */
@@ -33,23 +34,6 @@ typedef struct recur_tune_key {
   int threads;                  /* the thread count the call asks for */
   int64_t B;                    /* the batch it was measured at */
 } recur_tune_key;
-
-/* Split values in a tune entry and a schedule (0 in recur_tune_params: the heuristic). */
-typedef enum { RECUR_SPLIT_BATCH = 1, RECUR_SPLIT_HIDDEN = 2 } recur_split;
-
-typedef struct recur_tune_params {
-  /* the network's packing */
-  int nv, nv_proj;         /* vectors of units per panel (cells, LSTM projection; 0 without P) */
-  int64_t kc, kc_input;    /* K blocks of the recurrence (and projection), of the input GEMM */
-  /* per call; 0 anywhere: the built-in choice */
-  int mr;                  /* rows per micro-tile (0: as many as the registers hold) */
-  int64_t chunk_rows;      /* T*B rows per input-projection chunk (the GEMM's M block) */
-  int64_t mc;              /* rows per block inside a chunk (0: the whole chunk) */
-  int split;               /* recur_split within a thread group */
-  int groups;              /* 2: one thread group per direction, side by side; 1: one group */
-  int use_threads;         /* threads that run, at most the key's threads */
-  int bparts;              /* with split hidden: batch parts of a group (1: none) */
-} recur_tune_params;
 
 typedef struct recur_tune_entry {
   recur_tune_key key;

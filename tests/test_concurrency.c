@@ -163,7 +163,7 @@ static void setup(void) {
    * splits the batch: its rows are its only unit of work) */
   int splits = 0, want = 1 << RECUR_SPLIT_BATCH;
   for (int i = 0; i < N_JOBS; i++)
-    splits |= 1 << recur_schedule_choose(net, jobs[i].a.batch, 4, NULL).split;
+    splits |= 1 << recur_schedule_choose(net, jobs[i].a.batch, 4, NULL).call.split;
   if (strcmp(recur_isa_name(), "scalar") != 0) want |= 1 << RECUR_SPLIT_HIDDEN;
   REQUIRE(splits == want, "with 4 threads the jobs do not run both thread splits");
   for (int i = 0; i < N_JOBS; i++) {

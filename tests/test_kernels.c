@@ -60,10 +60,10 @@ static void poison_one(float *p, size_t n, float value, unsigned *seed) {
   if (n) p[next(seed, (unsigned)n)] = value;
 }
 
-/* Runs shape s on a network for the given table and tiling (NULL: defaults), with x, h0, c0 or
- * a weight poisoned as pz says (NULL: none). */
-static void run(const shape *s, const recur_kernels *k, const recur_tiling *tiling, unsigned seed,
-                const poison *pz, outputs *o) {
+/* Runs shape s on a network for the given table and choices (NULL: defaults), with x, h0, c0
+ * or a weight poisoned as pz says (NULL: none). */
+static void run(const shape *s, const recur_kernels *k, const recur_tune_params *choices,
+                unsigned seed, const poison *pz, outputs *o) {
   randnet_tensors w;
   randnet_make(&s->d, seed, &w);
   unsigned poison_seed = seed + 2;
@@ -74,7 +74,8 @@ static void run(const shape *s, const recur_kernels *k, const recur_tiling *tili
     poison_one(w.data[t - w.t], count, pz->value, &poison_seed);
   }
   recur_net *net;
-  recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, k, tiling);
+  recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, k,
+                                         choices ? &(recur_tiling){.pack = choices->pack} : NULL);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
   randnet_free(&w);
   int64_t D = s->d.bidirectional ? 2 : 1, Hout = s->d.proj_size ? s->d.proj_size : s->d.hidden_size;
@@ -100,7 +101,7 @@ static void run(const shape *s, const recur_kernels *k, const recur_tiling *tili
                           .batch_first = s->batch_first, .x = x,
                           .lengths = s->lengths ? len : NULL, .h0 = s->h0 ? h0 : NULL,
                           .c0 = s->h0 && o->nc ? c0 : NULL, .y = o->y, .h_n = o->hn, .c_n = o->cn};
-  st = recur_forward(net, &a);
+  st = recur_forward_with(net, &a, choices);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
   free(x); free(h0); free(c0); free(len);
   recur_net_free(net);
@@ -202,13 +203,13 @@ Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
                  recur_cell_name((recur_cell)cell));
 }
 
-/* Tilings from the smallest blocks to the largest; each must give the same bits. */
-static const recur_tiling tilings[] = {
-  {.nv = 1, .nv_proj = 1, .mr = 1, .kc = 1, .kc_input = 1, .chunk_rows = 1},
-  {.nv = 1, .nv_proj = 2, .mr = 3, .kc = 5, .kc_input = 7, .chunk_rows = 7},
-  {.nv = 2, .nv_proj = 1, .mr = 2, .kc = 16, .kc_input = 3, .chunk_rows = 20},
-  {.nv = 4, .nv_proj = 4, .mr = 8, .kc = 1000, .kc_input = 1000, .chunk_rows = 1000},
-  {.nv = 2, .nv_proj = 8, .mr = 0, .kc = 0, .kc_input = 0, .chunk_rows = 64},
+/* Tile sizes from the smallest blocks to the largest; each must give the same bits. */
+static const recur_tune_params tilings[] = {
+  {{.nv = 1, .nv_proj = 1, .kc = 1, .kc_input = 1}, {.mr = 1, .chunk_rows = 1}},
+  {{.nv = 1, .nv_proj = 2, .kc = 5, .kc_input = 7}, {.mr = 3, .chunk_rows = 7}},
+  {{.nv = 2, .nv_proj = 1, .kc = 16, .kc_input = 3}, {.mr = 2, .chunk_rows = 20}},
+  {{.nv = 4, .nv_proj = 4, .kc = 1000, .kc_input = 1000}, {.mr = 8, .chunk_rows = 1000}},
+  {{.nv = 2, .nv_proj = 8, .kc = 0, .kc_input = 0}, {.mr = 0, .chunk_rows = 64}},
 };
 
 Test(kernels, tile_sizes_never_change_a_bit) {
@@ -228,9 +229,10 @@ Test(kernels, tile_sizes_never_change_a_bit) {
       outputs base;
       run(&shapes[si], k, NULL, 77, NULL, &base);
       for (size_t ti = 0; ti < sizeof tilings / sizeof *tilings; ti++) {
-        recur_tiling t = tilings[ti];
-        if (shapes[si].d.cell != RECUR_CELL_RNN_TANH && shapes[si].d.cell != RECUR_CELL_RNN_RELU && t.nv > 4) t.nv = 4;
-        if (t.mr && t.mr * (int)recur_cell_gates(shapes[si].d.cell) * t.nv > RECUR_GNV_MAX * RECUR_MR_MAX) t.mr = 1;
+        recur_tune_params t = tilings[ti];
+        recur_cell cell = shapes[si].d.cell;
+        if (cell != RECUR_CELL_RNN_TANH && cell != RECUR_CELL_RNN_RELU && t.pack.nv > 4) t.pack.nv = 4;
+        if (t.call.mr * (int)recur_cell_gates(cell) * t.pack.nv > RECUR_GNV_MAX * RECUR_MR_MAX) t.call.mr = 1;
         outputs o;
         run(&shapes[si], k, &t, 77, NULL, &o);
         cr_expect_arr_eq(o.y, base.y, base.ny * sizeof(float), "%s shape %zu tiling %zu: y", k->name, si, ti);

@@ -84,9 +84,9 @@ Test(threads, any_thread_count_gives_the_same_bits) {
       run(net, c, 1, &one);
       for (size_t k = 0; k < sizeof counts / sizeof *counts; k++) {
         recur_schedule s = recur_schedule_choose(net, c->B, counts[k], NULL);
-        hidden_splits += s.threads > 1 && s.split == RECUR_SPLIT_HIDDEN;
-        batch_splits += s.threads > 1 && s.split == RECUR_SPLIT_BATCH;
-        grids += s.bparts[0] > 1 && s.hparts[0] > 1;
+        hidden_splits += s.call.use_threads > 1 && s.call.split == RECUR_SPLIT_HIDDEN;
+        batch_splits += s.call.use_threads > 1 && s.call.split == RECUR_SPLIT_BATCH;
+        grids += s.batch_parts[0] > 1 && s.hidden_parts[0] > 1;
         result r;
         run(net, c, counts[k], &r);
         cr_expect_arr_eq(r.y, one.y, one.ny * sizeof(float), "%s case %zu, %d threads: y", isa, ci, counts[k]);
@@ -119,15 +119,15 @@ Test(threads, shares_cover_rows_and_tiles_exactly_once) {
     int *seen = malloc((size_t)(c->B * tiles) * sizeof *seen);
     for (int n = 1; n <= 64; n++) {
       recur_schedule s = recur_schedule_choose(net, c->B, n, NULL);
-      cr_expect_leq(s.threads, n);
-      cr_expect_eq(s.groups, c->d.bidirectional && n >= 2 ? 2 : 1);
-      for (int g = 0; g < s.groups; g++) {
-        cr_expect_eq(s.group_threads[g], s.bparts[g] * s.hparts[g]);
+      cr_expect_leq(s.call.use_threads, n);
+      cr_expect_eq(s.call.groups, c->d.bidirectional && n >= 2 ? 2 : 1);
+      for (int g = 0; g < s.call.groups; g++) {
+        cr_expect_eq(s.group_threads[g], s.batch_parts[g] * s.hidden_parts[g]);
         memset(seen, 0, (size_t)(c->B * tiles) * sizeof *seen);
-        for (int tid = 0; tid < s.threads; tid++) {
+        for (int tid = 0; tid < s.call.use_threads; tid++) {
           recur_share sh = recur_schedule_share(&s, net, c->B, tid);
           if (sh.group != g) continue;
-          cr_expect_eq(sh.hparts, s.hparts[g]);
+          cr_expect_eq(sh.hparts, s.hidden_parts[g]);
           for (int64_t b = sh.b0; b < sh.b1; b++)
             for (int64_t j = sh.j0; j < sh.j1; j++) seen[b * tiles + j]++;
         }

@@ -181,11 +181,12 @@ static void expect_entry_eq(const recur_tune_entry *a, const recur_tune_entry *b
   cr_expect_eq(x->P, y->P, "entry %zu: P", i);
   cr_expect_eq(x->threads, y->threads, "entry %zu: threads", i);
   cr_expect_eq(x->B, y->B, "entry %zu: B", i);
-  const recur_tune_params *p = &a->p, *q = &b->p;
-  cr_expect_eq(p->nv, q->nv, "entry %zu: nv", i);
-  cr_expect_eq(p->nv_proj, q->nv_proj, "entry %zu: nv_proj", i);
-  cr_expect_eq(p->kc, q->kc, "entry %zu: kc", i);
-  cr_expect_eq(p->kc_input, q->kc_input, "entry %zu: kc_input", i);
+  const recur_packing *pk = &a->p.pack, *qk = &b->p.pack;
+  cr_expect_eq(pk->nv, qk->nv, "entry %zu: nv", i);
+  cr_expect_eq(pk->nv_proj, qk->nv_proj, "entry %zu: nv_proj", i);
+  cr_expect_eq(pk->kc, qk->kc, "entry %zu: kc", i);
+  cr_expect_eq(pk->kc_input, qk->kc_input, "entry %zu: kc_input", i);
+  const recur_call_choices *p = &a->p.call, *q = &b->p.call;
   cr_expect_eq(p->mr, q->mr, "entry %zu: mr", i);
   cr_expect_eq(p->chunk_rows, q->chunk_rows, "entry %zu: chunk", i);
   cr_expect_eq(p->mc, q->mc, "entry %zu: mc", i);
@@ -220,17 +221,17 @@ static void sample_file(recur_tune_file *f) {
   const int64_t MAX = (int64_t)1 << 28;
   recur_tune_entry e[] = {
     make_entry(RECUR_CELL_LSTM, "avx512", 2, 1024, 1024, 0, 2, 64,
-               (recur_tune_params){2, 0, 256, 128, 4, 1024, 64, RECUR_SPLIT_HIDDEN, 2, 2, 1}),
+               (recur_tune_params){{2, 0, 256, 128}, {4, 1024, 64, RECUR_SPLIT_HIDDEN, 2, 2, 1}}),
     make_entry(RECUR_CELL_LSTM, "avx512", 2, 1024, 1024, 0, 1, 1,
-               (recur_tune_params){2, 0, 256, 128, 8, 1, 0, RECUR_SPLIT_BATCH, 1, 1, 1}),
+               (recur_tune_params){{2, 0, 256, 128}, {8, 1, 0, RECUR_SPLIT_BATCH, 1, 1, 1}}),
     make_entry(RECUR_CELL_LSTM, "avx2", 1, 19, 37, 11, 4, 5,
-               (recur_tune_params){1, 8, 8, 16, 0, 7, 3, RECUR_SPLIT_BATCH, 1, 3, 1}),
+               (recur_tune_params){{1, 8, 8, 16}, {0, 7, 3, RECUR_SPLIT_BATCH, 1, 3, 1}}),
     make_entry(RECUR_CELL_GRU, "neon", 2, 7, MAX, 0, 1024, MAX,
-               (recur_tune_params){4, 0, MAX, 1, 1, MAX, MAX, RECUR_SPLIT_HIDDEN, 2, 1024, 1}),
+               (recur_tune_params){{4, 0, MAX, 1}, {1, MAX, MAX, RECUR_SPLIT_HIDDEN, 2, 1024, 1}}),
     make_entry(RECUR_CELL_RNN_RELU, "avx2", 1, 1, 1, 0, 1, 1,
-               (recur_tune_params){8, 0, 1, 1, 2, 1, 0, RECUR_SPLIT_BATCH, 1, 1, 1}),
+               (recur_tune_params){{8, 0, 1, 1}, {2, 1, 0, RECUR_SPLIT_BATCH, 1, 1, 1}}),
     make_entry(RECUR_CELL_RNN_TANH, "avx512", 2, 33, 65, 0, 3, 17,
-               (recur_tune_params){1, 0, 64, 64, 5, 256, 32, RECUR_SPLIT_HIDDEN, 1, 2, 1}),
+               (recur_tune_params){{1, 0, 64, 64}, {5, 256, 32, RECUR_SPLIT_HIDDEN, 1, 2, 1}}),
   };
   double ms[][2] = {{12.3456, 10.5}, {0.0012, 0.0009}, {0, 0}, {98765.4321, 1234.5}, {1, 1}, {3.25, 0.0001}};
   for (size_t i = 0; i < sizeof e / sizeof *e; i++) {
@@ -289,14 +290,14 @@ Test(tune, the_format_round_trips) {
   /* put replaces an entry with the same key; an entry of the same network with another packing
    * drops the network's other entries (measured on another packing); remove removes. */
   recur_tune_entry e = f.entries[0];
-  e.p.mr = 1, e.p.use_threads = 1;
+  e.p.call.mr = 1, e.p.call.use_threads = 1;
   put(&back, &e);
   cr_expect_eq(back.n, f.n, "put with an existing key added an entry");
-  cr_expect_eq(recur_tune_find_call(&back, &e.key)->p.mr, 1);
-  e.p.nv = 4; /* another packing of the LSTM 1024x1024 network: its two entries go */
+  cr_expect_eq(recur_tune_find_call(&back, &e.key)->p.call.mr, 1);
+  e.p.pack.nv = 4; /* another packing of the LSTM 1024x1024 network: its two entries go */
   put(&back, &e);
   cr_expect_eq(back.n, f.n - 1);
-  cr_expect_eq(recur_tune_find_net(&back, &e.key)->p.nv, 4);
+  cr_expect_eq(recur_tune_find_net(&back, &e.key)->p.pack.nv, 4);
   cr_assert_eq(recur_tune_parse(text, len, &again, why, sizeof why), RECUR_OK);
   cr_expect_eq(again.n, f.n);
 
@@ -518,7 +519,8 @@ static void probe_file(recur_tune_file *f, const char *isa) {
     const recur_desc *d = &probe_nets[n];
     for (size_t c = 0; c < N_PROBE_CALLS; c++) {
       int t = probe_calls[c].threads;
-      recur_tune_params p = {1, d->proj_size ? 1 : 0, 16, 16, 1, 128, 32, RECUR_SPLIT_HIDDEN, 1, t, 1};
+      recur_tune_params p = {{1, d->proj_size ? 1 : 0, 16, 16},
+                             {1, 128, 32, RECUR_SPLIT_HIDDEN, 1, t, 1}};
       recur_tune_entry e = make_entry(d->cell, isa, d->bidirectional ? 2 : 1, d->input_size,
                                       d->hidden_size, d->proj_size, t, probe_calls[c].B, p);
       put(f, &e);
@@ -877,18 +879,17 @@ static const call_entry plan_calls[] = {
 };
 #define N_PLAN_CALLS (sizeof plan_calls / sizeof *plan_calls)
 
-static recur_tune_params table_packing(int table) {
-  static const recur_tune_params p[] = {{1, 0, 16, 8, 0, 0, 0, 0, 0, 0, 0}, {2, 0, 24, 40, 0, 0, 0, 0, 0, 0, 0},
-                                        {4, 0, 48, 12, 0, 0, 0, 0, 0, 0, 0}};
+static recur_packing table_packing(int table) {
+  static const recur_packing p[] = {{1, 0, 16, 8}, {2, 0, 24, 40}, {4, 0, 48, 12}};
   return p[table];
 }
 
 static void put_plan_entries(recur_tune_file *f, const char *isa, int table) {
   for (size_t i = 0; i < N_PLAN_CALLS; i++) {
     const call_entry *c = &plan_calls[i];
-    recur_tune_params p = table_packing(table);
-    p.mr = c->mr, p.chunk_rows = c->chunk, p.mc = c->mc, p.split = c->split, p.groups = c->groups,
-    p.use_threads = c->use, p.bparts = 1;
+    recur_tune_params p = {table_packing(table),
+                           {.mr = c->mr, .chunk_rows = c->chunk, .mc = c->mc, .split = c->split,
+                            .groups = c->groups, .use_threads = c->use, .bparts = 1}};
     recur_tune_entry e = make_entry(plan_net.cell, isa, 2, plan_net.input_size, plan_net.hidden_size,
                                     0, c->threads, c->B, p);
     put(f, &e);
@@ -897,7 +898,7 @@ static void put_plan_entries(recur_tune_file *f, const char *isa, int table) {
 
 /* What a call of call_B rows matching entry c must report on table isa (packing of table). */
 static recur_plan expected_plan(const char *isa, int table, const call_entry *c, int64_t call_B) {
-  recur_tune_params p = table_packing(table);
+  recur_packing p = table_packing(table);
   int threads = c->use, groups = c->groups == 2 && threads >= 2 ? 2 : 1;
   int64_t tiles = (plan_net.hidden_size + p.nv * vec_of(isa) - 1) / (p.nv * vec_of(isa));
   int hidden = c->split == RECUR_SPLIT_HIDDEN && tiles > 1;
@@ -915,15 +916,15 @@ static recur_plan expected_plan(const char *isa, int table, const call_entry *c,
 
 /* The plan of a call no entry matches: the tuned packing, the heuristic's per-call choices. */
 static recur_plan untuned_call_plan(const recur_net *net, const char *isa, int table, int64_t B, int threads) {
-  recur_tune_params p = table_packing(table);
+  recur_packing p = table_packing(table);
   recur_schedule s = recur_schedule_choose(net, B, threads, NULL);
   const recur_kernels *k = net->kernels;
   recur_plan want = {.tuned_tiling = 1, .tuned_call = 0, .tuned_batch = 0,
                      .nr = p.nv * vec_of(isa), .kc = p.kc, .kc_input = p.kc_input,
-                     .mr = recur_tile_rows(k, 0, (int)(4 * p.nv)), .chunk_rows = s.chunk_rows,
-                     .mc = 0, .threads = s.threads, .groups = s.groups,
+                     .mr = recur_tile_rows(k, 0, (int)(4 * p.nv)), .chunk_rows = s.call.chunk_rows,
+                     .mc = 0, .threads = s.call.use_threads, .groups = s.call.groups,
                      .group_threads = {s.group_threads[0], s.group_threads[1]},
-                     .hidden_split = s.split == RECUR_SPLIT_HIDDEN};
+                     .hidden_split = s.call.split == RECUR_SPLIT_HIDDEN};
   return want;
 }
 
@@ -997,7 +998,7 @@ Test(tune, the_plan_reports_the_entry_that_applies) {
   recur_tune_init(&f, &id);
   for (int t = 0; t < n_fast; t++) put_plan_entries(&f, fast[t], t);
   put_plan_entries(&f, foreign, 2); /* same shape, a table this CPU lacks: never applies */
-  recur_tune_params gp = {1, 0, 16, 16, 1, 128, 32, RECUR_SPLIT_HIDDEN, 1, 2, 1};
+  recur_tune_params gp = {{1, 0, 16, 16}, {1, 128, 32, RECUR_SPLIT_HIDDEN, 1, 2, 1}};
   recur_tune_entry gru = make_entry(RECUR_CELL_GRU, foreign, 2, 24, 100, 0, 2, 4, gp);
   put(&f, &gru);
   tmp_path(path, "tune.conf");
@@ -1050,6 +1051,7 @@ Test(tune, plan_rejects_bad_arguments) {
   cr_expect_eq(recur_net_plan(net, 1, -1, &p), RECUR_ERR_INVALID_SIZE);
   cr_expect_eq(recur_net_plan(net, ((int64_t)1 << 28) + 1, 1, &p), RECUR_ERR_INVALID_SIZE);
   cr_expect_eq(recur_net_plan(net, 3, 0, &p), RECUR_OK); /* 0: as a forward call would */
+  cr_expect_eq(p.nr_proj, 0, "no projection, but nr_proj %lld", (long long)p.nr_proj);
   recur_net_free(net);
 }
 
@@ -1100,11 +1102,12 @@ static recur_desc bit_desc(size_t c, size_t s) {
 static recur_tune_params variant_params(const variant *v, const recur_desc *d, size_t call) {
   int rnn = d->cell == RECUR_CELL_RNN_TANH || d->cell == RECUR_CELL_RNN_RELU;
   int threads = bit_calls[call].threads;
-  recur_tune_params p = {.nv = v->nv[rnn], .nv_proj = d->proj_size ? v->nv_proj : 0, .kc = v->kc,
-                         .kc_input = v->kc_input, .mr = v->mr[call], .chunk_rows = v->chunk[call],
-                         .mc = v->mc[call], .split = v->split[call],
-                         .groups = threads == 2 && d->bidirectional ? v->groups : 1,
-                         .use_threads = threads == 2 ? v->use : 1, .bparts = 1};
+  recur_tune_params p = {
+      .pack = {.nv = v->nv[rnn], .nv_proj = d->proj_size ? v->nv_proj : 0, .kc = v->kc,
+               .kc_input = v->kc_input},
+      .call = {.mr = v->mr[call], .chunk_rows = v->chunk[call], .mc = v->mc[call],
+               .split = v->split[call], .groups = threads == 2 && d->bidirectional ? v->groups : 1,
+               .use_threads = threads == 2 ? v->use : 1, .bparts = 1}};
   return p;
 }
 
@@ -1161,11 +1164,11 @@ static int run_all(const char tables[][16], int n_tables, const variant *v, int 
           cr_assert_eq(p.tuned_tiling, tuned && packed, "%s cell %zu size %zu: tuned_tiling", tables[t], c, s);
           cr_assert_eq(p.tuned_call, tuned && packed, "%s cell %zu size %zu call %zu: tuned_call", tables[t], c, s, k);
           if (tuned && packed) {
-            cr_expect_eq(p.nr, want.nv * vec_of(tables[t]));
-            cr_expect_eq(p.kc, want.kc);
-            cr_expect_eq(p.mr, want.mr);
-            cr_expect_eq(p.chunk_rows, want.chunk_rows);
-            cr_expect_eq(p.mc, want.mc);
+            cr_expect_eq(p.nr, want.pack.nv * vec_of(tables[t]));
+            cr_expect_eq(p.kc, want.pack.kc);
+            cr_expect_eq(p.mr, want.call.mr);
+            cr_expect_eq(p.chunk_rows, want.call.chunk_rows);
+            cr_expect_eq(p.mc, want.call.mc);
           }
           forward(net, &d, k, (unsigned)(7 * c + s + 3), &out[runs++]);
         }

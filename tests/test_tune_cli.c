@@ -64,7 +64,7 @@ static void write_bytes(const char *path, const char *text, size_t len) {
 static recur_tune_entry make_entry(recur_cell cell, int64_t I, int64_t H, int threads, int64_t B,
                                    double default_ms) {
   recur_tune_entry e = {.key = {.cell = cell, .dirs = 1, .I = I, .H = H, .threads = threads, .B = B},
-                        .p = {1, 0, 16, 16, 1, 128, 32, RECUR_SPLIT_BATCH, 1, 1, 1},
+                        .p = {{1, 0, 16, 16}, {1, 128, 32, RECUR_SPLIT_BATCH, 1, 1, 1}},
                         .default_ms = default_ms, .tuned_ms = 1.5};
   snprintf(e.key.isa, sizeof e.key.isa, "%s", tune_isa());
   return e;
@@ -361,13 +361,13 @@ Test(tune_cli, writes_a_file_the_library_reads) {
   cr_expect_eq(p.tuned_batch, 3);
   {
     const recur_tune_entry *e = &f.entries[0];
-    cr_expect_eq(p.kc, e->p.kc);
-    cr_expect_eq(p.kc_input, e->p.kc_input);
-    cr_expect_eq(p.chunk_rows, e->p.chunk_rows);
-    cr_expect_eq(p.mc, e->p.mc);
-    cr_expect_eq(p.threads, e->p.use_threads);
-    cr_expect_eq(p.hidden_split, e->p.split == RECUR_SPLIT_HIDDEN);
-    if (e->p.mr) cr_expect_eq(p.mr, e->p.mr);
+    cr_expect_eq(p.kc, e->p.pack.kc);
+    cr_expect_eq(p.kc_input, e->p.pack.kc_input);
+    cr_expect_eq(p.chunk_rows, e->p.call.chunk_rows);
+    cr_expect_eq(p.mc, e->p.call.mc);
+    cr_expect_eq(p.threads, e->p.call.use_threads);
+    cr_expect_eq(p.hidden_split, e->p.call.split == RECUR_SPLIT_HIDDEN);
+    if (e->p.call.mr) cr_expect_eq(p.mr, e->p.call.mr);
   }
   recur_net_free(net);
 

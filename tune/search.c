@@ -30,12 +30,12 @@ static const struct recur_bench_budget late_budget = {3, 0, 0};
 typedef struct trial {
   const recur_net *net;
   recur_forward_args args;
-  recur_tune_params call; /* zero: the heuristic's choices */
+  recur_tune_params choices; /* its call half; zero: the heuristic's choices */
 } trial;
 
 static int run_trial(void *ctx) {
   trial *t = ctx;
-  return recur_forward_with(t->net, &t->args, &t->call) != RECUR_OK;
+  return recur_forward_with(t->net, &t->args, &t->choices) != RECUR_OK;
 }
 
 typedef struct group {
@@ -45,7 +45,7 @@ typedef struct group {
   int n;
   float **x, **y;          /* per case */
   double *ms_default;      /* per case */
-  recur_tune_params *call; /* per case: the per-call choices found */
+  recur_call_choices *call; /* per case: the per-call choices found */
   const recur_net *def;    /* the network with the default packing */
   double start, deadline;  /* of this group */
   double search_end;       /* the deadline less what step 4 needs */
@@ -75,16 +75,17 @@ static void report(const group *g, int c) {
                     &g->cases[g->idx[c]]);
 }
 
-static trial make_trial(const group *g, const recur_net *net, int c, const recur_tune_params *call) {
+static trial make_trial(const group *g, const recur_net *net, int c, const recur_call_choices *call) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
   trial t = {.net = net, .args = {.seq_len = tc->T, .batch = tc->B, .input_size = tc->desc.input_size,
                                   .x = g->x[c], .y = g->y[c], .num_threads = tc->threads}};
-  if (call) t.call = *call;
+  if (call) t.choices.call = *call;
   return t;
 }
 
-/* Median ms of case c on net with the call's choices; INFINITY if a run fails. */
-static double measure(const group *g, const recur_net *net, int c, const recur_tune_params *call) {
+/* Median ms of case c on net with the call's choices (NULL: the heuristic's); INFINITY if a run
+ * fails. */
+static double measure(const group *g, const recur_net *net, int c, const recur_call_choices *call) {
   trial t = make_trial(g, net, c, call);
   struct recur_bench_contender one = {run_trial, &t, {0}, 0};
   double ms = recur_bench_time(&one, 1, &search_budget) ? INFINITY : one.timing.median_ms;
@@ -96,14 +97,14 @@ static double measure(const group *g, const recur_net *net, int c, const recur_t
 static double group_cost(const group *g, const recur_net *net) {
   double cost = 0;
   for (int c = 0; c < g->n; c++) {
-    recur_tune_params none = {0};
-    cost += log(measure(g, net, c, &none) / g->ms_default[c]);
+    cost += log(measure(g, net, c, NULL) / g->ms_default[c]);
   }
   return cost;
 }
 
-static recur_status make_net(const group *g, const recur_tiling *t, recur_net **net) {
-  return recur_tune_random_net(&g->cases[g->idx[0]].desc, g->k, t, net);
+static recur_status make_net(const group *g, const recur_packing *p, recur_net **net) {
+  const recur_desc *d = &g->cases[g->idx[0]].desc;
+  return recur_tune_random_net(d, g->k, p ? &(recur_tiling){.pack = *p} : NULL, net);
 }
 
 /* Frees a network the search made, not the default one. */
@@ -112,13 +113,13 @@ static void drop(const group *g, recur_net *net) {
 }
 
 /* Tries one packing: keeps it (in *best, *best_net) when it lowers the cost by 1%. */
-static void try_packing(const group *g, recur_tiling cand, recur_tiling *best, recur_net **best_net,
+static void try_packing(const group *g, recur_packing cand, recur_packing *best, recur_net **best_net,
                         double *best_cost) {
   recur_net *net;
   if (out_of_time(g) || make_net(g, &cand, &net)) return;
   double cost = group_cost(g, net);
   if (cost < *best_cost - 0.01 * g->n) {
-    *best_cost = cost, *best = net->tiling;
+    *best_cost = cost, *best = net->tiling.pack;
     drop(g, *best_net);
     *best_net = net;
   } else recur_net_free(net);
@@ -128,52 +129,51 @@ static void try_packing(const group *g, recur_tiling cand, recur_tiling *best, r
 static void search_packing(const group *g, recur_net **best_net) {
   const recur_desc *d = &g->cases[g->idx[0]].desc;
   int64_t gates = recur_cell_gates(d->cell), h_out = d->proj_size ? d->proj_size : d->hidden_size;
-  recur_tiling best = (*best_net)->tiling;
+  recur_packing best = (*best_net)->tiling.pack;
   double cost = 0; /* the defaults, by definition */
   static const int nvs[] = {1, 2, 4, 8};
   static const int64_t kcs[] = {64, 128, 256};
   for (int i = 0; i < 4; i++) /* wider than twice the hidden size is all padding */
     if (nvs[i] != best.nv && recur_nv_valid(nvs[i], (int)gates) && (int64_t)(nvs[i] / 2) * g->k->vec < d->hidden_size)
-      try_packing(g, (recur_tiling){.nv = nvs[i], .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows},
-                  &best, best_net, &cost);
+      try_packing(g, (recur_packing){.nv = nvs[i], .nv_proj = best.nv_proj}, &best, best_net, &cost);
   for (int i = 0; i < 3; i++)
     if (kcs[i] < h_out)
-      try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows,
-                                    .kc = kcs[i], .kc_input = best.kc_input}, &best, best_net, &cost);
+      try_packing(g, (recur_packing){best.nv, best.nv_proj, kcs[i], best.kc_input}, &best, best_net,
+                  &cost);
   for (int i = 0; i < 3; i++)
     if (kcs[i] < d->input_size)
-      try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = best.nv_proj, .chunk_rows = best.chunk_rows,
-                                    .kc = best.kc, .kc_input = kcs[i]}, &best, best_net, &cost);
+      try_packing(g, (recur_packing){best.nv, best.nv_proj, best.kc, kcs[i]}, &best, best_net, &cost);
   for (int i = 0; i < 4 && d->proj_size; i++)
     if (nvs[i] != best.nv_proj && (int64_t)(nvs[i] / 2) * g->k->vec < d->proj_size)
-      try_packing(g, (recur_tiling){.nv = best.nv, .nv_proj = nvs[i], .chunk_rows = best.chunk_rows,
-                                    .kc = best.kc, .kc_input = best.kc_input}, &best, best_net, &cost);
+      try_packing(g, (recur_packing){best.nv, nvs[i], best.kc, best.kc_input}, &best, best_net, &cost);
 }
 
 /* Step 3 for case c: coordinate descent over the per-call choices. */
 static void search_call(const group *g, const recur_net *net, int c) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
-  recur_tune_params p = {0};
+  recur_call_choices p = {0};
   double best = measure(g, net, c, &p);
-  int gnv = (int)(net->gates * net->tiling.nv), fit = recur_tile_rows(g->k, 0, gnv);
+  int gnv = (int)(net->gates * net->tiling.pack.nv), fit = recur_tile_rows(g->k, 0, gnv);
   enum { USE, GROUPS, SPLIT, BPARTS, MR, CHUNK, MC, N_KNOBS };
   static const int64_t chunks[] = {128, 256, 1024, 2048}, mcs[] = {32, 64, 128, 256};
   for (int knob = 0; knob < N_KNOBS; knob++)
     for (int v = 0; v < 4 && !out_of_time(g); v++) {
-      recur_tune_params q = p;
+      recur_call_choices q = p;
       recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, &p);
       int tried; /* v names a value other than the current one */
       switch (knob) {
       case USE: q.use_threads = v ? tc->threads / 2 : 1;
-        tried = v < 2 && q.use_threads >= 1 && q.use_threads < s.threads; break;
-      case GROUPS: q.groups = 1; tried = v == 0 && s.groups == 2; break;
-      case SPLIT: q.split = s.split == RECUR_SPLIT_HIDDEN ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
-        tried = v == 0 && s.threads > 1; break;
+        tried = v < 2 && q.use_threads >= 1 && q.use_threads < s.call.use_threads; break;
+      case GROUPS: q.groups = 1; tried = v == 0 && s.call.groups == 2; break;
+      case SPLIT:
+        q.split = s.call.split == RECUR_SPLIT_HIDDEN ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN;
+        tried = v == 0 && s.call.use_threads > 1; break;
       case BPARTS: q.split = RECUR_SPLIT_HIDDEN, q.bparts = 2 << v;
-        tried = q.bparts <= s.group_threads[0] && q.bparts <= tc->B && q.bparts != s.bparts[0]; break;
+        tried = q.bparts <= s.group_threads[0] && q.bparts <= tc->B && q.bparts != s.call.bparts;
+        break;
       case MR: q.mr = v + 1; tried = v < fit && q.mr != recur_tile_rows(g->k, p.mr, gnv); break;
-      case CHUNK: q.chunk_rows = chunks[v]; tried = chunks[v] != s.chunk_rows; break;
-      default: q.mc = mcs[v]; tried = mcs[v] < s.chunk_rows && mcs[v] != p.mc; break;
+      case CHUNK: q.chunk_rows = chunks[v]; tried = chunks[v] != s.call.chunk_rows; break;
+      default: q.mc = mcs[v]; tried = mcs[v] < s.call.chunk_rows && mcs[v] != p.mc; break;
       }
       if (!tried) continue;
       double ms = measure(g, net, c, &q);
@@ -183,37 +183,33 @@ static void search_call(const group *g, const recur_net *net, int c) {
 }
 
 /* The search moves a choice only to a value the heuristic would not pick: all zero is it. */
-static int is_heuristic(const recur_tune_params *p) {
+static int is_heuristic(const recur_call_choices *p) {
   return !p->mr && !p->chunk_rows && !p->mc && !p->split && !p->groups && !p->use_threads &&
          !p->bparts;
 }
 
-/* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn; nothing to
- * compare when the search found nothing better. */
 /* e: case c's key, net's packing and the schedule the call choices give, spelled out. */
-static void fill_entry(const group *g, const recur_net *net, const recur_tune_params *call, int c,
+static void fill_entry(const group *g, const recur_net *net, const recur_call_choices *call, int c,
                        recur_tune_entry *e) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
-  recur_schedule s = recur_schedule_choose(net, tc->B, tc->threads, call);
   e->key = net->tune_key;
   e->key.threads = tc->threads, e->key.B = tc->B;
-  e->p = (recur_tune_params){
-    .nv = net->tiling.nv, .nv_proj = net->desc.proj_size ? net->tiling.nv_proj : 0,
-    .kc = net->tiling.kc, .kc_input = net->tiling.kc_input, .mr = call->mr,
-    .chunk_rows = s.chunk_rows, .mc = call->mc, .split = s.split, .groups = s.groups,
-    .use_threads = s.threads, .bparts = s.bparts[0]};
+  e->p.pack = net->tiling.pack;
+  e->p.call = recur_schedule_choose(net, tc->B, tc->threads, call).call;
 }
+
+/* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn; nothing to
+ * compare when the search found nothing better. */
 
 static int final_check(const group *g, const recur_net *def, const recur_net *net, int c,
                        recur_tune_outcome *out) {
-  recur_tune_params none = {0};
   recur_tune_entry *e = &out->entry;
-  fill_entry(g, def, &none, c, e);
+  fill_entry(g, def, NULL, c, e);
   out->measured = 1, out->improved = 0;
   out->compared = net != def || !is_heuristic(&g->call[c]);
   e->default_ms = e->tuned_ms = g->ms_default[c];
   if (!out->compared) return 0;
-  trial t[2] = {make_trial(g, def, c, &none), make_trial(g, net, c, &g->call[c])};
+  trial t[2] = {make_trial(g, def, c, NULL), make_trial(g, net, c, &g->call[c])};
   struct recur_bench_contender two[2] = {{run_trial, &t[0], {0}, 0}, {run_trial, &t[1], {0}, 0}};
   int failed = recur_bench_time(two, 2, recur_bench_now() < g->deadline ? &final_budget : &late_budget);
   report(g, c);
@@ -231,11 +227,10 @@ static recur_status tune_group(group *g, recur_tune_outcome *out) {
   if (st) return st;
   g->def = def;
   for (int c = 0; c < g->n && !st; c++) {
-    recur_tune_params none = {0};
-    g->ms_default[c] = measure(g, def, c, &none);
+    g->ms_default[c] = measure(g, def, c, NULL);
     if (!isfinite(g->ms_default[c])) { /* the same call again, for its status and detail */
-      trial t = make_trial(g, def, c, &none);
-      st = recur_forward_with(def, &t.args, &none);
+      trial t = make_trial(g, def, c, NULL);
+      st = recur_forward_with(def, &t.args, &t.choices);
       if (!st) st = recur_fail(RECUR_ERR_INTERNAL, "recur tune: a timed run failed, then passed");
     }
   }

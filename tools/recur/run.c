@@ -47,12 +47,7 @@ struct shape_text {
 
 static struct shape_text shape_text(int ndim, const int64_t *shape) {
   struct shape_text t;
-  size_t len = 0;
-  t.s[len++] = '(';
-  for (int i = 0; i < ndim; i++)
-    len += (size_t)snprintf(t.s + len, sizeof t.s - len, "%s%lld", i ? ", " : "",
-                            (long long)shape[i]);
-  snprintf(t.s + len, sizeof t.s - len, "%s", ndim == 1 ? ",)" : ")");
+  recur_shape_text(t.s, sizeof t.s, shape, ndim, 1);
   return t;
 }
 
