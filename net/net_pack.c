@@ -19,7 +19,7 @@ static int fit_nv(int nv, int vec, int64_t n) {
 static recur_status choose_tiling(recur_net *net, const recur_tiling *given) {
   const recur_kernels *k = net->kernels;
   recur_tiling *t = &net->tiling;
-  int epi = recur_net_epilogue(net);
+  int epi = net->cell->epi;
   if (given) *t = *given;
   else *t = (recur_tiling){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),
                            .nv_proj = fit_nv(k->nv_proj, k->vec, net->desc.proj_size),
