@@ -49,11 +49,6 @@ static inline int recur_add_size(size_t a, size_t b, size_t *out) {
   return !__builtin_add_overflow(a, b, out);
 }
 
-/* G, the gates of a cell: 1 RNN, 3 GRU, 4 LSTM. */
-static inline int64_t recur_cell_gates(recur_cell cell) {
-  return cell == RECUR_CELL_LSTM ? 4 : cell == RECUR_CELL_GRU ? 3 : 1;
-}
-
 /* RECUR_ERR_LIMIT naming what when bytes exceed recur_memory_limit(). */
 recur_status recur_check_memory(const char *what, size_t bytes);
 

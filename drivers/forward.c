@@ -43,9 +43,9 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
   if (a->input_size != net->desc.input_size)
     return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "recur_forward: input size %lld, the network expects %lld",
                       (long long)a->input_size, (long long)net->desc.input_size);
-  if (net->desc.cell != RECUR_CELL_LSTM && (a->c0 || a->c_n))
+  if (!net->cell->has_c && (a->c0 || a->c_n))
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_forward: c0/c_n given, but a %s has no cell state",
-                      recur_cell_name(net->desc.cell));
+                      net->cell->name);
 
   *z = (call_sizes){a->seq_len, a->batch, net->desc.num_layers, net->dirs, net->desc.input_size,
                     net->hidden, net->out, 0, 0, 0, 0};

@@ -84,7 +84,7 @@ static size_t carve_shared(packed_ctx *p, const recur_net *net, float *base) {
   CARVE(base, at, p->hbuf[0], float, B * (size_t)p->h_stride);
   CARVE(base, at, p->hbuf[1], float, B * (size_t)p->h_stride);
   CARVE(base, at, p->hfull, float, net->desc.proj_size ? B * (size_t)p->hfull_stride : 0);
-  CARVE(base, at, p->c, float, net->desc.cell == RECUR_CELL_LSTM ? B * (size_t)p->hfull_stride : 0);
+  CARVE(base, at, p->c, float, net->cell->has_c ? B * (size_t)p->hfull_stride : 0);
   return at;
 }
 
@@ -163,11 +163,11 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   const direction_args *a = p->a;
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
-  int proj = net->desc.proj_size > 0, lstm = net->desc.cell == RECUR_CELL_LSTM;
+  int proj = net->desc.proj_size > 0, has_c = net->cell->has_c;
   int gnv = (int)(p->G * t->pack.nv);
   int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec;
   float *hp = p->hbuf[s & 1], *hn = p->hbuf[(s + 1) & 1];
-  recur_tile_fn const *fns = p->k->cell[recur_net_epilogue(net)][recur_nv_index(t->pack.nv)];
+  recur_tile_fn const *fns = p->k->cell[net->cell->epi][recur_nv_index(t->pack.nv)];
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
     int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * t->nr;
     for (int64_t k0 = 0; k0 < K; k0 += t->pack.kc)
@@ -181,7 +181,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
           acc[r] = p->acc + (r0 + r) * gnv * vec;
           gx[r] = p->gx + ((s - s0) * p->B + b) * p->gx_stride + j * p->G * t->nr;
           h[r] = (proj ? p->hfull + b * p->hfull_stride : hn + b * p->h_stride) + u0;
-          c[r] = lstm ? p->c + b * p->hfull_stride + u0 : NULL;
+          c[r] = has_c ? p->c + b * p->hfull_stride + u0 : NULL;
           hpr[r] = hp + b * p->h_stride + u0;
           y[r] = proj ? NULL : seq_row(a->out, time_of(a, s, b), b) + u0;
         }
@@ -229,7 +229,7 @@ void recur_packed_direction(const direction_args *a) {
   carve_scratch(&p, net, a->scratch);
   const call_sizes *z = a->z;
   int64_t Hout = z->Hout, H = z->H;
-  int lstm = net->desc.cell == RECUR_CELL_LSTM, proj = net->desc.proj_size > 0;
+  int has_c = net->cell->has_c, proj = net->desc.proj_size > 0;
   p.b0 = a->share.b0, p.b1 = a->share.b1, p.j0 = a->share.j0, p.j1 = a->share.j1;
   p.p0 = a->share.p0, p.p1 = a->share.p1;
   p.c0col = p.j0 * t->nr, p.c1col = p.j1 * t->nr;
@@ -237,7 +237,7 @@ void recur_packed_direction(const direction_args *a) {
 
   for (int64_t b = p.b0; b < p.b1; b++) {
     load_columns(p.hbuf[0], p.h_stride, a->h0, Hout, b, p.h0col, p.h1col);
-    if (lstm) load_columns(p.c, p.hfull_stride, a->c0, H, b, p.c0col, p.c1col);
+    if (has_c) load_columns(p.c, p.hfull_stride, a->c0, H, b, p.c0col, p.c1col);
   }
   meet(&p); /* every thread reads whole h rows */
   for (int64_t s0 = 0; s0 < z->T; s0 += p.steps_per_chunk) {
@@ -257,6 +257,6 @@ void recur_packed_direction(const direction_args *a) {
   }
   for (int64_t b = p.b0; b < p.b1; b++) {
     store_columns(a->h_n, Hout, p.hbuf[length_of(a, b) & 1], p.h_stride, b, p.h0col, p.h1col);
-    if (lstm) store_columns(a->c_n, H, p.c, p.hfull_stride, b, p.c0col, p.c1col);
+    if (has_c) store_columns(a->c_n, H, p.c, p.hfull_stride, b, p.c0col, p.c1col);
   }
 }

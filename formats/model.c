@@ -149,15 +149,45 @@ static recur_status check_ndim2(const recur_st_tensor *t) {
                     recur_escape(t->name).s, shape);
 }
 
+/* Every cell's name, with its gates if asked: "rnn_tanh, ..." or "rnn_tanh 1, ...". */
+static const char *cell_list(char *buf, size_t size, int gates) {
+  const recur_cell_info *c;
+  size_t used = 0;
+  buf[0] = 0;
+  for (int i = 0; (c = recur_cell_get((recur_cell)i)) && used < size; i++) {
+    used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", c->name);
+    if (gates && used < size) used += (size_t)snprintf(buf + used, size - used, " %d", c->gates);
+  }
+  return buf;
+}
+
 static recur_status parse_cell(const char *value, recur_cell *cell) {
-  for (int c = RECUR_CELL_RNN_TANH; c <= RECUR_CELL_GRU; c++) {
-    if (strcmp(value, recur_cell_name((recur_cell)c)) == 0) {
-      *cell = (recur_cell)c;
+  const recur_cell_info *c = recur_cell_named(value, strlen(value));
+  char names[128];
+  if (c) {
+    *cell = c->id;
+    return RECUR_OK;
+  }
+  return recur_fail(RECUR_ERR_BAD_FILE, "metadata cell '%s' is not one of %s",
+                    recur_escape(value).s, cell_list(names, sizeof names, 0));
+}
+
+/* With weight_hr, the first cell that projects; else the first whose gates make W_ih's rows
+ * from W_hh's columns (H_out = H without a projection). */
+static recur_status guess_cell(const module *m, const recur_st_tensor *w_ih,
+                               const recur_st_tensor *w_hh, recur_cell *cell) {
+  const recur_cell_info *c;
+  for (int i = 0; (c = recur_cell_get((recur_cell)i)); i++)
+    if (m->any[W_HR] ? recur_cell_projects(c) : w_ih->shape[0] == c->gates * w_hh->shape[1]) {
+      *cell = c->id;
       return RECUR_OK;
     }
-  }
-  return recur_fail(RECUR_ERR_BAD_FILE, "metadata cell '%s' is not one of rnn_tanh, rnn_relu, "
-                    "lstm, gru", recur_escape(value).s);
+  char gates[128];
+  return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "cannot infer the cell: %s has %lld rows and %s "
+                    "%lld columns, a ratio that is no cell's gates (%s)",
+                    recur_escape(w_ih->name).s, (long long)w_ih->shape[0],
+                    recur_escape(w_hh->name).s, (long long)w_hh->shape[1],
+                    cell_list(gates, sizeof gates, 1));
 }
 
 /* Names the first weight_hr of a module whose cell has no projection. */
@@ -165,8 +195,8 @@ static recur_status unexpected_projection(const module *m, recur_cell cell) {
   const recur_st_tensor *t = NULL;
   for (int64_t i = W_HR; !t; i += N_KINDS)
     t = m->slots[i];
-  return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: a projection weight in a %s module (only "
-                    "lstm has weight_hr)", recur_escape(t->name).s, recur_cell_name(cell));
+  return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: a projection weight in a %s module (it "
+                    "has no weight_hr)", recur_escape(t->name).s, recur_cell_name(cell));
 }
 
 /* The description, from the metadata cell (or the layer-0 shapes) and the tensors present. */
@@ -191,17 +221,8 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
                         "has %lld rows and %s %lld columns", recur_escape(cell_meta).s,
                         (long long)recur_cell_gates(desc->cell), recur_escape(w_ih->name).s,
                         (long long)rows, recur_escape(w_hh->name).s, (long long)hh_cols);
-  } else if (m->any[W_HR]) {
-    desc->cell = RECUR_CELL_LSTM;
-  } else if (rows == hh_cols || rows == 3 * hh_cols || rows == 4 * hh_cols) {
-    desc->cell = rows == hh_cols       ? RECUR_CELL_RNN_TANH
-                 : rows == 3 * hh_cols ? RECUR_CELL_GRU
-                                       : RECUR_CELL_LSTM;
-  } else {
-    return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "cannot infer the cell: %s has %lld rows and %s "
-                      "%lld columns, a ratio other than 1 (rnn), 3 (gru) or 4 (lstm)",
-                      recur_escape(w_ih->name).s, (long long)rows, recur_escape(w_hh->name).s,
-                      (long long)hh_cols);
+  } else if ((status = guess_cell(m, w_ih, w_hh, &desc->cell)) != RECUR_OK) {
+    return status;
   }
 
   int64_t gates = recur_cell_gates(desc->cell);
@@ -212,7 +233,7 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
   desc->hidden_size = rows / gates;
   if (!m->any[W_HR])
     return RECUR_OK;
-  if (desc->cell != RECUR_CELL_LSTM)
+  if (!recur_cell_projects(recur_cell_get(desc->cell)))
     return unexpected_projection(m, desc->cell);
   const recur_st_tensor *w_hr = *slot(m, 0, 0, W_HR);
   if (!w_hr)

@@ -7,17 +7,17 @@
 #include "cpu.h"
 #include "tile.h"
 
-/* One layer and direction. The biases are folded: b_x = b_ih + b_hh, except GRU's n gate, whose
- * b_hh stays apart because it sits inside r * (W_hn h + b_hn). The reference table keeps
- * PyTorch's row-major matrices; the others get packed panels (kernels/tile.h). */
+/* One layer and direction. The biases are folded: b_x = b_ih + b_hh, except where a cell keeps
+ * its last gate's b_hh apart as b_hn (GRU's n gate: it sits inside r * (W_hn h + b_hn)). The
+ * reference table keeps PyTorch's row-major matrices; the others get packed panels
+ * (kernels/tile.h). */
 typedef struct recur_layer {
-  int epi;            /* the cell's epilogue (RECUR_EPI_*) */
   int64_t gates, hidden, out; /* G, H, H_out */
   int64_t in_size;    /* I for layer 0, D*H_out after */
   const float *w_ih;  /* (G*H, in_size), or its panels */
   const float *w_hh;  /* (G*H, H_out), or its panels */
   const float *b_x;   /* (G*H), or packed like a panel row */
-  const float *b_hn;  /* (H): GRU only */
+  const float *b_hn;  /* (H): cells that keep it apart only */
   const float *w_hr;  /* (P, H): LSTM with projection only, or its panels (G = 1) */
 } recur_layer;
 
@@ -25,14 +25,10 @@ typedef struct recur_kernels {
   const char *name;
   unsigned features; /* RECUR_CPU_* bits the CPU (and OS) must have */
 
-  /* The reference path (the scalar table only): one batch row and step at a time. */
-  size_t (*step_scratch)(const recur_layer *ly); /* doubles */
-  void (*step)(const recur_layer *ly, const float *x, float *h, float *c, double *scratch);
-
   /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */
   int vec;                    /* floats per vector */
   int regs;                   /* vector registers: a micro-tile needs mr * (gnv + 1) + 1 */
-  int nv[RECUR_N_EPI];        /* default vectors of units per tile, per cell (nr = nv * vec) */
+  int nv[RECUR_N_EPI];        /* default vectors of units per tile, per epilogue (nr = nv * vec) */
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
   int64_t chunk_rows;         /* default time chunk of the input projection, in T*B rows */

@@ -34,8 +34,26 @@ typedef struct recur_tile {
 
 typedef void (*recur_tile_fn)(const recur_tile *t);
 
-/* The cell epilogues a table provides. */
-enum { RECUR_EPI_RNN_TANH, RECUR_EPI_RNN_RELU, RECUR_EPI_LSTM, RECUR_EPI_GRU, RECUR_N_EPI };
+/* The cell epilogues a table provides, X(ID, name, G, widest nv): the math that follows a step's
+ * G gate sums, in kernels/body/tiles.h's tile_cell. The widest nv keeps G * nv within
+ * RECUR_GNV_MAX. A cell (cells/) names its epilogue. */
+#define RECUR_EPILOGUES(X)     \
+  X(RNN_TANH, rnn_tanh, 1, 8)  \
+  X(RNN_RELU, rnn_relu, 1, 8)  \
+  X(LSTM, lstm, 4, 4)          \
+  X(GRU, gru, 3, 4)
+
+#define RECUR_EPI_ID(ID, name, G, NV) RECUR_EPI_##ID,
+enum { RECUR_EPILOGUES(RECUR_EPI_ID) RECUR_N_EPI };
+#undef RECUR_EPI_ID
+
+/* G of an epilogue: a constant where epi is one, as in the kernel body. */
+static inline int recur_epi_gates(int epi) {
+#define RECUR_EPI_GATES(ID, name, G, NV) if (epi == RECUR_EPI_##ID) return G;
+  RECUR_EPILOGUES(RECUR_EPI_GATES)
+#undef RECUR_EPI_GATES
+  return 0;
+}
 
 /* Index of nv (1, 2, 4, 8) and of gnv (1, 2, 3, 4, 6, 8, 12, 16) in the tables; -1 if none. */
 static inline int recur_nv_index(int nv) {

@@ -8,16 +8,6 @@
 #include "net.h"
 #include "pack.h"
 
-const char *recur_cell_name(recur_cell cell) {
-  switch (cell) {
-  case RECUR_CELL_RNN_TANH: return "rnn_tanh";
-  case RECUR_CELL_RNN_RELU: return "rnn_relu";
-  case RECUR_CELL_LSTM: return "lstm";
-  case RECUR_CELL_GRU: return "gru";
-  }
-  return NULL;
-}
-
 static recur_status check_dim(const char *what, int64_t v) {
   if (v < 1 || v > RECUR_MAX_DIM)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "%s is %lld; it must be in 1..%lld", what,
@@ -27,7 +17,8 @@ static recur_status check_dim(const char *what, int64_t v) {
 
 static recur_status check_desc(const recur_desc *d) {
   recur_status st;
-  if (!recur_cell_name(d->cell))
+  const recur_cell_info *cell = recur_cell_get(d->cell);
+  if (!cell)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "cell is %d; it must be a recur_cell value",
                       (int)d->cell);
   if ((st = check_dim("input_size", d->input_size)) ||
@@ -43,9 +34,9 @@ static recur_status check_desc(const recur_desc *d) {
   if (d->bias != 0 && d->bias != 1)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "bias is %d; it must be 0 or 1", d->bias);
   if (d->proj_size != 0) {
-    if (d->cell != RECUR_CELL_LSTM)
-      return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "proj_size is %lld; only an LSTM has one",
-                        (long long)d->proj_size);
+    if (!recur_cell_projects(cell))
+      return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "proj_size is %lld; a %s has no projection",
+                        (long long)d->proj_size, cell->name);
     if (d->proj_size < 0 || d->proj_size >= d->hidden_size)
       return recur_fail(RECUR_ERR_INVALID_SIZE,
                         "proj_size is %lld; it must be in 1..hidden_size-1 (%lld)",
@@ -56,33 +47,6 @@ static recur_status check_desc(const recur_desc *d) {
 
 enum { W_IH = RECUR_W_IH, W_HH = RECUR_W_HH, B_IH = RECUR_B_IH, B_HH = RECUR_B_HH,
        W_HR = RECUR_W_HR, N_KINDS = RECUR_N_WEIGHT_KINDS };
-const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS] = {
-    "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"};
-
-typedef struct expected_tensor {
-  char name[48];
-  int ndim;
-  int64_t shape[2];
-  const recur_tensor *found;
-} expected_tensor;
-
-static int kind_used(const recur_desc *d, int kind) {
-  if (kind == B_IH || kind == B_HH) return d->bias;
-  if (kind == W_HR) return d->proj_size > 0;
-  return 1;
-}
-
-static void expected_shape(const recur_net *net, int64_t layer, int kind, expected_tensor *e) {
-  int64_t gh = net->gates * net->hidden;
-  int64_t in = layer == 0 ? net->desc.input_size : net->dirs * net->out;
-  e->ndim = kind == B_IH || kind == B_HH ? 1 : 2;
-  switch (kind) {
-  case W_IH: e->shape[0] = gh; e->shape[1] = in; break;
-  case W_HH: e->shape[0] = gh; e->shape[1] = net->out; break;
-  case W_HR: e->shape[0] = net->desc.proj_size; e->shape[1] = net->hidden; break;
-  default: e->shape[0] = gh; e->shape[1] = 0; break;
-  }
-}
 
 /* A recur_tensor holds two dimensions at most: past them only their count is known. */
 static void format_shape(char *buf, size_t n, int ndim, const int64_t *shape) {
@@ -91,18 +55,18 @@ static void format_shape(char *buf, size_t n, int ndim, const int64_t *shape) {
 }
 
 /* Matches the caller's tensors to the expected list: every expected one present once with its
- * shape, nothing else. */
-static recur_status match_tensors(expected_tensor *exp, size_t n_exp, const recur_tensor *tensors,
-                                  size_t n_tensors) {
+ * shape, nothing else; found[j] is the one given for exp[j]. */
+static recur_status match_tensors(const recur_tensor_spec *exp, const recur_tensor **found,
+                                  size_t n_exp, const recur_tensor *tensors, size_t n_tensors) {
   for (size_t i = 0; i < n_tensors; i++) {
     const recur_tensor *t = &tensors[i];
     if (!t->name) return recur_fail(RECUR_ERR_NULL_POINTER, "tensor %zu has a NULL name", i);
-    expected_tensor *e = NULL;
-    for (size_t j = 0; j < n_exp && !e; j++)
-      if (strcmp(exp[j].name, t->name) == 0) e = &exp[j];
-    if (!e) return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: not used by this network", t->name);
-    if (e->found) return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "%s: given twice", t->name);
+    size_t j = 0;
+    while (j < n_exp && strcmp(exp[j].name, t->name) != 0) j++;
+    if (j == n_exp) return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: not used by this network", t->name);
+    if (found[j]) return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "%s: given twice", t->name);
     if (!t->data) return recur_fail(RECUR_ERR_NULL_POINTER, "%s: data is NULL", t->name);
+    const recur_tensor_spec *e = &exp[j];
     int same = t->ndim == e->ndim && t->shape[0] == e->shape[0] &&
                (e->ndim == 1 || t->shape[1] == e->shape[1]);
     if (!same) {
@@ -111,36 +75,37 @@ static recur_status match_tensors(expected_tensor *exp, size_t n_exp, const recu
       format_shape(want, sizeof want, e->ndim, e->shape);
       return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "%s: shape %s, expected %s", t->name, got, want);
     }
-    e->found = t;
+    found[j] = t;
   }
   for (size_t j = 0; j < n_exp; j++)
-    if (!exp[j].found) return recur_fail(RECUR_ERR_MISSING_TENSOR, "%s: missing", exp[j].name);
+    if (!found[j]) return recur_fail(RECUR_ERR_MISSING_TENSOR, "%s: missing", exp[j].name);
   return RECUR_OK;
 }
 
-/* Copies one layer's weights into the net's block in the reference layout, folding the biases
- * (see net.h). */
-static float *pack_layer(const recur_net *net, recur_layer *ly, const expected_tensor *e, float *p) {
+/* Copies one layer's weights (by kind) into the net's block in the reference layout, folding
+ * the biases (kernels.h's recur_layer). */
+static float *pack_layer(const recur_net *net, recur_layer *ly, const recur_tensor *const *w,
+                         float *p) {
   int64_t gh = net->gates * net->hidden, h = net->hidden;
   size_t n_ih = (size_t)(gh * ly->in_size), n_hh = (size_t)(gh * net->out);
-  memcpy(p, e[W_IH].found->data, n_ih * sizeof *p); ly->w_ih = p; p += n_ih;
-  memcpy(p, e[W_HH].found->data, n_hh * sizeof *p); ly->w_hh = p; p += n_hh;
+  memcpy(p, w[W_IH]->data, n_ih * sizeof *p); ly->w_ih = p; p += n_ih;
+  memcpy(p, w[W_HH]->data, n_hh * sizeof *p); ly->w_hh = p; p += n_hh;
   float *b_x = p; p += gh;
+  int64_t folded = net->cell->keeps_b_hn ? gh - h : gh;
   for (int64_t i = 0; i < gh; i++) b_x[i] = 0.0f;
   if (net->desc.bias) {
-    const float *b_ih = e[B_IH].found->data, *b_hh = e[B_HH].found->data;
-    int64_t folded = net->desc.cell == RECUR_CELL_GRU ? 2 * h : gh;
+    const float *b_ih = w[B_IH]->data, *b_hh = w[B_HH]->data;
     for (int64_t i = 0; i < gh; i++) b_x[i] = i < folded ? b_ih[i] + b_hh[i] : b_ih[i];
   }
   ly->b_x = b_x;
-  if (net->desc.cell == RECUR_CELL_GRU) {
+  if (net->cell->keeps_b_hn) {
     float *b_hn = p; p += h;
-    for (int64_t i = 0; i < h; i++) b_hn[i] = net->desc.bias ? e[B_HH].found->data[2 * h + i] : 0.0f;
+    for (int64_t i = 0; i < h; i++) b_hn[i] = net->desc.bias ? w[B_HH]->data[folded + i] : 0.0f;
     ly->b_hn = b_hn;
   }
   if (net->desc.proj_size) {
     size_t n_hr = (size_t)(net->desc.proj_size * h);
-    memcpy(p, e[W_HR].found->data, n_hr * sizeof *p); ly->w_hr = p; p += n_hr;
+    memcpy(p, w[W_HR]->data, n_hr * sizeof *p); ly->w_hr = p; p += n_hr;
   }
   return p;
 }
@@ -183,7 +148,8 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
   recur_net *net = calloc(1, sizeof *net);
   if (!net) return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: out of memory");
   net->desc = *desc;
-  net->gates = recur_cell_gates(desc->cell);
+  net->cell = recur_cell_get(desc->cell);
+  net->gates = net->cell->gates;
   net->hidden = desc->hidden_size;
   net->out = desc->proj_size ? desc->proj_size : desc->hidden_size;
   net->dirs = desc->bidirectional ? 2 : 1;
@@ -192,7 +158,7 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
 
   /* Per layer and direction: W_ih, W_hh, b_x and b_hn (2*G*H bounds both), W_hr. Every
    * dimension is at most 2^28, but the total can still overflow: check it. */
-  size_t total = 0, n_exp = (size_t)n_units * N_KINDS;
+  size_t total = 0, n_exp = 0;
   for (int64_t l = 0; l < desc->num_layers; l++) {
     int64_t in = l == 0 ? desc->input_size : net->dirs * net->out;
     size_t per;
@@ -205,21 +171,14 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
     }
   }
   if (!st) st = recur_check_memory("recur_net_create: the weights", total * sizeof(float));
-  expected_tensor *exp = st ? NULL : calloc(n_exp, sizeof *exp);
-  if (!st && !exp) st = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: out of memory");
-
-  size_t n_used = 0;
-  for (int64_t u = 0; u < n_units && !st; u++) {
-    int64_t l = u / net->dirs;
-    for (int k = 0; k < N_KINDS; k++) {
-      if (!kind_used(desc, k)) continue;
-      expected_tensor *e = &exp[n_used++];
-      snprintf(e->name, sizeof e->name, "%s_l%lld%s", recur_weight_kind_names[k], (long long)l,
-               u % net->dirs ? "_reverse" : "");
-      expected_shape(net, l, k, e);
-    }
+  if (!st) n_exp = recur_desc_tensors(desc, NULL);
+  recur_tensor_spec *exp = st ? NULL : calloc(n_exp, sizeof *exp);
+  const recur_tensor **found = st ? NULL : calloc(n_exp, sizeof *found);
+  if (!st && (!exp || !found)) st = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: out of memory");
+  if (!st) {
+    recur_desc_tensors(desc, exp);
+    st = match_tensors(exp, found, n_exp, tensors, n_tensors);
   }
-  if (!st) st = match_tensors(exp, n_used, tensors, n_tensors);
 
   if (!st) {
     net->layers = calloc((size_t)n_units, sizeof *net->layers);
@@ -229,14 +188,12 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
   }
   if (!st) {
     float *p = net->weights;
-    expected_tensor *e = exp;
+    size_t i = 0;
     for (int64_t u = 0; u < n_units; u++) {
-      expected_tensor by_kind[N_KINDS] = {0};
-      for (int k = 0; k < N_KINDS; k++)
-        if (kind_used(desc, k)) by_kind[k] = *e++;
+      const recur_tensor *by_kind[N_KINDS] = {0};
+      for (; i < n_exp && exp[i].unit == u; i++) by_kind[exp[i].kind] = found[i];
       recur_layer *ly = &net->layers[u];
-      *ly = (recur_layer){.epi = recur_net_epilogue(net), .gates = net->gates, .hidden = net->hidden,
-                          .out = net->out,
+      *ly = (recur_layer){.gates = net->gates, .hidden = net->hidden, .out = net->out,
                           .in_size = u < net->dirs ? desc->input_size : net->dirs * net->out};
       p = pack_layer(net, ly, by_kind, p);
     }
@@ -247,6 +204,7 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
     }
   }
   free(exp);
+  free((void *)found);
   if (st) {
     recur_net_free(net);
     return st;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "recur.h"
+#include "cell.h"
 #include "internal.h"
 #include "kernels.h"
 #include "tile.h"
@@ -20,6 +21,7 @@ typedef struct recur_tiling {
 
 struct recur_net {
   recur_desc desc;
+  const recur_cell_info *cell; /* desc.cell's descriptor */
   int64_t gates; /* G: 1 RNN, 3 GRU, 4 LSTM */
   int64_t hidden;
   int64_t out;   /* H_out: proj_size or hidden_size */
@@ -32,12 +34,6 @@ struct recur_net {
   recur_layer *layers; /* num_layers * dirs, index l*dirs + d */
   float *weights;      /* one block holding every layer's arrays */
 };
-
-/* The weights of one layer and direction, in PyTorch's names: "<kind>_l<k>[_reverse]". */
-typedef enum recur_weight_kind {
-  RECUR_W_IH, RECUR_W_HH, RECUR_B_IH, RECUR_B_HH, RECUR_W_HR, RECUR_N_WEIGHT_KINDS
-} recur_weight_kind;
-extern const char *const recur_weight_kind_names[RECUR_N_WEIGHT_KINDS];
 
 /* recur_net_create with a given table (NULL: the active one) and tiling (its pack half read;
  * NULL: the tune file's for the shape, else the table's defaults fitted to it;
@@ -56,13 +52,5 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
 /* Replaces net's reference-layout weights by panels for net->kernels (net_pack.c), packed as
  * given (NULL: the table's defaults). */
 recur_status recur_net_pack(recur_net *net, const recur_packing *given);
-
-/* The cell's epilogue in the kernel tables (RECUR_EPI_*, kernels/tile.h). */
-static inline int recur_net_epilogue(const recur_net *net) {
-  static const int epi[] = {[RECUR_CELL_RNN_TANH] = RECUR_EPI_RNN_TANH,
-                            [RECUR_CELL_RNN_RELU] = RECUR_EPI_RNN_RELU,
-                            [RECUR_CELL_LSTM] = RECUR_EPI_LSTM, [RECUR_CELL_GRU] = RECUR_EPI_GRU};
-  return epi[net->desc.cell];
-}
 
 #endif

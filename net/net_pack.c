@@ -20,7 +20,7 @@ static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   const recur_kernels *k = net->kernels;
   recur_tiling *t = &net->tiling;
   recur_packing *p = &t->pack;
-  int epi = recur_net_epilogue(net);
+  int epi = net->cell->epi;
   int64_t P = net->desc.proj_size;
   if (given) *p = *given;
   else *p = (recur_packing){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),

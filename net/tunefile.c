@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cell.h"
 #include "internal.h"
 #include "kernels.h"
 
@@ -55,7 +56,6 @@ static int parse_ms(const char *s, size_t n, double *out) {
   return 1;
 }
 
-static const char *const cell_names[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
 static const char *const split_names[] = {"auto", "batch", "hidden"};
 
 static int parse_name(const char *s, size_t n, const char *const *names, int count, int *out) {
@@ -105,10 +105,11 @@ static int parse_field(const field *f, const char *v, size_t n, recur_tune_entry
   char *at = (char *)e + f->offset;
   int64_t i64;
   int i;
+  const recur_cell_info *cell;
   switch (f->type) {
   case F_INT: if (!parse_int(v, n, 0, f->lo, f->hi, &i64)) return 0; *(int *)(void *)at = (int)i64; return 1;
   case F_INT64: return parse_int(v, n, 0, f->lo, f->hi, (int64_t *)(void *)at);
-  case F_CELL: if (!parse_name(v, n, cell_names, 4, &i)) return 0; *(recur_cell *)(void *)at = (recur_cell)i; return 1;
+  case F_CELL: if (!(cell = recur_cell_named(v, n))) return 0; *(recur_cell *)(void *)at = cell->id; return 1;
   case F_SPLIT: return parse_name(v, n, split_names + 1, 2, &i) && (*(int *)(void *)at = i + 1, 1);
   case F_ISA: if (!parse_name(v, n, recur_isa_names, RECUR_N_ISAS, &i)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
   case F_MS: return parse_ms(v, n, (double *)(void *)at);
@@ -122,7 +123,7 @@ static const char *check_entry(const recur_tune_entry *e) {
   const recur_packing *pk = &e->p.pack;
   const recur_call_choices *p = &e->p.call;
   int gates = (int)recur_cell_gates(k->cell);
-  if (k->P && (k->cell != RECUR_CELL_LSTM || k->P >= k->H)) return "P needs an LSTM and P < H";
+  if (k->P && (!recur_cell_projects(recur_cell_get(k->cell)) || k->P >= k->H)) return "P needs an LSTM and P < H";
   if (!recur_nv_valid(pk->nv, gates)) return "nv is not 1, 2, 4 or 8 within 16 vectors of gates";
   if (k->P ? !recur_nv_valid(pk->nv_proj, 1) : pk->nv_proj != 0) return "nv_proj must be 1, 2, 4 or 8 with P, else 0";
   if (p->groups == 2 && k->dirs != 2) return "groups=2 needs dirs=2";
@@ -444,7 +445,7 @@ char *recur_tune_format(const recur_tune_file *f, size_t *len) {
     format_ms(f->entries[i].tuned_ms, tuned_ms);
     put(&t, "entry cell=%s isa=%s dirs=%d I=%lld H=%lld P=%lld threads=%d B=%lld nv=%d nv_proj=%d "
         "kc=%lld kc_input=%lld mr=%d chunk=%lld mc=%lld split=%s bparts=%d groups=%d use=%d "
-        "default_ms=%s tuned_ms=%s\n", cell_names[k->cell], k->isa, k->dirs, (long long)k->I,
+        "default_ms=%s tuned_ms=%s\n", recur_cell_name(k->cell), k->isa, k->dirs, (long long)k->I,
         (long long)k->H, (long long)k->P, k->threads, (long long)k->B, pk->nv, pk->nv_proj,
         (long long)pk->kc, (long long)pk->kc_input, p->mr, (long long)p->chunk_rows,
         (long long)p->mc, split_names[p->split], p->bparts, p->groups, p->use_threads,

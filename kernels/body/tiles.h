@@ -62,7 +62,7 @@ ALWAYS_INLINE void tile_gemm(const int mr, const int gnv, const recur_tile *t) {
 
 /* One time step of mr rows x nv vectors of units; acc holds W_hh h_{t-1} gate-major. */
 ALWAYS_INLINE void tile_cell(const int epi, const int mr, const int nv, const recur_tile *t) {
-  const int G = epi == RECUR_EPI_LSTM ? 4 : epi == RECUR_EPI_GRU ? 3 : 1;
+  const int G = recur_epi_gates(epi);
   vf acc[RECUR_MR_MAX][RECUR_GNV_MAX];
   tile_dot(mr, G * nv, t, acc);
   if (tile_park(mr, G * nv, t, acc)) return;
@@ -93,7 +93,7 @@ ALWAYS_INLINE void tile_cell(const int epi, const int mr, const int nv, const re
   }
 }
 
-/* Instantiations: every mr for every gnv (GEMM) and every nv per cell. */
+/* Instantiations: every mr for every gnv (GEMM) and, per epilogue, for every nv up to its widest. */
 #define GEMM_FN(MR, GNV) \
   static void gemm_##MR##x##GNV(const recur_tile *t) { tile_gemm(MR, GNV, t); }
 #define FOR_MR(X, A) X(1, A) X(2, A) X(3, A) X(4, A) X(5, A) X(6, A) X(7, A) X(8, A)
@@ -101,17 +101,16 @@ ALWAYS_INLINE void tile_cell(const int epi, const int mr, const int nv, const re
   FOR_MR(X, 8) FOR_MR(X, 12) FOR_MR(X, 16)
 FOR_GNV(GEMM_FN)
 
-#define CELL_FN(EPI, NAME, NV, MR) \
-  static void NAME##_nv##NV##_mr##MR(const recur_tile *t) { tile_cell(EPI, MR, NV, t); }
-#define RNN_TANH_FN(MR, NV) CELL_FN(RECUR_EPI_RNN_TANH, rnn_tanh, NV, MR)
-#define RNN_RELU_FN(MR, NV) CELL_FN(RECUR_EPI_RNN_RELU, rnn_relu, NV, MR)
-#define LSTM_FN(MR, NV) CELL_FN(RECUR_EPI_LSTM, lstm, NV, MR)
-#define GRU_FN(MR, NV) CELL_FN(RECUR_EPI_GRU, gru, NV, MR)
-#define FOR_NV(X) FOR_MR(X, 1) FOR_MR(X, 2) FOR_MR(X, 4)
-FOR_NV(RNN_TANH_FN) FOR_MR(RNN_TANH_FN, 8)
-FOR_NV(RNN_RELU_FN) FOR_MR(RNN_RELU_FN, 8)
-FOR_NV(LSTM_FN)
-FOR_NV(GRU_FN)
+#define CELL_FN(ID, NAME, NV, MR) \
+  static void NAME##_nv##NV##_mr##MR(const recur_tile *t) { tile_cell(RECUR_EPI_##ID, MR, NV, t); }
+#define CELL_FNS_NV(ID, NAME, NV) CELL_FN(ID, NAME, NV, 1) CELL_FN(ID, NAME, NV, 2) \
+  CELL_FN(ID, NAME, NV, 3) CELL_FN(ID, NAME, NV, 4) CELL_FN(ID, NAME, NV, 5)         \
+  CELL_FN(ID, NAME, NV, 6) CELL_FN(ID, NAME, NV, 7) CELL_FN(ID, NAME, NV, 8)
+#define CELL_FNS_UP_TO_4(ID, NAME) CELL_FNS_NV(ID, NAME, 1) CELL_FNS_NV(ID, NAME, 2) \
+  CELL_FNS_NV(ID, NAME, 4)
+#define CELL_FNS_UP_TO_8(ID, NAME) CELL_FNS_UP_TO_4(ID, NAME) CELL_FNS_NV(ID, NAME, 8)
+#define CELL_FNS(ID, NAME, G, NV) CELL_FNS_UP_TO_##NV(ID, NAME)
+RECUR_EPILOGUES(CELL_FNS)
 
 /* Table initialisers: gemm[mr-1][gnv index], cell[epilogue][nv index][mr-1]. */
 #define GEMM_COL(MR) {gemm_##MR##x1, gemm_##MR##x2, gemm_##MR##x3, gemm_##MR##x4, \
@@ -121,13 +120,11 @@ FOR_NV(GRU_FN)
 #define CELL_ROW(NAME, NV) {NAME##_nv##NV##_mr1, NAME##_nv##NV##_mr2, NAME##_nv##NV##_mr3, \
   NAME##_nv##NV##_mr4, NAME##_nv##NV##_mr5, NAME##_nv##NV##_mr6, NAME##_nv##NV##_mr7, \
   NAME##_nv##NV##_mr8}
-#define CELL_NV(NAME, LAST) {CELL_ROW(NAME, 1), CELL_ROW(NAME, 2), CELL_ROW(NAME, 4), LAST}
-#define CELL_TABLE {                                                  \
-  [RECUR_EPI_RNN_TANH] = CELL_NV(rnn_tanh, CELL_ROW(rnn_tanh, 8)),    \
-  [RECUR_EPI_RNN_RELU] = CELL_NV(rnn_relu, CELL_ROW(rnn_relu, 8)),    \
-  [RECUR_EPI_LSTM] = CELL_NV(lstm, {0}),                              \
-  [RECUR_EPI_GRU] = CELL_NV(gru, {0}),                                \
-}
+#define CELL_ROWS_UP_TO_4(NAME) {CELL_ROW(NAME, 1), CELL_ROW(NAME, 2), CELL_ROW(NAME, 4), {0}}
+#define CELL_ROWS_UP_TO_8(NAME) \
+  {CELL_ROW(NAME, 1), CELL_ROW(NAME, 2), CELL_ROW(NAME, 4), CELL_ROW(NAME, 8)}
+#define CELL_ENTRY(ID, NAME, G, NV) [RECUR_EPI_##ID] = CELL_ROWS_UP_TO_##NV(NAME),
+#define CELL_TABLE {RECUR_EPILOGUES(CELL_ENTRY)}
 
 /* The FMA throughput probe: 12 independent chains, enough to cover FMA latency x ports on the
  * CPUs recur targets. iters * 12 * VW FMAs; the sums go to out so nothing is optimised away. */
@@ -141,21 +138,16 @@ static void fma_probe(float *out, int64_t iters) {
   vstore(out, s);
 }
 
-/* The table of this ISA: its micro-kernels and its tile defaults (nv per cell: RNN, LSTM, GRU;
- * nv of the LSTM projection; the K block in bytes of panel; the input projection's time chunk
- * in rows). */
-#define RECUR_DEFINE_TABLE(NAME, FEATURES, NV_RNN, NV_LSTM, NV_GRU, NV_PROJ, KC_BYTES, CHUNK) \
-  const recur_kernels recur_kernels_##NAME = {                                               \
-    .name = #NAME,                                                                           \
-    .features = (FEATURES),                                                                  \
-    .vec = VW,                                                                               \
-    .regs = REGS,                                                                            \
-    .nv = {[RECUR_EPI_RNN_TANH] = NV_RNN, [RECUR_EPI_RNN_RELU] = NV_RNN,                    \
-           [RECUR_EPI_LSTM] = NV_LSTM, [RECUR_EPI_GRU] = NV_GRU},                            \
-    .nv_proj = NV_PROJ,                                                                      \
-    .kc_bytes = KC_BYTES,                                                                    \
-    .chunk_rows = CHUNK,                                                                     \
-    .fma_probe = fma_probe,                                                                  \
-    .gemm = GEMM_TABLE,                                                                      \
-    .cell = CELL_TABLE,                                                                      \
+/* The table of this ISA: its micro-kernels, then its tile defaults as designated initializers
+ * (.nv per epilogue, .nv_proj, .kc_bytes, .chunk_rows: kernels.h). */
+#define RECUR_DEFINE_TABLE(NAME, FEATURES, ...) \
+  const recur_kernels recur_kernels_##NAME = {  \
+    .name = #NAME,                              \
+    .features = (FEATURES),                     \
+    .vec = VW,                                  \
+    .regs = REGS,                               \
+    .fma_probe = fma_probe,                     \
+    .gemm = GEMM_TABLE,                         \
+    .cell = CELL_TABLE,                         \
+    __VA_ARGS__                                 \
   }

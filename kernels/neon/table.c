@@ -4,4 +4,7 @@
 #include "kernels.h"
 #include "body/tiles.h"
 
-RECUR_DEFINE_TABLE(neon, RECUR_CPU_NEON, 8, 2, 2, 4, 2 << 20, 512);
+RECUR_DEFINE_TABLE(neon, RECUR_CPU_NEON,
+                   .nv = {[RECUR_EPI_RNN_TANH] = 8, [RECUR_EPI_RNN_RELU] = 8, [RECUR_EPI_LSTM] = 2,
+                          [RECUR_EPI_GRU] = 2},
+                   .nv_proj = 4, .kc_bytes = 2 << 20, .chunk_rows = 512);
