@@ -5,5 +5,7 @@
 #include "kernels.h"
 #include "body/tiles.h"
 
-RECUR_DEFINE_TABLE(avx512, RECUR_CPU_AVX512F | RECUR_CPU_AVX512DQ | RECUR_CPU_FMA,
+RECUR_DEFINE_TABLE(avx512,
+                   RECUR_CPU_AVX512F | RECUR_CPU_AVX512DQ | RECUR_CPU_AVX512BW |
+                     RECUR_CPU_AVX512VL | RECUR_CPU_AVX2 | RECUR_CPU_FMA,
                    8, 2, 2, 4, 4 << 20, 512);

@@ -141,13 +141,14 @@ static void fma_probe(float *out, int64_t iters) {
   vstore(out, s);
 }
 
-/* The table of this ISA: its micro-kernels and its tile defaults (nv per cell: RNN, LSTM, GRU;
- * nv of the LSTM projection; the K block in bytes of panel; the input projection's time chunk
- * in rows). */
+/* The table of this ISA: the CPU features it needs (besides those its compile flags enable,
+ * which it always requires: RECUR_CPU_TARGET), its micro-kernels and its tile defaults (nv per
+ * cell: RNN, LSTM, GRU; nv of the LSTM projection; the K block in bytes of panel; the input
+ * projection's time chunk in rows). */
 #define RECUR_DEFINE_TABLE(NAME, FEATURES, NV_RNN, NV_LSTM, NV_GRU, NV_PROJ, KC_BYTES, CHUNK) \
   const recur_kernels recur_kernels_##NAME = {                                               \
     .name = #NAME,                                                                           \
-    .features = (FEATURES),                                                                  \
+    .features = (FEATURES) | RECUR_CPU_TARGET,                                               \
     .vec = VW,                                                                               \
     .regs = REGS,                                                                            \
     .nv = {[RECUR_EPI_RNN_TANH] = NV_RNN, [RECUR_EPI_RNN_RELU] = NV_RNN,                    \
