@@ -16,6 +16,51 @@ enum {
   RECUR_CPU_NEON = 1u << 6,
 };
 
+/* The features the compiler may use in the file being compiled, read from its predefined
+ * macros (what -mavx512vl and the like enable). A kernel table requires at least these
+ * (RECUR_DEFINE_TABLE adds them), so no compile flag can let the compiler emit an instruction
+ * the CPU was not checked for. A flag enabling an instruction set recur does not detect fails
+ * test_kernels's tables_require_their_compile_flags. */
+#ifdef __AVX2__
+#define RECUR_CPU_TARGET_AVX2_ RECUR_CPU_AVX2
+#else
+#define RECUR_CPU_TARGET_AVX2_ 0
+#endif
+#ifdef __FMA__
+#define RECUR_CPU_TARGET_FMA_ RECUR_CPU_FMA
+#else
+#define RECUR_CPU_TARGET_FMA_ 0
+#endif
+#ifdef __AVX512F__
+#define RECUR_CPU_TARGET_AVX512F_ RECUR_CPU_AVX512F
+#else
+#define RECUR_CPU_TARGET_AVX512F_ 0
+#endif
+#ifdef __AVX512DQ__
+#define RECUR_CPU_TARGET_AVX512DQ_ RECUR_CPU_AVX512DQ
+#else
+#define RECUR_CPU_TARGET_AVX512DQ_ 0
+#endif
+#ifdef __AVX512BW__
+#define RECUR_CPU_TARGET_AVX512BW_ RECUR_CPU_AVX512BW
+#else
+#define RECUR_CPU_TARGET_AVX512BW_ 0
+#endif
+#ifdef __AVX512VL__
+#define RECUR_CPU_TARGET_AVX512VL_ RECUR_CPU_AVX512VL
+#else
+#define RECUR_CPU_TARGET_AVX512VL_ 0
+#endif
+#ifdef __ARM_NEON
+#define RECUR_CPU_TARGET_NEON_ RECUR_CPU_NEON
+#else
+#define RECUR_CPU_TARGET_NEON_ 0
+#endif
+#define RECUR_CPU_TARGET                                                                    \
+  ((unsigned)(RECUR_CPU_TARGET_AVX2_ | RECUR_CPU_TARGET_FMA_ | RECUR_CPU_TARGET_AVX512F_ |  \
+              RECUR_CPU_TARGET_AVX512DQ_ | RECUR_CPU_TARGET_AVX512BW_ |                      \
+              RECUR_CPU_TARGET_AVX512VL_ | RECUR_CPU_TARGET_NEON_))
+
 unsigned recur_cpu_detect(void);
 
 /* What identifies a CPU for the tune file: not the brand string, which a VM may report

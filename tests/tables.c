@@ -23,3 +23,9 @@ size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
   }
   return n;
 }
+
+const recur_kernels *built_table(const char *name) {
+  for (size_t i = 0; i < sizeof built / sizeof *built; i++)
+    if (strcmp(built[i]->name, name) == 0) return built[i];
+  return NULL;
+}

@@ -11,4 +11,8 @@
 /* Fills out with them, best first; returns how many. */
 size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]);
 
+/* The fast table called name that this build has, whether or not this CPU runs it; NULL if
+ * none. */
+const recur_kernels *built_table(const char *name);
+
 #endif

@@ -257,3 +257,38 @@ Test(kernels, unavailable_isa_names_the_cpu) {
 #endif
   cr_expect_eq(recur_isa_force("sse9"), RECUR_ERR_INVALID_ARGUMENT);
 }
+
+/* A table compiled with -mX lets the compiler emit X's instructions anywhere in it, so it must
+ * require feature X, or a CPU (or VM) without X that has the rest gets SIGILL: the AVX-512
+ * table, built with -mavx512bw -mavx512vl, once required only F, DQ and FMA. Every -m flag of
+ * meson.build's isa_flags must name a feature recur detects (recur_cpu_feature_names) that
+ * its table requires; tuning flags with a value (-mtune=...) enable no instructions. */
+Test(kernels, tables_require_their_compile_flags) {
+  char spec[] = RECUR_TEST_ISA_FLAGS; /* "avx512:-mavx512f -mfma;avx2:-mavx2 -mfma" */
+  int checked = 0;
+  for (char *save = NULL, *entry = strtok_r(spec, ";", &save); entry;
+       entry = strtok_r(NULL, ";", &save)) {
+    char *flags = strchr(entry, ':');
+    cr_assert(flags, "RECUR_TEST_ISA_FLAGS entry '%s' has no ':'", entry);
+    *flags++ = 0;
+    const recur_kernels *k = built_table(entry);
+    cr_assert(k, "meson.build builds a table '%s' that tests/tables.c does not know", entry);
+    cr_assert(k->features, "table %s requires no feature", k->name);
+    char names[256], want[64];
+    snprintf(names, sizeof names, " ");
+    recur_cpu_feature_names(k->features, names + 1, sizeof names - 2);
+    strcat(names, " ");
+    for (char *save2 = NULL, *flag = strtok_r(flags, " ", &save2); flag;
+         flag = strtok_r(NULL, " ", &save2)) {
+      if (strchr(flag, '=')) continue;
+      cr_assert(strncmp(flag, "-m", 2) == 0, "table %s: unexpected flag %s", k->name, flag);
+      snprintf(want, sizeof want, " %s ", flag + 2);
+      cr_expect(strstr(names, want), "table %s is compiled with %s but requires only%s", k->name,
+                flag, names);
+      checked++;
+    }
+  }
+#if defined(__x86_64__)
+  cr_expect_geq(checked, 7, "the x86 tables' flags were not all seen");
+#endif
+}

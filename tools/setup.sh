@@ -13,7 +13,8 @@ packages=(
   python3-matplotlib                          # bench/report's plots (and its test)
 )
 # With --bench, also what bench/ uses (CI does not): oneDNN for `recur bench --vs-onednn`
-# (reconfigure the build after installing it) and hyperfine.
+# (then `meson setup --wipe build -Donednn=enabled`: --reconfigure keeps meson's cached
+# "not found") and hyperfine.
 [[ ${1:-} == --bench ]] && packages+=(libdnnl-dev hyperfine)
 missing=()
 for p in "${packages[@]}"; do

@@ -138,16 +138,17 @@ static void fma_probe(float *out, int64_t iters) {
   vstore(out, s);
 }
 
-/* The table of this ISA: its micro-kernels, then its tile defaults as designated initializers
- * (.nv per epilogue, .nv_proj, .kc_bytes, .chunk_rows: kernels.h). */
-#define RECUR_DEFINE_TABLE(NAME, FEATURES, ...) \
-  const recur_kernels recur_kernels_##NAME = {  \
-    .name = #NAME,                              \
-    .features = (FEATURES),                     \
-    .vec = VW,                                  \
-    .regs = REGS,                               \
-    .fma_probe = fma_probe,                     \
-    .gemm = GEMM_TABLE,                         \
-    .cell = CELL_TABLE,                         \
-    __VA_ARGS__                                 \
+/* The table of this ISA: the CPU features it needs (besides those its compile flags enable,
+ * which it always requires: RECUR_CPU_TARGET), its micro-kernels, then its tile defaults as
+ * designated initializers (.nv per epilogue, .nv_proj, .kc_bytes, .chunk_rows: kernels.h). */
+#define RECUR_DEFINE_TABLE(NAME, FEATURES, ...)     \
+  const recur_kernels recur_kernels_##NAME = {      \
+    .name = #NAME,                                  \
+    .features = (FEATURES) | RECUR_CPU_TARGET,      \
+    .vec = VW,                                      \
+    .regs = REGS,                                   \
+    .fma_probe = fma_probe,                         \
+    .gemm = GEMM_TABLE,                             \
+    .cell = CELL_TABLE,                             \
+    __VA_ARGS__                                     \
   }

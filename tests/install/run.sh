@@ -1,0 +1,38 @@
+#!/bin/bash
+# `meson install` of this build into a temporary DESTDIR, then tests/install/consumer.c built
+# against the installed copy only, as a user would: `pkg-config --cflags --libs recur` (the
+# prefix redefined to where DESTDIR put it) and LD_LIBRARY_PATH. Checks the installed files and
+# the soname first. Run by meson test (tests/meson.build):
+#   run.sh MESON BUILD_DIR WORK_DIR PREFIX LIBDIR INCLUDEDIR BINDIR SONAME PKG_CONFIG CC... -- CFLAGS...
+set -euo pipefail
+meson=$1 build=$2 work=$3 prefix=$4 libdir=$5 includedir=$6 bindir=$7 soname=$8 pkgconfig=$9
+shift 9
+cc=()
+while [[ $1 != -- ]]; do cc+=("$1"); shift; done
+shift
+src=$(dirname "$0")/consumer.c
+
+# meson's directory options are relative to the prefix unless given absolute.
+under_prefix() { if [[ $1 == /* ]]; then echo "$1"; else echo "$prefix/$1"; fi; }
+root=$work/root
+lib=$root$(under_prefix "$libdir")
+
+rm -rf "$work"
+mkdir -p "$work"
+"$meson" install -C "$build" --no-rebuild --destdir "$root" --quiet
+
+fail() { echo "install: $*" >&2; exit 1; }
+for f in "$root$(under_prefix "$includedir")/recur.h" "$root$(under_prefix "$bindir")/recur" \
+    "$lib/librecur.so" "$lib/$soname" "$lib/pkgconfig/recur.pc"; do
+  [[ -e $f ]] || fail "$f was not installed"
+done
+[[ $(readlink "$lib/librecur.so") == "$soname" ]] || fail "librecur.so does not point to $soname"
+readelf -d "$lib/$soname" | grep -q "(SONAME).*\[$soname\]" || fail "the soname is not $soname"
+
+# Only the installed recur.pc is visible; its prefix moves to where DESTDIR put the files.
+flags=$(PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
+  "$pkgconfig" --define-variable=prefix="$root$prefix" --cflags --libs recur)
+echo "pkg-config --cflags --libs recur: $flags"
+# shellcheck disable=SC2086 # pkg-config's output is words
+"${cc[@]}" "$@" -std=c11 -Wall -Wextra -Werror -O2 -o "$work/consumer" "$src" $flags -lm
+LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$work/consumer" "$lib/"
