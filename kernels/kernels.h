@@ -31,7 +31,6 @@ typedef struct recur_kernels {
   int nv[RECUR_N_EPI];        /* default vectors of units per tile, per epilogue (nr = nv * vec) */
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
-  int64_t chunk_rows;         /* default time chunk of the input projection, in T*B rows */
   void (*fma_probe)(float *out, int64_t iters); /* iters * 12 * vec FMAs; out: vec floats */
   recur_tile_fn gemm[RECUR_MR_MAX][RECUR_N_GNV];
   recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];

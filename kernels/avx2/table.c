@@ -9,4 +9,4 @@
 RECUR_DEFINE_TABLE(avx2, RECUR_CPU_AVX2 | RECUR_CPU_FMA,
                    .nv = {[RECUR_EPI_RNN_TANH] = 4, [RECUR_EPI_RNN_RELU] = 4, [RECUR_EPI_LSTM] = 1,
                           [RECUR_EPI_GRU] = 2},
-                   .nv_proj = 4, .kc_bytes = 2 << 20, .chunk_rows = 512);
+                   .nv_proj = 4, .kc_bytes = 2 << 20);

@@ -10,4 +10,4 @@ RECUR_DEFINE_TABLE(avx512,
                      RECUR_CPU_AVX512VL | RECUR_CPU_AVX2 | RECUR_CPU_FMA,
                    .nv = {[RECUR_EPI_RNN_TANH] = 8, [RECUR_EPI_RNN_RELU] = 8, [RECUR_EPI_LSTM] = 2,
                           [RECUR_EPI_GRU] = 2},
-                   .nv_proj = 4, .kc_bytes = 4 << 20, .chunk_rows = 512);
+                   .nv_proj = 4, .kc_bytes = 4 << 20);

@@ -140,7 +140,7 @@ static void fma_probe(float *out, int64_t iters) {
 
 /* The table of this ISA: the CPU features it needs (besides those its compile flags enable,
  * which it always requires: RECUR_CPU_TARGET), its micro-kernels, then its tile defaults as
- * designated initializers (.nv per epilogue, .nv_proj, .kc_bytes, .chunk_rows: kernels.h). */
+ * designated initializers (.nv per epilogue, .nv_proj, .kc_bytes: kernels.h). */
 #define RECUR_DEFINE_TABLE(NAME, FEATURES, ...)     \
   const recur_kernels recur_kernels_##NAME = {      \
     .name = #NAME,                                  \
