@@ -115,9 +115,10 @@ size_t recur_packed_scratch(const recur_net *net, const call_sizes *z, const rec
  * y_rows (if with_y) also get the first `units` outputs. Rows go in blocks of mc (0: all):
  * a block's rows stay in cache while every panel streams past them. */
 static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc,
-                 const float *panels, const float *bias, int64_t j0, int64_t j1, int64_t units,
+                 const void *panels, const float *bias, int64_t j0, int64_t j1, int64_t units,
                  int64_t n, int64_t mc, int with_y) {
-  int64_t mr = rows_per_tile(p, gnv), vec = p->k->vec, tile_floats = K * gnv * vec;
+  int64_t mr = rows_per_tile(p, gnv), vec = p->k->vec;
+  size_t tile_bytes = (size_t)(K * gnv * vec) * p->k->format->bytes;
   int gi = recur_gnv_index(gnv);
   if (mc <= 0 || mc > n) mc = n;
   for (int64_t b0 = 0, b1; b0 < n; b0 = b1) {
@@ -133,7 +134,7 @@ static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc
           }
           recur_tile tile = {
             .k0 = k0, .k1 = min64(k0 + kc, K), .k = K,
-            .panel = panels + j * tile_floats, .a = p->a_rows + r0, .acc = acc,
+            .panel = (const char *)panels + j * tile_bytes, .a = p->a_rows + r0, .acc = acc,
             .bias = bias ? bias + j * gnv * vec : NULL, .y = with_y ? y : NULL,
             .units = (int)min64(units - j * nr, nr),
           };
@@ -187,7 +188,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
         }
         recur_tile tile = {
           .k0 = k0, .k1 = min64(k0 + t->pack.kc, K), .k = K,
-          .panel = a->ly->w_hh + j * K * gnv * vec,
+          .panel = (const char *)a->ly->w_hh + (size_t)(j * K * gnv * vec) * p->k->format->bytes,
           .a = ar, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
           .b_hn = a->ly->b_hn + u0, .y = proj ? NULL : y,
           .units = (int)min64(net->hidden - u0, t->nr),

@@ -5,20 +5,21 @@
 #include <stddef.h>
 
 #include "cpu.h"
+#include "pack.h"
 #include "tile.h"
 
 /* One layer and direction. The biases are folded: b_x = b_ih + b_hh, except where a cell keeps
  * its last gate's b_hh apart as b_hn (GRU's n gate: it sits inside r * (W_hn h + b_hn)). The
- * reference table keeps PyTorch's row-major matrices; the others get packed panels
- * (kernels/tile.h). */
+ * reference table keeps PyTorch's row-major float matrices; the others get packed panels
+ * (kernels/tile.h) in their table's weight format. */
 typedef struct recur_layer {
   int64_t gates, hidden, out; /* G, H, H_out */
   int64_t in_size;    /* I for layer 0, D*H_out after */
-  const float *w_ih;  /* (G*H, in_size), or its panels */
-  const float *w_hh;  /* (G*H, H_out), or its panels */
+  const void *w_ih;   /* (G*H, in_size), or its panels */
+  const void *w_hh;   /* (G*H, H_out), or its panels */
   const float *b_x;   /* (G*H), or packed like a panel row */
   const float *b_hn;  /* (H): cells that keep it apart only */
-  const float *w_hr;  /* (P, H): LSTM with projection only, or its panels (G = 1) */
+  const void *w_hr;   /* (P, H): LSTM with projection only, or its panels (G = 1) */
 } recur_layer;
 
 typedef struct recur_kernels {
@@ -26,6 +27,7 @@ typedef struct recur_kernels {
   unsigned features; /* RECUR_CPU_* bits the CPU (and OS) must have */
 
   /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */
+  const recur_weight_format *format; /* how its panels store weights (pack.h) */
   int vec;                    /* floats per vector */
   int regs;                   /* vector registers: a micro-tile needs mr * (gnv + 1) + 1 */
   int nv[RECUR_N_EPI];        /* default vectors of units per tile, per epilogue (nr = nv * vec) */

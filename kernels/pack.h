@@ -1,17 +1,27 @@
-/* Repacking PyTorch's row-major gate matrices into the kernels' panels (kernels/tile.h). */
+/* Packed panels (kernels/tile.h) and the weight formats they are stored in. */
 #ifndef RECUR_PACK_H
 #define RECUR_PACK_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Floats of a packed (G*H x K) matrix in tiles of nr units: ceil(H/nr) * K * G * nr. */
-size_t recur_panel_floats(int64_t G, int64_t H, int64_t K, int64_t nr);
+/* Weights in a packed (G*H x K) matrix in tiles of nr units: ceil(H/nr) * K * G * nr. */
+size_t recur_panel_weights(int64_t G, int64_t H, int64_t K, int64_t nr);
 
-/* dst[tile j][k][gate g][lane] = w[g*H + j*nr + lane][k], zero past H. */
-void recur_pack_panels(float *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr);
+/* How a table's panels store their weights: the weight format, an axis of the kernel tables
+ * beside the ISA. Every format keeps the panel order of tile.h; a format with smaller weights
+ * (bf16 next) adds a packing here and its dot product in the ISA's vocabulary, and the drivers
+ * stay as they are: they address panels in bytes. Biases, gates and states are fp32 always. */
+typedef struct recur_weight_format {
+  const char *name;
+  size_t bytes; /* per packed weight */
+  /* dst[tile j][k][gate g][lane] = w[g*H + j*nr + lane][k], zero past H. */
+  void (*pack)(void *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr);
+} recur_weight_format;
 
-/* The same for a (G*H) vector: dst[tile j][gate g][lane]; b NULL packs zeros. */
+extern const recur_weight_format recur_format_fp32;
+
+/* A (G*H) vector packed like one panel row: dst[tile j][gate g][lane]; b NULL packs zeros. */
 void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr);
 
 #endif

@@ -32,7 +32,7 @@ struct recur_net {
   recur_tune_key tune_key;             /* its shape and table, as tune entries key them */
   recur_tune_file tune;                /* the tune file's entries of that shape (a view) */
   recur_layer *layers; /* num_layers * dirs, index l*dirs + d */
-  float *weights;      /* one block holding every layer's arrays */
+  void *weights;       /* one block holding every layer's arrays */
 };
 
 /* recur_net_create with a given table (NULL: the active one) and tiling (its pack half read;

@@ -38,36 +38,52 @@ static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   return RECUR_OK;
 }
 
+/* Bytes of one array in the packed block, rounded so that every array starts 64-byte aligned. */
+static size_t aligned_bytes(size_t n, size_t size) { return (n * size + 63) / 64 * 64; }
+
+/* The bytes of one layer's arrays, in block order: W_ih, W_hh, b_x, b_hn, W_hr. */
+static void layer_bytes(const recur_net *net, const recur_layer *ly, size_t bytes[5]) {
+  const recur_tiling *t = &net->tiling;
+  size_t w = net->kernels->format->bytes;
+  int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size;
+  bytes[0] = aligned_bytes(recur_panel_weights(G, H, ly->in_size, t->nr), w);
+  bytes[1] = aligned_bytes(recur_panel_weights(G, H, net->out, t->nr), w);
+  bytes[2] = aligned_bytes(recur_panel_weights(G, H, 1, t->nr), sizeof(float));
+  bytes[3] = aligned_bytes(recur_panel_weights(1, H, 1, t->nr), sizeof(float));
+  bytes[4] = P ? aligned_bytes(recur_panel_weights(1, P, H, t->nr_proj), w) : 0;
+}
+
 recur_status recur_net_pack(recur_net *net, const recur_packing *given) {
   recur_status st = choose_tiling(net, given);
   if (st) return st;
   const recur_tiling *t = &net->tiling;
+  const recur_weight_format *f = net->kernels->format;
   int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size, units = net->dirs * net->desc.num_layers;
-  size_t total = 0;
+  size_t total = 0, bytes[5];
   for (int64_t u = 0; u < units; u++) {
-    const recur_layer *ly = &net->layers[u];
-    size_t n = recur_panel_floats(G, H, ly->in_size + net->out + 1, t->nr) +
-               recur_panel_floats(1, H, 1, t->nr) + (P ? recur_panel_floats(1, P, H, t->nr_proj) : 0);
-    if (!recur_add_size(total, n, &total) || total > SIZE_MAX / 8)
-      return recur_fail(RECUR_ERR_INVALID_SIZE, "the packed weights would exceed the address space");
+    layer_bytes(net, &net->layers[u], bytes);
+    for (int i = 0; i < 5; i++)
+      if (!recur_add_size(total, bytes[i], &total) || total > SIZE_MAX / 2)
+        return recur_fail(RECUR_ERR_INVALID_SIZE, "the packed weights would exceed the address space");
   }
-  if ((st = recur_check_memory("recur_net_create: the packed weights", total * sizeof(float))))
-    return st;
-  float *block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64), *p = block;
-  if (!block) return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: no memory for %zu packed weights", total);
+  if ((st = recur_check_memory("recur_net_create: the packed weights", total))) return st;
+  char *block = aligned_alloc(64, total), *p = block;
+  if (!block)
+    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: no memory for %zu bytes of packed weights", total);
   for (int64_t u = 0; u < units; u++) {
     recur_layer *ly = &net->layers[u];
-    recur_pack_panels(p, ly->w_ih, G, H, ly->in_size, t->nr);
-    ly->w_ih = p; p += recur_panel_floats(G, H, ly->in_size, t->nr);
-    recur_pack_panels(p, ly->w_hh, G, H, net->out, t->nr);
-    ly->w_hh = p; p += recur_panel_floats(G, H, net->out, t->nr);
-    recur_pack_gates(p, ly->b_x, G, H, t->nr);
-    ly->b_x = p; p += recur_panel_floats(G, H, 1, t->nr);
-    recur_pack_gates(p, ly->b_hn, 1, H, t->nr);
-    ly->b_hn = p; p += recur_panel_floats(1, H, 1, t->nr);
+    layer_bytes(net, ly, bytes);
+    f->pack(p, ly->w_ih, G, H, ly->in_size, t->nr);
+    ly->w_ih = p; p += bytes[0];
+    f->pack(p, ly->w_hh, G, H, net->out, t->nr);
+    ly->w_hh = p; p += bytes[1];
+    recur_pack_gates((float *)p, ly->b_x, G, H, t->nr);
+    ly->b_x = (float *)p; p += bytes[2];
+    recur_pack_gates((float *)p, ly->b_hn, 1, H, t->nr);
+    ly->b_hn = (float *)p; p += bytes[3];
     if (P) {
-      recur_pack_panels(p, ly->w_hr, 1, P, H, t->nr_proj);
-      ly->w_hr = p; p += recur_panel_floats(1, P, H, t->nr_proj);
+      f->pack(p, ly->w_hr, 1, P, H, t->nr_proj);
+      ly->w_hr = p; p += bytes[4];
     }
   }
   free(net->weights);

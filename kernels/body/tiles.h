@@ -16,7 +16,7 @@ ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
                             vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
   for (int r = 0; r < mr; r++)
     for (int v = 0; v < gnv; v++) acc[r][v] = t->k0 ? vload(t->acc[r] + v * VW) : vzero();
-  const float *p = t->panel + t->k0 * gnv * VW;
+  const float *p = (const float *)t->panel + t->k0 * gnv * VW; /* this body is fp32's */
   const float *a[RECUR_MR_MAX];
   for (int r = 0; r < mr; r++) a[r] = t->a[r];
   /* The mr broadcasts stay in registers and each weight vector is loaded once: gnv + mr
@@ -147,6 +147,7 @@ static void fma_probe(float *out, int64_t iters) {
     .features = (FEATURES) | RECUR_CPU_TARGET,      \
     .vec = VW,                                      \
     .regs = REGS,                                   \
+    .format = &recur_format_fp32,                   \
     .fma_probe = fma_probe,                         \
     .gemm = GEMM_TABLE,                             \
     .cell = CELL_TABLE,                             \
