@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench.h"
 #include "tune.h"
 
 recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
