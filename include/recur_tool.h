@@ -87,7 +87,10 @@ RECUR_TOOL_API int recur_tool_tune_default_path(char *buf, size_t len);
 
 /* How a random network is packed: as recur_net_create packs it (with the tune file's choices
  * if it has the shape), or with the built-in defaults. */
-typedef enum recur_tool_packing { RECUR_TOOL_PACKING_TUNED, RECUR_TOOL_PACKING_BUILTIN } recur_tool_packing;
+typedef enum recur_tool_packing {
+  RECUR_TOOL_PACKING_TUNED,
+  RECUR_TOOL_PACKING_BUILTIN
+} recur_tool_packing;
 
 /* A network of description desc with random weights in PyTorch's initial range: only the
  * shapes matter to the speed, so any model's shape can be timed without its weights. */

@@ -13,8 +13,8 @@ int recur_tool_tune_default_path(char *buf, size_t len) {
 
 recur_status recur_tool_random_net(recur_net **out, const recur_desc *desc,
                                    recur_tool_packing packing) {
-  return recur_tune_random_net(desc, NULL,
-                               packing == RECUR_TOOL_PACKING_BUILTIN ? &recur_tiling_builtin : NULL, out);
+  const recur_tiling *tiling = packing == RECUR_TOOL_PACKING_BUILTIN ? &recur_tiling_builtin : NULL;
+  return recur_tune_random_net(desc, NULL, tiling, out);
 }
 
 recur_status recur_tool_forward_builtin(const recur_net *net, const recur_forward_args *args) {
