@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "recur_tool.h"
+
 /* CPU features (a kernel table lists those it needs). */
 enum {
   RECUR_CPU_AVX2 = 1u << 0,
@@ -63,17 +65,7 @@ enum {
 
 unsigned recur_cpu_detect(void);
 
-/* What identifies a CPU for the tune file: not the brand string, which a VM may report
- * generically, but the vendor, family/model/stepping (x86 CPUID; arm: MIDR implementer, part,
- * variant/revision), recur's feature mask and the data cache sizes (bytes, 0 if unknown). */
-typedef struct recur_cpu_id {
-  char vendor[16];
-  int family, model, stepping;
-  unsigned features;
-  int64_t l1d, l2, l3;
-} recur_cpu_id;
-
-void recur_cpu_identify(recur_cpu_id *id);
+/* recur_cpu_id and recur_cpu_identify are shared with the command line: recur_tool.h. */
 
 /* This CPU's identity, identified once (thread-safe). */
 const recur_cpu_id *recur_cpu_this(void);

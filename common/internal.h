@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "recur.h"
+#include "recur_tool.h" /* the internals the command line shares */
 
 /* Records a printf-style detail for recur_last_error() on this thread (and prints it to stderr
  * when RECUR_VERBOSE=1), then returns status, so that callers can write
@@ -28,14 +29,6 @@ typedef struct recur_escaped {
 char *recur_escape_into(char *dst, size_t size, const char *src, size_t len);
 recur_escaped recur_escape_n(const char *src, size_t len);
 recur_escaped recur_escape(const char *src);
-
-/* text itself when it holds no control byte (a UTF-8 path stays readable), else its escaped
- * form in buf (size >= 4): a whole message, made one line. */
-const char *recur_one_line(char *buf, size_t size, const char *text);
-
-/* A shape for a message, "(20, 4, 16)", into buf (size >= 1; cut to fit), returned. With tuple
- * set, one axis is written as Python writes a 1-tuple, "(4,)" (NumPy's shapes); else "(4)". */
-char *recur_shape_text(char *buf, size_t size, const int64_t *dims, int ndim, int tuple);
 
 /* Largest size accepted for any one dimension (sizes, T, B): keeps every index within int64
  * and products of a few dimensions checkable. */
@@ -66,46 +59,10 @@ recur_status recur_read_file(const char *path, recur_file_bytes *out);
 recur_status recur_read_file_at_most(const char *path, size_t max, recur_file_bytes *out);
 void recur_free_file(recur_file_bytes *file);
 
-/* Which file a path names, to tell when two paths are one file under two spellings (or links):
- * the file's device and inode, or for a path with no file yet, its folder's and its last
- * component (name, pointing into the path). */
-typedef struct recur_file_id {
-  uint64_t dev, ino;
-  const char *name; /* NULL: the file exists */
-} recur_file_id;
-
-/* An existing file's identity: 0 if path cannot be stat'ed. */
-int recur_file_identify(const char *path, recur_file_id *id);
-int recur_same_file(const recur_file_id *a, const recur_file_id *b);
-
-/* path as a file to replace: its identity, or RECUR_ERR_IO if it cannot be one: a folder, a
- * FIFO, a device, anything but a regular file (never replaced: the system's /dev/null among
- * them), or a path whose folder does not exist. */
-recur_status recur_check_output(const char *path, recur_file_id *id);
-
-/* Files replaced together, all or none. recur_stage_file checks path (recur_check_output) and
- * writes head then body to a new temporary file beside it, "<name>.tmp.<pid>.<n>" with name
- * shortened to keep within NAME_MAX, fsynced. recur_commit_staged then moves every temporary
- * over its path; if one cannot be moved, those already moved are put back (where the file
- * system can exchange two names) and failed names the path. recur_discard_staged must follow
- * either: it removes the temporaries left. Paths are borrowed until then. A process killed
- * meanwhile leaves each path old or new, and may leave temporaries. */
-#define RECUR_STAGED_MAX 3 /* y, h_n and c_n */
-typedef struct recur_staged_file {
-  const char *path;
-  char *tmp;
-  int state; /* fileio.c's */
-} recur_staged_file;
-typedef struct recur_staging {
-  int n;
-  recur_staged_file files[RECUR_STAGED_MAX];
-  const char *failed;
-} recur_staging;
-
+/* The staged files (recur_tool.h) beyond the .npy ones: recur_stage_file checks path and
+ * stages head then body as its new bytes. */
 recur_status recur_stage_file(recur_staging *s, const char *path, const void *head,
                               size_t head_len, const void *body, size_t body_len);
-recur_status recur_commit_staged(recur_staging *s);
-void recur_discard_staged(recur_staging *s);
 
 /* One file staged and committed: written atomically, or on failure left untouched. */
 recur_status recur_write_file_atomic(const char *path, const void *head, size_t head_len,

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "fuzz_target.h"
+#include "recur_tool.h"
 
 #define MAX_ARGS 64
 #define ERR_LEN 256
@@ -117,13 +118,8 @@ static void check_ok(const struct argv_copy *a, const struct recur_cli_opts *o) 
   }
   if (o->threads < 0 || o->threads > RECUR_CLI_MAX_THREADS)
     fuzz_fail("threads %d", o->threads);
-  if (o->isa) {
-    const char *const *name = recur_cli_isa_names;
-    while (*name && strcmp(*name, o->isa) != 0)
-      name++;
-    if (!*name)
-      fuzz_fail("unknown isa '%s' accepted", o->isa);
-  }
+  if (o->isa && !recur_tool_isa_known(o->isa))
+    fuzz_fail("unknown isa '%s' accepted", o->isa);
   if (o->command == RECUR_CLI_BENCH && !o->help)
     check_bench(o);
   if (o->command == RECUR_CLI_RUN && !o->help) {

@@ -45,12 +45,11 @@ static recur_status find(const char *name, const recur_kernels **out, char *msg,
       *out = tables[i];
       return RECUR_OK;
     }
-  for (size_t i = 0; i < RECUR_N_ISAS; i++)
-    if (strcmp(recur_isa_names[i], name) == 0) {
-      snprintf(msg, n, "ISA '%s' is not available: this CPU has %s; usable here: %s", name,
-               feature_names, isa_list);
-      return RECUR_ERR_ISA_UNAVAILABLE;
-    }
+  if (recur_tool_isa_known(name)) {
+    snprintf(msg, n, "ISA '%s' is not available: this CPU has %s; usable here: %s", name,
+             feature_names, isa_list);
+    return RECUR_ERR_ISA_UNAVAILABLE;
+  }
   snprintf(msg, n, "unknown ISA '%s'; known: %s", name, known_list);
   return RECUR_ERR_INVALID_ARGUMENT;
 }
@@ -105,6 +104,12 @@ recur_status recur_isa_force(const char *name) {
 const char *recur_isa_name(void) {
   const recur_kernels *k = recur_kernels_active();
   return k ? k->name : "none";
+}
+
+int recur_tool_isa_known(const char *name) {
+  for (size_t i = 0; i < RECUR_N_ISAS; i++)
+    if (strcmp(recur_isa_names[i], name) == 0) return 1;
+  return 0;
 }
 
 const char *recur_isa_list(void) {

@@ -10,7 +10,7 @@
  *     non-default packing, the group goes back to the default packing and steps 3-4 run again
  *     there, so that every entry of a network shape shares one packing and none is slower
  *     than the defaults.
- * Every timing is a median after a warm-up (bench_time.h). The time limit is split evenly over
+ * Every timing is a median after a warm-up (timing.c). The time limit is split evenly over
  * the groups left; a group stops searching when only the time its step 4 needs is left, and
  * step 4 shrinks to 3 runs each if even that is gone. A measurement under way always
  * finishes, so a run can overrun its limit by about one case's final comparison. */
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
 #include "schedule.h"
 #include "tune.h"
 

@@ -1,5 +1,5 @@
 /* The autotuner: measures tile sizes and schedules on this CPU and records the winners in the
- * tune file (net/tunefile.h). The `recur tune` command drives it (tools/recur/tune.c). */
+ * tune file (net/tunefile.h). The `recur tune` command drives it through recur_tool_tune. */
 #ifndef RECUR_TUNE_H
 #define RECUR_TUNE_H
 
@@ -7,14 +7,12 @@
 
 #include "kernels.h"
 #include "net.h"
+#include "recur_tool.h"
 #include "tunefile.h"
 
-/* One shape to tune: a network description, the call's T and B, and its thread count. */
-typedef struct recur_tune_case {
-  recur_desc desc;
-  int64_t T, B;
-  int threads;
-} recur_tune_case;
+/* One shape to tune, and the search's options: the command line's (recur_tool.h). */
+typedef recur_tool_tune_case recur_tune_case;
+typedef recur_tool_tune_opts recur_tune_opts;
 
 typedef struct recur_tune_outcome {
   int measured;          /* 0: the time limit came first; nothing below is set */
@@ -28,15 +26,6 @@ typedef struct recur_tune_outcome {
 
 /* A winner must be at least this much faster than the built-in default to be kept. */
 #define RECUR_TUNE_MIN_GAIN 0.03
-
-/* Called after every measurement: the fraction of the time limit used or work done. */
-typedef void (*recur_tune_progress_fn)(void *ctx, double fraction, const recur_tune_case *now);
-
-typedef struct recur_tune_opts {
-  double seconds;                 /* the whole search's time limit */
-  recur_tune_progress_fn progress; /* or NULL */
-  void *ctx;
-} recur_tune_opts;
 
 /* Tunes n cases on table k. Cases of one network shape (cell, I, H, P, layers, directions)
  * share the network-level choices, so they are searched together. out[i] is case i's result.
@@ -53,10 +42,6 @@ recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
  * (path.lock), so that concurrent writers both land, and replaces it atomically. An existing
  * file that is malformed or from another CPU or version is replaced; replaced_why says why (""
  * if not). */
-/* Whether recur_tune_store could write path (its folder is made, its lock file created), so
- * that a long search does not end in an unwritable location. */
-recur_status recur_tune_check_writable(const char *path);
-
 recur_status recur_tune_store(const char *path, const recur_tune_outcome *outcomes, int n,
                               char *replaced_why, size_t why_len);
 

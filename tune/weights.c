@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "bench.h"
 #include "tune.h"
 
 recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,

@@ -13,18 +13,9 @@
 #include "bench_onednn.h"
 #include "commands.h"
 #include "recur.h"
-#include "tune.h"
+#include "recur_tool.h"
 
 #define MAX_ISAS 8
-
-void recur_bench_fill_random(float *p, size_t n, float scale, unsigned *state) {
-  for (size_t i = 0; i < n; i++) {
-    *state ^= *state << 13;
-    *state ^= *state >> 17;
-    *state ^= *state << 5;
-    p[i] = scale * ((float)(*state >> 8) * (2.0f / 16777216.0f) - 1.0f);
-  }
-}
 
 /* The first line of /proc/cpuinfo naming the CPU ("model name" on x86), or "unknown". */
 static void read_cpu_model(char *buf, size_t len) {
@@ -44,30 +35,29 @@ static void read_cpu_model(char *buf, size_t len) {
 }
 
 /* A one-layer network with random weights in PyTorch's initial range, packed as
- * recur_net_create packs it (tiling NULL: with the tune file's choices if it has the shape) or
- * with the built-in defaults (&recur_tiling_builtin). */
-static recur_status make_net(const struct recur_bench_case *c, const recur_tiling *tiling,
+ * recur_net_create packs it (with the tune file's choices if it has the shape) or with the
+ * built-in defaults. */
+static recur_status make_net(const struct recur_bench_case *c, recur_tool_packing packing,
                              recur_net **net) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
   recur_desc desc = {info->cell, s->I, s->H, 1, info->directions == 2, s->P, 1};
-  return recur_tune_random_net(&desc, NULL, tiling, net);
+  return recur_tool_random_net(net, &desc, packing);
 }
 
-/* One call of recur_forward: the network, its arguments and the per-call choices (NULL: the
- * tune file's, as recur_forward; all zero: the built-in ones). */
+/* One call of recur_forward: the network, its arguments, and whether the per-call choices are
+ * the built-in ones (else the tune file's, as recur_forward). */
 struct recur_call {
   const recur_net *net;
   recur_forward_args args;
-  const recur_tune_params *given;
+  int builtin;
 };
 
 static int run_recur(void *ctx) {
   struct recur_call *call = ctx;
-  return recur_forward_with(call->net, &call->args, call->given);
+  return call->builtin ? recur_tool_forward_builtin(call->net, &call->args)
+                       : recur_forward(call->net, &call->args);
 }
-
-static const recur_tune_params builtin_choices;
 
 /* One case on recur: its network, input and output, and a call at each thread count; with
  * --vs-defaults also a network and calls with the built-in choices only. */
@@ -94,8 +84,8 @@ static int recur_job_open(const struct recur_bench_case *c, const int *threads, 
               recur_bench_cell_info(c->cell)->directions;
   if ((nx + ny) * sizeof(float) > (double)recur_memory_limit())
     return recur_cmd_fail("bench", "%s: input and output need more than the memory limit", label);
-  recur_status status = make_net(c, NULL, &job->net);
-  if (status == RECUR_OK && vs_defaults) status = make_net(c, &recur_tiling_builtin, &job->builtin);
+  recur_status status = make_net(c, RECUR_TOOL_PACKING_TUNED, &job->net);
+  if (status == RECUR_OK && vs_defaults) status = make_net(c, RECUR_TOOL_PACKING_BUILTIN, &job->builtin);
   if (status != RECUR_OK) return recur_cmd_fail_status(label, status);
   job->x = malloc((size_t)nx * sizeof *job->x);
   job->y = malloc((size_t)ny * sizeof *job->y);
@@ -105,8 +95,8 @@ static int recur_job_open(const struct recur_bench_case *c, const int *threads, 
   for (int k = 0; k < n_threads; k++) {
     job->calls[k] = (struct recur_call){
         job->net, {.seq_len = s->T, .batch = s->B, .input_size = s->I, .x = job->x, .y = job->y,
-                   .num_threads = threads[k]}, NULL};
-    job->builtin_calls[k] = (struct recur_call){job->builtin, job->calls[k].args, &builtin_choices};
+                   .num_threads = threads[k]}, 0};
+    job->builtin_calls[k] = (struct recur_call){job->builtin, job->calls[k].args, 1};
   }
   return RECUR_EXIT_OK;
 }

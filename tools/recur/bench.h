@@ -4,13 +4,17 @@
 #define RECUR_BENCH_H
 
 #include "bench_spec.h"
-#include "bench_time.h"
+#include "recur_tool.h"
 
 /* oneDNN's two configurations: as it chooses, and capped at AVX2 (DNNL_MAX_CPU_ISA=AVX2, which
  * only takes effect in a fresh process). */
 enum { RECUR_BENCH_ONEDNN_DEFAULT, RECUR_BENCH_ONEDNN_AVX2, RECUR_BENCH_ONEDNN_N };
 
 #define RECUR_BENCH_NAME_LEN 32
+
+/* Timed together (recur_bench_time): recur, recur with its built-in defaults and oneDNN at up
+ * to RECUR_BENCH_MAX_THREAD_COUNTS thread counts each. */
+#define RECUR_BENCH_MAX_CONTENDERS (3 * RECUR_BENCH_MAX_THREAD_COUNTS)
 
 /* A row ran with the built-in defaults, with a tuned packing only (the tune file has the
  * network's shape at another batch or thread count), or with its own tune entry. */
@@ -44,9 +48,6 @@ struct recur_bench_run {
   struct recur_bench_row *rows;
   int n_tables, n_cases;
 };
-
-/* Fills p with uniform floats in [-scale, scale) from a xorshift32 state. */
-void recur_bench_fill_random(float *p, size_t n, float scale, unsigned *state);
 
 /* The faster of oneDNN's measured configurations, or -1 if none was measured. */
 int recur_bench_onednn_best(const struct recur_bench_row *row);

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "bench.h"
-#include "cpu.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 static const char *const onednn_names[RECUR_BENCH_ONEDNN_N] = {"default", "avx2"};
 static const char *const tuned_names[] = {"-", "pack", "yes"};

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const recur_cli_isa_names[] = {"scalar", "avx2", "avx512", "neon", NULL};
+#include "recur_tool.h"
 
 /* Longest piece of an argument quoted back in a message. */
 #define QUOTE_MAX 64
@@ -189,13 +189,6 @@ static int parse_thread_list(const char *s, struct recur_cli_opts *out, char *ms
   return 1;
 }
 
-static int is_isa_name(const char *s) {
-  for (const char *const *name = recur_cli_isa_names; *name; name++) {
-    if (strcmp(s, *name) == 0) return 1;
-  }
-  return 0;
-}
-
 /* The spec whose name or alias is exactly the first name_len characters of arg. */
 static const struct opt_spec *find_opt(const struct command_spec *cmd, const char *arg,
                                        size_t name_len) {
@@ -248,7 +241,7 @@ static enum recur_cli_status store_value(const struct opt_spec *spec, const char
       }
       /* fall through */
     case OPT_ISA:
-      if (!is_isa_name(value))
+      if (!recur_tool_isa_known(value))
         return usage_error(sink, "option '--isa': unknown instruction set '%.*s' (expected "
                            "scalar, avx2, avx512 or neon%s)", QUOTE_MAX, value,
                            spec->kind == OPT_ISA_OR_ALL ? ", or all" : "");

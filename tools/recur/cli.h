@@ -38,7 +38,7 @@ struct recur_cli_opts {
   const char *c0_path;      /* --c0 */
   const char *lengths_path; /* --lengths */
   const char *prefix;       /* --prefix */
-  const char *isa;          /* --isa: one of recur_cli_isa_names */
+  const char *isa;          /* --isa: a name recur_tool_isa_known accepts */
   int batch_first;          /* --batch-first */
   int threads;              /* --threads (run): 1..RECUR_CLI_MAX_THREADS, 0 if not given */
 
@@ -68,9 +68,6 @@ struct recur_cli_opts {
 };
 
 #define RECUR_CLI_MAX_THREADS 1024
-
-/* The names --isa accepts, NULL-terminated. */
-extern const char *const recur_cli_isa_names[];
 
 /* Parses argv (argv[0] is the program name). On success returns RECUR_CLI_OK with *out filled.
  * On a usage error returns RECUR_CLI_USAGE_ERROR, writes a one-line message (no trailing

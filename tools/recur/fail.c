@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "internal.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 /* One line on stderr, whatever bytes a path or a file's text brought into it. */
 static void report(const char *text) {

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 /* A write error on stdout (a full disk, a closed pipe) fails an otherwise successful run; a run
  * that already failed has printed its one line. */
@@ -21,6 +22,11 @@ static int finish_stdout(int status) {
 int main(int argc, char **argv) {
   struct recur_cli_opts opts;
   char err[256];
+  if (recur_tool_api_version() != RECUR_TOOL_API_VERSION) { /* librecur from another version */
+    fprintf(stderr, "recur: librecur %s has tool API %d, this recur needs %d: reinstall both\n",
+            recur_version_string(), recur_tool_api_version(), RECUR_TOOL_API_VERSION);
+    return RECUR_EXIT_FAILURE;
+  }
   if (recur_cli_parse(argc, argv, &opts, err, sizeof err) != RECUR_CLI_OK) {
     fprintf(stderr, "recur: %s\n%s\n", err, recur_cli_hint(opts.command));
     return RECUR_EXIT_USAGE;

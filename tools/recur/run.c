@@ -7,9 +7,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "internal.h"
-#include "npy.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 /* The sizes of one run, from the network and the input. */
 struct dims {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "tune.h"
+#include "recur_tool.h"
 
 #define DEFAULT_SECONDS 240
 #define DEFAULT_SEQ 50
@@ -20,7 +20,7 @@ typedef struct progress {
   double base, span; /* this table's part of the whole run */
 } progress;
 
-static void show_progress(void *ctx, double fraction, const recur_tune_case *now) {
+static void show_progress(void *ctx, double fraction, const recur_tool_tune_case *now) {
   progress *p = ctx;
   int pct = (int)(100 * (p->base + p->span * fraction));
   const recur_desc *d = &now->desc;
@@ -38,7 +38,7 @@ static void show_progress(void *ctx, double fraction, const recur_tune_case *now
 }
 
 /* The cases: a model's shape at --batch/--seq, or the bench shapes; at every thread count. */
-static int make_cases(const struct recur_cli_opts *o, recur_tune_case **out, int *n) {
+static int make_cases(const struct recur_cli_opts *o, recur_tool_tune_case **out, int *n) {
   int threads_default[1] = {omp_get_max_threads()};
   const int *threads = o->n_thread_counts ? o->thread_counts : threads_default;
   int n_threads = o->n_thread_counts ? o->n_thread_counts : 1;
@@ -59,21 +59,21 @@ static int make_cases(const struct recur_cli_opts *o, recur_tune_case **out, int
   *n = 0;
   for (int s = 0; s < n_shapes; s++)
     for (int t = 0; t < n_threads; t++) {
-      recur_tune_case *c = &(*out)[(*n)++];
+      recur_tool_tune_case *c = &(*out)[(*n)++];
       if (o->model_path) {
-        *c = (recur_tune_case){model, o->seq ? o->seq : DEFAULT_SEQ, o->batch, threads[t]};
+        *c = (recur_tool_tune_case){model, o->seq ? o->seq : DEFAULT_SEQ, o->batch, threads[t]};
         continue;
       }
       const struct recur_bench_cell_info *info = recur_bench_cell_info(bench[s].cell);
       const struct recur_bench_shape *sh = &bench[s].shape;
-      *c = (recur_tune_case){{info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1},
+      *c = (recur_tool_tune_case){{info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1},
                              sh->T, sh->B, threads[t]};
     }
   return RECUR_EXIT_OK;
 }
 
-static void print_table(const char *isa, const recur_tune_case *cases,
-                        const recur_tune_outcome *out, int n) {
+static void print_table(const char *isa, const recur_tool_tune_case *cases,
+                        const recur_tool_tune_result *out, int n) {
   printf("%-7s %-8s %5s %5s %5s %5s %4s %7s %11s %9s %8s  %s\n", "isa", "cell", "T", "B", "I",
          "H", "P", "threads", "default ms", "tuned ms", "speedup", "result");
   for (int i = 0; i < n; i++) {
@@ -83,13 +83,12 @@ static void print_table(const char *isa, const recur_tune_case *cases,
     printf("%-7s %-8s %5lld %5lld %5lld %5lld %4lld %7d", isa, cell, (long long)cases[i].T,
            (long long)cases[i].B, (long long)d->input_size, (long long)d->hidden_size,
            (long long)d->proj_size, cases[i].threads);
-    const recur_tune_entry *e = &out[i].entry;
-    if (!out[i].measured) printf(" %11s %9s %8s  %s\n", "-", "-", "-", "not reached (time limit)");
-    else printf(" %11.3f %9.3f %7.2fx  %s\n", e->default_ms,
-                out[i].improved ? e->tuned_ms : e->default_ms,
-                out[i].improved ? e->default_ms / e->tuned_ms : 1.0,
-                out[i].improved ? "tuned" : out[i].compared ? "default kept (best was < 3% faster)"
-                                                             : "default kept (nothing faster found)");
+    const recur_tool_tune_result *r = &out[i];
+    if (!r->measured) printf(" %11s %9s %8s  %s\n", "-", "-", "-", "not reached (time limit)");
+    else printf(" %11.3f %9.3f %7.2fx  %s\n", r->default_ms, r->tuned_ms,
+                r->improved ? r->default_ms / r->tuned_ms : 1.0,
+                r->improved ? "tuned" : r->compared ? "default kept (best was < 3% faster)"
+                                                    : "default kept (nothing faster found)");
   }
 }
 
@@ -114,29 +113,25 @@ int recur_cmd_tune(const struct recur_cli_opts *o) {
   char path[4096], names[MAX_TABLES][16];
   int n_tables, n_cases = 0;
   if (o->tune_path) snprintf(path, sizeof path, "%s", o->tune_path);
-  else if (!recur_tune_default_path(path, sizeof path))
+  else if (!recur_tool_tune_default_path(path, sizeof path))
     return recur_cmd_fail("tune", "no tune file location: give -o, RECUR_TUNE_FILE or HOME");
-  recur_tune_case *cases = NULL;
+  recur_tool_tune_case *cases = NULL;
   int status = tables(o, names, &n_tables);
   if (status == RECUR_EXIT_OK) status = make_cases(o, &cases, &n_cases);
   recur_status writable = status ? RECUR_OK : recur_tune_check_writable(path);
   if (writable) status = recur_cmd_fail_status(path, writable);
-  recur_tune_outcome *out = status ? NULL : calloc((size_t)n_cases, sizeof *out);
+  recur_tool_tune_result *out = status ? NULL : calloc((size_t)n_cases, sizeof *out);
   if (!status && !out) status = recur_cmd_fail("tune", "out of memory");
   double seconds = (double)(o->time_limit ? o->time_limit : DEFAULT_SECONDS) / n_tables;
   for (int t = 0; t < n_tables && !status; t++) {
     progress p = {isatty(STDERR_FILENO), -1, names[t], (double)t / n_tables, 1.0 / n_tables};
-    recur_tune_opts opts = {seconds, show_progress, &p};
+    recur_tool_tune_opts opts = {seconds, show_progress, &p};
     recur_isa_force(names[t]);
-    recur_status st = recur_tune_search(recur_kernels_active(), cases, n_cases, &opts, out);
+    char why[256];
+    recur_status st = recur_tool_tune(path, cases, n_cases, &opts, out, why, sizeof why);
     if (p.tty) fprintf(stderr, "\n");
     if (st) {
       status = recur_cmd_fail_status("tune", st);
-      break;
-    }
-    char why[256];
-    if ((st = recur_tune_store(path, out, n_cases, why, sizeof why))) {
-      status = recur_cmd_fail_status(path, st);
       break;
     }
     if (why[0]) fprintf(stderr, "recur tune: replaced %s (%s)\n", path, why);

@@ -1,8 +1,9 @@
-/* Median-of-runs timing with a time box, contenders in turn. */
-#include "bench_time.h"
-
+/* Median-of-runs timing with a time box, contenders in turn (recur_tool.h), for the tuner and
+ * `recur bench`; and the random numbers their inputs and weights are made of. */
 #include <stdlib.h>
 #include <time.h>
+
+#include "recur_tool.h"
 
 /* More than the fastest case needs to fill its time box. */
 #define MAX_SAMPLES 4096
@@ -77,4 +78,13 @@ struct recur_bench_budget recur_bench_budget_for(int quick, int slow) {
   if (slow) return (struct recur_bench_budget){quick ? 1 : 3, 0, quick ? 0.2 : 2.0};
   if (quick) return (struct recur_bench_budget){3, 0.05, 0.5};
   return (struct recur_bench_budget){5, 0.3, 10.0};
+}
+
+void recur_bench_fill_random(float *p, size_t n, float scale, unsigned *state) {
+  for (size_t i = 0; i < n; i++) {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    p[i] = scale * ((float)(*state >> 8) * (2.0f / 16777216.0f) - 1.0f);
+  }
 }
