@@ -191,8 +191,8 @@ static void run_thread(const forward_plan *p, int tid) {
 
 /* The per-call choices: the given ones, else the tune entry's for (net, B, threads). */
 static const recur_call_choices *call_choices(const recur_net *net, int64_t B, int threads,
-                                              const recur_tune_params *given) {
-  if (given) return &given->call;
+                                              const recur_call_choices *given) {
+  if (given) return given;
   const recur_tune_entry *e = recur_schedule_entry(net, B, threads);
   return e ? &e->p.call : NULL;
 }
@@ -202,7 +202,7 @@ recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
 }
 
 recur_status recur_forward_with(const recur_net *net, const recur_forward_args *a,
-                                const recur_tune_params *given) {
+                                const recur_call_choices *given) {
   forward_plan p = {.net = net, .a = a, .team = 1};
   recur_status st = check_args(net, a, &p.z);
   if (st) return st;

@@ -115,7 +115,7 @@ recur_status recur_net_create(recur_net **out, const recur_desc *desc, const rec
   return recur_net_create_for(out, desc, tensors, n_tensors, NULL, NULL);
 }
 
-const recur_tiling recur_tiling_builtin;
+const recur_packing recur_packing_builtin;
 
 /* net's tune key (threads and B left 0) and the tune file's entries for it. */
 static void find_tune_entries(recur_net *net) {
@@ -135,7 +135,7 @@ static const recur_packing *tuned_packing(recur_net *net) {
 
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
-                                  const recur_kernels *kernels, const recur_tiling *tiling) {
+                                  const recur_kernels *kernels, const recur_packing *packing) {
   if (!out) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: out is NULL");
   *out = NULL;
   if (!desc) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: desc is NULL");
@@ -199,8 +199,8 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
     }
     if (kernels != &recur_kernels_ref) {
       find_tune_entries(net);
-      st = recur_net_pack(net, tiling == &recur_tiling_builtin ? NULL
-                               : tiling ? &tiling->pack : tuned_packing(net));
+      st = recur_net_pack(net, packing == &recur_packing_builtin ? NULL
+                               : packing ? packing : tuned_packing(net));
     }
   }
   free(exp);

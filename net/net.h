@@ -35,19 +35,19 @@ struct recur_net {
   void *weights;       /* one block holding every layer's arrays */
 };
 
-/* recur_net_create with a given table (NULL: the active one) and tiling (its pack half read;
- * NULL: the tune file's for the shape, else the table's defaults fitted to it;
- * &recur_tiling_builtin: the defaults, whatever the tune file says). Tests, the tuner and
- * `recur bench --vs-defaults` use it; results never depend on tiling. */
-extern const recur_tiling recur_tiling_builtin;
+/* recur_net_create with a given table (NULL: the active one) and packing (NULL: the tune file's
+ * for the shape, else the table's defaults fitted to it; &recur_packing_builtin: the defaults,
+ * whatever the tune file says). Tests, the tuner and `recur bench --vs-defaults` use it;
+ * results never depend on the packing. */
+extern const recur_packing recur_packing_builtin;
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
-                                  const struct recur_kernels *kernels, const recur_tiling *tiling);
+                                  const struct recur_kernels *kernels, const recur_packing *packing);
 
-/* recur_forward with the per-call choices given (tuned->call; NULL: the tune file's, as
- * recur_forward). The tuner uses it to time candidates. */
+/* recur_forward with the per-call choices given (NULL: the tune file's, as recur_forward; all
+ * zero: the built-in heuristic's). The tuner uses it to time candidates. */
 recur_status recur_forward_with(const recur_net *net, const recur_forward_args *args,
-                                const recur_tune_params *tuned);
+                                const recur_call_choices *choices);
 
 /* Replaces net's reference-layout weights by panels for net->kernels (net_pack.c), packed as
  * given (NULL: the table's defaults). */

@@ -75,7 +75,7 @@ static void run(const shape *s, const recur_kernels *k, const recur_tune_params 
   }
   recur_net *net;
   recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, k,
-                                         choices ? &(recur_tiling){.pack = choices->pack} : NULL);
+                                         choices ? &choices->pack : NULL);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
   randnet_free(&w);
   int64_t D = s->d.bidirectional ? 2 : 1, Hout = s->d.proj_size ? s->d.proj_size : s->d.hidden_size;
@@ -101,7 +101,7 @@ static void run(const shape *s, const recur_kernels *k, const recur_tune_params 
                           .batch_first = s->batch_first, .x = x,
                           .lengths = s->lengths ? len : NULL, .h0 = s->h0 ? h0 : NULL,
                           .c0 = s->h0 && o->nc ? c0 : NULL, .y = o->y, .h_n = o->hn, .c_n = o->cn};
-  st = recur_forward_with(net, &a, choices);
+  st = recur_forward_with(net, &a, choices ? &choices->call : NULL);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
   free(x); free(h0); free(c0); free(len);
   recur_net_free(net);

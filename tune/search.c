@@ -29,7 +29,7 @@ static const struct recur_bench_budget late_budget = {3, 0, 0};
 typedef struct trial {
   const recur_net *net;
   recur_forward_args args;
-  recur_tune_params choices; /* its call half; zero: the heuristic's choices */
+  recur_call_choices choices; /* zero: the heuristic's choices */
 } trial;
 
 static int run_trial(void *ctx) {
@@ -78,7 +78,7 @@ static trial make_trial(const group *g, const recur_net *net, int c, const recur
   const recur_tune_case *tc = &g->cases[g->idx[c]];
   trial t = {.net = net, .args = {.seq_len = tc->T, .batch = tc->B, .input_size = tc->desc.input_size,
                                   .x = g->x[c], .y = g->y[c], .num_threads = tc->threads}};
-  if (call) t.choices.call = *call;
+  if (call) t.choices = *call;
   return t;
 }
 
@@ -103,7 +103,7 @@ static double group_cost(const group *g, const recur_net *net) {
 
 static recur_status make_net(const group *g, const recur_packing *p, recur_net **net) {
   const recur_desc *d = &g->cases[g->idx[0]].desc;
-  return recur_tune_random_net(d, g->k, p ? &(recur_tiling){.pack = *p} : NULL, net);
+  return recur_tune_random_net(d, g->k, p, net);
 }
 
 /* Frees a network the search made, not the default one. */

@@ -13,12 +13,12 @@ int recur_tool_tune_default_path(char *buf, size_t len) {
 
 recur_status recur_tool_random_net(recur_net **out, const recur_desc *desc,
                                    recur_tool_packing packing) {
-  const recur_tiling *tiling = packing == RECUR_TOOL_PACKING_BUILTIN ? &recur_tiling_builtin : NULL;
-  return recur_tune_random_net(desc, NULL, tiling, out);
+  return recur_tune_random_net(desc, NULL,
+                               packing == RECUR_TOOL_PACKING_BUILTIN ? &recur_packing_builtin : NULL, out);
 }
 
 recur_status recur_tool_forward_builtin(const recur_net *net, const recur_forward_args *args) {
-  static const recur_tune_params builtin; /* all zero: the heuristic's choices */
+  static const recur_call_choices builtin; /* all zero: the heuristic's choices */
   return recur_forward_with(net, args, &builtin);
 }
 

@@ -34,9 +34,9 @@ recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *ca
                                const recur_tune_opts *opts, recur_tune_outcome *out);
 
 /* A network of description d with random weights in PyTorch's initial range, packed for k
- * with tiling t (NULL: as recur_net_create). */
+ * as p says (NULL: as recur_net_create; &recur_packing_builtin: the defaults). */
 recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
-                                   const recur_tiling *t, recur_net **out);
+                                   const recur_packing *p, recur_net **out);
 
 /* Merges the measured outcomes' entries into the tune file at path under an exclusive lock
  * (path.lock), so that concurrent writers both land, and replaces it atomically. An existing
