@@ -19,7 +19,7 @@ def load(pattern):
     for path in sorted(glob.glob(pattern)):
         with open(path) as f:
             for r in json.load(f)["results"]:
-                cell = ("bi" if r["directions"] == 2 else "") + r["cell"]
+                cell = r["cell"] if r["cell"].startswith("bi") or r["directions"] == 1 else "bi" + r["cell"]
                 key = (cell, r["T"], r["B"], r["H"], r["threads"])
                 times.setdefault(key, []).append(r["recur"]["median_ms"])
     return {k: statistics.median(v) for k, v in times.items()}, len(glob.glob(pattern))

@@ -274,7 +274,7 @@ static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
 int recur_cmd_bench(const struct recur_cli_opts *opts) {
   int with_onednn = opts->vs_onednn || opts->onednn_only;
   if (with_onednn && !recur_bench_onednn_version())
-    return recur_cmd_fail("bench", "this build has no oneDNN (install libdnnl-dev, then reconfigure and rebuild)");
+    return recur_cmd_fail("bench", "this build has no oneDNN (install libdnnl-dev, then `meson setup --wipe BUILD -Donednn=enabled` and rebuild)");
   struct recur_bench_case cases[RECUR_BENCH_MAX_CASES];
   char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN], cpu_model[128];
   int threads[RECUR_BENCH_MAX_THREAD_COUNTS];
