@@ -29,7 +29,7 @@ typedef struct packed_ctx {
   /* this thread's */
   float *acc;
   int64_t *active;      /* this step's rows */
-  const float **a_rows;
+  const void **a_rows;
   float **out_rows, **y_rows;
   /* its share: rows [b0, b1), hidden tiles [j0, j1), projection tiles [p0, p1), and the
    * columns of h (h0, h_n, y) and c it owns */
@@ -93,7 +93,7 @@ static size_t carve_scratch(packed_ctx *p, const recur_net *net, float *base) {
   const recur_tiling *t = &net->tiling;
   CARVE(base, at, p->acc, float, B * (size_t)(p->G * t->nr));
   CARVE(base, at, p->active, int64_t, B);
-  CARVE(base, at, p->a_rows, const float *, (size_t)p->rows_max);
+  CARVE(base, at, p->a_rows, const void *, (size_t)p->rows_max);
   CARVE(base, at, p->out_rows, float *, (size_t)p->rows_max);
   CARVE(base, at, p->y_rows, float *, (size_t)p->rows_max);
   return at;
@@ -174,7 +174,8 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
     for (int64_t k0 = 0; k0 < K; k0 += t->pack.kc)
       for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
         m = tile_rows(n, nt, i);
-        const float *ar[RECUR_MR_MAX], *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
+        const void *ar[RECUR_MR_MAX];
+        const float *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
         float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
           int64_t b = p->active[r0 + r];

@@ -17,7 +17,8 @@ static void pack_fp32(void *dst, const float *w, int64_t G, int64_t H, int64_t K
         }
 }
 
-const recur_weight_format recur_format_fp32 = {.name = "fp32", .bytes = sizeof(float), .pack = pack_fp32};
+const recur_weight_format recur_format_fp32 = {
+  .name = "fp32", .bytes = sizeof(float), .k_pack = 1, .a_bytes = sizeof(float), .pack = pack_fp32};
 
 void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr) {
   int64_t tiles = (H + nr - 1) / nr;

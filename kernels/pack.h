@@ -14,9 +14,15 @@ size_t recur_panel_weights(int64_t G, int64_t H, int64_t K, int64_t nr);
  * stay as they are: they address panels in bytes. Biases, gates and states are fp32 always. */
 typedef struct recur_weight_format {
   const char *name;
-  size_t bytes; /* per packed weight */
-  /* dst[tile j][k][gate g][lane] = w[g*H + j*nr + lane][k], zero past H. */
+  size_t bytes;   /* per packed weight */
+  int k_pack;     /* K elements per panel row (fp32 1; bf16 2, K padded to a multiple with 0) */
+  size_t a_bytes; /* per element of an input row (x, h_{t-1}, o*tanh(c)) as the kernels read it */
+  /* dst[tile j][k / k_pack][gate g][lane][k % k_pack] = w[g*H + j*nr + lane][k], zero past H
+   * and past K. */
   void (*pack)(void *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr);
+  /* An input row of K floats as the kernels read it, padded with zeros to a multiple of
+   * k_pack; NULL: the kernels read the float rows as they are. */
+  void (*convert_a)(void *dst, const float *src, int64_t K);
 } recur_weight_format;
 
 extern const recur_weight_format recur_format_fp32;

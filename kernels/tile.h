@@ -18,7 +18,7 @@
 typedef struct recur_tile {
   int64_t k0, k1, k;       /* this call's K block [k0, k1) of the full K */
   const void *panel;       /* the tile's packed panel (k rows of gnv vectors), in the table's format */
-  const float *const *a;   /* mr rows of K floats (x rows, or h_{t-1} rows) */
+  const void *const *a;    /* mr rows of K inputs (x, or h_{t-1}) in the format's a type */
   float *const *acc;       /* mr rows of gnv vectors: where a partial K block's sums wait */
   /* GEMM: out = acc + bias, written at acc (the input projection's gx, or proj's h). */
   const float *bias;       /* gnv vectors, or NULL */

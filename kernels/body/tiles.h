@@ -18,7 +18,7 @@ ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
     for (int v = 0; v < gnv; v++) acc[r][v] = t->k0 ? vload(t->acc[r] + v * VW) : vzero();
   const float *p = (const float *)t->panel + t->k0 * gnv * VW; /* this body is fp32's */
   const float *a[RECUR_MR_MAX];
-  for (int r = 0; r < mr; r++) a[r] = t->a[r];
+  for (int r = 0; r < mr; r++) a[r] = (const float *)t->a[r]; /* fp32 inputs */
   /* The mr broadcasts stay in registers and each weight vector is loaded once: gnv + mr
    * loads per mr * gnv FMAs (mr * (gnv + 1) + 1 <= the table's vector registers). */
   for (int64_t k = t->k0; k < t->k1; k++, p += gnv * VW) {
