@@ -6,13 +6,19 @@
 #include <math.h>
 #include <stdint.h>
 
-/* out[i] = bias[i] + sum_k w[i][k] * v[k] for i < rows; bias may be NULL. */
-static inline void recur_ref_matvec(double *out, const float *w, const float *v, int64_t rows,
-                                    int64_t cols, const float *bias) {
+#include "bf16.h"
+#include "kernels.h"
+
+/* out[i] = bias[i] + sum_k w[i][k] * v[k] for i < rows, w one of ly's weight matrices; bias may
+ * be NULL. With ly's BF16 precision, v[k] enters as its bf16 value (w is rounded already). */
+static inline void recur_ref_matvec(double *out, const recur_layer *ly, const float *w,
+                                    const float *v, int64_t rows, int64_t cols,
+                                    const float *bias) {
+  int bf16 = ly->precision == RECUR_PRECISION_BF16;
   for (int64_t i = 0; i < rows; i++) {
     const float *wi = w + i * cols;
     double acc = bias ? bias[i] : 0.0;
-    for (int64_t k = 0; k < cols; k++) acc += (double)wi[k] * v[k];
+    for (int64_t k = 0; k < cols; k++) acc += (double)wi[k] * (bf16 ? recur_bf16_round(v[k]) : v[k]);
     out[i] = acc;
   }
 }

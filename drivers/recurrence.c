@@ -29,7 +29,9 @@ typedef struct packed_ctx {
   /* this thread's */
   float *acc;
   int64_t *active;      /* this step's rows */
-  const void **a_rows;
+  const void **a_rows;  /* the tiles' input rows: float rows, or their conversions in a_buf */
+  char *a_buf;          /* formats with convert_a: rows_max converted rows of a_stride bytes */
+  size_t a_stride;
   float **out_rows, **y_rows;
   /* its share: rows [b0, b1), hidden tiles [j0, j1), projection tiles [p0, p1), and the
    * columns of h (h0, h_n, y) and c it owns */
@@ -69,6 +71,11 @@ static void sizes(packed_ctx *p, const recur_net *net, const call_sizes *z, cons
   p->gx_stride = t->tiles * p->G * t->nr;
   p->hfull_stride = t->tiles * t->nr;
   p->h_stride = net->desc.proj_size ? t->tiles_proj * t->nr_proj : p->hfull_stride;
+  /* the widest input row: x, h_{t-1} of a layer below (D*H_out), or o*tanh(c) (H) */
+  const recur_weight_format *f = net->kernels->format;
+  int64_t k_max = net->desc.input_size > net->dirs * net->out ? net->desc.input_size : net->dirs * net->out;
+  if (net->hidden > k_max) k_max = net->hidden;
+  p->a_stride = f->convert_a ? (size_t)recur_format_k(f, k_max) * f->a_bytes : 0;
 }
 
 /* Carves a buffer into 64-byte aligned pieces; returns the floats used (base NULL: measure). */
@@ -94,6 +101,7 @@ static size_t carve_scratch(packed_ctx *p, const recur_net *net, float *base) {
   CARVE(base, at, p->acc, float, B * (size_t)(p->G * t->nr));
   CARVE(base, at, p->active, int64_t, B);
   CARVE(base, at, p->a_rows, const void *, (size_t)p->rows_max);
+  CARVE(base, at, p->a_buf, char, (size_t)p->rows_max * p->a_stride);
   CARVE(base, at, p->out_rows, float *, (size_t)p->rows_max);
   CARVE(base, at, p->y_rows, float *, (size_t)p->rows_max);
   return at;
@@ -111,6 +119,24 @@ size_t recur_packed_scratch(const recur_net *net, const call_sizes *z, const rec
   return carve_scratch(&p, net, NULL);
 }
 
+/* Bytes of one tile's panel: its K rows (padded to the format's k_pack) of gnv vectors. */
+static size_t panel_bytes(const packed_ctx *p, int64_t K, int gnv) {
+  const recur_weight_format *f = p->k->format;
+  return (size_t)(recur_format_k(f, K) * gnv * p->k->vec) * f->bytes;
+}
+
+/* Where the format reads converted inputs, a_rows[i] (K floats) for i < n become their
+ * conversions in this thread's a_buf. */
+static void convert_rows(const packed_ctx *p, int64_t n, int64_t K) {
+  void (*convert)(void *, const float *, int64_t) = p->k->format->convert_a;
+  if (!convert) return;
+  for (int64_t i = 0; i < n; i++) {
+    char *row = p->a_buf + (size_t)i * p->a_stride;
+    convert(row, p->a_rows[i], K);
+    p->a_rows[i] = row;
+  }
+}
+
 /* out_rows[i] + tile offset = a_rows[i] x panels (+ bias), for n rows and tiles [j0, j1);
  * y_rows (if with_y) also get the first `units` outputs. Rows go in blocks of mc (0: all):
  * a block's rows stay in cache while every panel streams past them. */
@@ -118,7 +144,7 @@ static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc
                  const void *panels, const float *bias, int64_t j0, int64_t j1, int64_t units,
                  int64_t n, int64_t mc, int with_y) {
   int64_t mr = rows_per_tile(p, gnv), vec = p->k->vec;
-  size_t tile_bytes = (size_t)(K * gnv * vec) * p->k->format->bytes;
+  size_t tile_bytes = panel_bytes(p, K, gnv);
   int gi = recur_gnv_index(gnv);
   if (mc <= 0 || mc > n) mc = n;
   for (int64_t b0 = 0, b1; b0 < n; b0 = b1) {
@@ -154,6 +180,7 @@ static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1) {
       p->a_rows[n] = seq_row(a->in, time_of(a, s, b), b);
       p->out_rows[n++] = p->gx + ((s - s0) * p->B + b) * p->gx_stride;
     }
+  convert_rows(p, n, a->ly->in_size);
   gemm(p, (int)(p->G * t->pack.nv), t->nr, a->ly->in_size, t->pack.kc_input, a->ly->w_ih,
        a->ly->b_x, p->j0, p->j1, a->net->hidden, n, p->mc, 0);
 }
@@ -169,17 +196,17 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec;
   float *hp = p->hbuf[s & 1], *hn = p->hbuf[(s + 1) & 1];
   recur_tile_fn const *fns = p->k->cell[net->cell->epi][recur_nv_index(t->pack.nv)];
+  for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * p->h_stride;
+  convert_rows(p, n, K);
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
     int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * t->nr;
     for (int64_t k0 = 0; k0 < K; k0 += t->pack.kc)
       for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
         m = tile_rows(n, nt, i);
-        const void *ar[RECUR_MR_MAX];
         const float *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
         float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
           int64_t b = p->active[r0 + r];
-          ar[r] = hp + b * p->h_stride;
           acc[r] = p->acc + (r0 + r) * gnv * vec;
           gx[r] = p->gx + ((s - s0) * p->B + b) * p->gx_stride + j * p->G * t->nr;
           h[r] = (proj ? p->hfull + b * p->hfull_stride : hn + b * p->h_stride) + u0;
@@ -189,8 +216,8 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
         }
         recur_tile tile = {
           .k0 = k0, .k1 = min64(k0 + t->pack.kc, K), .k = K,
-          .panel = (const char *)a->ly->w_hh + (size_t)(j * K * gnv * vec) * p->k->format->bytes,
-          .a = ar, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
+          .panel = (const char *)a->ly->w_hh + (size_t)j * panel_bytes(p, K, gnv),
+          .a = p->a_rows + r0, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
           .b_hn = a->ly->b_hn + u0, .y = proj ? NULL : y,
           .units = (int)min64(net->hidden - u0, t->nr),
         };
@@ -205,6 +232,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
     p->out_rows[i] = hn + b * p->h_stride;
     p->y_rows[i] = seq_row(a->out, time_of(a, s, b), b);
   }
+  convert_rows(p, n, net->hidden);
   gemm(p, t->pack.nv_proj, t->nr_proj, net->hidden, t->pack.kc, a->ly->w_hr, NULL, p->p0, p->p1,
        net->desc.proj_size, n, 0, 1);
 }

@@ -263,12 +263,13 @@ static recur_status check_load_memory(size_t held, size_t converted, size_t weig
   return recur_check_memory(what, total);
 }
 
-/* Hands the module's tensors to recur_net_create as fp32, in place where the file's bytes are
- * fp32 already, else converted into one block. recur_net_create checks that exactly the tensors
+/* Hands the module's tensors to recur_net_create_ex as fp32, in place where the file's bytes are
+ * fp32 already, else converted into one block (exactly: BF16 and F16 values are floats; the
+ * options alone decide the network's precision). recur_net_create_ex checks that exactly the tensors
  * the description needs are there, with their shapes; its messages name tensors without the
  * module prefix, so the prefix is put back. */
 static recur_status create(recur_net **out, const module *m, const recur_desc *desc,
-                           size_t held) {
+                           size_t held, const recur_net_options *options) {
   size_t n_slots = (size_t)desc->num_layers * 2 * N_KINDS, n = 0, count = 0, converted = 0;
   for (size_t i = 0; i < n_slots; i++) {
     const recur_st_tensor *t = m->slots[i];
@@ -301,7 +302,7 @@ static recur_status create(recur_net **out, const module *m, const recur_desc *d
     tensors[n++] = (recur_tensor){.name = t->name + m->prefix_len, .data = data,
                                   .ndim = t->ndim, .shape = {t->shape[0], t->shape[1]}};
   }
-  if (status == RECUR_OK && (status = recur_net_create(out, desc, tensors, n)) != RECUR_OK &&
+  if (status == RECUR_OK && (status = recur_net_create_ex(out, desc, tensors, n, options)) != RECUR_OK &&
       m->prefix_len) {
     char detail[1024];
     snprintf(detail, sizeof detail, "%s", recur_last_error());
@@ -314,7 +315,7 @@ static recur_status create(recur_net **out, const module *m, const recur_desc *d
 
 /* A network from a model file's bytes; held: what recur holds for this load already. */
 static recur_status load(recur_net **out, const uint8_t *buf, size_t len, const char *prefix,
-                         size_t held) {
+                         size_t held, const recur_net_options *options) {
   recur_st_file file;
   recur_status status = recur_st_parse(buf, len, &file);
   if (status != RECUR_OK)
@@ -328,7 +329,7 @@ static recur_status load(recur_net **out, const uint8_t *buf, size_t len, const 
   if (status == RECUR_OK)
     status = infer_desc(&m, file.cell, &desc);
   if (status == RECUR_OK)
-    status = create(out, &m, &desc, held);
+    status = create(out, &m, &desc, held, options);
   free(m.slots);
   free(module_name);
   recur_st_free(&file);
@@ -337,25 +338,41 @@ static recur_status load(recur_net **out, const uint8_t *buf, size_t len, const 
 
 recur_status recur_net_load_memory(recur_net **out, const void *buf, size_t len,
                                    const char *prefix) {
+  return recur_net_load_memory_ex(out, buf, len, prefix, NULL);
+}
+
+recur_status recur_net_load_memory_ex(recur_net **out, const void *buf, size_t len,
+                                      const char *prefix, const recur_net_options *options) {
   if (!out)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load_memory: out is NULL");
   *out = NULL;
   if (!buf && len)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load_memory: buf is NULL");
-  return load(out, buf, len, prefix, 0); /* the caller's buffer is not recur's to count */
+  recur_status status = recur_net_check_options(options);
+  if (status != RECUR_OK)
+    return status;
+  return load(out, buf, len, prefix, 0, options); /* the caller's buffer is not recur's to count */
 }
 
 recur_status recur_net_load(recur_net **out, const char *path, const char *prefix) {
+  return recur_net_load_ex(out, path, prefix, NULL);
+}
+
+recur_status recur_net_load_ex(recur_net **out, const char *path, const char *prefix,
+                               const recur_net_options *options) {
   if (!out)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load: out is NULL");
   *out = NULL;
   if (!path)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_load: path is NULL");
-  recur_file_bytes file;
-  recur_status status = recur_read_file(path, &file);
+  recur_status status = recur_net_check_options(options);
   if (status != RECUR_OK)
     return status;
-  status = load(out, file.data, file.size, prefix, file.size);
+  recur_file_bytes file;
+  status = recur_read_file(path, &file);
+  if (status != RECUR_OK)
+    return status;
+  status = load(out, file.data, file.size, prefix, file.size, options);
   recur_free_file(&file);
   return status;
 }

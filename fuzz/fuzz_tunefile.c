@@ -23,7 +23,8 @@ static int gates(recur_cell cell) {
 static int valid_nv(int nv) { return nv == 1 || nv == 2 || nv == 4 || nv == 8; }
 
 static int same_net(const recur_tune_key *a, const recur_tune_key *b) {
-  return a->cell == b->cell && !strcmp(a->isa, b->isa) && a->dirs == b->dirs && a->I == b->I &&
+  return a->cell == b->cell && !strcmp(a->isa, b->isa) && a->precision == b->precision &&
+         a->dirs == b->dirs && a->I == b->I &&
          a->H == b->H && a->P == b->P;
 }
 
@@ -68,6 +69,8 @@ static void check_entry(const recur_tune_entry *e, size_t i) {
     isa_ok |= !strcmp(k->isa, recur_isa_names[j]);
   if (!isa_ok)
     fuzz_fail("entry %zu: isa '%s'", i, k->isa);
+  if (!recur_precision_name(k->precision))
+    fuzz_fail("entry %zu: precision %d", i, (int)k->precision);
   if (!in_range(k->dirs, 1, 2) || !in_range(k->I, 1, RECUR_MAX_DIM) ||
       !in_range(k->H, 1, RECUR_MAX_DIM) || !in_range(k->P, 0, RECUR_MAX_DIM) ||
       !in_range(k->threads, 1, RECUR_TUNE_MAX_THREADS) || !in_range(k->B, 1, RECUR_MAX_DIM))

@@ -268,7 +268,7 @@ cpu.l1d=49152
 cpu.l2=1048576
 cpu.l3=402653184
 """
-TUNE_ENTRY = ("entry cell=lstm isa=avx512 dirs=1 I=16 H=16 P=0 threads=2 B=2 nv=1 nv_proj=0 "
+TUNE_ENTRY = ("entry cell=lstm isa=avx512 precision=fp32 dirs=1 I=16 H=16 P=0 threads=2 B=2 nv=1 nv_proj=0 "
               "kc=16384 kc_input=16384 mr=2 chunk=512 mc=256 split=batch bparts=1 groups=1 use=1 "
               "default_ms=0.0018 tuned_ms=0.0010\n")
 
@@ -300,6 +300,7 @@ def tune_corpus():
           + tune_entry(dirs=2, groups=2, H=32, P=8, nv=2, nv_proj=4, kc=32, kc_input=64)
           + tune_entry(dirs=2, groups=1, H=32, P=8, nv=2, nv_proj=4, kc=32, kc_input=64, B=16)
           + tune_entry(cell="gru", isa="avx2", nv=4, mr=0, default_ms=12.5, tuned_ms=11)
+          + tune_entry(precision="bf16", kc=8, kc_input=8)
           + tune_entry(cell="rnn_tanh", isa="avx2", nv=8, I=1, H=1, B=1, threads=1024,
                        use=1024, mr=8, default_ms="0", tuned_ms="0.0000")
           + tune_entry(cell="rnn_relu", isa="neon", I=268435456, H=268435456, B=268435456,
@@ -344,6 +345,7 @@ def tune_corpus():
                          ("B", "-1"), ("nv", "3"), ("nv", "8"), ("nv_proj", "1"),
                          ("mr", "9"), ("chunk", "0"), ("split", "auto"), ("groups", "2"),
                          ("use", "3"), ("cell", "LSTM"), ("isa", "sse"), ("kc", "0x10"),
+                         ("precision", "int8"), ("precision", "BF16"), ("precision", ""),
                          ("default_ms", "-1"), ("default_ms", "nan"), ("tuned_ms", "inf"),
                          ("tuned_ms", "+1"), ("default_ms", "1e400"), ("default_ms", "1e3"),
                          ("default_ms", "0,5"), ("tuned_ms", "1.00001"),

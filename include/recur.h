@@ -134,6 +134,46 @@ RECUR_API void recur_net_free(recur_net *net);
 /* The network's description (as given, or as inferred from a file). */
 RECUR_API recur_status recur_net_describe(const recur_net *net, recur_desc *out);
 
+/* Precision modes: how a network computes its dot products. Pinned values; int8 will be 2.
+ *  FP32: everything in fp32 (PyTorch's results within 1e-5 + 1e-5 |want|).
+ *  BF16: W_ih, W_hh and W_hr are rounded to bf16 once, when the network is created (to
+ *        nearest, ties to even; NaN stays NaN, Inf stays Inf, a value past the largest bf16
+ *        becomes Inf). x, h_{t-1} and an LSTM projection's input o*tanh(c) are rounded to bf16
+ *        where they enter a dot product; the products (exact in fp32) are summed in fp32.
+ *        Biases, gates, the cell state c and every output stay fp32. Half the weight memory
+ *        traffic on CPUs with bf16 dot products; results differ from fp32 by bf16 rounding
+ *        (README "Precision" states the measured error). Bitwise the same for any thread count,
+ *        as fp32. */
+typedef enum recur_precision {
+  RECUR_PRECISION_FP32 = 0,
+  RECUR_PRECISION_BF16 = 1
+} recur_precision;
+
+/* "fp32", "bf16"; NULL for an unknown value. */
+RECUR_API const char *recur_precision_name(recur_precision precision);
+
+/* Options of a network's creation; NULL options are the defaults (fp32). Zero-initialise the
+ * struct before filling it, so fields added later default to 0. */
+typedef struct recur_net_options {
+  recur_precision precision;
+} recur_net_options;
+
+/* recur_net_create, recur_net_load and recur_net_load_memory with options (NULL: the
+ * defaults, which is what the functions without _ex do). A precision that is not a
+ * recur_precision value is RECUR_ERR_INVALID_ARGUMENT. A file's tensors stored as BF16 load as
+ * fp32 (exactly) unless the options ask for bf16. */
+RECUR_API recur_status recur_net_create_ex(recur_net **out, const recur_desc *desc,
+                                           const recur_tensor *tensors, size_t n_tensors,
+                                           const recur_net_options *options);
+RECUR_API recur_status recur_net_load_ex(recur_net **out, const char *path, const char *prefix,
+                                         const recur_net_options *options);
+RECUR_API recur_status recur_net_load_memory_ex(recur_net **out, const void *buf, size_t len,
+                                                const char *prefix,
+                                                const recur_net_options *options);
+
+/* The precision net computes in. */
+RECUR_API recur_status recur_net_precision(const recur_net *net, recur_precision *out);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Forward pass                                                                              */
 

@@ -35,6 +35,9 @@ static recur_status env_status; /* why RECUR_ISA could not be honoured */
 static char env_error[256];
 static _Atomic(const recur_kernels *) forced;
 static char feature_names[128], isa_list[64], known_list[64];
+/* Each table's kernels on recur_format_fp32_bf16in: bf16 semantics where no table has bf16
+ * panels for the ISA or the CPU lacks their features. */
+static recur_kernels bf16_on_fp32[N_TABLES];
 
 static int runs_here(const recur_kernels *k) { return (k->features & ~cpu_features) == 0; }
 
@@ -55,6 +58,10 @@ static recur_status find(const char *name, const recur_kernels **out, char *msg,
 }
 
 static void choose(void) {
+  for (size_t i = 0; i < N_TABLES; i++) {
+    bf16_on_fp32[i] = *tables[i];
+    bf16_on_fp32[i].format = &recur_format_fp32_bf16in;
+  }
   cpu_features = recur_cpu_detect();
   recur_cpu_feature_names(cpu_features, feature_names, sizeof feature_names);
   for (size_t i = 0, used = 0; i < RECUR_N_ISAS; i++)
@@ -88,6 +95,15 @@ const recur_kernels *recur_kernels_active(void) {
   if (k) return k;
   if (!chosen) recur_fail(env_status, "RECUR_ISA: %s", env_error);
   return chosen;
+}
+
+const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision) {
+  if (precision == RECUR_PRECISION_FP32 || k == &recur_kernels_ref) return k;
+  pthread_once(&once, choose);
+  if (k->bf16 && runs_here(k->bf16)) return k->bf16;
+  for (size_t i = 0; i < N_TABLES; i++)
+    if (tables[i] == k) return &bf16_on_fp32[i];
+  return NULL;
 }
 
 recur_status recur_isa_force(const char *name) {

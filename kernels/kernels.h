@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "cpu.h"
+#include "recur.h"
 #include "pack.h"
 #include "tile.h"
 
@@ -20,6 +21,9 @@ typedef struct recur_layer {
   const float *b_x;   /* (G*H), or packed like a panel row */
   const float *b_hn;  /* (H): cells that keep it apart only */
   const void *w_hr;   /* (P, H): LSTM with projection only, or its panels (G = 1) */
+  /* The network's: with BF16, the weights are already rounded (net creation) and the
+   * reference steps round their inputs where they enter a dot product. */
+  recur_precision precision;
 } recur_layer;
 
 typedef struct recur_kernels {
@@ -36,6 +40,9 @@ typedef struct recur_kernels {
   void (*fma_probe)(float *out, int64_t iters); /* iters * 12 * vec FMAs; out: vec floats */
   recur_tile_fn gemm[RECUR_MR_MAX][RECUR_N_GNV];
   recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];
+  /* An fp32 table's: the table of the same ISA (and name) with bf16 panels that bf16 networks
+   * run on where the CPU has its features; NULL: none (recur_kernels_for). */
+  const struct recur_kernels *bf16;
 } recur_kernels;
 
 /* Rows per micro-tile: mr if set, else as many as the registers hold beside gnv vectors of
@@ -59,5 +66,12 @@ extern const recur_kernels recur_kernels_neon;
 /* The table new networks are built for (RECUR_ISA, recur_isa_force, else the best one this
  * CPU runs); NULL with the reason recorded (recur_fail) if RECUR_ISA names one it lacks. */
 const recur_kernels *recur_kernels_active(void);
+
+/* The table a network of this precision runs on where k is the fp32 table asked for: k itself
+ * for FP32 and for the scalar table (its reference steps round as the layer's precision
+ * says); for BF16, k->bf16 where this CPU runs it, else k's kernels on
+ * recur_format_fp32_bf16in. A bf16 table's format has convert_a: the drivers hand its tiles
+ * converted input rows. NULL if k is no table of this build. */
+const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision);
 
 #endif

@@ -25,7 +25,18 @@ typedef struct recur_weight_format {
   void (*convert_a)(void *dst, const float *src, int64_t K);
 } recur_weight_format;
 
+/* K padded to a multiple of f's k_pack: the panel rows (and converted input row elements) of a
+ * K-wide matrix. */
+static inline int64_t recur_format_k(const recur_weight_format *f, int64_t K) {
+  return (K + f->k_pack - 1) / f->k_pack * f->k_pack;
+}
+
 extern const recur_weight_format recur_format_fp32;
+/* bf16 semantics on fp32 kernels: fp32 panels of weights already rounded to bf16, and input
+ * rows rounded to bf16 values kept as floats. A product of two bf16 values is exact in fp32,
+ * so an fp32 FMA chain over them computes exactly what a bf16 dot product with fp32
+ * accumulation does, on any table. */
+extern const recur_weight_format recur_format_fp32_bf16in;
 
 /* A (G*H) vector packed like one panel row: dst[tile j][gate g][lane]; b NULL packs zeros. */
 void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16.h"
 #include "internal.h"
 #include "kernels.h"
 #include "net.h"
@@ -82,14 +83,20 @@ static recur_status match_tensors(const recur_tensor_spec *exp, const recur_tens
   return RECUR_OK;
 }
 
+/* A weight matrix copied in the network's precision. */
+static void copy_matrix(float *dst, const float *src, size_t n, recur_precision precision) {
+  if (precision == RECUR_PRECISION_BF16) recur_bf16_round_array(dst, src, n);
+  else memcpy(dst, src, n * sizeof *dst);
+}
+
 /* Copies one layer's weights (by kind) into the net's block in the reference layout, folding
  * the biases (kernels.h's recur_layer). */
 static float *pack_layer(const recur_net *net, recur_layer *ly, const recur_tensor *const *w,
                          float *p) {
   int64_t gh = net->gates * net->hidden, h = net->hidden;
   size_t n_ih = (size_t)(gh * ly->in_size), n_hh = (size_t)(gh * net->out);
-  memcpy(p, w[W_IH]->data, n_ih * sizeof *p); ly->w_ih = p; p += n_ih;
-  memcpy(p, w[W_HH]->data, n_hh * sizeof *p); ly->w_hh = p; p += n_hh;
+  copy_matrix(p, w[W_IH]->data, n_ih, ly->precision); ly->w_ih = p; p += n_ih;
+  copy_matrix(p, w[W_HH]->data, n_hh, ly->precision); ly->w_hh = p; p += n_hh;
   float *b_x = p; p += gh;
   int64_t folded = net->cell->keeps_b_hn ? gh - h : gh;
   for (int64_t i = 0; i < gh; i++) b_x[i] = 0.0f;
@@ -105,14 +112,41 @@ static float *pack_layer(const recur_net *net, recur_layer *ly, const recur_tens
   }
   if (net->desc.proj_size) {
     size_t n_hr = (size_t)(net->desc.proj_size * h);
-    memcpy(p, w[W_HR]->data, n_hr * sizeof *p); ly->w_hr = p; p += n_hr;
+    copy_matrix(p, w[W_HR]->data, n_hr, ly->precision); ly->w_hr = p; p += n_hr;
   }
   return p;
 }
 
 recur_status recur_net_create(recur_net **out, const recur_desc *desc, const recur_tensor *tensors,
                               size_t n_tensors) {
-  return recur_net_create_for(out, desc, tensors, n_tensors, NULL, NULL);
+  return recur_net_create_for(out, desc, tensors, n_tensors, NULL, NULL, NULL);
+}
+
+recur_status recur_net_create_ex(recur_net **out, const recur_desc *desc,
+                                 const recur_tensor *tensors, size_t n_tensors,
+                                 const recur_net_options *options) {
+  return recur_net_create_for(out, desc, tensors, n_tensors, options, NULL, NULL);
+}
+
+const char *recur_precision_name(recur_precision precision) {
+  switch (precision) {
+  case RECUR_PRECISION_FP32: return "fp32";
+  case RECUR_PRECISION_BF16: return "bf16";
+  }
+  return NULL;
+}
+
+recur_status recur_net_check_options(const recur_net_options *options) {
+  if (options && !recur_precision_name(options->precision))
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT,
+                      "precision is %d; it must be a recur_precision value", (int)options->precision);
+  return RECUR_OK;
+}
+
+recur_status recur_net_precision(const recur_net *net, recur_precision *out) {
+  if (!net || !out) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_precision: NULL argument");
+  *out = net->precision;
+  return RECUR_OK;
 }
 
 const recur_packing recur_packing_builtin;
@@ -123,6 +157,7 @@ static void find_tune_entries(recur_net *net) {
   *k = (recur_tune_key){.cell = net->desc.cell, .dirs = (int)net->dirs, .I = net->desc.input_size,
                         .H = net->hidden, .P = net->desc.proj_size};
   snprintf(k->isa, sizeof k->isa, "%s", net->kernels->name);
+  k->precision = net->precision;
   net->tune = recur_tune_net_entries(recur_tune_active(), k);
 }
 
@@ -135,15 +170,20 @@ static const recur_packing *tuned_packing(recur_net *net) {
 
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
-                                  const recur_kernels *kernels, const recur_packing *packing) {
+                                  const recur_net_options *options, const recur_kernels *kernels,
+                                  const recur_packing *packing) {
   if (!out) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: out is NULL");
   *out = NULL;
   if (!desc) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: desc is NULL");
   if (!tensors && n_tensors)
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: tensors is NULL");
   recur_status st = check_desc(desc);
+  if (!st) st = recur_net_check_options(options);
   if (st) return st;
+  recur_precision precision = options ? options->precision : RECUR_PRECISION_FP32;
   if (!kernels && !(kernels = recur_kernels_active())) return RECUR_ERR_ISA_UNAVAILABLE;
+  if (!(kernels = recur_kernels_for(kernels, precision)))
+    return recur_fail(RECUR_ERR_INTERNAL, "recur_net_create: no %s table", recur_precision_name(precision));
 
   recur_net *net = calloc(1, sizeof *net);
   if (!net) return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_net_create: out of memory");
@@ -154,6 +194,7 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
   net->out = desc->proj_size ? desc->proj_size : desc->hidden_size;
   net->dirs = desc->bidirectional ? 2 : 1;
   net->kernels = kernels;
+  net->precision = precision;
   int64_t n_units = desc->num_layers * net->dirs;
 
   /* Per layer and direction: W_ih, W_hh, b_x and b_hn (2*G*H bounds both), W_hr. Every
@@ -194,7 +235,8 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
       for (; i < n_exp && exp[i].unit == u; i++) by_kind[exp[i].kind] = found[i];
       recur_layer *ly = &net->layers[u];
       *ly = (recur_layer){.gates = net->gates, .hidden = net->hidden, .out = net->out,
-                          .in_size = u < net->dirs ? desc->input_size : net->dirs * net->out};
+                          .in_size = u < net->dirs ? desc->input_size : net->dirs * net->out,
+                          .precision = precision};
       p = pack_layer(net, ly, by_kind, p);
     }
     if (kernels != &recur_kernels_ref) {

@@ -26,7 +26,8 @@ struct recur_net {
   int64_t hidden;
   int64_t out;   /* H_out: proj_size or hidden_size */
   int64_t dirs;  /* D */
-  const struct recur_kernels *kernels; /* the table the weights were packed for */
+  recur_precision precision;
+  const struct recur_kernels *kernels; /* the table the weights were packed for (precision's) */
   recur_tiling tiling;                 /* packed tables only */
   int tuned_tiling;                    /* 1: tiling came from the tune file */
   recur_tune_key tune_key;             /* its shape and table, as tune entries key them */
@@ -35,14 +36,19 @@ struct recur_net {
   void *weights;       /* one block holding every layer's arrays */
 };
 
-/* recur_net_create with a given table (NULL: the active one) and packing (NULL: the tune file's
- * for the shape, else the table's defaults fitted to it; &recur_packing_builtin: the defaults,
- * whatever the tune file says). Tests, the tuner and `recur bench --vs-defaults` use it;
- * results never depend on the packing. */
+/* recur_net_create_ex with a given fp32 table (NULL: the active one; a bf16 network runs on
+ * its bf16 variant, recur_kernels_for) and packing (NULL: the tune file's for the shape, else
+ * the table's defaults fitted to it; &recur_packing_builtin: the defaults, whatever the tune
+ * file says). Tests, the tuner and `recur bench --vs-defaults` use it; results never depend on
+ * the packing. */
 extern const recur_packing recur_packing_builtin;
 recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                                   const recur_tensor *tensors, size_t n_tensors,
+                                  const recur_net_options *options,
                                   const struct recur_kernels *kernels, const recur_packing *packing);
+
+/* RECUR_ERR_INVALID_ARGUMENT, with the detail, unless options are NULL or valid. */
+recur_status recur_net_check_options(const recur_net_options *options);
 
 /* recur_forward with the per-call choices given (NULL: the tune file's, as recur_forward; all
  * zero: the built-in heuristic's). The tuner uses it to time candidates. */

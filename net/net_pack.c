@@ -32,9 +32,12 @@ static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   t->tiles = (net->hidden + t->nr - 1) / t->nr;
   t->nr_proj = (int64_t)p->nv_proj * k->vec;
   t->tiles_proj = P ? (P + t->nr_proj - 1) / t->nr_proj : 0;
-  int64_t panel_row = net->gates * t->nr * (int64_t)sizeof(float);
+  int64_t panel_row = net->gates * t->nr * (int64_t)k->format->bytes;
   if (!p->kc) p->kc = k->kc_bytes / panel_row > 8 ? k->kc_bytes / panel_row : 8;
   if (!p->kc_input) p->kc_input = p->kc;
+  /* a K block never splits a packed group of k_pack rows */
+  p->kc = recur_format_k(k->format, p->kc);
+  p->kc_input = recur_format_k(k->format, p->kc_input);
   return RECUR_OK;
 }
 
@@ -44,13 +47,14 @@ static size_t aligned_bytes(size_t n, size_t size) { return (n * size + 63) / 64
 /* The bytes of one layer's arrays, in block order: W_ih, W_hh, b_x, b_hn, W_hr. */
 static void layer_bytes(const recur_net *net, const recur_layer *ly, size_t bytes[5]) {
   const recur_tiling *t = &net->tiling;
-  size_t w = net->kernels->format->bytes;
+  const recur_weight_format *f = net->kernels->format;
+  size_t w = f->bytes;
   int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size;
-  bytes[0] = aligned_bytes(recur_panel_weights(G, H, ly->in_size, t->nr), w);
-  bytes[1] = aligned_bytes(recur_panel_weights(G, H, net->out, t->nr), w);
+  bytes[0] = aligned_bytes(recur_panel_weights(G, H, recur_format_k(f, ly->in_size), t->nr), w);
+  bytes[1] = aligned_bytes(recur_panel_weights(G, H, recur_format_k(f, net->out), t->nr), w);
   bytes[2] = aligned_bytes(recur_panel_weights(G, H, 1, t->nr), sizeof(float));
   bytes[3] = aligned_bytes(recur_panel_weights(1, H, 1, t->nr), sizeof(float));
-  bytes[4] = P ? aligned_bytes(recur_panel_weights(1, P, H, t->nr_proj), w) : 0;
+  bytes[4] = P ? aligned_bytes(recur_panel_weights(1, P, recur_format_k(f, H), t->nr_proj), w) : 0;
 }
 
 recur_status recur_net_pack(recur_net *net, const recur_packing *given) {

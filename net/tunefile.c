@@ -57,6 +57,13 @@ static int parse_ms(const char *s, size_t n, double *out) {
 }
 
 static const char *const split_names[] = {"auto", "batch", "hidden"};
+/* A recur_precision by name: its values run from 0 without a gap. */
+static int parse_precision(const char *s, size_t n, recur_precision *out) {
+  const char *name;
+  for (int p = 0; (name = recur_precision_name((recur_precision)p)); p++)
+    if (strlen(name) == n && !memcmp(s, name, n)) return *out = (recur_precision)p, 1;
+  return 0;
+}
 
 static int parse_name(const char *s, size_t n, const char *const *names, int count, int *out) {
   for (int i = 0; i < count; i++)
@@ -65,7 +72,7 @@ static int parse_name(const char *s, size_t n, const char *const *names, int cou
 }
 
 /* The fields of an entry line, in the order they are written. */
-enum field_type { F_INT, F_INT64, F_CELL, F_ISA, F_SPLIT, F_MS };
+enum field_type { F_INT, F_INT64, F_CELL, F_ISA, F_PRECISION, F_SPLIT, F_MS };
 typedef struct field {
   const char *name;
   enum field_type type;
@@ -79,6 +86,7 @@ typedef struct field {
 static const field entry_fields[] = {
   {"cell", F_CELL, KEY(cell), 0, 0},
   {"isa", F_ISA, KEY(isa), 0, 0},
+  {"precision", F_PRECISION, KEY(precision), 0, 0},
   {"dirs", F_INT, KEY(dirs), 1, 2},
   {"I", F_INT64, KEY(I), 1, RECUR_MAX_DIM},
   {"H", F_INT64, KEY(H), 1, RECUR_MAX_DIM},
@@ -110,6 +118,7 @@ static int parse_field(const field *f, const char *v, size_t n, recur_tune_entry
   case F_INT: if (!parse_int(v, n, 0, f->lo, f->hi, &i64)) return 0; *(int *)(void *)at = (int)i64; return 1;
   case F_INT64: return parse_int(v, n, 0, f->lo, f->hi, (int64_t *)(void *)at);
   case F_CELL: if (!(cell = recur_cell_named(v, n))) return 0; *(recur_cell *)(void *)at = cell->id; return 1;
+  case F_PRECISION: return parse_precision(v, n, (recur_precision *)(void *)at);
   case F_SPLIT: return parse_name(v, n, split_names + 1, 2, &i) && (*(int *)(void *)at = i + 1, 1);
   case F_ISA: if (!parse_name(v, n, recur_isa_names, RECUR_N_ISAS, &i)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
   case F_MS: return parse_ms(v, n, (double *)(void *)at);
@@ -230,11 +239,12 @@ static recur_status header_complete(parser *ps, unsigned seen) {
 
 #define ORDER(x) if (a->x != b->x) return a->x < b->x ? -1 : 1
 
-/* Keys by network shape (cell, isa, dirs, I, H, P), then threads and B. */
+/* Keys by network shape (cell, isa, precision, dirs, I, H, P), then threads and B. */
 static int net_order(const recur_tune_key *a, const recur_tune_key *b) {
   ORDER(cell);
   int c = strcmp(a->isa, b->isa);
   if (c) return c;
+  ORDER(precision);
   ORDER(dirs);
   ORDER(I);
   ORDER(H);
@@ -443,9 +453,10 @@ char *recur_tune_format(const recur_tune_file *f, size_t *len) {
     char default_ms[32], tuned_ms[32];
     format_ms(f->entries[i].default_ms, default_ms);
     format_ms(f->entries[i].tuned_ms, tuned_ms);
-    put(&t, "entry cell=%s isa=%s dirs=%d I=%lld H=%lld P=%lld threads=%d B=%lld nv=%d nv_proj=%d "
+    put(&t, "entry cell=%s isa=%s precision=%s dirs=%d I=%lld H=%lld P=%lld threads=%d B=%lld nv=%d nv_proj=%d "
         "kc=%lld kc_input=%lld mr=%d chunk=%lld mc=%lld split=%s bparts=%d groups=%d use=%d "
-        "default_ms=%s tuned_ms=%s\n", recur_cell_name(k->cell), k->isa, k->dirs, (long long)k->I,
+        "default_ms=%s tuned_ms=%s\n", recur_cell_name(k->cell), k->isa,
+        recur_precision_name(k->precision), k->dirs, (long long)k->I,
         (long long)k->H, (long long)k->P, k->threads, (long long)k->B, pk->nv, pk->nv_proj,
         (long long)pk->kc, (long long)pk->kc_input, p->mr, (long long)p->chunk_rows,
         (long long)p->mc, split_names[p->split], p->bparts, p->groups, p->use_threads,

@@ -3,9 +3,9 @@
  * Text, one setting per line: a header of key=value lines (recur's version, the CPU's identity)
  * then one `entry` line per tuned case of space-separated key=value pairs, and last
  * `entries=N` (so that a file cut at the end of a line is caught too). An entry is keyed by
- * (cell, isa, dirs, I, H, P, threads, B) and holds:
+ * (cell, isa, precision, dirs, I, H, P, threads, B) and holds:
  *  - the packing (nv, nv_proj, kc, kc_input; tuning.h), fixed when a network is packed; every
- *    entry of one network shape (cell, isa, dirs, I, H, P) holds the same one;
+ *    entry of one network shape (cell, isa, precision, dirs, I, H, P) holds the same one;
  *  - per-call choices (mr, chunk, mc, split, bparts, groups, use): those of the entry whose B is
  *    nearest to the call's (see recur_tune_find_call).
  * A file that is malformed anywhere, from another CPU or another recur version is ignored as a
@@ -29,6 +29,7 @@
 typedef struct recur_tune_key {
   recur_cell cell;
   char isa[RECUR_TUNE_ISA_LEN]; /* the kernel table's name */
+  recur_precision precision;
   int dirs;                     /* 1 or 2 */
   int64_t I, H, P;              /* input, hidden, projection (0: none) */
   int threads;                  /* the thread count the call asks for */
@@ -78,7 +79,7 @@ recur_status recur_tune_put(recur_tune_file *f, const recur_tune_entry *e);
 
 void recur_tune_file_free(recur_tune_file *f);
 
-/* The network-level entry of a network shape: k's cell, isa, dirs, I, H and P match (threads
+/* The network-level entry of a network shape: k's cell, isa, precision, dirs, I, H and P match (threads
  * and B are ignored): the one with the smallest B, then the fewest threads. NULL if none. */
 const recur_tune_entry *recur_tune_find_net(const recur_tune_file *f, const recur_tune_key *k);
 
@@ -90,7 +91,7 @@ const recur_tune_entry *recur_tune_find_call(const recur_tune_file *f, const rec
  * one run (recur_tune_net_entries). */
 void recur_tune_sort(recur_tune_file *f);
 
-/* The entries of k's network shape (cell, isa, dirs, I, H, P) in a sorted f, as a file that
+/* The entries of k's network shape (cell, isa, precision, dirs, I, H, P) in a sorted f, as a file that
  * borrows f's entries (never freed; empty if none or f is NULL). A network keeps it, so that
  * a call searches its own few entries, not the whole file. */
 recur_tune_file recur_tune_net_entries(const recur_tune_file *f, const recur_tune_key *k);

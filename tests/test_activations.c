@@ -45,7 +45,7 @@ static void run_net(const recur_kernels *k, act f, float bias, const float *x, f
     {"bias_hh_l0", zero, 1, {G, 0}},
   };
   recur_net *net;
-  cr_assert_eq(recur_net_create_for(&net, &d, t, 4, k, NULL), RECUR_OK, "%s", recur_last_error());
+  cr_assert_eq(recur_net_create_for(&net, &d, t, 4, NULL, k, NULL), RECUR_OK, "%s", recur_last_error());
   float *y = malloc(CHUNK * sizeof *y), *hn = malloc(CHUNK * sizeof *hn);
   float *cn = malloc(CHUNK * sizeof *cn);
   for (int64_t i = 0; i < n; i += CHUNK) {

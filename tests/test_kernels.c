@@ -74,7 +74,7 @@ static void run(const shape *s, const recur_kernels *k, const recur_tune_params 
     poison_one(w.data[t - w.t], count, pz->value, &poison_seed);
   }
   recur_net *net;
-  recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, k,
+  recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, NULL, k,
                                          choices ? &choices->pack : NULL);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
   randnet_free(&w);

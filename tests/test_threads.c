@@ -113,7 +113,7 @@ Test(threads, shares_cover_rows_and_tiles_exactly_once) {
     randnet_tensors w;
     randnet_make(&c->d, 1, &w);
     recur_net *net;
-    cr_assert_eq(recur_net_create_for(&net, &c->d, w.t, w.n, NULL, NULL), RECUR_OK);
+    cr_assert_eq(recur_net_create_for(&net, &c->d, w.t, w.n, NULL, NULL, NULL), RECUR_OK);
     randnet_free(&w);
     int64_t tiles = net->tiling.tiles;
     int *seen = malloc((size_t)(c->B * tiles) * sizeof *seen);

@@ -370,7 +370,7 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
   }
   free(head);
 
-  static const char *const keys[] = {"cell", "isa", "dirs", "I", "H", "P", "threads", "B", "nv",
+  static const char *const keys[] = {"cell", "isa", "precision", "dirs", "I", "H", "P", "threads", "B", "nv",
                                      "nv_proj", "kc", "kc_input", "mr", "chunk", "mc", "split", "bparts",
                                      "groups", "use", "default_ms", "tuned_ms"};
   const char *entry = strstr(text, "\nentry ") + 1;
@@ -419,6 +419,9 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
     {" cell=lstm ", " cell=LSTM ", "line 12: bad value for cell"},
     {" isa=avx512 ", " isa=sse4 ", "line 12: bad value for isa"},
     {" isa=avx512 ", " isa=scalar ", "line 12: isa=scalar has no tile sizes to tune"},
+    {" precision=fp32 ", " precision=int8 ", "line 12: bad value for precision"},
+    {" precision=fp32 ", " precision=FP32 ", "line 12: bad value for precision"},
+    {" precision=fp32 ", " precision=1 ", "line 12: bad value for precision"},
     {" default_ms=0.0012 ", " default_ms=0,0012 ", "line 12: bad value for default_ms"},
     {" default_ms=0.0012 ", " default_ms=1e3 ", "line 12: bad value for default_ms"},
     {" default_ms=0.0012 ", " default_ms=0.00012 ", "line 12: bad value for default_ms"},
@@ -441,7 +444,7 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     const char *at = strstr(text, bad[i].from);
-    if (bad[i].from[0] == ' ') at = strstr(strstr(text, "\nentry cell=lstm isa=avx512 dirs=2 I=1024 H=1024 P=0 threads=1 "), bad[i].from);
+    if (bad[i].from[0] == ' ') at = strstr(strstr(text, "\nentry cell=lstm isa=avx512 precision=fp32 dirs=2 I=1024 H=1024 P=0 threads=1 "), bad[i].from);
     cr_assert_not_null(at, "%s", bad[i].from);
     size_t pre = (size_t)(at - text), from = strlen(bad[i].from);
     char *t = text_printf("%.*s%s%s", (int)pre, text, bad[i].to, at + from);
@@ -454,7 +457,7 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
   expect_void(t, "line 13: the same key as entry 2", "a repeated key");
   free(t);
   char line[1024];
-  const char *e2 = strstr(text, "\nentry cell=lstm isa=avx512 dirs=2 I=1024 H=1024 P=0 threads=1 ") + 1;
+  const char *e2 = strstr(text, "\nentry cell=lstm isa=avx512 precision=fp32 dirs=2 I=1024 H=1024 P=0 threads=1 ") + 1;
   snprintf(line, sizeof line, "%.*s", (int)(strchr(e2, '\n') - e2), e2);
   memcpy(strstr(line, " kc=256 "), " kc=255 ", 8);
   t = edit_line(text, 12, line);

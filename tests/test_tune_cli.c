@@ -73,7 +73,7 @@ static recur_tune_entry make_entry(recur_cell cell, int64_t I, int64_t H, int th
 /* A file for this CPU: X, an entry of a shape no run tunes (it must survive every run), plus
  * a sentinel entry (default_ms=777.0000 + tag) for each key given by its shape: a run that
  * measures that key must replace or remove it. */
-#define X_ENTRY "entry cell=gru isa=%s dirs=1 I=24 H=40 P=0 threads=1 B=7 "
+#define X_ENTRY "entry cell=gru isa=%s precision=fp32 dirs=1 I=24 H=40 P=0 threads=1 B=7 "
 static char *seed_text(const char *const *shapes, int n_shapes, int tag, size_t *len) {
   recur_cpu_id id;
   recur_cpu_identify(&id);
@@ -202,11 +202,12 @@ static row one_row(const char *out, const char *path, const char *shape, int thr
   return r[0];
 }
 
-/* "entry cell=lstm isa=ISA dirs=1 I=.. H=.. P=0 threads=.. B=.. ": the key of shape's entry. */
+/* "entry cell=lstm isa=ISA precision=fp32 dirs=1 I=.. H=.. P=0 threads=.. B=.. ": the key of
+ * shape's entry. */
 static void key_prefix(char *buf, size_t n, const char *shape, int threads) {
   long long T, B, I, H;
   cr_assert_eq(sscanf(shape, "%lld,%lld,%lld,%lld", &T, &B, &I, &H), 4);
-  snprintf(buf, n, "entry cell=lstm isa=%s dirs=1 I=%lld H=%lld P=0 threads=%d B=%lld ", tune_isa(),
+  snprintf(buf, n, "entry cell=lstm isa=%s precision=fp32 dirs=1 I=%lld H=%lld P=0 threads=%d B=%lld ", tune_isa(),
            I, H, threads, B);
 }
 
