@@ -60,6 +60,20 @@ int golden_read_manifest(golden_case *cases, int max) {
 }
 
 size_t golden_mismatches(const float *got, const float *want, size_t n, size_t *worst_index) {
+  return golden_mismatches_within(got, want, n, GOLDEN_FP32_TOL, worst_index);
+}
+
+void golden_measure(const float *got, const float *want, size_t n, golden_error *e) {
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(want[i]) || !isfinite(got[i])) continue;
+    double err = fabs((double)got[i] - want[i]), mag = fabs(want[i]);
+    if (err > e->abs) e->abs = err;
+    if (mag >= GOLDEN_REL_FROM && err / mag > e->rel) e->rel = err / mag;
+  }
+}
+
+size_t golden_mismatches_within(const float *got, const float *want, size_t n, golden_tol tol,
+                                size_t *worst_index) {
   size_t bad = 0;
   double worst = -1;
   for (size_t i = 0; i < n; i++) {
@@ -67,7 +81,7 @@ size_t golden_mismatches(const float *got, const float *want, size_t n, size_t *
     if (isnan(want[i])) excess = isnan(got[i]) ? 0 : INFINITY;
     else if (isinf(want[i])) excess = got[i] == want[i] ? 0 : INFINITY;
     else if (!isfinite(got[i])) excess = INFINITY;
-    else excess = fabs((double)got[i] - want[i]) - (1e-5 + 1e-5 * fabs(want[i]));
+    else excess = fabs((double)got[i] - want[i]) - (tol.abs + tol.rel * fabs(want[i]));
     if (excess > 0) bad++;
     if (excess > worst) {
       worst = excess;

@@ -16,20 +16,32 @@ static void load_manifest(void) {
   cr_assert_gt(n_cases, 0, "no golden manifest: set RECUR_TEST_DATA to tests/data");
 }
 
-static void expect_close(const golden_case *c, const char *isa, const char *what,
-                         const float *got, const recur_array *want) {
-  size_t worst = 0, bad = golden_mismatches(got, want->data, want->count, &worst);
-  cr_expect_eq(bad, 0, "%s [%s]: %s: %zu of %zu elements off; worst [%zu] got %.9g want %.9g",
-               c->name, isa, what, bad, want->count, worst, (double)got[worst],
-               (double)((float *)want->data)[worst]);
+/* How a case runs: its precision, the tolerance against PyTorch's fp32 outputs, and where the
+ * worst errors are gathered (NULL: not). */
+typedef struct run_mode {
+  recur_precision precision;
+  golden_tol tol;
+  golden_error *error;
+} run_mode;
+
+static const run_mode fp32_mode = {RECUR_PRECISION_FP32, GOLDEN_FP32_TOL, NULL};
+
+static void expect_close(const golden_case *c, const char *isa, const run_mode *m,
+                         const char *what, const float *got, const recur_array *want) {
+  size_t worst = 0, bad = golden_mismatches_within(got, want->data, want->count, m->tol, &worst);
+  cr_expect_eq(bad, 0, "%s [%s, %s]: %s: %zu of %zu elements off; worst [%zu] got %.9g want %.9g",
+               c->name, isa, recur_precision_name(m->precision), what, bad, want->count, worst,
+               (double)got[worst], (double)((float *)want->data)[worst]);
+  if (m->error) golden_measure(got, want->data, want->count, m->error);
 }
 
 /* Runs one case through the API and compares y, h_n and c_n with PyTorch's. */
-static void run_case(const golden_case *c, const char *isa) {
+static void run_case(const golden_case *c, const char *isa, const run_mode *m) {
   char path[512];
   golden_path(path, sizeof path, c->name, ".safetensors");
   recur_net *net = NULL;
-  recur_status st = recur_net_load(&net, path, c->prefix[0] ? c->prefix : NULL);
+  recur_net_options options = {.precision = m->precision};
+  recur_status st = recur_net_load_ex(&net, path, c->prefix[0] ? c->prefix : NULL, &options);
   cr_assert_eq(st, RECUR_OK, "%s: load: %s", c->name, recur_last_error());
   recur_desc d;
   recur_net_describe(net, &d);
@@ -55,9 +67,9 @@ static void run_case(const golden_case *c, const char *isa) {
   };
   st = recur_forward(net, &a);
   cr_assert_eq(st, RECUR_OK, "%s: forward: %s", c->name, recur_last_error());
-  expect_close(c, isa, "y", got_y, y);
-  expect_close(c, isa, "h_n", got_hn, hn);
-  if (cn) expect_close(c, isa, "c_n", got_cn, cn);
+  expect_close(c, isa, m, "y", got_y, y);
+  expect_close(c, isa, m, "h_n", got_hn, hn);
+  if (cn) expect_close(c, isa, m, "c_n", got_cn, cn);
 
   free(got_y); free(got_hn); free(got_cn);
   recur_array *arrays[] = {x, y, hn, cn, h0, c0, len};
@@ -73,9 +85,30 @@ Test(golden, every_case_matches_pytorch_under_every_isa) {
   int isas = 0;
   for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save), isas++) {
     cr_assert_eq(recur_isa_force(isa), RECUR_OK, "%s", recur_last_error());
-    for (int i = 0; i < n_cases; i++) run_case(&cases[i], isa);
+    for (int i = 0; i < n_cases; i++) run_case(&cases[i], isa, &fp32_mode);
   }
   cr_expect_geq(isas, 2, "only '%s' usable: the SIMD tables went untested", recur_isa_list());
+}
+
+/* The same cases as bf16 networks against PyTorch's fp32 outputs, within GOLDEN_BF16_TOL (the
+ * bound README "Precision" states); prints the worst errors per table and cell. */
+Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
+  load_manifest();
+  char list[128], *save = NULL;
+  snprintf(list, sizeof list, "%s", recur_isa_list());
+  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
+    cr_assert_eq(recur_isa_force(isa), RECUR_OK, "%s", recur_last_error());
+    golden_error by_cell[4] = {{0}};
+    for (int i = 0; i < n_cases; i++) {
+      recur_cell cell = RECUR_CELL_RNN_TANH;
+      while (strcmp(recur_cell_name(cell), cases[i].cell)) cell++;
+      run_mode m = {RECUR_PRECISION_BF16, GOLDEN_BF16_TOL, &by_cell[cell]};
+      run_case(&cases[i], isa, &m);
+    }
+    for (int cell = 0; cell < 4; cell++)
+      fprintf(stderr, "golden bf16 %-7s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n", isa,
+              recur_cell_name((recur_cell)cell), by_cell[cell].abs, by_cell[cell].rel);
+  }
 }
 
 static int is_odd(long v) { return v == 1 || v == 3 || v == 7 || v == 33; }

@@ -60,10 +60,11 @@ static void poison_one(float *p, size_t n, float value, unsigned *seed) {
   if (n) p[next(seed, (unsigned)n)] = value;
 }
 
-/* Runs shape s on a network for the given table and choices (NULL: defaults), with x, h0, c0
- * or a weight poisoned as pz says (NULL: none). */
-static void run(const shape *s, const recur_kernels *k, const recur_tune_params *choices,
-                unsigned seed, const poison *pz, outputs *o) {
+/* Runs shape s on a network of the given precision for the given fp32 table (its bf16 variant
+ * for bf16) and choices (NULL: defaults), with x, h0, c0 or a weight poisoned as pz says
+ * (NULL: none). */
+static void run(const shape *s, const recur_kernels *k, recur_precision precision,
+                const recur_tune_params *choices, unsigned seed, const poison *pz, outputs *o) {
   randnet_tensors w;
   randnet_make(&s->d, seed, &w);
   unsigned poison_seed = seed + 2;
@@ -74,7 +75,8 @@ static void run(const shape *s, const recur_kernels *k, const recur_tune_params 
     poison_one(w.data[t - w.t], count, pz->value, &poison_seed);
   }
   recur_net *net;
-  recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, NULL, k,
+  recur_net_options options = {.precision = precision};
+  recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, &options, k,
                                          choices ? &choices->pack : NULL);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
   randnet_free(&w);
@@ -119,8 +121,8 @@ static void describe(char *buf, size_t n, const shape *s) {
 }
 
 static void expect_close(const char *isa, const char *what, const shape *s, const float *got,
-                         const float *want, size_t n) {
-  size_t worst = 0, bad = golden_mismatches(got, want, n, &worst);
+                         const float *want, size_t n, golden_tol tol) {
+  size_t worst = 0, bad = golden_mismatches_within(got, want, n, tol, &worst);
   if (bad) {
     char d[256];
     describe(d, sizeof d, s);
@@ -135,16 +137,18 @@ static size_t count_nan(const float *p, size_t n) {
   return count;
 }
 
-/* Runs shape s (poisoned by pz, or NULL) on the reference and on k and expects k's outputs
- * close to the reference's; adds the NaNs of the reference's y to *nans if nans is set. */
+/* Runs shape s (poisoned by pz, or NULL) on the reference and on k, both in the same
+ * precision, and expects k's outputs within tol of the reference's; adds the NaNs of the
+ * reference's y to *nans if nans is set. */
 static void expect_like_reference(const char *label, const shape *s, const recur_kernels *k,
-                                  unsigned seed, const poison *pz, size_t *nans) {
+                                  recur_precision precision, golden_tol tol, unsigned seed,
+                                  const poison *pz, size_t *nans) {
   outputs want, got;
-  run(s, &recur_kernels_ref, NULL, seed, pz, &want);
-  run(s, k, NULL, seed, pz, &got);
-  expect_close(label, "y", s, got.y, want.y, want.ny);
-  expect_close(label, "h_n", s, got.hn, want.hn, want.nh);
-  if (want.nc) expect_close(label, "c_n", s, got.cn, want.cn, want.nc);
+  run(s, &recur_kernels_ref, precision, NULL, seed, pz, &want);
+  run(s, k, precision, NULL, seed, pz, &got);
+  expect_close(label, "y", s, got.y, want.y, want.ny, tol);
+  expect_close(label, "h_n", s, got.hn, want.hn, want.nh, tol);
+  if (want.nc) expect_close(label, "c_n", s, got.cn, want.cn, want.nc, tol);
   if (nans) *nans += count_nan(want.y, want.ny);
   outputs_free(&want);
   outputs_free(&got);
@@ -161,8 +165,64 @@ Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
     unsigned seed = 2024;
     for (int n = 0; n < N_SHAPES; n++) {
       shape s = random_shape(&seed);
-      expect_like_reference(k->name, &s, k, seed, NULL, NULL);
+      expect_like_reference(k->name, &s, k, RECUR_PRECISION_FP32, GOLDEN_FP32_TOL, seed, NULL, NULL);
     }
+  }
+}
+
+/* bf16: every table's bf16 variant against the scalar table's bf16 reference steps, on the
+ * same random shapes. Both round the same inputs, so they differ by fp32 against double
+ * accumulation (within 1e-5 + 1e-5 |want|, as fp32), except where such a difference puts an
+ * h_{t-1} or o*tanh(c) on the other side of a bf16 rounding boundary: then that input differs
+ * by a bf16 ulp (2^-8 of it) in the next sums. Measured on these shapes: worst |err| 1.2e-5,
+ * worst |err| / |want| 2.0e-4 where |want| >= 0.05 (one shape of 300 past 1e-5). */
+#define BF16_VS_REF_TOL ((golden_tol){1e-4, 1e-3})
+
+Test(kernels, every_isa_in_bf16_matches_the_bf16_reference_on_random_shapes) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n_tables = fast_tables(tables);
+  cr_assert_gt(n_tables, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
+  for (size_t i = 0; i < n_tables; i++) {
+    unsigned seed = 2024;
+    for (int n = 0; n < N_SHAPES; n++) {
+      shape s = random_shape(&seed);
+      char label[64];
+      snprintf(label, sizeof label, "%s bf16", tables[i]->name);
+      expect_like_reference(label, &s, tables[i], RECUR_PRECISION_BF16, BF16_VS_REF_TOL, seed,
+                            NULL, NULL);
+    }
+  }
+}
+
+/* bf16 against fp32 (the reference, itself within 1e-5 of PyTorch) on the random shapes, on
+ * every table: within GOLDEN_BF16_TOL, the bound the golden suite holds bf16 to against
+ * PyTorch. Prints the worst errors per table and cell. */
+Test(kernels, bf16_stays_within_its_bound_of_fp32_on_random_shapes) {
+  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
+  size_t n_tables = 1 + fast_tables(tables + 1);
+  for (size_t i = 0; i < n_tables; i++) {
+    golden_error by_cell[4] = {{0}};
+    unsigned seed = 2024;
+    for (int n = 0; n < N_SHAPES; n++) {
+      shape s = random_shape(&seed);
+      outputs want, got;
+      run(&s, &recur_kernels_ref, RECUR_PRECISION_FP32, NULL, seed, NULL, &want);
+      run(&s, tables[i], RECUR_PRECISION_BF16, NULL, seed, NULL, &got);
+      char label[64];
+      snprintf(label, sizeof label, "%s bf16 vs fp32", tables[i]->name);
+      expect_close(label, "y", &s, got.y, want.y, want.ny, GOLDEN_BF16_TOL);
+      expect_close(label, "h_n", &s, got.hn, want.hn, want.nh, GOLDEN_BF16_TOL);
+      if (want.nc) expect_close(label, "c_n", &s, got.cn, want.cn, want.nc, GOLDEN_BF16_TOL);
+      golden_measure(got.y, want.y, want.ny, &by_cell[s.d.cell]);
+      golden_measure(got.hn, want.hn, want.nh, &by_cell[s.d.cell]);
+      golden_measure(got.cn, want.cn, want.nc, &by_cell[s.d.cell]);
+      outputs_free(&want);
+      outputs_free(&got);
+    }
+    for (int cell = 0; cell < 4; cell++)
+      fprintf(stderr, "random bf16 %-7s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n",
+              tables[i]->name, recur_cell_name((recur_cell)cell), by_cell[cell].abs,
+              by_cell[cell].rel);
   }
 }
 
@@ -193,7 +253,8 @@ Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
           static const char *const names[] = {"", "x", "h0", "c0", "a weight"};
           char isa[64];
           snprintf(isa, sizeof isa, "%s, %g in %s:", k->name, (double)values[v], names[place]);
-          expect_like_reference(isa, &s, k, seed, &pz, &nan_cells[s.d.cell]);
+          expect_like_reference(isa, &s, k, RECUR_PRECISION_FP32, GOLDEN_FP32_TOL, seed, &pz,
+                                &nan_cells[s.d.cell]);
         }
       }
     }
@@ -212,7 +273,7 @@ static const recur_tune_params tilings[] = {
   {{.nv = 2, .nv_proj = 8, .kc = 0, .kc_input = 0}, {.mr = 0, .chunk_rows = 64}},
 };
 
-Test(kernels, tile_sizes_never_change_a_bit) {
+Test(kernels, tile_sizes_never_change_a_bit_in_either_precision) {
   static const shape shapes[] = {
     {{RECUR_CELL_LSTM, 37, 45, 2, 1, 0, 1}, 11, 7, 0, 1, 1},
     {{RECUR_CELL_LSTM, 20, 45, 2, 1, 21, 1}, 9, 5, 1, 1, 1},
@@ -223,22 +284,24 @@ Test(kernels, tile_sizes_never_change_a_bit) {
   const recur_kernels *tables[FAST_TABLES_MAX];
   size_t n_tables = fast_tables(tables);
   cr_assert_gt(n_tables, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
-  for (size_t i = 0; i < n_tables; i++) {
-    const recur_kernels *k = tables[i];
+  for (size_t i = 0; i < 2 * n_tables; i++) {
+    const recur_kernels *k = tables[i / 2];
+    recur_precision precision = i % 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32;
+    const char *name = i % 2 ? "bf16" : "fp32";
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
       outputs base;
-      run(&shapes[si], k, NULL, 77, NULL, &base);
+      run(&shapes[si], k, precision, NULL, 77, NULL, &base);
       for (size_t ti = 0; ti < sizeof tilings / sizeof *tilings; ti++) {
         recur_tune_params t = tilings[ti];
         recur_cell cell = shapes[si].d.cell;
         if (cell != RECUR_CELL_RNN_TANH && cell != RECUR_CELL_RNN_RELU && t.pack.nv > 4) t.pack.nv = 4;
         if (t.call.mr * (int)recur_cell_gates(cell) * t.pack.nv > RECUR_GNV_MAX * RECUR_MR_MAX) t.call.mr = 1;
         outputs o;
-        run(&shapes[si], k, &t, 77, NULL, &o);
-        cr_expect_arr_eq(o.y, base.y, base.ny * sizeof(float), "%s shape %zu tiling %zu: y", k->name, si, ti);
-        cr_expect_arr_eq(o.hn, base.hn, base.nh * sizeof(float), "%s shape %zu tiling %zu: h_n", k->name, si, ti);
+        run(&shapes[si], k, precision, &t, 77, NULL, &o);
+        cr_expect_arr_eq(o.y, base.y, base.ny * sizeof(float), "%s %s shape %zu tiling %zu: y", k->name, name, si, ti);
+        cr_expect_arr_eq(o.hn, base.hn, base.nh * sizeof(float), "%s %s shape %zu tiling %zu: h_n", k->name, name, si, ti);
         if (base.nc)
-          cr_expect_arr_eq(o.cn, base.cn, base.nc * sizeof(float), "%s shape %zu tiling %zu: c_n", k->name, si, ti);
+          cr_expect_arr_eq(o.cn, base.cn, base.nc * sizeof(float), "%s %s shape %zu tiling %zu: c_n", k->name, name, si, ti);
         outputs_free(&o);
       }
       outputs_free(&base);

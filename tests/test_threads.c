@@ -1,4 +1,4 @@
-/* Results never depend on the thread count: for every table, every cell, uni/bi, stacked,
+/* Results never depend on the thread count: for every table and precision, every cell, uni/bi, stacked,
  * lengths and projection, 1 to 64 threads (oversubscribed here) give the same bits, through the
  * batch split, the hidden-tile split and the grid of both. And the schedule uses the threads it
  * is given: on the DeepBench shapes, never fewer at N threads than at N/2, and at least
@@ -73,12 +73,13 @@ Test(threads, any_thread_count_gives_the_same_bits) {
   int hidden_splits = 0, batch_splits = 0, grids = 0;
   for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
     cr_assert_eq(recur_isa_force(isa), RECUR_OK);
-    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
-      const case_ *c = &cases[ci];
+    for (size_t ci = 0; ci < 2 * sizeof cases / sizeof *cases; ci++) {
+      const case_ *c = &cases[ci / 2]; /* each case in fp32, then bf16 */
+      recur_net_options options = {.precision = ci % 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32};
       randnet_tensors w;
-      randnet_make(&c->d, (unsigned)ci + 1, &w);
+      randnet_make(&c->d, (unsigned)ci / 2 + 1, &w);
       recur_net *net;
-      cr_assert_eq(recur_net_create(&net, &c->d, w.t, w.n), RECUR_OK, "%s", recur_last_error());
+      cr_assert_eq(recur_net_create_ex(&net, &c->d, w.t, w.n, &options), RECUR_OK, "%s", recur_last_error());
       randnet_free(&w);
       result one;
       run(net, c, 1, &one);
@@ -89,10 +90,11 @@ Test(threads, any_thread_count_gives_the_same_bits) {
         grids += s.batch_parts[0] > 1 && s.hidden_parts[0] > 1;
         result r;
         run(net, c, counts[k], &r);
-        cr_expect_arr_eq(r.y, one.y, one.ny * sizeof(float), "%s case %zu, %d threads: y", isa, ci, counts[k]);
-        cr_expect_arr_eq(r.hn, one.hn, one.nh * sizeof(float), "%s case %zu, %d threads: h_n", isa, ci, counts[k]);
+        const char *prec = recur_precision_name(options.precision);
+        cr_expect_arr_eq(r.y, one.y, one.ny * sizeof(float), "%s %s case %zu, %d threads: y", isa, prec, ci / 2, counts[k]);
+        cr_expect_arr_eq(r.hn, one.hn, one.nh * sizeof(float), "%s %s case %zu, %d threads: h_n", isa, prec, ci / 2, counts[k]);
         if (one.nc)
-          cr_expect_arr_eq(r.cn, one.cn, one.nc * sizeof(float), "%s case %zu, %d threads: c_n", isa, ci, counts[k]);
+          cr_expect_arr_eq(r.cn, one.cn, one.nc * sizeof(float), "%s %s case %zu, %d threads: c_n", isa, prec, ci / 2, counts[k]);
         result_free(&r);
       }
       result_free(&one);
