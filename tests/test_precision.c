@@ -1,0 +1,121 @@
+/* Precision modes: the bf16 rounding against bit patterns derived by hand, and the API
+ * (options, their checks, what a network reports, what bf16 changes in a result). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bf16.h"
+#include "golden.h"
+#include "recur.h"
+
+/* Round to nearest even on bit patterns: the 16 bits kept, the 16 dropped decide. */
+Test(precision, bf16_rounding_matches_hand_derived_bits) {
+  static const struct { uint32_t in; uint16_t out; const char *why; } cases[] = {
+    {0x3f800000u, 0x3f80, "1.0 is exact"},
+    {0x3f807fffu, 0x3f80, "below the half: down"},
+    {0x3f808000u, 0x3f80, "1 + 2^-8, a tie: to the even 0x3f80"},
+    {0x3f808001u, 0x3f81, "above the half: up"},
+    {0x3f818000u, 0x3f82, "a tie above an odd: up to the even 0x3f82"},
+    {0xbfc08000u, 0xbfc0, "negative tie: to the even"},
+    {0xbfc18000u, 0xbfc2, "negative tie above an odd: away from 0"},
+    {0x3fffffffu, 0x4000, "a carry into the exponent"},
+    {0x80000000u, 0x8000, "-0 stays -0"},
+    {0x7f800000u, 0x7f80, "+Inf"},
+    {0xff800000u, 0xff80, "-Inf"},
+    {0x7f7f7fffu, 0x7f7f, "below the half under the largest bf16: the largest"},
+    {0x7f7f8000u, 0x7f80, "the tie above the largest bf16 (odd): Inf"},
+    {0x7f7fffffu, 0x7f80, "FLT_MAX: Inf"},
+    {0xff7fffffu, 0xff80, "-FLT_MAX: -Inf"},
+    {0x7fc00000u, 0x7fc0, "a quiet NaN"},
+    {0x7f800001u, 0x7fc0, "a NaN whose payload is all in the dropped bits stays NaN, quiet"},
+    {0xff80ffffu, 0xffc0, "a negative NaN: rounding would carry it to -Inf"},
+    {0x7fbf8000u, 0x7fff, "a signalling NaN made quiet, its kept payload kept"},
+    {0x00000001u, 0x0000, "the smallest denormal: to +0"},
+    {0x00008000u, 0x0000, "a denormal tie: to the even 0"},
+    {0x00018000u, 0x0002, "a denormal tie above an odd: up"},
+    {0x00008001u, 0x0001, "a denormal above the half: the smallest bf16 denormal"},
+    {0x807fffffu, 0x8080, "the largest negative denormal: carries to -2^-126"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    float f = recur_bits_float(cases[i].in);
+    cr_expect_eq(recur_bf16_bits(f), cases[i].out, "0x%08x: got 0x%04x, want 0x%04x (%s)",
+                 cases[i].in, recur_bf16_bits(f), cases[i].out, cases[i].why);
+    cr_expect_eq(recur_float_bits(recur_bf16_round(f)), (uint32_t)cases[i].out << 16,
+                 "0x%08x as a float (%s)", cases[i].in, cases[i].why);
+  }
+  float in[3] = {1.00390625f, NAN, -INFINITY}, out[3];
+  recur_bf16_round_array(out, in, 3);
+  cr_expect_eq(out[0], 1.0f);
+  cr_expect(isnan(out[1]));
+  cr_expect_eq(out[2], -INFINITY);
+}
+
+Test(precision, names_and_options_are_checked) {
+  cr_expect_str_eq(recur_precision_name(RECUR_PRECISION_FP32), "fp32");
+  cr_expect_str_eq(recur_precision_name(RECUR_PRECISION_BF16), "bf16");
+  cr_expect_null(recur_precision_name((recur_precision)2));
+  cr_expect_null(recur_precision_name((recur_precision)-1));
+
+  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 0};
+  float w = 0.5f;
+  recur_tensor t[] = {{"weight_ih_l0", &w, 2, {1, 1}}, {"weight_hh_l0", &w, 2, {1, 1}}};
+  recur_net *net = NULL;
+  recur_precision p = RECUR_PRECISION_BF16;
+  cr_assert_eq(recur_net_create_ex(&net, &d, t, 2, NULL), RECUR_OK, "%s", recur_last_error());
+  cr_expect_eq(recur_net_precision(net, &p), RECUR_OK);
+  cr_expect_eq(p, RECUR_PRECISION_FP32, "NULL options: fp32");
+  recur_net_free(net);
+  cr_assert_eq(recur_net_create(&net, &d, t, 2), RECUR_OK);
+  cr_expect_eq(recur_net_precision(net, &p), RECUR_OK);
+  cr_expect_eq(p, RECUR_PRECISION_FP32, "recur_net_create: fp32");
+  recur_net_free(net);
+
+  recur_net_options bf16 = {.precision = RECUR_PRECISION_BF16};
+  cr_assert_eq(recur_net_create_ex(&net, &d, t, 2, &bf16), RECUR_OK, "%s", recur_last_error());
+  cr_expect_eq(recur_net_precision(net, &p), RECUR_OK);
+  cr_expect_eq(p, RECUR_PRECISION_BF16);
+  cr_expect_eq(recur_net_precision(net, NULL), RECUR_ERR_NULL_POINTER);
+  cr_expect_eq(recur_net_precision(NULL, &p), RECUR_ERR_NULL_POINTER);
+  recur_net_free(net);
+
+  for (int bad = -1; bad <= 2; bad += 3) {
+    recur_net_options o = {.precision = (recur_precision)bad};
+    net = (recur_net *)&w;
+    cr_expect_eq(recur_net_create_ex(&net, &d, t, 2, &o), RECUR_ERR_INVALID_ARGUMENT);
+    cr_expect_null(net);
+    cr_expect(strstr(recur_last_error(), "precision"), "%s", recur_last_error());
+    cr_expect_eq(recur_net_load_ex(&net, "/nonexistent.safetensors", NULL, &o),
+                 RECUR_ERR_INVALID_ARGUMENT, "checked before the file is read");
+    cr_expect_eq(recur_net_load_memory_ex(&net, "", 0, NULL, &o), RECUR_ERR_INVALID_ARGUMENT);
+  }
+}
+
+/* y = tanh(w x) by hand, one unit: bf16 rounds w and x (1 + 2^-8 + 2^-10 up to 1 + 2^-7, and
+ * 1 + 2^-8, a tie, down to 1), fp32 keeps them; the same on every table. */
+Test(precision, bf16_rounds_weights_and_inputs_on_every_table) {
+  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 0};
+  float w_ih = 1.0f + 0x1p-8f + 0x1p-10f, w_hh = 0.0f, x[2] = {1.0f + 0x1p-8f, 0.25f};
+  recur_tensor t[] = {{"weight_ih_l0", &w_ih, 2, {1, 1}}, {"weight_hh_l0", &w_hh, 2, {1, 1}}};
+  char list[128], *save = NULL;
+  snprintf(list, sizeof list, "%s", recur_isa_list());
+  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
+    cr_assert_eq(recur_isa_force(isa), RECUR_OK, "%s", recur_last_error());
+    for (int bf16 = 0; bf16 <= 1; bf16++) {
+      recur_net_options o = {.precision = bf16 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32};
+      recur_net *net;
+      cr_assert_eq(recur_net_create_ex(&net, &d, t, 2, &o), RECUR_OK, "%s", recur_last_error());
+      float y[2];
+      recur_forward_args a = {.seq_len = 2, .batch = 1, .input_size = 1, .x = x, .y = y};
+      cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
+      double w = bf16 ? 1.0 + 0x1p-7 : (double)w_ih, x0 = bf16 ? 1.0 : (double)x[0];
+      float want[2] = {(float)tanh(w * x0), (float)tanh(w * 0.25)};
+      size_t worst;
+      cr_expect_eq(golden_mismatches(y, want, 2, &worst), 0, "%s %s: y[%zu] %.9g, want %.9g",
+                   isa, recur_precision_name(o.precision), worst, (double)y[worst],
+                   (double)want[worst]);
+      recur_net_free(net);
+    }
+  }
+}
