@@ -202,7 +202,8 @@ const golden_case *cli_golden_case(const char *name) {
   return NULL;
 }
 
-void cli_expect_golden(const golden_case *c, const char *suffix, const char *path) {
+static void expect_golden_within(const golden_case *c, const char *suffix, const char *path,
+                                 golden_tol tol) {
   recur_array *want = golden_load(c->name, suffix), *got = NULL;
   cr_assert(want, "%s%s missing", c->name, suffix);
   cr_assert_eq(recur_npy_load(path, &got), RECUR_OK, "%s: %s", path, recur_last_error());
@@ -211,12 +212,16 @@ void cli_expect_golden(const golden_case *c, const char *suffix, const char *pat
                want->ndim);
   for (int i = 0; i < want->ndim; i++)
     cr_assert_eq(got->shape[i], want->shape[i], "%s%s: axis %d", c->name, suffix, i);
-  size_t worst = 0, bad = golden_mismatches(got->data, want->data, want->count, &worst);
+  size_t worst = 0, bad = golden_mismatches_within(got->data, want->data, want->count, tol, &worst);
   cr_expect_eq(bad, 0, "%s%s: %zu of %zu values off; worst [%zu] got %.9g want %.9g", c->name,
                suffix, bad, want->count, worst, (double)((float *)got->data)[worst],
                (double)((float *)want->data)[worst]);
   recur_array_free(want);
   recur_array_free(got);
+}
+
+void cli_expect_golden(const golden_case *c, const char *suffix, const char *path) {
+  expect_golden_within(c, suffix, path, GOLDEN_FP32_TOL);
 }
 
 void cli_run_golden(const golden_case *c, const char *extra) {
@@ -231,6 +236,7 @@ void cli_run_golden(const golden_case *c, const char *extra) {
   cli_out_path(hn, "hn.npy");
   cli_out_path(cn, "cn.npy");
   int lstm = strcmp(c->cell, "lstm") == 0;
+  golden_tol tol = extra && strstr(extra, "--precision=bf16") ? GOLDEN_BF16_TOL : GOLDEN_FP32_TOL;
 
   struct cli_args args = {.n = 0};
   cli_add(&args, "run", model, x, "-o", y, "--hn", hn, NULL);
@@ -246,9 +252,9 @@ void cli_run_golden(const golden_case *c, const char *extra) {
   cr_assert_eq(cli_res.code, 0, "%s: exit %d: %s", c->name, cli_res.code, cli_res.err);
   cr_expect_str_empty(cli_res.out, "%s: -o given, yet stdout: %s", c->name, cli_res.out);
   cr_expect_str_empty(cli_res.err, "%s: stderr: %s", c->name, cli_res.err);
-  cli_expect_golden(c, ".y.npy", y);
-  cli_expect_golden(c, ".hn.npy", hn);
-  if (lstm) cli_expect_golden(c, ".cn.npy", cn);
+  expect_golden_within(c, ".y.npy", y, tol);
+  expect_golden_within(c, ".hn.npy", hn, tol);
+  if (lstm) expect_golden_within(c, ".cn.npy", cn, tol);
 }
 
 void cli_killed_add(cli_killed *k, long pid) {

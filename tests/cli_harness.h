@@ -61,7 +61,8 @@ const golden_case *cli_golden_case(const char *name);
 void cli_expect_golden(const golden_case *c, const char *suffix, const char *path);
 
 /* Runs a golden case with every input it has, writing every output to out/ (y.npy, hn.npy,
- * cn.npy), plus one extra argument (or NULL), and compares the outputs with PyTorch's. */
+ * cn.npy), plus one extra argument (or NULL), and compares the outputs with PyTorch's (within
+ * GOLDEN_BF16_TOL when extra is "--precision=bf16"). */
 void cli_run_golden(const golden_case *c, const char *extra);
 
 /* Monotonic seconds; sleeping for s seconds. */

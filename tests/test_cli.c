@@ -56,6 +56,12 @@ Test(cli, golden_threads_and_isa) {
   cli_run_golden(c, "--isa=scalar");
 }
 
+Test(cli, golden_precision_bf16) {
+  const golden_case *c = cli_golden_case("lstm_bf_len_bi_h0c0");
+  cli_run_golden(c, "--precision=bf16");
+  cli_run_golden(c, "--precision=fp32");
+}
+
 Test(cli, golden_every_case) {
   static golden_case cases[MAX_CASES];
   int n = golden_read_manifest(cases, MAX_CASES);

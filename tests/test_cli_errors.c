@@ -64,6 +64,11 @@ Test(cli_errors, unknown_isa) {
   cli_expect_failure(2, "'bogus'", "try 'recur run --help'", NULL);
 }
 
+Test(cli_errors, unknown_precision) {
+  cli_run("run", "m.safetensors", "x.npy", "--precision", "fp16", NULL);
+  cli_expect_failure(2, "unknown precision 'fp16'", "try 'recur run --help'", NULL);
+}
+
 Test(cli_errors, info_takes_no_arguments) {
   cli_run("info", "--threads", "2", NULL);
   cli_expect_failure(2, "'--threads'", "try 'recur info --help'", NULL);

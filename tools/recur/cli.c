@@ -13,7 +13,7 @@
 #define QUOTE_MAX 64
 
 enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_THREAD_LIST, OPT_ISA, OPT_ISA_OR_ALL,
-                OPT_CELLS, OPT_SHAPES, OPT_SIZE, OPT_SECONDS, OPT_HELP };
+                OPT_PRECISION, OPT_CELLS, OPT_SHAPES, OPT_SIZE, OPT_SECONDS, OPT_HELP };
 
 /* Largest --time-limit: a day. */
 #define MAX_SECONDS 86400
@@ -38,6 +38,7 @@ static const struct opt_spec run_opts[] = {
     {"--batch-first", NULL, OPT_FLAG, FIELD(batch_first)},
     {"--threads", NULL, OPT_THREADS, FIELD(threads)},
     {"--isa", NULL, OPT_ISA, FIELD(isa)},
+    {"--precision", NULL, OPT_PRECISION, FIELD(precision)},
     {"--help", "-h", OPT_HELP, 0},
 };
 
@@ -234,6 +235,16 @@ static enum recur_cli_status store_value(const struct opt_spec *spec, const char
                            QUOTE_MAX, value, (long long)max);
       return RECUR_CLI_OK;
     }
+    case OPT_PRECISION: {
+      const char *name;
+      for (int p = 0; (name = recur_precision_name((recur_precision)p)); p++)
+        if (strcmp(value, name) == 0) {
+          *(recur_precision *)(void *)((char *)out + spec->field) = (recur_precision)p;
+          return RECUR_CLI_OK;
+        }
+      return usage_error(sink, "option '%s': unknown precision '%.*s' (expected fp32 or bf16)",
+                         spec->name, QUOTE_MAX, value);
+    }
     case OPT_ISA_OR_ALL:
       if (strcmp(value, "all") == 0) {
         out->isa_all = 1;
@@ -407,6 +418,8 @@ static const char run_usage[] =
     "  --prefix P          the module's tensor-name prefix in MODEL (e.g. encoder.rnn)\n"
     "  --threads N         number of threads, 1..1024 (default: OpenMP's)\n"
     "  --isa NAME          kernels: scalar, avx2, avx512 or neon (default: the best available)\n"
+    "  --precision P       fp32 (default) or bf16: weights and the inputs of each dot product\n"
+    "                      rounded to bf16, sums and outputs fp32 (README \"Precision\")\n"
     "  -h, --help          show this help\n"
     "\n"
     "Unbatched states drop the B axis. An option's value may follow as '--opt value' or\n"

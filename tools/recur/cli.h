@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "bench_spec.h"
+#include "recur.h"
 
 /* What the command line asks for. */
 enum recur_cli_command {
@@ -41,6 +42,7 @@ struct recur_cli_opts {
   const char *isa;          /* --isa: a name recur_tool_isa_known accepts */
   int batch_first;          /* --batch-first */
   int threads;              /* --threads (run): 1..RECUR_CLI_MAX_THREADS, 0 if not given */
+  recur_precision precision; /* --precision (run): fp32 if not given */
 
   /* recur info */
   int peak; /* --peak: also measure each available table's FMA peak */

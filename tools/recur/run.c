@@ -304,7 +304,8 @@ static int run_steps(struct run *r) {
     return recur_cmd_fail_status(subject, status);
   }
   if (check_files(o)) return RECUR_EXIT_FAILURE;
-  if ((status = recur_net_load(&r->net, o->model_path, o->prefix)) != RECUR_OK ||
+  recur_net_options options = {.precision = o->precision};
+  if ((status = recur_net_load_ex(&r->net, o->model_path, o->prefix, &options)) != RECUR_OK ||
       (status = recur_net_describe(r->net, &r->desc)) != RECUR_OK)
     return recur_cmd_fail_status(o->model_path, status);
   if (r->desc.cell != RECUR_CELL_LSTM && (o->c0_path || o->cn_path))
