@@ -1,0 +1,129 @@
+/* The help texts of `recur` and its commands, and the hint that follows a usage error. */
+#include "cli.h"
+
+static const char general_usage[] =
+    "usage: recur COMMAND [OPTIONS]\n"
+    "\n"
+    "Runs PyTorch nn.RNN, nn.LSTM and nn.GRU forward passes on the CPU.\n"
+    "\n"
+    "commands:\n"
+    "  run       run a model on an input (see 'recur run --help')\n"
+    "  info      show the version, CPU features, kernels and threads\n"
+    "  bench     time recur (and oneDNN) on standard shapes (see 'recur bench --help')\n"
+    "  tune      measure the best tile sizes and schedule on this CPU (see 'recur tune --help')\n"
+    "\n"
+    "options:\n"
+    "  -h, --help    show this help\n"
+    "  --version     print the version\n";
+
+static const char run_usage[] =
+    "usage: recur run MODEL.safetensors INPUT.npy [OPTIONS]\n"
+    "\n"
+    "Runs the network in MODEL on INPUT, a float32 array (T, B, I), or (B, T, I) with\n"
+    "--batch-first, or (T, I) for one unbatched sequence. Without -o, prints the shape and a\n"
+    "summary of the output y.\n"
+    "\n"
+    "options:\n"
+    "  -o Y.npy            write the output y: (T, B, D*H_out), (B, T, D*H_out) or (T, D*H_out)\n"
+    "  --hn HN.npy         write the final hidden state h_n: (L*D, B, H_out)\n"
+    "  --cn CN.npy         write the final cell state c_n: (L*D, B, H) (LSTM only)\n"
+    "  --h0 H0.npy         initial hidden state (L*D, B, H_out); zeros if not given\n"
+    "  --c0 C0.npy         initial cell state (L*D, B, H) (LSTM only); zeros if not given\n"
+    "  --lengths LEN.npy   per-sequence lengths (B,), int32 or int64, each in 1..T\n"
+    "  --batch-first       INPUT is (B, T, I) and y is (B, T, D*H_out)\n"
+    "  --prefix P          the module's tensor-name prefix in MODEL (e.g. encoder.rnn)\n"
+    "  --threads N         number of threads, 1..1024 (default: OpenMP's)\n"
+    "  --isa NAME          kernels: scalar, avx2, avx512 or neon (default: the best available)\n"
+    "  --precision P       fp32 (default) or bf16: weights and the inputs of each dot product\n"
+    "                      rounded to bf16, sums and outputs fp32 (README \"Precision\")\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Unbatched states drop the B axis. An option's value may follow as '--opt value' or\n"
+    "'--opt=value'. Outputs are written atomically; if one fails, none is left.\n";
+
+static const char info_usage[] =
+    "usage: recur info [--peak]\n"
+    "\n"
+    "Prints the library version, the CPU features seen, the kernel table in use (RECUR_ISA\n"
+    "or the best this CPU runs) and those available, the default thread count and the tune\n"
+    "file in use. Exits 1 if RECUR_ISA names a table this CPU or build lacks.\n"
+    "\n"
+    "options:\n"
+    "  --peak       also measure each available table's FMA peak on one core (0.2 s each)\n"
+    "  -h, --help   show this help\n";
+
+static const char bench_usage[] =
+    "usage: recur bench [OPTIONS]\n"
+    "\n"
+    "Times single-layer fp32 forward passes with random weights and input: by default the\n"
+    "DeepBench inference shapes (T,B,I=H) (50,1,512) (50,4,512) (50,16,512) (25,64,1024)\n"
+    "(100,32,512) (150,1,256) (25,1,1536) for rnn (tanh), lstm and gru, and a bidirectional\n"
+    "lstm at (50,16,512), each at every thread count. Reports the median time over at least\n"
+    "5 runs and 0.3 s per case and thread count, GFLOP/s, the percentage of the FMA peak of\n"
+    "the cores used (measured), and the scaling from the first thread count.\n"
+    "\n"
+    "options:\n"
+    "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
+    "  --shapes LIST       T,B,I[,H[,P]];... (H defaults to I; P: LSTM projection size)\n"
+    "  --isa NAME          kernels: scalar, avx2, avx512, neon, or all (a table for each\n"
+    "                      available one; default: the best available)\n"
+    "  --threads LIST      thread counts for recur and oneDNN, each 1..1024, e.g. 1,2: every\n"
+    "                      case runs at each, and the table gives the scaling from the first\n"
+    "                      (default: 1,2, or 1 with a single CPU)\n"
+    "  --vs-onednn         also time oneDNN's RNN primitive (as it chooses, and capped at\n"
+    "                      AVX2 in a child process) and give recur's speedup over the better\n"
+    "  --onednn-only       time oneDNN alone (how --vs-onednn runs its AVX2-capped child)\n"
+    "  --vs-defaults       also time each case with the built-in tile sizes and schedule,\n"
+    "                      in turn with the tune file's, and give the tuned speed-up\n"
+    "  --quick             shorter time boxes: the default run takes under 30 s\n"
+    "  --csv               print CSV instead of a table\n"
+    "  --json              print JSON (with the CPU, its features and the versions)\n"
+    "  -h, --help          show this help\n";
+
+static const char tune_usage[] =
+    "usage: recur tune [OPTIONS]\n"
+    "       recur tune --model M.safetensors --batch B [--seq T] [OPTIONS]\n"
+    "\n"
+    "Measures tile sizes (micro-tile rows, panel width, K blocks, time chunk, GEMM row block)\n"
+    "and the thread schedule on this CPU, by default for the shapes `recur bench` runs, and\n"
+    "records for each case the winner if it is at least 3% faster than the built-in defaults,\n"
+    "else the defaults, in the tune file, which the library reads at start-up. Entries\n"
+    "already there are kept, except those re-measured and those of a network shape whose\n"
+    "packing changed; the file is replaced atomically.\n"
+    "Prints default ms, tuned ms and the speed-up of each case.\n"
+    "\n"
+    "options:\n"
+    "  --model M           tune the shape of this model (weights are not needed: random ones)\n"
+    "  --prefix P          the module's tensor-name prefix in M\n"
+    "  --batch B           the batch size to tune the model for (1..100000)\n"
+    "  --seq T             its sequence length (default 50)\n"
+    "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
+    "  --shapes LIST       T,B,I[,H[,P]];... (default: the bench shapes)\n"
+    "  --isa NAME          kernels: avx2, avx512, neon, or all (default: the best available)\n"
+    "  --threads LIST      thread counts to tune for, e.g. 1,2 (default: OpenMP's default)\n"
+    "  --time-limit S      seconds for the whole search (default 240)\n"
+    "  -o PATH             the tune file (default: $RECUR_TUNE_FILE, else\n"
+    "                      $XDG_CONFIG_HOME/recur/tune.conf, else ~/.config/recur/tune.conf)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Progress goes to stderr. Give the tuner idle cores: a busy machine measures noise.\n";
+
+const char *recur_cli_usage(enum recur_cli_command command) {
+  switch (command) {
+    case RECUR_CLI_TUNE: return tune_usage;
+    case RECUR_CLI_RUN: return run_usage;
+    case RECUR_CLI_BENCH: return bench_usage;
+    case RECUR_CLI_INFO: return info_usage;
+    default: return general_usage;
+  }
+}
+
+const char *recur_cli_hint(enum recur_cli_command command) {
+  switch (command) {
+    case RECUR_CLI_RUN: return "try 'recur run --help'";
+    case RECUR_CLI_INFO: return "try 'recur info --help'";
+    case RECUR_CLI_BENCH: return "try 'recur bench --help'";
+    case RECUR_CLI_TUNE: return "try 'recur tune --help'";
+    default: return "try 'recur --help'";
+  }
+}
