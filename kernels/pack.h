@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Weights in a packed (G*H x K) matrix in tiles of nr units: ceil(H/nr) * K * G * nr. */
+/* Weights in a packed (G*H x K) matrix in tiles of nr units: ceil(H/nr) * K * G * nr; K here
+ * is the format's padded K (recur_padded_k). */
 size_t recur_panel_weights(int64_t G, int64_t H, int64_t K, int64_t nr);
 
 /* How a table's panels store their weights: the weight format, an axis of the kernel tables
@@ -26,6 +27,16 @@ typedef struct recur_weight_format {
 } recur_weight_format;
 
 extern const recur_weight_format recur_format_fp32;
+/* bf16 weights (RNE, bf16.h), read by the kernels in pairs of K: a panel row is the pair
+ * (k = 2p low half, 2p + 1 high half) of each gate and lane; input rows are bf16 too. */
+extern const recur_weight_format recur_format_bf16;
+
+/* K rounded up to a whole panel row of f: the K of its panels' size and tile stride, and the
+ * elements of a converted input row. Every K block but the last must be a multiple of
+ * k_pack, so that no block splits a panel row. */
+static inline int64_t recur_padded_k(const recur_weight_format *f, int64_t K) {
+  return (K + f->k_pack - 1) / f->k_pack * f->k_pack;
+}
 
 /* A (G*H) vector packed like one panel row: dst[tile j][gate g][lane]; b NULL packs zeros. */
 void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr);
