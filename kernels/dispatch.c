@@ -26,6 +26,22 @@ static const recur_kernels *const tables[] = {
   &recur_kernels_ref,
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
+
+/* The bf16 tables, best first; each is named after its fp32 table's ISA: "<isa>_bf16...". */
+static const recur_kernels *const bf16_tables[] = {
+#if defined(RECUR_HAVE_AVX512_BF16)
+  &recur_kernels_avx512_bf16,
+#endif
+#if defined(RECUR_HAVE_AVX512_BF16FMA)
+  &recur_kernels_avx512_bf16fma,
+#endif
+#if defined(RECUR_HAVE_AVX2_BF16FMA)
+  &recur_kernels_avx2_bf16fma,
+#endif
+#if defined(RECUR_HAVE_NEON_BF16FMA)
+  &recur_kernels_neon_bf16fma,
+#endif
+};
 const char *const recur_isa_names[RECUR_N_ISAS] = {"scalar", "avx2", "avx512", "neon"};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -99,6 +115,16 @@ recur_status recur_isa_force(const char *name) {
   if (st) return recur_fail(st, "%s", msg);
   atomic_store(&forced, k);
   return RECUR_OK;
+}
+
+const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table) {
+  pthread_once(&once, choose);
+  size_t n = strlen(fp32_table->name);
+  for (size_t i = 0; i < sizeof bf16_tables / sizeof *bf16_tables; i++) {
+    const recur_kernels *k = bf16_tables[i];
+    if (strncmp(k->name, fp32_table->name, n) == 0 && k->name[n] == '_' && runs_here(k)) return k;
+  }
+  return NULL;
 }
 
 const char *recur_isa_name(void) {

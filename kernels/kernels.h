@@ -55,9 +55,19 @@ extern const recur_kernels recur_kernels_ref;
 extern const recur_kernels recur_kernels_avx2;
 extern const recur_kernels recur_kernels_avx512;
 extern const recur_kernels recur_kernels_neon;
+/* bf16 weights (pack.h's recur_format_bf16): "<isa>_bf16" takes the pair dot product with the
+ * ISA's bf16 instruction (vdpbf16ps), "<isa>_bf16fma" widens to fp32 FMAs; the same bits. */
+extern const recur_kernels recur_kernels_avx512_bf16;
+extern const recur_kernels recur_kernels_avx512_bf16fma;
+extern const recur_kernels recur_kernels_avx2_bf16fma;
+extern const recur_kernels recur_kernels_neon_bf16fma;
 
 /* The table new networks are built for (RECUR_ISA, recur_isa_force, else the best one this
  * CPU runs); NULL with the reason recorded (recur_fail) if RECUR_ISA names one it lacks. */
 const recur_kernels *recur_kernels_active(void);
+
+/* The fastest bf16 table of fp32_table's ISA that this build has and this CPU runs; NULL for
+ * the scalar table (the reference path is its own bf16 oracle) or an ISA without one. */
+const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table);
 
 #endif
