@@ -35,6 +35,9 @@ static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   int64_t panel_row = net->gates * t->nr * (int64_t)sizeof(float);
   if (!p->kc) p->kc = k->kc_bytes / panel_row > 8 ? k->kc_bytes / panel_row : 8;
   if (!p->kc_input) p->kc_input = p->kc;
+  /* A K block may not split a panel row (pack.h): blocks are whole rows of k_pack. */
+  p->kc = recur_padded_k(k->format, p->kc);
+  p->kc_input = recur_padded_k(k->format, p->kc_input);
   return RECUR_OK;
 }
 
