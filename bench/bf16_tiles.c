@@ -75,7 +75,9 @@ int main(int argc, char **argv) {
   const recur_kernels *bf16 = recur_kernels_bf16_for(fp32);
   bench_table t[3] = {{.k = fp32}, {.k = bf16}};
   int n = bf16 ? 2 : 1;
-  if (bf16 && strcmp(bf16->name, "avx512_bf16") == 0) t[n++].k = &recur_kernels_avx512_bf16fma;
+#if defined(__x86_64__)
+  if (bf16 == &recur_kernels_avx512_bf16) t[n++].k = &recur_kernels_avx512_bf16fma;
+#endif
   int nv = fp32->nv[RECUR_EPI_LSTM];
   int64_t nr = (int64_t)nv * fp32->vec, Hp = (H + nr - 1) / nr * nr;
   float *w = malloc((size_t)(G * H * H) * sizeof(float)), *x = malloc((size_t)(MAX_B * H) * sizeof(float));
