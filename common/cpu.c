@@ -33,6 +33,10 @@ unsigned recur_cpu_detect(void) {
       if ((b >> 17) & 1) f |= RECUR_CPU_AVX512DQ;
       if ((b >> 30) & 1) f |= RECUR_CPU_AVX512BW;
       if ((b >> 31) & 1) f |= RECUR_CPU_AVX512VL;
+      /* leaf 7 subleaf 1 EAX bit 5; only meaningful when leaf 7 has subleaf 1 (EAX of subleaf
+       * 0 is the highest subleaf) */
+      if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1))
+        f |= RECUR_CPU_AVX512BF16;
     }
   }
   return f;
@@ -140,7 +144,8 @@ void recur_cpu_feature_names(unsigned features, char *buf, size_t n) {
   static const struct { unsigned bit; const char *name; } names[] = {
     {RECUR_CPU_AVX2, "avx2"}, {RECUR_CPU_FMA, "fma"}, {RECUR_CPU_AVX512F, "avx512f"},
     {RECUR_CPU_AVX512DQ, "avx512dq"}, {RECUR_CPU_AVX512BW, "avx512bw"},
-    {RECUR_CPU_AVX512VL, "avx512vl"}, {RECUR_CPU_NEON, "neon"},
+    {RECUR_CPU_AVX512VL, "avx512vl"}, {RECUR_CPU_AVX512BF16, "avx512bf16"},
+    {RECUR_CPU_NEON, "neon"},
   };
   size_t used = 0;
   buf[0] = 0;

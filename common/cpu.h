@@ -16,6 +16,7 @@ enum {
   RECUR_CPU_AVX512BW = 1u << 4,
   RECUR_CPU_AVX512VL = 1u << 5,
   RECUR_CPU_NEON = 1u << 6,
+  RECUR_CPU_AVX512BF16 = 1u << 7, /* vdpbf16ps: the bf16 pair dot product */
 };
 
 /* The features the compiler may use in the file being compiled, read from its predefined
@@ -53,6 +54,11 @@ enum {
 #else
 #define RECUR_CPU_TARGET_AVX512VL_ 0
 #endif
+#ifdef __AVX512BF16__
+#define RECUR_CPU_TARGET_AVX512BF16_ RECUR_CPU_AVX512BF16
+#else
+#define RECUR_CPU_TARGET_AVX512BF16_ 0
+#endif
 #ifdef __ARM_NEON
 #define RECUR_CPU_TARGET_NEON_ RECUR_CPU_NEON
 #else
@@ -61,7 +67,7 @@ enum {
 #define RECUR_CPU_TARGET                                                                    \
   ((unsigned)(RECUR_CPU_TARGET_AVX2_ | RECUR_CPU_TARGET_FMA_ | RECUR_CPU_TARGET_AVX512F_ |  \
               RECUR_CPU_TARGET_AVX512DQ_ | RECUR_CPU_TARGET_AVX512BW_ |                      \
-              RECUR_CPU_TARGET_AVX512VL_ | RECUR_CPU_TARGET_NEON_))
+              RECUR_CPU_TARGET_AVX512VL_ | RECUR_CPU_TARGET_AVX512BF16_ | RECUR_CPU_TARGET_NEON_))
 
 unsigned recur_cpu_detect(void);
 

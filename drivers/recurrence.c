@@ -75,7 +75,7 @@ static void sizes(packed_ctx *p, const recur_net *net, const call_sizes *z, cons
   const recur_weight_format *f = net->kernels->format;
   int64_t k_max = net->desc.input_size > net->dirs * net->out ? net->desc.input_size : net->dirs * net->out;
   if (net->hidden > k_max) k_max = net->hidden;
-  p->a_stride = f->convert_a ? (size_t)recur_format_k(f, k_max) * f->a_bytes : 0;
+  p->a_stride = f->convert_a ? (size_t)recur_padded_k(f, k_max) * f->a_bytes : 0;
 }
 
 /* Carves a buffer into 64-byte aligned pieces; returns the floats used (base NULL: measure). */
@@ -122,7 +122,7 @@ size_t recur_packed_scratch(const recur_net *net, const call_sizes *z, const rec
 /* Bytes of one tile's panel: its K rows (padded to the format's k_pack) of gnv vectors. */
 static size_t panel_bytes(const packed_ctx *p, int64_t K, int gnv) {
   const recur_weight_format *f = p->k->format;
-  return (size_t)(recur_format_k(f, K) * gnv * p->k->vec) * f->bytes;
+  return (size_t)(recur_padded_k(f, K) * gnv * p->k->vec) * f->bytes;
 }
 
 /* Where the format reads converted inputs, a_rows[i] (K floats) for i < n become their

@@ -26,6 +26,22 @@ static const recur_kernels *const tables[] = {
   &recur_kernels_ref,
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
+
+/* The bf16 tables, best first; each is named after its fp32 table's ISA: "<isa>_bf16...". */
+static const recur_kernels *const bf16_tables[] = {
+#if defined(RECUR_HAVE_AVX512_BF16)
+  &recur_kernels_avx512_bf16,
+#endif
+#if defined(RECUR_HAVE_AVX512_BF16FMA)
+  &recur_kernels_avx512_bf16fma,
+#endif
+#if defined(RECUR_HAVE_AVX2_BF16FMA)
+  &recur_kernels_avx2_bf16fma,
+#endif
+#if defined(RECUR_HAVE_NEON_BF16FMA)
+  &recur_kernels_neon_bf16fma,
+#endif
+};
 const char *const recur_isa_names[RECUR_N_ISAS] = {"scalar", "avx2", "avx512", "neon"};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -35,9 +51,6 @@ static recur_status env_status; /* why RECUR_ISA could not be honoured */
 static char env_error[256];
 static _Atomic(const recur_kernels *) forced;
 static char feature_names[128], isa_list[64], known_list[64];
-/* Each table's kernels on recur_format_fp32_bf16in: bf16 semantics where no table has bf16
- * panels for the ISA or the CPU lacks their features. */
-static recur_kernels bf16_on_fp32[N_TABLES];
 
 static int runs_here(const recur_kernels *k) { return (k->features & ~cpu_features) == 0; }
 
@@ -58,10 +71,6 @@ static recur_status find(const char *name, const recur_kernels **out, char *msg,
 }
 
 static void choose(void) {
-  for (size_t i = 0; i < N_TABLES; i++) {
-    bf16_on_fp32[i] = *tables[i];
-    bf16_on_fp32[i].format = &recur_format_fp32_bf16in;
-  }
   cpu_features = recur_cpu_detect();
   recur_cpu_feature_names(cpu_features, feature_names, sizeof feature_names);
   for (size_t i = 0, used = 0; i < RECUR_N_ISAS; i++)
@@ -99,11 +108,7 @@ const recur_kernels *recur_kernels_active(void) {
 
 const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision) {
   if (precision == RECUR_PRECISION_FP32 || k == &recur_kernels_ref) return k;
-  pthread_once(&once, choose);
-  if (k->bf16 && runs_here(k->bf16)) return k->bf16;
-  for (size_t i = 0; i < N_TABLES; i++)
-    if (tables[i] == k) return &bf16_on_fp32[i];
-  return NULL;
+  return recur_kernels_bf16_for(k);
 }
 
 recur_status recur_isa_force(const char *name) {
@@ -115,6 +120,16 @@ recur_status recur_isa_force(const char *name) {
   if (st) return recur_fail(st, "%s", msg);
   atomic_store(&forced, k);
   return RECUR_OK;
+}
+
+const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table) {
+  pthread_once(&once, choose);
+  size_t n = strlen(fp32_table->name);
+  for (size_t i = 0; i < sizeof bf16_tables / sizeof *bf16_tables; i++) {
+    const recur_kernels *k = bf16_tables[i];
+    if (strncmp(k->name, fp32_table->name, n) == 0 && k->name[n] == '_' && runs_here(k)) return k;
+  }
+  return NULL;
 }
 
 const char *recur_isa_name(void) {

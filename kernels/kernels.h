@@ -40,9 +40,6 @@ typedef struct recur_kernels {
   void (*fma_probe)(float *out, int64_t iters); /* iters * 12 * vec FMAs; out: vec floats */
   recur_tile_fn gemm[RECUR_MR_MAX][RECUR_N_GNV];
   recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];
-  /* An fp32 table's: the table of the same ISA (and name) with bf16 panels that bf16 networks
-   * run on where the CPU has its features; NULL: none (recur_kernels_for). */
-  const struct recur_kernels *bf16;
 } recur_kernels;
 
 /* Rows per micro-tile: mr if set, else as many as the registers hold beside gnv vectors of
@@ -62,16 +59,26 @@ extern const recur_kernels recur_kernels_ref;
 extern const recur_kernels recur_kernels_avx2;
 extern const recur_kernels recur_kernels_avx512;
 extern const recur_kernels recur_kernels_neon;
+/* bf16 weights (pack.h's recur_format_bf16): "<isa>_bf16" takes the pair dot product with the
+ * ISA's bf16 instruction (vdpbf16ps), "<isa>_bf16fma" widens to fp32 FMAs; the same bits. */
+extern const recur_kernels recur_kernels_avx512_bf16;
+extern const recur_kernels recur_kernels_avx512_bf16fma;
+extern const recur_kernels recur_kernels_avx2_bf16fma;
+extern const recur_kernels recur_kernels_neon_bf16fma;
 
 /* The table new networks are built for (RECUR_ISA, recur_isa_force, else the best one this
  * CPU runs); NULL with the reason recorded (recur_fail) if RECUR_ISA names one it lacks. */
 const recur_kernels *recur_kernels_active(void);
 
 /* The table a network of this precision runs on where k is the fp32 table asked for: k itself
- * for FP32 and for the scalar table (its reference steps round as the layer's precision
- * says); for BF16, k->bf16 where this CPU runs it, else k's kernels on
- * recur_format_fp32_bf16in. A bf16 table's format has convert_a: the drivers hand its tiles
- * converted input rows. NULL if k is no table of this build. */
+ * for FP32, and for the scalar table whatever the precision (its reference steps round as the
+ * layer's precision says); for BF16 the fastest bf16 table of k's ISA that this CPU runs
+ * (recur_kernels_bf16_for). A bf16 table's format has convert_a: the drivers hand its tiles
+ * converted input rows. */
 const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision);
+
+/* The fastest bf16 table of fp32_table's ISA that this build has and this CPU runs; NULL for
+ * the scalar table (the reference path is its own bf16 oracle) or an ISA without one. */
+const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table);
 
 #endif

@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Weights in a packed (G*H x K) matrix in tiles of nr units: ceil(H/nr) * K * G * nr. */
+/* Weights in a packed (G*H x K) matrix in tiles of nr units: ceil(H/nr) * K * G * nr; K here
+ * is the format's padded K (recur_padded_k). */
 size_t recur_panel_weights(int64_t G, int64_t H, int64_t K, int64_t nr);
 
 /* How a table's panels store their weights: the weight format, an axis of the kernel tables
@@ -25,18 +26,17 @@ typedef struct recur_weight_format {
   void (*convert_a)(void *dst, const float *src, int64_t K);
 } recur_weight_format;
 
-/* K padded to a multiple of f's k_pack: the panel rows (and converted input row elements) of a
- * K-wide matrix. */
-static inline int64_t recur_format_k(const recur_weight_format *f, int64_t K) {
+extern const recur_weight_format recur_format_fp32;
+/* bf16 weights (RNE, bf16.h), read by the kernels in pairs of K: a panel row is the pair
+ * (k = 2p low half, 2p + 1 high half) of each gate and lane; input rows are bf16 too. */
+extern const recur_weight_format recur_format_bf16;
+
+/* K rounded up to a whole panel row of f: the K of its panels' size and tile stride, and the
+ * elements of a converted input row. Every K block but the last must be a multiple of
+ * k_pack, so that no block splits a panel row. */
+static inline int64_t recur_padded_k(const recur_weight_format *f, int64_t K) {
   return (K + f->k_pack - 1) / f->k_pack * f->k_pack;
 }
-
-extern const recur_weight_format recur_format_fp32;
-/* bf16 semantics on fp32 kernels: fp32 panels of weights already rounded to bf16, and input
- * rows rounded to bf16 values kept as floats. A product of two bf16 values is exact in fp32,
- * so an fp32 FMA chain over them computes exactly what a bf16 dot product with fp32
- * accumulation does, on any table. */
-extern const recur_weight_format recur_format_fp32_bf16in;
 
 /* A (G*H) vector packed like one panel row: dst[tile j][gate g][lane]; b NULL packs zeros. */
 void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr);

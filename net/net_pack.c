@@ -35,9 +35,9 @@ static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   int64_t panel_row = net->gates * t->nr * (int64_t)k->format->bytes;
   if (!p->kc) p->kc = k->kc_bytes / panel_row > 8 ? k->kc_bytes / panel_row : 8;
   if (!p->kc_input) p->kc_input = p->kc;
-  /* a K block never splits a packed group of k_pack rows */
-  p->kc = recur_format_k(k->format, p->kc);
-  p->kc_input = recur_format_k(k->format, p->kc_input);
+  /* A K block may not split a panel row (pack.h): blocks are whole rows of k_pack. */
+  p->kc = recur_padded_k(k->format, p->kc);
+  p->kc_input = recur_padded_k(k->format, p->kc_input);
   return RECUR_OK;
 }
 
@@ -50,11 +50,11 @@ static void layer_bytes(const recur_net *net, const recur_layer *ly, size_t byte
   const recur_weight_format *f = net->kernels->format;
   size_t w = f->bytes;
   int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size;
-  bytes[0] = aligned_bytes(recur_panel_weights(G, H, recur_format_k(f, ly->in_size), t->nr), w);
-  bytes[1] = aligned_bytes(recur_panel_weights(G, H, recur_format_k(f, net->out), t->nr), w);
+  bytes[0] = aligned_bytes(recur_panel_weights(G, H, recur_padded_k(f, ly->in_size), t->nr), w);
+  bytes[1] = aligned_bytes(recur_panel_weights(G, H, recur_padded_k(f, net->out), t->nr), w);
   bytes[2] = aligned_bytes(recur_panel_weights(G, H, 1, t->nr), sizeof(float));
   bytes[3] = aligned_bytes(recur_panel_weights(1, H, 1, t->nr), sizeof(float));
-  bytes[4] = P ? aligned_bytes(recur_panel_weights(1, P, recur_format_k(f, H), t->nr_proj), w) : 0;
+  bytes[4] = P ? aligned_bytes(recur_panel_weights(1, P, recur_padded_k(f, H), t->nr_proj), w) : 0;
 }
 
 recur_status recur_net_pack(recur_net *net, const recur_packing *given) {

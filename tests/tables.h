@@ -8,11 +8,11 @@
 
 #define FAST_TABLES_MAX 4
 
-/* Fills out with them, best first; returns how many. */
+/* Fills out with the fp32 ones (those recur_isa_list names), best first; returns how many. */
 size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]);
 
-/* The fast table called name that this build has, whether or not this CPU runs it; NULL if
- * none. */
+/* The fast table called name (any weight format) that this build has, whether or not this CPU
+ * runs it; NULL if none. */
 const recur_kernels *built_table(const char *name);
 
 #endif

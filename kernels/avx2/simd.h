@@ -5,6 +5,7 @@
 #error "kernels/avx2 needs -mavx2 -mfma"
 #endif
 #include <immintrin.h>
+#include <stdint.h>
 
 #define ISA avx2
 #define VW 8
@@ -39,5 +40,16 @@ static inline vf vpow2i(vf k) {
  * so a goes second. */
 static inline vf vmax(vf a, vf k) { return _mm256_max_ps(k, a); }
 static inline vf vmin(vf a, vf k) { return _mm256_min_ps(k, a); }
+
+/* bf16 pairs (body/dot_bf16.h): the high or low bf16 of VW 32-bit lanes as fp32 (exact):
+ * the low half's 16 bits masked off, or the high half's shifted out. */
+static inline vf vload_bf16_high(const uint32_t *p) {
+  __m256i v = _mm256_loadu_si256((const __m256i *)p);
+  return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0xffff0000u)));
+}
+static inline vf vload_bf16_low(const uint32_t *p) {
+  __m256i v = _mm256_loadu_si256((const __m256i *)p);
+  return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
 
 #endif

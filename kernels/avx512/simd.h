@@ -5,6 +5,7 @@
 #error "kernels/avx512 needs -mavx512f -mavx512dq -mfma"
 #endif
 #include <immintrin.h>
+#include <stdint.h>
 
 #define ISA avx512
 #define VW 16
@@ -38,5 +39,23 @@ static inline vf vpow2i(vf k) {
  * so a goes second. */
 static inline vf vmax(vf a, vf k) { return _mm512_max_ps(k, a); }
 static inline vf vmin(vf a, vf k) { return _mm512_min_ps(k, a); }
+
+/* bf16 pairs (body/dot_bf16.h): the high or low bf16 of VW 32-bit lanes as fp32 (exact):
+ * the low half's 16 bits zeroed by a mask register, or the high half's shifted out. */
+static inline vf vload_bf16_high(const uint32_t *p) {
+  return _mm512_castsi512_ps(_mm512_maskz_loadu_epi16((__mmask32)0xaaaaaaaau, p));
+}
+static inline vf vload_bf16_low(const uint32_t *p) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_loadu_si512(p), 16));
+}
+
+#ifdef __AVX512BF16__
+/* vdpbf16ps: acc + w.high a.high + w.low a.low per lane, in that order, each sum rounded. */
+#define VDOT_PAIRS
+typedef __m512bh vpairs;
+static inline vpairs vload_pairs(const uint32_t *p) { return (vpairs)_mm512_loadu_si512(p); }
+static inline vpairs vset1_pairs(uint32_t x) { return (vpairs)_mm512_set1_epi32((int)x); }
+static inline vf vdot_pairs(vf acc, vpairs w, vpairs a) { return _mm512_dpbf16_ps(acc, w, a); }
+#endif
 
 #endif

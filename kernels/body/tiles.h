@@ -1,5 +1,6 @@
 /* The micro-kernels, written once over the vector vocabulary of an ISA's simd.h (vf, VW,
- * vload, vfma, ...) and compiled once per ISA by kernels/<isa>/table.c.
+ * vload, vfma, ...) and compiled once per ISA and weight format by kernels/<isa>/table.c (the
+ * format's K loop from body/dot_<format>.h).
  *
  * A micro-tile is mr rows x gnv vectors of accumulators, held in registers: for every k it
  * loads the panel's gnv vectors once and broadcasts a[r][k] once per row. All functions here
@@ -11,25 +12,34 @@
 
 #include "body/activations.h"
 
+/* One step of a K loop over mr rows and gnv vectors: acc[r][v] = STEP(acc[r][v], WEIGHT(v),
+ * BCAST(r)), operands of type T (each weight held in registers by PIN: VPIN). The mr broadcasts stay in registers and each weight vector is
+ * loaded once: gnv + mr loads per mr * gnv FMAs (mr * (gnv + 1) + 1 <= the table's vector
+ * registers). The formats' K loops (body/dot_*.h) are made of these steps. */
+#define DOT_STEP(T, BCAST, WEIGHT, STEP, PIN)                                         \
+  do {                                                                             \
+    T ak_[RECUR_MR_MAX];                                                           \
+    for (int r = 0; r < mr; r++) ak_[r] = BCAST(r);                                \
+    for (int v = 0; v < gnv; v++) {                                                \
+      T w_ = WEIGHT(v);                                                            \
+      PIN(w_);                                                                     \
+      for (int r = 0; r < mr; r++) acc[r][v] = STEP(acc[r][v], w_, ak_[r]);        \
+    }                                                                              \
+  } while (0)
+
+/* The table's weight format: FORMAT, TABLE_SUFFIX and dot_k, its K loop. */
+#ifdef RECUR_FORMAT_BF16
+#include "body/dot_bf16.h"
+#else
+#include "body/dot_fp32.h"
+#endif
+
 /* acc = the sums over [k0, k1), continuing the chain stored at t->acc when k0 > 0. */
 ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
                             vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
   for (int r = 0; r < mr; r++)
     for (int v = 0; v < gnv; v++) acc[r][v] = t->k0 ? vload(t->acc[r] + v * VW) : vzero();
-  const float *p = (const float *)t->panel + t->k0 * gnv * VW; /* this body is fp32's */
-  const float *a[RECUR_MR_MAX];
-  for (int r = 0; r < mr; r++) a[r] = (const float *)t->a[r]; /* fp32 inputs */
-  /* The mr broadcasts stay in registers and each weight vector is loaded once: gnv + mr
-   * loads per mr * gnv FMAs (mr * (gnv + 1) + 1 <= the table's vector registers). */
-  for (int64_t k = t->k0; k < t->k1; k++, p += gnv * VW) {
-    vf ak[RECUR_MR_MAX];
-    for (int r = 0; r < mr; r++) ak[r] = vset1(a[r][k]);
-    for (int v = 0; v < gnv; v++) {
-      vf w = vload(p + v * VW);
-      VPIN(w);
-      for (int r = 0; r < mr; r++) acc[r][v] = vfma(w, ak[r], acc[r][v]);
-    }
-  }
+  dot_k(mr, gnv, t, acc);
 }
 
 /* Parks a partial K block's sums; returns 1 if the block was not the last. */
@@ -138,18 +148,24 @@ static void fma_probe(float *out, int64_t iters) {
   vstore(out, s);
 }
 
-/* The table of this ISA: the CPU features it needs (besides those its compile flags enable,
+/* The table of this ISA and weight format, recur_kernels_<ISA><TABLE_SUFFIX> named
+ * "<ISA><TABLE_SUFFIX>": the CPU features it needs (besides those its compile flags enable,
  * which it always requires: RECUR_CPU_TARGET), its micro-kernels, then its tile defaults as
  * designated initializers (.nv per epilogue, .nv_proj, .kc_bytes: kernels.h). */
-#define RECUR_DEFINE_TABLE(NAME, FEATURES, ...)     \
-  const recur_kernels recur_kernels_##NAME = {      \
-    .name = #NAME,                                  \
-    .features = (FEATURES) | RECUR_CPU_TARGET,      \
-    .vec = VW,                                      \
-    .regs = REGS,                                   \
-    .format = &recur_format_fp32,                   \
-    .fma_probe = fma_probe,                         \
-    .gemm = GEMM_TABLE,                             \
-    .cell = CELL_TABLE,                             \
-    __VA_ARGS__                                     \
+#define TABLE_CAT_(a, b) a##b
+#define TABLE_CAT(a, b) TABLE_CAT_(a, b)
+#define TABLE_STR_(a) #a
+#define TABLE_STR(a) TABLE_STR_(a)
+#define TABLE_ID TABLE_CAT(ISA, TABLE_SUFFIX)
+#define RECUR_DEFINE_TABLE(FEATURES, ...)                     \
+  const recur_kernels TABLE_CAT(recur_kernels_, TABLE_ID) = { \
+    .name = TABLE_STR(TABLE_ID),                              \
+    .features = (FEATURES) | RECUR_CPU_TARGET,                \
+    .vec = VW,                                                \
+    .regs = REGS,                                             \
+    .format = &FORMAT,                                        \
+    .fma_probe = fma_probe,                                   \
+    .gemm = GEMM_TABLE,                                       \
+    .cell = CELL_TABLE,                                       \
+    __VA_ARGS__                                               \
   }

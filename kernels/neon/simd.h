@@ -5,6 +5,7 @@
 #error "kernels/neon needs an AArch64 target"
 #endif
 #include <arm_neon.h>
+#include <stdint.h>
 
 #define ISA neon
 #define VW 4
@@ -40,5 +41,14 @@ static inline vf vpow2i(vf k) {
  * NaN as PyTorch does: FMAX and FMIN return NaN when either operand is. */
 static inline vf vmax(vf a, vf k) { return vmaxq_f32(a, k); }
 static inline vf vmin(vf a, vf k) { return vminq_f32(a, k); }
+
+/* bf16 pairs (body/dot_bf16.h): the high or low bf16 of VW 32-bit lanes as fp32 (exact):
+ * the low half's 16 bits masked off, or the high half's shifted out. */
+static inline vf vload_bf16_high(const uint32_t *p) {
+  return vreinterpretq_f32_u32(vandq_u32(vld1q_u32(p), vdupq_n_u32(0xffff0000u)));
+}
+static inline vf vload_bf16_low(const uint32_t *p) {
+  return vreinterpretq_f32_u32(vshlq_n_u32(vld1q_u32(p), 16));
+}
 
 #endif
