@@ -28,6 +28,7 @@ typedef struct recur_layer {
 
 typedef struct recur_kernels {
   const char *name;
+  const char *isa;   /* its instruction set's name (RECUR_ISA, the tune key): name less the format */
   unsigned features; /* RECUR_CPU_* bits the CPU (and OS) must have */
 
   /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */

@@ -156,7 +156,7 @@ static void find_tune_entries(recur_net *net) {
   recur_tune_key *k = &net->tune_key;
   *k = (recur_tune_key){.cell = net->desc.cell, .dirs = (int)net->dirs, .I = net->desc.input_size,
                         .H = net->hidden, .P = net->desc.proj_size};
-  snprintf(k->isa, sizeof k->isa, "%s", net->kernels->name);
+  snprintf(k->isa, sizeof k->isa, "%s", net->kernels->isa);
   k->precision = net->precision;
   net->tune = recur_tune_net_entries(recur_tune_active(), k);
 }

@@ -59,7 +59,7 @@ recur_status recur_tune_status(recur_tune_info *out) {
   const recur_kernels *k = recur_kernels_active();
   int64_t applicable = 0;
   for (size_t i = 0; loaded && k && i < file.n; i++)
-    applicable += strcmp(file.entries[i].key.isa, k->name) == 0;
+    applicable += strcmp(file.entries[i].key.isa, k->isa) == 0;
   *out = (recur_tune_info){.path = have_path ? path : NULL, .exists = exists, .loaded = loaded,
                            .reason = loaded ? NULL : reason,
                            .entries = loaded ? (int64_t)file.n : 0, .applicable = applicable};

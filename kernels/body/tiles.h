@@ -160,6 +160,7 @@ static void fma_probe(float *out, int64_t iters) {
 #define RECUR_DEFINE_TABLE(FEATURES, ...)                     \
   const recur_kernels TABLE_CAT(recur_kernels_, TABLE_ID) = { \
     .name = TABLE_STR(TABLE_ID),                              \
+    .isa = TABLE_STR(ISA),                                    \
     .features = (FEATURES) | RECUR_CPU_TARGET,                \
     .vec = VW,                                                \
     .regs = REGS,                                             \

@@ -3,4 +3,4 @@
  * fast kernel is tested against. */
 #include "kernels.h"
 
-const recur_kernels recur_kernels_ref = {.name = "scalar"};
+const recur_kernels recur_kernels_ref = {.name = "scalar", .isa = "scalar"};
