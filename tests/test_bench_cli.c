@@ -390,6 +390,14 @@ Test(bench_run, table_and_onednn_if_built) {
     }
   }
   json_decref(root);
+
+  /* oneDNN alone at two precisions: a block each, and no ratios of recur times it lacks */
+  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--threads", "1",
+          "--precision", "fp32,bf16", "--onednn-only", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_expect(strstr(cli_res.out, "\noneDNN at fp32\n") && strstr(cli_res.out, "\noneDNN at bf16\n"),
+            "%s", cli_res.out);
+  cr_expect_null(strstr(cli_res.out, "time ratios"), "%s", cli_res.out);
 }
 
 Test(bench_run, usage_error) {

@@ -270,7 +270,7 @@ void recur_bench_print_table(const struct recur_bench_run *run) {
     print_table_block(run, t * rows_per_table(run));
     if (run->rows[t * rows_per_table(run)].isa) print_summary(run, t);
   }
-  if (run->n_tables > 1) print_isa_ratios(run);
+  if (run->n_tables > 1 && run->rows[0].isa) print_isa_ratios(run); /* recur was timed */
 }
 
 /* ---- CSV ------------------------------------------------------------------------------------ */
