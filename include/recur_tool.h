@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Raised whenever anything below changes. */
-#define RECUR_TOOL_API_VERSION 1
+#define RECUR_TOOL_API_VERSION 2
 
 #if defined(RECUR_BUILDING) && defined(__GNUC__)
 #define RECUR_TOOL_API __attribute__((visibility("default")))
@@ -39,11 +39,13 @@ RECUR_TOOL_API int recur_tool_isa_known(const char *name);
 /* ---------------------------------------------------------------------------------------- */
 /* Tuning                                                                                    */
 
-/* One shape to tune: a network description, the call's T and B, and its thread count. */
+/* One shape to tune: a network description, the call's T and B, its thread count, and the
+ * precision its networks compute in (the tune file keys entries by it). */
 typedef struct recur_tool_tune_case {
   recur_desc desc;
   int64_t T, B;
   int threads;
+  recur_precision precision;
 } recur_tool_tune_case;
 
 /* Called after every measurement: the fraction of the time limit used or work done. */
@@ -92,10 +94,12 @@ typedef enum recur_tool_packing {
   RECUR_TOOL_PACKING_BUILTIN
 } recur_tool_packing;
 
-/* A network of description desc with random weights in PyTorch's initial range: only the
- * shapes matter to the speed, so any model's shape can be timed without its weights. */
+/* A network of description desc with random weights in PyTorch's initial range, computing
+ * in precision: only the shapes matter to the speed, so any model's shape can be timed
+ * without its weights. */
 RECUR_TOOL_API recur_status recur_tool_random_net(recur_net **out, const recur_desc *desc,
-                                                  recur_tool_packing packing);
+                                                  recur_tool_packing packing,
+                                                  recur_precision precision);
 
 /* recur_forward with the built-in per-call choices (threads, split, tiles), whatever the tune
  * file says. */

@@ -40,6 +40,7 @@ Test(bench_cli, defaults) {
   cr_assert_eq(opts.command, RECUR_CLI_BENCH);
   cr_assert(!opts.cells && !opts.n_shapes && !opts.isa && !opts.isa_all && !opts.n_thread_counts);
   cr_assert(!opts.csv && !opts.json && !opts.quick && !opts.vs_onednn && !opts.onednn_only);
+  cr_assert_eq(opts.n_precisions, 0);
 }
 
 Test(bench_cli, every_option) {
@@ -85,6 +86,18 @@ Test(bench_cli, thread_lists) {
   expect_usage_error("more than 8 thread counts", parse("--threads", "1,2,3,4,5,6,7,8,9", NULL));
   expect_usage_error("thread count 2 given twice", parse("--threads", "2,1,2", NULL));
   expect_usage_error("needs a non-empty value", parse("--threads=", NULL));
+}
+
+Test(bench_cli, precision_lists) {
+  cr_assert_eq(parse("--precision", "fp32,bf16", NULL), RECUR_CLI_OK, "%s", err);
+  cr_assert(opts.n_precisions == 2 && opts.precisions[0] == RECUR_PRECISION_FP32 &&
+            opts.precisions[1] == RECUR_PRECISION_BF16);
+  cr_assert_eq(parse("--precision=bf16", NULL), RECUR_CLI_OK, "%s", err);
+  cr_assert(opts.n_precisions == 1 && opts.precisions[0] == RECUR_PRECISION_BF16);
+  expect_usage_error("unknown precision 'fp16'", parse("--precision", "fp32,fp16", NULL));
+  expect_usage_error("unknown precision ''", parse("--precision", "fp32,", NULL));
+  expect_usage_error("precision bf16 given twice", parse("--precision", "bf16,fp32,bf16", NULL));
+  expect_usage_error("needs a non-empty value", parse("--precision=", NULL));
 }
 
 Test(bench_cli, bad_cells) {
@@ -172,15 +185,6 @@ Test(bench_spec, format_round_trips) {
 
 TestSuite(bench_run, .init = cli_setup, .fini = cli_teardown);
 
-Test(bench_run, csv) {
-  cli_run("bench", "--quick", "--cells", "rnn,bilstm", "--shapes", "3,2,8,4;2,1,5", "--threads",
-          "1", "--csv", NULL);
-  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
-  cr_assert_eq(cli_count_lines(cli_res.out), 5, "%s", cli_res.out);
-  cr_assert(strncmp(cli_res.out, "cell,T,B,I,H,P,", 15) == 0, "%s", cli_res.out);
-  cr_assert(strstr(cli_res.out, "\nbilstm,2,1,5,5,0,2,"), "%s", cli_res.out);
-}
-
 /* The index of column `name` in the header, the first line of CSV text. */
 static int csv_column(const char *text, const char *name) {
   size_t len = strlen(name);
@@ -212,6 +216,20 @@ static void csv_field(const char *text, int line, const char *name, char *buf, s
   cr_assert_lt(n, len);
   memcpy(buf, p, n);
   buf[n] = '\0';
+}
+
+Test(bench_run, csv) {
+  cli_run("bench", "--quick", "--cells", "rnn,bilstm", "--shapes", "3,2,8,4;2,1,5", "--threads",
+          "1", "--csv", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_assert_eq(cli_count_lines(cli_res.out), 5, "%s", cli_res.out);
+  cr_assert(strncmp(cli_res.out, "cell,T,B,I,H,P,", 15) == 0, "%s", cli_res.out);
+  cr_assert(strstr(cli_res.out, "\nbilstm,2,1,5,5,0,2,"), "%s", cli_res.out);
+  for (int line = 1; line <= 4; line++) {
+    char precision[16];
+    csv_field(cli_res.out, line, "precision", precision, sizeof precision);
+    cr_assert_str_eq(precision, "fp32", "the default is fp32 on every row: %s", cli_res.out);
+  }
 }
 
 Test(bench_run, csv_threads_and_scaling) {
@@ -294,7 +312,52 @@ Test(bench_run, json_every_isa) {
   cr_assert(json_is_null(json_object_get(first, "scaling")));
   cr_assert_eq(json_integer_value(json_object_get(second, "threads")), 2);
   cr_assert_gt(json_real_value(json_object_get(second, "scaling")), 0);
+  size_t i;
+  json_t *row;
+  json_array_foreach(results, i, row)
+    cr_assert_str_eq(json_string_value(json_object_get(row, "precision")), "fp32");
   json_decref(root);
+}
+
+/* --precision bf16,fp32: a block of rows per precision in the order given, each row naming its
+ * precision, in the CSV, the JSON and the table's headings. */
+Test(bench_run, every_precision) {
+  cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "5,2,16;3,1,8", "--threads", "1",
+          "--precision", "bf16,fp32", "--csv", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_assert_eq(cli_count_lines(cli_res.out), 5, "%s", cli_res.out);
+  static const char *const want[] = {"bf16", "bf16", "fp32", "fp32"};
+  char precision[16], median[16], T[16];
+  for (int line = 1; line <= 4; line++) {
+    csv_field(cli_res.out, line, "precision", precision, sizeof precision);
+    cr_expect_str_eq(precision, want[line - 1], "%s", cli_res.out);
+    csv_field(cli_res.out, line, "median_ms", median, sizeof median);
+    cr_expect_gt(atof(median), 0, "%s", cli_res.out);
+    csv_field(cli_res.out, line, "T", T, sizeof T);
+    cr_expect_eq(atoi(T), line % 2 ? 5 : 3, "each precision has every case: %s", cli_res.out);
+  }
+  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--threads", "1",
+          "--precision", "fp32,bf16", "--json", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  json_error_t jerr;
+  json_t *root = json_loads(cli_res.out, 0, &jerr);
+  cr_assert(root, "not JSON: %s", jerr.text);
+  json_t *results = json_object_get(root, "results");
+  cr_assert_eq(json_array_size(results), 2);
+  for (size_t i = 0; i < 2; i++) {
+    json_t *row = json_array_get(results, i);
+    cr_expect_str_eq(json_string_value(json_object_get(row, "precision")), i ? "bf16" : "fp32");
+    cr_expect_gt(json_integer_value(json_object_get(json_object_get(row, "recur"), "runs")), 0);
+  }
+  json_decref(root);
+  cli_run("bench", "--quick", "--cells", "rnn", "--shapes", "2,1,4", "--threads", "1",
+          "--precision", "fp32,bf16", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  char heading[64];
+  snprintf(heading, sizeof heading, "\nkernels %s, bf16: ", recur_isa_name());
+  cr_expect(strstr(cli_res.out, heading), "%s", cli_res.out);
+  cr_expect(strstr(cli_res.out, "; fp32 and bf16, one layer"), "%s", cli_res.out);
+  cr_expect(strstr(cli_res.out, "_bf16/"), "the ratio table compares the precisions: %s", cli_res.out);
 }
 
 Test(bench_run, table_and_onednn_if_built) {
@@ -306,6 +369,35 @@ Test(bench_run, table_and_onednn_if_built) {
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
   cr_assert(strstr(cli_res.out, "speedup"), "%s", cli_res.out);
   cr_assert(strstr(cli_res.out, "avx2 ISA avx2"), "the AVX2 cap did not hold: %s", cli_res.out);
+
+  /* bf16 against oneDNN's bf16 path: each of oneDNN's configurations has a time or says why it
+   * has none (oneDNN 2.x has no bf16 RNN capped at AVX2). */
+  cli_run("bench", "--quick", "--cells", "rnn,lstm,gru", "--shapes", "2,1,4", "--threads", "1",
+          "--precision", "fp32,bf16", "--vs-onednn", "--json", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  json_error_t jerr;
+  json_t *root = json_loads(cli_res.out, 0, &jerr), *row;
+  cr_assert(root, "not JSON: %s", jerr.text);
+  size_t i;
+  json_array_foreach(json_object_get(root, "results"), i, row) {
+    for (int k = 0; k < 2; k++) {
+      const char *config = k ? "avx2" : "default";
+      json_t *time = json_object_get(json_object_get(row, "onednn"), config);
+      json_t *why = json_object_get(json_object_get(row, "onednn_unsupported"), config);
+      cr_expect(json_is_object(time) != json_is_string(why), "row %zu, %s: %s", i, config, cli_res.out);
+      if (!strcmp(json_string_value(json_object_get(row, "precision")), "fp32"))
+        cr_expect(json_is_object(time), "oneDNN has every fp32 cell: row %zu: %s", i, cli_res.out);
+    }
+  }
+  json_decref(root);
+
+  /* oneDNN alone at two precisions: a block each, and no ratios of recur times it lacks */
+  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--threads", "1",
+          "--precision", "fp32,bf16", "--onednn-only", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  cr_expect(strstr(cli_res.out, "\noneDNN at fp32\n") && strstr(cli_res.out, "\noneDNN at bf16\n"),
+            "%s", cli_res.out);
+  cr_expect_null(strstr(cli_res.out, "time ratios"), "%s", cli_res.out);
 }
 
 Test(bench_run, usage_error) {

@@ -6,7 +6,7 @@ usage: test_bench_report.py RECUR_EXECUTABLE TMPDIR
 Runs `recur bench --json --quick` on a tiny LSTM and GRU once per kernel table that
 `recur info` lists, merges the files with bench/report and checks the markdown (a section per
 table whose rows and numbers are the JSON's), the plots (valid PNG files, each one the report
-links to, nothing else left in the folder), the tuned-vs-default speed-up and the CPU, ISA and
+links to, nothing else left in the folder), a bf16 run's own section, the tuned-vs-default speed-up and the CPU, ISA and
 tune fields of newer files (on copies given those fields), and the errors (a file that is not
 JSON, JSON that is not bench output, a missing file: exit 1, one line on stderr, no output).
 Exit status 0 if every check passed, 1 if one failed (a missing python3-matplotlib fails:
@@ -195,11 +195,40 @@ def main():
     t.check("bench/report on every table", lambda: sections.update(report(out, *files)))
     cpu = first["cpu"]["brand"] if "cpu" in first else first["cpu_model"]
     for isa in isas:
-        heading = next((h for h in sections if f" · {isa} · default" in h), f"{isa} · default")
+        heading = next((h for h in sections if f" · {isa} · fp32 · default" in h),
+                       f"{isa} · fp32 · default")
         t.check(f"{isa}: a section with the JSON's rows and numbers", check_section, sections,
                 heading, benches[isa]["results"])
         t.check(f"{isa}: the section names the CPU", says, heading, cpu)
     t.check("plots", check_outputs, out, sections, threads, isas != ["scalar"])
+
+    # Precisions: a bf16 run of the same cases is a section of its own, never merged into the
+    # fp32 one; a file from before the precision field reads as fp32.
+    r = run(recur, "bench", "--json", "--quick", "--cells", CELLS, "--shapes", SHAPE,
+            "--isa", isas[0], "--precision", "bf16")
+    if r.returncode != 0:
+        print(f"FAIL recur bench --precision bf16: exit {r.returncode}: {r.stderr.strip()}")
+        return 1
+    bf16 = json.loads(r.stdout)
+    mixed = [files[0], os.path.join(tmp, "bf16.json"), os.path.join(tmp, "no-precision.json")]
+    old = copy.deepcopy(first)
+    for row in old["results"]:
+        del row["precision"]
+    for path, data in zip(mixed[1:], (bf16, old)):
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+    out = os.path.join(tmp, "out-precisions")
+    by_precision = {}
+    t.check("bench/report on fp32, bf16 and precision-less files",
+            lambda: by_precision.update(report(out, *mixed)))
+    for precision, results in (("fp32", first["results"]), ("bf16", bf16["results"])):
+        heading = next((h for h in by_precision if f" · {isas[0]} · {precision} · default" in h),
+                       f"{isas[0]} · {precision} · default")
+        t.check(f"{precision}: a section of its own rows", check_section, by_precision, heading,
+                results)
+    t.check("a precision-less file repeats the fp32 rows", lambda: says(
+        open(os.path.join(out, "report.md"), encoding="utf-8").read(),
+        f"{len(first['results'])} rows repeated a case"))
 
     # Newer files: CPU identity, ISA and tune state at the root, `tuned` on each row.
     pair = []
@@ -210,7 +239,7 @@ def main():
     out = os.path.join(tmp, "out-tuned")
     new = {}
     t.check("bench/report on a tuned and a default file", lambda: new.update(report(out, *pair)))
-    label = f"Test CPU (GenuineTest family 6 model 85 stepping 7) · {isas[0]}"
+    label = f"Test CPU (GenuineTest family 6 model 85 stepping 7) · {isas[0]} · fp32"
     tuned = with_new_fields(first, True, 0.5)["results"]
     t.check("tuned: rows, numbers and a 2.00x speed-up", check_section, new, label + " · tuned",
             tuned, "2.00x")

@@ -1,9 +1,11 @@
 /* Precision modes: the bf16 rounding against bit patterns derived by hand, and the API
- * (options, their checks, what a network reports, what bf16 changes in a result). */
+ * (options, their checks, what a network reports, what bf16 changes in a result, what
+ * precision a model stored in BF16 loads as). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bf16.h"
@@ -125,4 +127,95 @@ Test(precision, bf16_rounds_weights_and_inputs_on_every_table) {
       recur_net_free(net);
     }
   }
+}
+
+/* A GRU (I = 3, H = 2) in safetensors with its tensors stored as BF16, and the same weights
+ * (exact in bf16: multiples of 1/16; bf16_gru_file fills them) as fp32 arrays for
+ * recur_net_create. */
+enum { GRU_I = 3, GRU_H = 2, GRU_ROWS = 3 * GRU_H };
+static float gru_w_ih[GRU_ROWS * GRU_I], gru_w_hh[GRU_ROWS * GRU_H], gru_b_ih[GRU_ROWS],
+    gru_b_hh[GRU_ROWS];
+static float *const gru_weights[] = {gru_w_ih, gru_w_hh, gru_b_ih, gru_b_hh};
+static const size_t gru_counts[] = {GRU_ROWS * GRU_I, GRU_ROWS * GRU_H, GRU_ROWS, GRU_ROWS};
+static const char *const gru_names[] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
+
+/* The file's bytes (to free), *len long. */
+static uint8_t *bf16_gru_file(size_t *len) {
+  char header[512];
+  size_t used = (size_t)snprintf(header, sizeof header, "{\"__metadata__\": {\"format\": \"pt\"}");
+  size_t offset = 0, n = 0;
+  for (int t = 0; t < 4; t++) {
+    for (size_t i = 0; i < gru_counts[t]; i++, n++)
+      gru_weights[t][i] = (float)((int)((n * 7) % 17) - 8) / 16;
+    used += (size_t)snprintf(header + used, sizeof header - used,
+                             ", \"%s\": {\"dtype\": \"BF16\", \"shape\": [%d%s], "
+                             "\"data_offsets\": [%zu, %zu]}", gru_names[t], GRU_ROWS,
+                             t == 0 ? ", 3" : t == 1 ? ", 2" : "", offset, offset + 2 * gru_counts[t]);
+    offset += 2 * gru_counts[t];
+  }
+  used += (size_t)snprintf(header + used, sizeof header - used, "}");
+  cr_assert_lt(used, sizeof header);
+  *len = 8 + used + offset;
+  uint8_t *file = malloc(*len), *data = file + 8 + used;
+  cr_assert_not_null(file);
+  for (int b = 0; b < 8; b++) file[b] = (uint8_t)((uint64_t)used >> (8 * b));
+  memcpy(file + 8, header, used);
+  for (int t = 0; t < 4; t++) {
+    for (size_t i = 0; i < gru_counts[t]; i++, data += 2) {
+      uint32_t bits;
+      memcpy(&bits, &gru_weights[t][i], 4);
+      cr_assert_eq(bits & 0xffff, 0, "not exact in bf16");
+      data[0] = (uint8_t)(bits >> 16), data[1] = (uint8_t)(bits >> 24); /* little-endian */
+    }
+  }
+  return file;
+}
+
+/* y of net on an input that bf16 rounds (steps of 0.1). */
+static void gru_forward(const recur_net *net, float *y) {
+  enum { T = 4 };
+  float x[T * GRU_I];
+  for (int i = 0; i < T * GRU_I; i++) x[i] = 0.1f * (float)(i - 5);
+  recur_forward_args a = {.seq_len = T, .batch = 1, .input_size = GRU_I, .x = x, .y = y};
+  cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
+}
+
+/* A model stored in BF16 loads as fp32 (its weights widened exactly: the same numbers as an
+ * fp32 network of those weights) unless bf16 is asked for. */
+Test(precision, a_bf16_file_loads_as_fp32_unless_bf16_is_asked_for) {
+  size_t len;
+  uint8_t *file = bf16_gru_file(&len);
+  recur_desc d = {RECUR_CELL_GRU, GRU_I, GRU_H, 1, 0, 0, 1};
+  recur_tensor t[4];
+  for (int i = 0; i < 4; i++)
+    t[i] = (recur_tensor){gru_names[i], gru_weights[i], i < 2 ? 2 : 1,
+                          {GRU_ROWS, i == 0 ? GRU_I : GRU_H}};
+  float want[2][4 * GRU_H], got[4 * GRU_H];
+  for (int p = RECUR_PRECISION_FP32; p <= RECUR_PRECISION_BF16; p++) {
+    recur_net_options o = {(recur_precision)p};
+    recur_net *net;
+    cr_assert_eq(recur_net_create_ex(&net, &d, t, 4, &o), RECUR_OK, "%s", recur_last_error());
+    gru_forward(net, want[p]);
+    recur_net_free(net);
+  }
+  cr_assert_neq(memcmp(want[0], want[1], sizeof want[0]), 0, "the input is exact in bf16");
+
+  static const recur_net_options fp32 = {RECUR_PRECISION_FP32}, bf16 = {RECUR_PRECISION_BF16};
+  static const struct {
+    const recur_net_options *options;
+    recur_precision precision;
+  } loads[] = {{NULL, RECUR_PRECISION_FP32}, {&fp32, RECUR_PRECISION_FP32}, {&bf16, RECUR_PRECISION_BF16}};
+  for (size_t i = 0; i < sizeof loads / sizeof loads[0]; i++) {
+    recur_net *net;
+    cr_assert_eq(recur_net_load_memory_ex(&net, file, len, NULL, loads[i].options), RECUR_OK, "%s",
+                 recur_last_error());
+    recur_precision p;
+    cr_assert_eq(recur_net_precision(net, &p), RECUR_OK);
+    cr_expect_eq(p, loads[i].precision, "load %zu", i);
+    gru_forward(net, got);
+    cr_expect_eq(memcmp(got, want[loads[i].precision], sizeof got), 0,
+                 "load %zu: not the %s network's numbers", i, recur_precision_name(loads[i].precision));
+    recur_net_free(net);
+  }
+  free(file);
 }

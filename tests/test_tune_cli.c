@@ -137,13 +137,14 @@ static char *expect_valid_file(const char *path, recur_tune_file *f) {
 /* The table a run prints                                                                    */
 
 typedef struct row {
-  char isa[16], cell[16];
+  char isa[16], precision[16], cell[16];
   long long T, B, I, H, P;
   int threads, measured, tuned;
   double default_ms, tuned_ms, speedup;
 } row;
 
-#define TABLE_HEADER "isa     cell         T     B     I     H    P threads  default ms  tuned ms  speedup  result\n"
+#define TABLE_HEADER \
+  "isa     precision cell         T     B     I     H    P threads  default ms  tuned ms  speedup  result\n"
 
 /* The rows of the table in out (which must end with "tune file: <path>"). */
 static int parse_table(const char *out, const char *path, row *rows, int max) {
@@ -157,8 +158,9 @@ static int parse_table(const char *out, const char *path, row *rows, int max) {
     row *r = &rows[n++];
     memset(r, 0, sizeof *r);
     int at = 0;
-    cr_assert_eq(sscanf(line, "%15s %15s %lld %lld %lld %lld %lld %d %n", r->isa, r->cell, &r->T,
-                        &r->B, &r->I, &r->H, &r->P, &r->threads, &at), 8, "row: %s", line);
+    cr_assert_eq(sscanf(line, "%15s %15s %15s %lld %lld %lld %lld %lld %d %n", r->isa, r->precision,
+                        r->cell, &r->T, &r->B, &r->I, &r->H, &r->P, &r->threads, &at), 9,
+                 "row: %s", line);
     const char *rest = line + at, *nl = strchr(line, '\n');
     cr_assert_not_null(nl);
     if (rest[0] == '-') {
@@ -189,12 +191,14 @@ static int parse_table(const char *out, const char *path, row *rows, int max) {
 }
 
 /* The only row of a run that tuned shape (T,B,I,H of an LSTM) on one thread. */
-static row one_row(const char *out, const char *path, const char *shape, int threads) {
+static row one_row(const char *out, const char *path, const char *shape, int threads,
+                   const char *precision) {
   row r[4];
   cr_assert_eq(parse_table(out, path, r, 4), 1, "%s", out);
   long long T, B, I, H;
   cr_assert_eq(sscanf(shape, "%lld,%lld,%lld,%lld", &T, &B, &I, &H), 4);
   cr_expect_str_eq(r[0].isa, tune_isa());
+  cr_expect_str_eq(r[0].precision, precision);
   cr_expect_str_eq(r[0].cell, "lstm");
   cr_expect(r[0].T == T && r[0].B == B && r[0].I == I && r[0].H == H && r[0].P == 0, "%s", out);
   cr_expect_eq(r[0].threads, threads);
@@ -202,20 +206,20 @@ static row one_row(const char *out, const char *path, const char *shape, int thr
   return r[0];
 }
 
-/* "entry cell=lstm isa=ISA precision=fp32 dirs=1 I=.. H=.. P=0 threads=.. B=.. ": the key of
+/* "entry cell=lstm isa=ISA precision=P dirs=1 I=.. H=.. P=0 threads=.. B=.. ": the key of
  * shape's entry. */
-static void key_prefix(char *buf, size_t n, const char *shape, int threads) {
+static void key_prefix(char *buf, size_t n, const char *shape, int threads, const char *precision) {
   long long T, B, I, H;
   cr_assert_eq(sscanf(shape, "%lld,%lld,%lld,%lld", &T, &B, &I, &H), 4);
-  snprintf(buf, n, "entry cell=lstm isa=%s precision=fp32 dirs=1 I=%lld H=%lld P=0 threads=%d B=%lld ", tune_isa(),
-           I, H, threads, B);
+  snprintf(buf, n, "entry cell=lstm isa=%s precision=%s dirs=1 I=%lld H=%lld P=0 threads=%d B=%lld ",
+           tune_isa(), precision, I, H, threads, B);
 }
 
 /* The file holds shape's entry (a measured case has one, holding the winner's choices or the
  * defaults'), with the row's times; and no sentinel of that key. */
 static void expect_entry_as_printed(const char *text, const row *r, const char *shape, int threads) {
   char key[256];
-  key_prefix(key, sizeof key, shape, threads);
+  key_prefix(key, sizeof key, shape, threads, r->precision);
   cr_expect_eq(count_lines_with(text, key), 1, "row says %s, yet the file has %d entries %s:\n%s",
                r->tuned ? "tuned" : "default kept", count_lines_with(text, key), key, text);
   char *line = line_with(text, key);
@@ -322,7 +326,7 @@ Test(tune_cli, writes_a_file_the_library_reads) {
           "-o", path, NULL);
   cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
   int threads = omp_get_max_threads(); /* no --threads: OpenMP's default, as here */
-  row r = one_row(cli_res.out, path, SHAPE1, threads);
+  row r = one_row(cli_res.out, path, SHAPE1, threads, "fp32");
 
   /* stderr: progress lines only (not a terminal), rising to 100% */
   int last = -1;
@@ -392,7 +396,7 @@ Test(tune_cli, runs_merge_into_the_file) {
   snprintf(x, sizeof x, X_ENTRY, tune_isa());
   char *x_line = line_with(seed, x), key2[256];
   cr_assert_not_null(x_line);
-  key_prefix(key2, sizeof key2, SHAPE2, 1);
+  key_prefix(key2, sizeof key2, SHAPE2, 1, "fp32");
   char *sentinel2 = line_with(seed, key2);
   cr_assert_not_null(sentinel2);
 
@@ -400,7 +404,7 @@ Test(tune_cli, runs_merge_into_the_file) {
   cli_run(TUNE_ARGS(SHAPE1, "2", path), NULL);
   cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
   cr_expect_null(strstr(cli_res.err, "replaced"), "%s", cli_res.err);
-  row r1 = one_row(cli_res.out, path, SHAPE1, 1);
+  row r1 = one_row(cli_res.out, path, SHAPE1, 1, "fp32");
   recur_tune_file f;
   char *text = expect_valid_file(path, &f);
   cr_expect_eq(count_lines_with(text, x_line), 1, "the other shape's entry is gone:\n%s", text);
@@ -408,7 +412,7 @@ Test(tune_cli, runs_merge_into_the_file) {
   expect_entry_as_printed(text, &r1, SHAPE1, 1);
   cr_expect_eq(f.n, 3, "%s", text);
   char key1[256];
-  key_prefix(key1, sizeof key1, SHAPE1, 1);
+  key_prefix(key1, sizeof key1, SHAPE1, 1, "fp32");
   char *entry1 = line_with(text, key1);
   free(text);
   recur_tune_file_free(&f);
@@ -417,7 +421,7 @@ Test(tune_cli, runs_merge_into_the_file) {
   cli_run(TUNE_ARGS(SHAPE2, "2", path), NULL);
   cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
   cr_expect_null(strstr(cli_res.err, "replaced"), "%s", cli_res.err);
-  row r2 = one_row(cli_res.out, path, SHAPE2, 1);
+  row r2 = one_row(cli_res.out, path, SHAPE2, 1, "fp32");
   text = expect_valid_file(path, &f);
   cr_expect_eq(count_lines_with(text, x_line), 1, "the other shape's entry is gone:\n%s", text);
   if (entry1) cr_expect_eq(count_lines_with(text, entry1), 1, "run 1's entry changed:\n%s", text);
@@ -429,6 +433,48 @@ Test(tune_cli, runs_merge_into_the_file) {
 }
 
 /* A file that is not a valid tune file of this CPU and version is replaced, with a message. */
+/* A bf16 run keeps its own entry beside the fp32 one (the key's precision), and a bf16 network
+ * of that shape uses it while an fp32 one keeps the fp32 entry. */
+Test(tune_cli, bf16_entries_are_kept_apart) {
+  char path[CLI_PATH_LEN];
+  cli_out_path(path, "tune.conf");
+  cli_run(TUNE_ARGS(SHAPE1, "1", path), NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  row fp32 = one_row(cli_res.out, path, SHAPE1, 1, "fp32");
+  cli_run(TUNE_ARGS(SHAPE1, "1", path), "--precision", "bf16", NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  row bf16 = one_row(cli_res.out, path, SHAPE1, 1, "bf16");
+  recur_tune_file f;
+  char *text = expect_valid_file(path, &f);
+  cr_expect_eq(f.n, 2, "%s", text);
+  expect_entry_as_printed(text, &fp32, SHAPE1, 1);
+  expect_entry_as_printed(text, &bf16, SHAPE1, 1);
+  free(text);
+  recur_tune_file_free(&f);
+
+  cr_assert_eq(setenv("RECUR_TUNE_FILE", path, 1), 0);
+  cr_assert_eq(recur_isa_force(tune_isa()), RECUR_OK);
+  long long T, B, I, H;
+  cr_assert_eq(sscanf(SHAPE1, "%lld,%lld,%lld,%lld", &T, &B, &I, &H), 4);
+  recur_desc d = {RECUR_CELL_LSTM, I, H, 1, 0, 0, 1};
+  static float w[4 * 16 * 16], b[4 * 16];
+  cr_assert(I == 16 && H == 16, "the weights below are for 16x16");
+  recur_tensor t[] = {{"weight_ih_l0", w, 2, {64, 16}}, {"weight_hh_l0", w, 2, {64, 16}},
+                      {"bias_ih_l0", b, 1, {64}}, {"bias_hh_l0", b, 1, {64}}};
+  for (int p = RECUR_PRECISION_FP32; p <= RECUR_PRECISION_BF16; p++) {
+    recur_net_options options = {(recur_precision)p};
+    recur_net *net;
+    cr_assert_eq(recur_net_create_ex(&net, &d, t, 4, &options), RECUR_OK, "%s", recur_last_error());
+    recur_plan plan;
+    cr_assert_eq(recur_net_plan(net, B, 1, &plan), RECUR_OK);
+    cr_expect_eq(plan.tuned_call, 1, "%s: its own entry applies", recur_precision_name(options.precision));
+    recur_net_free(net);
+  }
+
+  cli_run("tune", "--precision", "fp16", "-o", path, NULL);
+  cli_expect_failure(2, "option '--precision': unknown precision 'fp16'", NULL);
+}
+
 static void expect_replaced(const char *old, size_t len, const char *why) {
   char path[CLI_PATH_LEN], want[CLI_PATH_LEN + 256];
   cli_out_path(path, "tune.conf");
@@ -441,7 +487,7 @@ static void expect_replaced(const char *old, size_t len, const char *why) {
   cr_expect_eq(strncmp(line, want, strlen(want)), 0, "stderr: %s\nexpected: %s...)", cli_res.err, want);
   cr_expect_eq(line[strlen(line) - 1], ')', "%s", line);
   cr_expect_eq(count_lines_with(cli_res.err, "replaced"), 1, "%s", cli_res.err);
-  row r = one_row(cli_res.out, path, SHAPE1, 1);
+  row r = one_row(cli_res.out, path, SHAPE1, 1, "fp32");
   recur_tune_file f;
   char *text = expect_valid_file(path, &f);
   cr_expect_eq(f.n, 1, "the old file's entries were kept:\n%s", text);
@@ -512,7 +558,7 @@ static void race(int hold_lock) {
     char *o = cli_read_file(out[i], NULL), *e = cli_read_file(err[i], NULL);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "run %d: status %d: %s", i, status, e);
     cr_expect_null(strstr(e, "replaced"), "run %d: %s", i, e);
-    r[i] = one_row(o, path, shapes[i], 1);
+    r[i] = one_row(o, path, shapes[i], 1, "fp32");
     free(o), free(e);
   }
   recur_tune_file f;
@@ -560,7 +606,7 @@ Test(tune_cli, a_killed_tuner_leaves_the_old_file_or_a_whole_new_one, .timeout =
   const char *args[] = {TUNE_ARGS(SHAPE1, "1", k.path), NULL};
   char x[128], key[256];
   snprintf(x, sizeof x, X_ENTRY, tune_isa());
-  key_prefix(key, sizeof key, SHAPE1, 1);
+  key_prefix(key, sizeof key, SHAPE1, 1, "fp32");
 
   /* One whole run: how long a run takes. */
   double start = cli_now();

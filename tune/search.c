@@ -102,8 +102,9 @@ static double group_cost(const group *g, const recur_net *net) {
 }
 
 static recur_status make_net(const group *g, const recur_packing *p, recur_net **net) {
-  const recur_desc *d = &g->cases[g->idx[0]].desc;
-  return recur_tune_random_net(d, g->k, p, net);
+  const recur_tune_case *tc = &g->cases[g->idx[0]];
+  recur_net_options options = {tc->precision};
+  return recur_tune_random_net(&tc->desc, g->k, p, &options, net);
 }
 
 /* Frees a network the search made, not the default one. */
@@ -249,8 +250,10 @@ static recur_status tune_group(group *g, recur_tune_outcome *out) {
   return st;
 }
 
-static int same_shape(const recur_desc *a, const recur_desc *b) {
-  return a->cell == b->cell && a->input_size == b->input_size && a->hidden_size == b->hidden_size &&
+/* Cases whose networks are one: the same description and precision. */
+static int same_net(const recur_tune_case *x, const recur_tune_case *y) {
+  const recur_desc *a = &x->desc, *b = &y->desc;
+  return x->precision == y->precision && a->cell == b->cell && a->input_size == b->input_size && a->hidden_size == b->hidden_size &&
          a->num_layers == b->num_layers && a->bidirectional == b->bidirectional &&
          a->proj_size == b->proj_size && a->bias == b->bias;
 }
@@ -284,7 +287,7 @@ recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *ca
   for (int i = 0; i < n; i++) { /* group_of[i]: the first case of i's shape */
     group_of[i] = i;
     for (int j = 0; j < i && group_of[i] == i; j++)
-      if (same_shape(&cases[i].desc, &cases[j].desc)) group_of[i] = group_of[j];
+      if (same_net(&cases[i], &cases[j])) group_of[i] = group_of[j];
     n_groups += group_of[i] == i;
   }
   double start = recur_bench_now(), end = start + opts->seconds;

@@ -12,9 +12,11 @@ int recur_tool_tune_default_path(char *buf, size_t len) {
 }
 
 recur_status recur_tool_random_net(recur_net **out, const recur_desc *desc,
-                                   recur_tool_packing packing) {
+                                   recur_tool_packing packing, recur_precision precision) {
+  recur_net_options options = {precision};
   return recur_tune_random_net(desc, NULL,
-                               packing == RECUR_TOOL_PACKING_BUILTIN ? &recur_packing_builtin : NULL, out);
+                               packing == RECUR_TOOL_PACKING_BUILTIN ? &recur_packing_builtin : NULL,
+                               &options, out);
 }
 
 recur_status recur_tool_forward_builtin(const recur_net *net, const recur_forward_args *args) {

@@ -27,16 +27,18 @@ typedef struct recur_tune_outcome {
 /* A winner must be at least this much faster than the built-in default to be kept. */
 #define RECUR_TUNE_MIN_GAIN 0.03
 
-/* Tunes n cases on table k. Cases of one network shape (cell, I, H, P, layers, directions)
- * share the network-level choices, so they are searched together. out[i] is case i's result.
+/* Tunes n cases on table k. Cases of one network shape (cell, I, H, P, layers, directions,
+ * precision) share the network-level choices, so they are searched together. out[i] is case i's result.
  * Ignores any tune file already in use: the search starts from the built-in defaults. */
 recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *cases, int n,
                                const recur_tune_opts *opts, recur_tune_outcome *out);
 
 /* A network of description d with random weights in PyTorch's initial range, packed for k
- * as p says (NULL: as recur_net_create; &recur_packing_builtin: the defaults). */
+ * as p says (NULL: as recur_net_create; &recur_packing_builtin: the defaults), created with
+ * options (NULL: fp32). */
 recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
-                                   const recur_packing *p, recur_net **out);
+                                   const recur_packing *p, const recur_net_options *options,
+                                   recur_net **out);
 
 /* Merges the measured outcomes' entries into the tune file at path under an exclusive lock
  * (path.lock), so that concurrent writers both land, and replaces it atomically. An existing

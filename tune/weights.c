@@ -6,9 +6,10 @@
 #include "tune.h"
 
 recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
-                                   const recur_packing *p, recur_net **out) {
+                                   const recur_packing *p, const recur_net_options *options,
+                                   recur_net **out) {
   if (!recur_cell_get(d->cell) || d->num_layers < 1 || d->num_layers > 64 || d->hidden_size < 1)
-    return recur_net_create_for(out, d, NULL, 0, NULL, k, p); /* let the checks explain */
+    return recur_net_create_for(out, d, NULL, 0, options, k, p); /* let the checks explain */
   size_t n = recur_desc_tensors(d, NULL);
   recur_tensor_spec *specs = calloc(n, sizeof *specs);
   recur_tensor *tensors = calloc(n, sizeof *tensors);
@@ -24,7 +25,7 @@ recur_status recur_tune_random_net(const recur_desc *d, const recur_kernels *k,
     recur_bench_fill_random(data[i], count, scale, &state);
     tensors[i] = (recur_tensor){s->name, data[i], s->ndim, {s->shape[0], s->shape[1]}};
   }
-  if (!st) st = recur_net_create_for(out, d, tensors, n, NULL, k, p);
+  if (!st) st = recur_net_create_for(out, d, tensors, n, options, k, p);
   for (size_t i = 0; data && i < n; i++) free(data[i]);
   free(data), free(tensors), free(specs);
   return st;

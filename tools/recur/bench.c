@@ -34,15 +34,15 @@ static void read_cpu_model(char *buf, size_t len) {
   fclose(f);
 }
 
-/* A one-layer network with random weights in PyTorch's initial range, packed as
- * recur_net_create packs it (with the tune file's choices if it has the shape) or with the
+/* A one-layer network with random weights in PyTorch's initial range at a precision, packed
+ * as recur_net_create packs it (with the tune file's choices if it has the shape) or with the
  * built-in defaults. */
-static recur_status make_net(const struct recur_bench_case *c, recur_tool_packing packing,
-                             recur_net **net) {
+static recur_status make_net(const struct recur_bench_case *c, recur_precision precision,
+                             recur_tool_packing packing, recur_net **net) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
   recur_desc desc = {info->cell, s->I, s->H, 1, info->directions == 2, s->P, 1};
-  return recur_tool_random_net(net, &desc, packing);
+  return recur_tool_random_net(net, &desc, packing, precision);
 }
 
 /* One call of recur_forward: the network, its arguments, and whether the per-call choices are
@@ -75,17 +75,20 @@ static void case_label(const struct recur_bench_case *c, char *buf, size_t len) 
   if (s->P && n > 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, " P=%lld", (long long)s->P);
 }
 
-/* Builds the network on the current kernel table, random input, and the calls. */
-static int recur_job_open(const struct recur_bench_case *c, const int *threads, int n_threads,
+/* Builds the network on the current kernel table at the row's precision, random input, and
+ * the calls. */
+static int recur_job_open(const struct recur_bench_row *row, const int *threads, int n_threads,
                           int vs_defaults, const char *label, struct recur_job *job) {
+  const struct recur_bench_case *c = &row->c;
   const struct recur_bench_shape *s = &c->shape;
   double nx = (double)s->T * (double)s->B * (double)s->I;
   double ny = (double)s->T * (double)s->B * (double)(s->P ? s->P : s->H) *
               recur_bench_cell_info(c->cell)->directions;
   if ((nx + ny) * sizeof(float) > (double)recur_memory_limit())
     return recur_cmd_fail("bench", "%s: input and output need more than the memory limit", label);
-  recur_status status = make_net(c, RECUR_TOOL_PACKING_TUNED, &job->net);
-  if (status == RECUR_OK && vs_defaults) status = make_net(c, RECUR_TOOL_PACKING_BUILTIN, &job->builtin);
+  recur_status status = make_net(c, row->precision, RECUR_TOOL_PACKING_TUNED, &job->net);
+  if (status == RECUR_OK && vs_defaults)
+    status = make_net(c, row->precision, RECUR_TOOL_PACKING_BUILTIN, &job->builtin);
   if (status != RECUR_OK) return recur_cmd_fail_status(label, status);
   job->x = malloc((size_t)nx * sizeof *job->x);
   job->y = malloc((size_t)ny * sizeof *job->y);
@@ -120,7 +123,8 @@ static int timing_failed(const char *label, const struct recur_bench_contender *
 }
 
 /* Times one case at each of the run's thread counts (rows: its n_threads rows in a block) on
- * the rows' kernel table (NULL: not recur) and, if with_onednn, on oneDNN in this process:
+ * the rows' kernel table (NULL: not recur) at their precision and, if with_onednn, on oneDNN
+ * in this process at that precision (unless it has no implementation of it: the rows say why):
  * every contender in turn, run by run. */
 static int time_case(const struct recur_cli_opts *opts, const struct recur_bench_run *run,
                      int with_onednn, struct recur_bench_row *rows) {
@@ -138,7 +142,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
     if (status != RECUR_OK) rc = recur_cmd_fail_status(isa, status);
   }
   if (isa && rc == RECUR_EXIT_OK) {
-    rc = recur_job_open(&rows[0].c, run->threads, run->n_threads, run->vs_defaults, label, &job);
+    rc = recur_job_open(&rows[0], run->threads, run->n_threads, run->vs_defaults, label, &job);
     for (int k = 0; k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
       recur_plan plan;
       recur_net_plan(job.net, rows[0].c.shape.B, run->threads[k], &plan);
@@ -151,12 +155,19 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
       contenders[n++] = (struct recur_bench_contender){.fn = run_recur, .ctx = &job.builtin_calls[k]};
     n_recur = n;
   }
-  for (int k = 0; with_onednn && k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
-    onednn[k] = recur_bench_onednn_open(&rows[0].c, run->threads[k], err, sizeof err);
-    if (!onednn[k]) rc = recur_cmd_fail("bench", "%s: oneDNN at %d threads: %s", label, run->threads[k], err);
-    contenders[n++] =
-        (struct recur_bench_contender){.fn = recur_bench_onednn_run, .ctx = onednn[k]};
+  int unsupported = 0;
+  for (int k = 0; with_onednn && !unsupported && k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
+    onednn[k] = recur_bench_onednn_open(&rows[0].c, rows[0].precision, run->threads[k],
+                                        &unsupported, err, sizeof err);
+    if (onednn[k])
+      contenders[n++] =
+          (struct recur_bench_contender){.fn = recur_bench_onednn_run, .ctx = onednn[k]};
+    else if (!unsupported)
+      rc = recur_cmd_fail("bench", "%s: oneDNN at %d threads: %s", label, run->threads[k], err);
   }
+  for (int k = 0; unsupported && k < run->n_threads; k++)
+    snprintf(rows[k].onednn_unsupported[RECUR_BENCH_ONEDNN_DEFAULT], RECUR_BENCH_REASON_LEN, "%.*s",
+             RECUR_BENCH_REASON_LEN - 1, err);
   /* The scalar reference is 10-100x slower: fewer runs. */
   int slow = isa && strcmp(isa, "scalar") == 0;
   struct recur_bench_budget budget = recur_bench_budget_for(opts->quick, slow);
@@ -165,7 +176,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
   for (int k = 0; k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
     if (isa) rows[k].recur = contenders[k].timing;
     if (isa && run->vs_defaults) rows[k].defaults = contenders[run->n_threads + k].timing;
-    if (!with_onednn) continue;
+    if (!onednn[k]) continue;
     rows[k].onednn[RECUR_BENCH_ONEDNN_DEFAULT] = contenders[n_recur + k].timing;
     snprintf(rows[k].onednn_isa[RECUR_BENCH_ONEDNN_DEFAULT], RECUR_BENCH_NAME_LEN, "%s",
              recur_bench_onednn_isa());
@@ -217,19 +228,22 @@ static void progress(int done, int total, const char *what) {
     fprintf(stderr, "\r\033[K");
 }
 
-/* Measures every case: each table in turn, then the next case, so that a busy stretch of a
- * shared machine hits the tables alike. oneDNN runs in turn with the first table. */
+/* Measures every case: each block (precision and table) in turn, then the next case, so that
+ * a busy stretch of a shared machine hits them alike. oneDNN runs in turn with the first
+ * table of each precision. */
 static int measure(const struct recur_cli_opts *opts, struct recur_bench_run *run) {
   int with_onednn = opts->vs_onednn || opts->onednn_only, total = run->n_cases * run->n_tables;
   for (int c = 0; c < run->n_cases; c++) {
     for (int t = 0; t < run->n_tables; t++) {
       struct recur_bench_row *rows = &run->rows[(t * run->n_cases + c) * run->n_threads];
-      char label[96], what[160];
+      int first_of_precision = t % run->tables_per_precision == 0;
+      char label[96], what[192];
       case_label(&rows[0].c, label, sizeof label);
-      snprintf(what, sizeof what, "%s, %.31s%s", label, rows[0].isa ? rows[0].isa : "",
-               with_onednn && t == 0 ? " and oneDNN" : "");
+      snprintf(what, sizeof what, "%s, %.31s %s%s", label, rows[0].isa ? rows[0].isa : "",
+               recur_precision_name(rows[0].precision),
+               with_onednn && first_of_precision ? " and oneDNN" : "");
       progress(c * run->n_tables + t, total, what);
-      int rc = time_case(opts, run, with_onednn && t == 0, rows);
+      int rc = time_case(opts, run, with_onednn && first_of_precision, rows);
       if (rc != RECUR_EXIT_OK) return rc;
     }
   }
@@ -247,8 +261,9 @@ static int report(const struct recur_cli_opts *opts, const struct recur_bench_ru
   return RECUR_EXIT_OK;
 }
 
-/* The rows of every table, case and thread count, not yet measured. */
+/* The rows of every precision, table, case and thread count, not yet measured. */
 static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
+                                         const recur_precision *precisions,
                                          char isas[][RECUR_BENCH_NAME_LEN], int n_isas,
                                          const struct recur_bench_case *cases,
                                          const struct recur_bench_run *run) {
@@ -257,14 +272,17 @@ static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
   if (!rows) return NULL;
   int procs = omp_get_num_procs();
   struct recur_bench_row *row = rows;
-  for (int t = 0; t < run->n_tables; t++) {
-    double peak = n_isas ? core_peak_gflops(isas[t], opts->quick) : 0;
+  double peaks[MAX_ISAS];
+  for (int t = 0; t < n_isas; t++) peaks[t] = core_peak_gflops(isas[t], opts->quick);
+  for (int b = 0; b < run->n_tables; b++) {
+    int t = b % run->tables_per_precision;
     for (int c = 0; c < run->n_cases; c++) {
       for (int k = 0; k < run->n_threads; k++) {
         int cores = run->threads[k] < procs ? run->threads[k] : procs;
-        *row++ = (struct recur_bench_row){.c = cases[c], .threads = run->threads[k],
-                                          .cores = cores, .isa = n_isas ? isas[t] : NULL,
-                                          .peak_gflops = peak * cores};
+        *row++ = (struct recur_bench_row){
+            .c = cases[c], .precision = precisions[b / run->tables_per_precision],
+            .threads = run->threads[k], .cores = cores, .isa = n_isas ? isas[t] : NULL,
+            .peak_gflops = n_isas ? peaks[t] * cores : 0};
       }
     }
   }
@@ -279,6 +297,9 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
   char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN], cpu_model[128];
   int threads[RECUR_BENCH_MAX_THREAD_COUNTS];
   int n_isas = list_isas(opts, isas);
+  static const recur_precision fp32_only[] = {RECUR_PRECISION_FP32};
+  const recur_precision *precisions = opts->n_precisions ? opts->precisions : fp32_only;
+  int n_precisions = opts->n_precisions ? opts->n_precisions : 1;
   read_cpu_model(cpu_model, sizeof cpu_model);
   struct recur_bench_run run = {
       .cpu_model = cpu_model,
@@ -287,10 +308,11 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
       .quick = opts->quick,
       .onednn_version = with_onednn ? recur_bench_onednn_version() : NULL,
       .vs_defaults = opts->vs_defaults,
-      .n_tables = n_isas ? n_isas : 1,
+      .n_tables = (n_isas ? n_isas : 1) * n_precisions,
+      .tables_per_precision = n_isas ? n_isas : 1,
       .n_cases = recur_bench_cases(opts->cells, opts->shapes, opts->n_shapes, cases),
   };
-  run.rows = make_rows(opts, isas, n_isas, cases, &run);
+  run.rows = make_rows(opts, precisions, isas, n_isas, cases, &run);
   if (!run.rows) return recur_cmd_fail("bench", "out of memory");
   int rc = measure(opts, &run);
   char err[256];
@@ -298,12 +320,15 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
       recur_bench_onednn_capped(opts, &run, err, sizeof err))
     rc = recur_cmd_fail("bench", "oneDNN capped at AVX2: %s", err);
   if (rc == RECUR_EXIT_OK) {
-    int per_table = run.n_cases * run.n_threads;
-    /* The same oneDNN times in each table. */
-    for (int i = per_table; i < run.n_tables * per_table; i++) {
-      memcpy(run.rows[i].onednn, run.rows[i % per_table].onednn, sizeof run.rows[i].onednn);
-      memcpy(run.rows[i].onednn_isa, run.rows[i % per_table].onednn_isa,
-             sizeof run.rows[i].onednn_isa);
+    int per_table = run.n_cases * run.n_threads, per_precision = per_table * run.tables_per_precision;
+    /* The same oneDNN times in each table of a precision. */
+    for (int i = 0; i < run.n_tables * per_table; i++) {
+      const struct recur_bench_row *from = &run.rows[i - i % per_precision + i % per_table];
+      if (from == &run.rows[i]) continue;
+      memcpy(run.rows[i].onednn, from->onednn, sizeof run.rows[i].onednn);
+      memcpy(run.rows[i].onednn_isa, from->onednn_isa, sizeof run.rows[i].onednn_isa);
+      memcpy(run.rows[i].onednn_unsupported, from->onednn_unsupported,
+             sizeof run.rows[i].onednn_unsupported);
     }
     rc = report(opts, &run);
   }

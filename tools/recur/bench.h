@@ -11,6 +11,9 @@
 enum { RECUR_BENCH_ONEDNN_DEFAULT, RECUR_BENCH_ONEDNN_AVX2, RECUR_BENCH_ONEDNN_N };
 
 #define RECUR_BENCH_NAME_LEN 32
+/* Room for why a oneDNN configuration has no time for a row ("oneDNN 2.6.3 has no bf16 rnn
+ * on avx2"). */
+#define RECUR_BENCH_REASON_LEN 96
 
 /* Timed together (recur_bench_time): recur, recur with its built-in defaults and oneDNN at up
  * to RECUR_BENCH_MAX_THREAD_COUNTS thread counts each. */
@@ -20,10 +23,11 @@ enum { RECUR_BENCH_ONEDNN_DEFAULT, RECUR_BENCH_ONEDNN_AVX2, RECUR_BENCH_ONEDNN_N
  * network's shape at another batch or thread count), or with its own tune entry. */
 enum { RECUR_BENCH_DEFAULTS, RECUR_BENCH_TUNED_PACKING, RECUR_BENCH_TUNED };
 
-/* One case at one thread count on one of recur's kernel tables, with oneDNN's times for the
- * same case and thread count. */
+/* One case at one thread count and precision on one of recur's kernel tables, with oneDNN's
+ * times for the same case, thread count and precision. */
 struct recur_bench_row {
   struct recur_bench_case c;
+  recur_precision precision; /* recur's networks and oneDNN's data types */
   int threads;
   int cores;          /* the cores those threads can use: at most the process's CPUs */
   const char *isa;    /* recur's kernels; NULL when only oneDNN was measured */
@@ -33,11 +37,17 @@ struct recur_bench_row {
   struct recur_bench_timing defaults; /* --vs-defaults: the built-in choices; runs 0: not */
   struct recur_bench_timing onednn[RECUR_BENCH_ONEDNN_N]; /* runs 0: not measured */
   char onednn_isa[RECUR_BENCH_ONEDNN_N][RECUR_BENCH_NAME_LEN];
+  /* Why a configuration oneDNN was asked for has no time: it has no implementation of the case
+   * at this precision ("": it was timed, or not asked for). */
+  char onednn_unsupported[RECUR_BENCH_ONEDNN_N][RECUR_BENCH_REASON_LEN];
 };
 
-/* A whole run: n_tables blocks of n_cases * n_threads rows, one block per kernel table (one
- * block with isa NULL in a oneDNN-only run), the cases in the same order in each, each case at
- * every thread count in turn. Scaling is measured from the first thread count. */
+/* A whole run: n_tables blocks of n_cases * n_threads rows, one block per precision and kernel
+ * table, precision by precision in the order asked for, tables_per_precision blocks each (one
+ * block with isa NULL per precision in a oneDNN-only run), the cases in the same order in each,
+ * each case at every thread count in turn. Scaling is measured from the first thread count.
+ * oneDNN is timed with the first block of each precision; the other blocks of that precision
+ * get a copy. */
 struct recur_bench_run {
   const char *cpu_model;
   const int *threads;
@@ -47,6 +57,7 @@ struct recur_bench_run {
   int vs_defaults;            /* recur is also timed with its built-in defaults */
   struct recur_bench_row *rows;
   int n_tables, n_cases;
+  int tables_per_precision;
 };
 
 /* The faster of oneDNN's measured configurations, or -1 if none was measured. */

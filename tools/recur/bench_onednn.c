@@ -1,7 +1,10 @@
 /* oneDNN's RNN primitive (C API, oneDNN 2.x) on `recur bench`'s cases: vanilla RNN (tanh),
  * LSTM (with projection if P), and linear-before-reset GRU, which is PyTorch's GRU
- * (n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). fp32 forward inference; zero initial states,
- * final states not wanted, as in recur's runs. */
+ * (n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). Forward inference in fp32, or on oneDNN's
+ * bf16 path (bf16 weights, input and output; fp32 biases); zero initial states, final states
+ * not wanted, as in recur's runs. Whether oneDNN implements a cell at bf16 depends on its
+ * version and the ISA it may use (2.x: AVX-512 at least): a case it lacks is reported as
+ * unsupported, not as a failure. */
 #include <math.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -58,9 +61,10 @@ static const char *isa_name(dnnl_cpu_isa_t isa) {
   }
 }
 
-/* The operation descriptor of case c, its weights in format "any" (oneDNN's choice). */
+/* The operation descriptor of case c, its weights in format "any" (oneDNN's choice), its
+ * weights, input and output of data type dt. */
 static int init_desc(struct recur_bench_onednn *job, const struct recur_bench_case *c,
-                     dnnl_rnn_desc_t *rd) {
+                     dnnl_data_type_t dt, dnnl_rnn_desc_t *rd) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
   int64_t D = info->directions, G = info->gates, h_out = s->P ? s->P : s->H;
@@ -69,11 +73,11 @@ static int init_desc(struct recur_bench_onednn *job, const struct recur_bench_ca
   dnnl_dims_t src_dims = {s->T, s->B, s->I}, dst_dims = {s->T, s->B, D * h_out};
   dnnl_dims_t wl_dims = {1, D, s->I, G, s->H}, wi_dims = {1, D, h_out, G, s->H};
   dnnl_dims_t wp_dims = {1, D, s->H, h_out}, bias_dims = {1, D, bias_gates, s->H};
-  if (!OK(job, dnnl_memory_desc_init_by_tag(&src, 3, src_dims, dnnl_f32, dnnl_tnc)) ||
-      !OK(job, dnnl_memory_desc_init_by_tag(&dst, 3, dst_dims, dnnl_f32, dnnl_tnc)) ||
-      !OK(job, dnnl_memory_desc_init_by_tag(&wl, 5, wl_dims, dnnl_f32, dnnl_format_tag_any)) ||
-      !OK(job, dnnl_memory_desc_init_by_tag(&wi, 5, wi_dims, dnnl_f32, dnnl_format_tag_any)) ||
-      !OK(job, dnnl_memory_desc_init_by_tag(&wp, 4, wp_dims, dnnl_f32, dnnl_format_tag_any)) ||
+  if (!OK(job, dnnl_memory_desc_init_by_tag(&src, 3, src_dims, dt, dnnl_tnc)) ||
+      !OK(job, dnnl_memory_desc_init_by_tag(&dst, 3, dst_dims, dt, dnnl_tnc)) ||
+      !OK(job, dnnl_memory_desc_init_by_tag(&wl, 5, wl_dims, dt, dnnl_format_tag_any)) ||
+      !OK(job, dnnl_memory_desc_init_by_tag(&wi, 5, wi_dims, dt, dnnl_format_tag_any)) ||
+      !OK(job, dnnl_memory_desc_init_by_tag(&wp, 4, wp_dims, dt, dnnl_format_tag_any)) ||
       !OK(job, dnnl_memory_desc_init_by_tag(&bias, 4, bias_dims, dnnl_f32, dnnl_format_tag_any)))
     return 0;
   dnnl_rnn_direction_t dir = D == 2 ? dnnl_bidirectional_concat : dnnl_unidirectional_left2right;
@@ -133,10 +137,12 @@ static int add_arg(struct recur_bench_onednn *job, int arg, dnnl_format_tag_t ta
   return 1;
 }
 
-static int job_init(struct recur_bench_onednn *job, const struct recur_bench_case *c) {
+static int job_init(struct recur_bench_onednn *job, const struct recur_bench_case *c,
+                    recur_precision precision) {
   dnnl_rnn_desc_t rd;
+  dnnl_data_type_t dt = precision == RECUR_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
   if (!engine && !OK(job, dnnl_engine_create(&engine, dnnl_cpu, 0))) return 0;
-  if (!init_desc(job, c, &rd) ||
+  if (!init_desc(job, c, dt, &rd) ||
       !OK(job, dnnl_primitive_desc_create(&job->pd, &rd, NULL, engine, NULL)) ||
       !OK(job, dnnl_primitive_create(&job->prim, job->pd)) ||
       !OK(job, dnnl_stream_create(&job->stream, engine, dnnl_stream_default_flags)))
@@ -163,8 +169,10 @@ const char *recur_bench_onednn_error(struct recur_bench_onednn *job) {
 }
 
 struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
-                                                   int threads, char *err, size_t errlen) {
+                                                   recur_precision precision, int threads,
+                                                   int *unsupported, char *err, size_t errlen) {
   struct recur_bench_onednn *job = calloc(1, sizeof *job);
+  *unsupported = 0;
   if (!job) {
     snprintf(err, errlen, "out of memory");
     return NULL;
@@ -173,8 +181,14 @@ struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case
   job->threads = threads;
   job->saved_threads = omp_get_max_threads();
   omp_set_num_threads(threads);
-  if (!job_init(job, c)) {
-    snprintf(err, errlen, "%s", recur_bench_onednn_error(job));
+  if (!job_init(job, c, precision)) {
+    *unsupported = job->status == dnnl_unimplemented;
+    if (*unsupported)
+      snprintf(err, errlen, "oneDNN %s has no %s %s on %s", recur_bench_onednn_version(),
+               recur_precision_name(precision), recur_bench_cell_info(c->cell)->name,
+               recur_bench_onednn_isa());
+    else
+      snprintf(err, errlen, "%s", recur_bench_onednn_error(job));
     recur_bench_onednn_close(job);
     return NULL;
   }

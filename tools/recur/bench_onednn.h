@@ -11,15 +11,20 @@
 /* oneDNN's version ("2.6.3"), or NULL if this build has no oneDNN. */
 const char *recur_bench_onednn_version(void);
 
-/* One case ready to run in this process: fp32 inference with `threads` OpenMP threads, the
- * weights already reordered to the primitive's preferred layout. Each open one sets the
- * caller's OpenMP thread count (for itself, before each run), and restores it on close: with
- * several open, close them in the reverse order. */
+/* One case ready to run in this process: inference at a precision with `threads` OpenMP
+ * threads, the weights already reordered to the primitive's preferred layout. fp32: every
+ * tensor fp32; bf16: oneDNN's own bf16 path, bf16 weights, input and output with fp32 biases
+ * (as its bf16 RNN takes them). Each open one sets the caller's OpenMP thread count (for
+ * itself, before each run), and restores it on close: with several open, close them in the
+ * reverse order. */
 struct recur_bench_onednn;
 
-/* NULL on failure, with a message in err. */
+/* NULL with a message in err: on failure, or, with *unsupported set, when oneDNN has no
+ * implementation of the case at that precision on this CPU (or under its ISA cap), which is
+ * not a failure: the message says what is missing, and the case goes untimed. */
 struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
-                                                   int threads, char *err, size_t errlen);
+                                                   recur_precision precision, int threads,
+                                                   int *unsupported, char *err, size_t errlen);
 
 /* One execution (a recur_bench_fn): 0, or nonzero with the reason in
  * recur_bench_onednn_error. */
@@ -31,10 +36,11 @@ const char *recur_bench_onednn_isa(void);
 
 void recur_bench_onednn_close(struct recur_bench_onednn *job);
 
-/* Times oneDNN capped at AVX2 on every case of the run at each of its thread counts, in a child
- * process (this program, re-run as `recur bench --onednn-only --json` with
- * DNNL_MAX_CPU_ISA=AVX2), and fills the RECUR_BENCH_ONEDNN_AVX2 slots of the run's first block
- * of rows. Returns 0, or nonzero with a message in err. */
+/* Times oneDNN capped at AVX2 on every case of the run at each of its thread counts and
+ * precisions, in a child process (this program, re-run as `recur bench --onednn-only --json`
+ * with DNNL_MAX_CPU_ISA=AVX2), and fills the RECUR_BENCH_ONEDNN_AVX2 slots (a time, or why
+ * there is none) of the first block of rows of each precision. Returns 0, or nonzero with a
+ * message in err. */
 int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_run *run,
                               char *err, size_t errlen);
 

@@ -86,7 +86,7 @@ static char *run_child(char **argv, char **env, char *err, size_t errlen) {
   return out;
 }
 
-/* The child's result for row's case and thread count, or NULL. */
+/* The child's result for row's case, thread count and precision, or NULL. */
 static json_t *find_result(json_t *results, const struct recur_bench_row *row) {
   const struct recur_bench_shape *s = &row->c.shape;
   size_t i;
@@ -95,7 +95,9 @@ static json_t *find_result(json_t *results, const struct recur_bench_row *row) {
     const char *cell = json_string_value(json_object_get(r, "cell"));
     json_int_t values[6] = {s->T, s->B, s->I, s->H, s->P, row->threads};
     const char *names[6] = {"T", "B", "I", "H", "P", "threads"};
-    int same = cell && strcmp(cell, recur_bench_cell_info(row->c.cell)->name) == 0;
+    const char *precision = json_string_value(json_object_get(r, "precision"));
+    int same = cell && strcmp(cell, recur_bench_cell_info(row->c.cell)->name) == 0 && precision &&
+               strcmp(precision, recur_precision_name(row->precision)) == 0;
     for (int k = 0; k < 6 && same; k++)
       same = json_integer_value(json_object_get(r, names[k])) == values[k];
     if (same) return r;
@@ -103,28 +105,53 @@ static json_t *find_result(json_t *results, const struct recur_bench_row *row) {
   return NULL;
 }
 
-/* Copies the child's oneDNN timings into the rows' AVX2 slots. */
-static int read_results(const char *text, struct recur_bench_row *rows, int n_rows, char *err,
-                        size_t errlen) {
+/* Copies the child's result for row, a time or why it has none, into the row's AVX2 slot; 0 if
+ * the child reported neither. */
+static int read_row(json_t *results, struct recur_bench_row *row) {
+  json_t *result = find_result(results, row);
+  json_t *t = json_object_get(json_object_get(result, "onednn"), "default");
+  const char *why = json_string_value(
+      json_object_get(json_object_get(result, "onednn_unsupported"), "default"));
+  if (why) {
+    snprintf(row->onednn_unsupported[RECUR_BENCH_ONEDNN_AVX2], RECUR_BENCH_REASON_LEN, "%s", why);
+    return 1;
+  }
+  struct recur_bench_timing *out = &row->onednn[RECUR_BENCH_ONEDNN_AVX2];
+  const char *isa = json_string_value(json_object_get(t, "isa"));
+  if (json_unpack(t, "{s:i, s:F, s:F}", "runs", &out->runs, "median_ms", &out->median_ms,
+                  "min_ms", &out->min_ms) != 0 || !isa)
+    return 0;
+  snprintf(row->onednn_isa[RECUR_BENCH_ONEDNN_AVX2], RECUR_BENCH_NAME_LEN, "%s", isa);
+  return 1;
+}
+
+/* Copies the child's oneDNN results into the AVX2 slots of each precision's first block. */
+static int read_results(const char *text, struct recur_bench_run *run, char *err, size_t errlen) {
   json_error_t jerr;
   json_t *root = json_loads(text, 0, &jerr);
   json_t *results = json_object_get(root, "results");
-  int rc = 0;
-  for (int i = 0; i < n_rows && !rc; i++) {
-    json_t *t = json_object_get(json_object_get(find_result(results, &rows[i]), "onednn"),
-                                "default");
-    struct recur_bench_timing *out = &rows[i].onednn[RECUR_BENCH_ONEDNN_AVX2];
-    const char *isa = json_string_value(json_object_get(t, "isa"));
-    if (json_unpack(t, "{s:i, s:F, s:F}", "runs", &out->runs, "median_ms", &out->median_ms,
-                    "min_ms", &out->min_ms) != 0 || !isa) {
-      snprintf(err, errlen, "the child run did not report row %d of %d", i + 1, n_rows);
-      rc = 1;
-    } else {
-      snprintf(rows[i].onednn_isa[RECUR_BENCH_ONEDNN_AVX2], RECUR_BENCH_NAME_LEN, "%s", isa);
+  int per_table = run->n_cases * run->n_threads, rc = 0;
+  for (int b = 0; b < run->n_tables && !rc; b += run->tables_per_precision) {
+    for (int i = 0; i < per_table && !rc; i++) {
+      if (!read_row(results, &run->rows[b * per_table + i])) {
+        snprintf(err, errlen, "the child run did not report row %d of %d", i + 1, per_table);
+        rc = 1;
+      }
     }
   }
   json_decref(root);
   return rc;
+}
+
+/* The run's precisions as --precision takes them ("fp32,bf16"). */
+static void format_precisions(const struct recur_bench_run *run, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int b = 0; b < run->n_tables && used < len; b += run->tables_per_precision) {
+    const struct recur_bench_row *first = &run->rows[b * run->n_cases * run->n_threads];
+    used += (size_t)snprintf(buf + used, len - used, "%s%s", b ? "," : "",
+                             recur_precision_name(first->precision));
+  }
 }
 
 /* OMP_NUM_THREADS=the largest of the run's thread counts. */
@@ -138,11 +165,13 @@ static void format_threads_var(const struct recur_bench_run *run, char *var, siz
 int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_bench_run *run,
                               char *err, size_t errlen) {
   char threads[RECUR_BENCH_THREADS_TEXT_LEN], threads_var[32], cells[64],
-      shapes[RECUR_BENCH_MAX_SHAPES * 64];
+      shapes[RECUR_BENCH_MAX_SHAPES * 64], precisions[32];
   recur_bench_format_threads(run->threads, run->n_threads, threads);
   format_threads_var(run, threads_var, sizeof threads_var);
-  char *argv[MAX_ARGS] = {"recur", "bench", "--onednn-only", "--json", "--threads", threads};
-  int n = 6;
+  format_precisions(run, precisions, sizeof precisions);
+  char *argv[MAX_ARGS] = {"recur", "bench", "--onednn-only", "--json", "--threads", threads,
+                          "--precision", precisions};
+  int n = 8;
   if (opts->quick) argv[n++] = "--quick";
   if (opts->cells && recur_bench_format_cells(opts->cells, cells, sizeof cells)) {
     argv[n++] = "--cells";
@@ -158,7 +187,7 @@ int recur_bench_onednn_capped(const struct recur_cli_opts *opts, struct recur_be
   make_env(env, threads_var);
   char *out = run_child(argv, env, err, errlen);
   if (!out) return 1;
-  int rc = read_results(out, run->rows, run->n_cases * run->n_threads, err, errlen);
+  int rc = read_results(out, run, err, errlen);
   free(out);
   return rc;
 }

@@ -9,8 +9,10 @@ static const char no_onednn[] = "this build has no oneDNN";
 const char *recur_bench_onednn_version(void) { return NULL; }
 
 struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
-                                                   int threads, char *err, size_t errlen) {
-  (void)c, (void)threads;
+                                                   recur_precision precision, int threads,
+                                                   int *unsupported, char *err, size_t errlen) {
+  (void)c, (void)precision, (void)threads;
+  *unsupported = 0;
   snprintf(err, errlen, "%s", no_onednn);
   return NULL;
 }

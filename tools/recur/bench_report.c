@@ -1,5 +1,5 @@
-/* `recur bench`'s reports: a table per kernel table (plus their ratios), CSV, or JSON; a line
- * per case and thread count in each. */
+/* `recur bench`'s reports: a table per precision and kernel table (plus their ratios), CSV,
+ * or JSON; a line per case and thread count in each. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -55,6 +55,12 @@ static int rows_per_table(const struct recur_bench_run *run) {
   return run->n_cases * run->n_threads;
 }
 
+/* A block's name where blocks are compared: its kernel table and precision ("avx512 bf16"). */
+static void block_name(const struct recur_bench_row *first, char *buf, size_t len, char sep) {
+  snprintf(buf, len, "%s%c%s", first->isa ? first->isa : "oneDNN", sep,
+           recur_precision_name(first->precision));
+}
+
 /* Over one table's cases at the thread count k: how many have a value (speedup or scaling) and
  * how many of those above 1, and its geometric mean. */
 struct tally {
@@ -102,10 +108,18 @@ static void print_shape(const struct recur_bench_case *c) {
 
 static void print_header(const struct recur_bench_run *run) {
   struct recur_bench_budget b = recur_bench_budget_for(run->quick, 0);
-  char threads[RECUR_BENCH_THREADS_TEXT_LEN];
+  char threads[RECUR_BENCH_THREADS_TEXT_LEN], precisions[32] = "";
+  int bf16 = 0;
   recur_bench_format_threads(run->threads, run->n_threads, threads);
-  printf("recur %s bench: %s; threads %s; fp32, one layer, random weights\n",
-         recur_version_string(), run->cpu_model, threads);
+  for (int t = 0; t < run->n_tables; t += run->tables_per_precision) {
+    recur_precision p = run->rows[t * rows_per_table(run)].precision;
+    size_t used = strlen(precisions);
+    snprintf(precisions + used, sizeof precisions - used, "%s%s", t ? " and " : "",
+             recur_precision_name(p));
+    bf16 |= p == RECUR_PRECISION_BF16;
+  }
+  printf("recur %s bench: %s; threads %s; %s, one layer, random weights\n",
+         recur_version_string(), run->cpu_model, threads, precisions);
   printf("median of >= %d runs and >= %.2f s per case and thread count after a warm-up run%s\n",
          b.min_runs, b.min_seconds, run->quick ? " (--quick)" : "");
   recur_tune_info tune;
@@ -125,7 +139,22 @@ static void print_header(const struct recur_bench_run *run) {
         printf(" %s ISA %s;", onednn_names[k], run->rows[0].onednn_isa[k]);
     }
     printf(" best = the faster; speedup = oneDNN best ms / recur ms at the same thread count "
-           "(> 1: recur is faster)\n");
+           "and precision (> 1: recur is faster)\n");
+    if (bf16)
+      printf("bf16: recur bf16 (bf16 weights and dot-product inputs, fp32 sums and outputs) "
+             "against oneDNN's own bf16 path (bf16 weights, input and output, fp32 biases)\n");
+  }
+}
+
+/* Why oneDNN has no time for some of a block's rows: each reason once. */
+static void print_unsupported(const struct recur_bench_row *rows, int n) {
+  for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) {
+    for (int i = 0; i < n; i++) {
+      const char *why = rows[i].onednn_unsupported[k];
+      int seen = !why[0];
+      for (int j = 0; j < i && !seen; j++) seen = strcmp(rows[j].onednn_unsupported[k], why) == 0;
+      if (!seen) printf("oneDNN %s not timed: %s\n", onednn_names[k], why);
+    }
   }
 }
 
@@ -135,12 +164,14 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
   int recur = rows[0].isa != NULL, onednn = run->onednn_version != NULL;
   printf("\n");
   if (recur) {
-    printf("kernels %s: FMA peak ", rows[0].isa);
+    printf("kernels %s, %s: FMA peak ", rows[0].isa, recur_precision_name(rows[0].precision));
     if (rows[0].peak_gflops > 0)
       printf("%.1f GFLOP/s on one core (%%peak: times the cores used)\n",
              rows[0].peak_gflops / rows[0].cores);
     else
       printf("unknown (no vector FMA loop)\n");
+  } else {
+    printf("oneDNN at %s\n", recur_precision_name(rows[0].precision));
   }
   printf("cell       T    B     I     H    P threads");
   if (recur) printf(" isa     tuned runs  median_ms  GFLOP/s %%peak scaling");
@@ -173,11 +204,13 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
     if (recur && onednn) print_number(7, 2, d.speedup);
     printf("\n");
   }
+  print_unsupported(rows, rows_per_table(run));
 }
 
 /* recur against oneDNN, and each thread count against the first, over one table. */
 static void print_summary(const struct recur_bench_run *run, int table) {
-  const char *isa = run->rows[table * rows_per_table(run)].isa;
+  char isa[2 * RECUR_BENCH_NAME_LEN];
+  block_name(&run->rows[table * rows_per_table(run)], isa, sizeof isa, ' ');
   for (int k = 0; k < run->n_threads; k++) {
     struct tally t = tally(run, table, k, speedup_of);
     if (t.count)
@@ -201,28 +234,32 @@ static void print_summary(const struct recur_bench_run *run, int table) {
   }
 }
 
-/* Each table's time over the first table's, case by case and thread count by thread count. */
+/* Each block's time over the first block's, case by case and thread count by thread count. */
 static void print_isa_ratios(const struct recur_bench_run *run) {
   const struct recur_bench_row *rows = run->rows;
   int n = rows_per_table(run);
-  printf("\ntime ratios between kernel tables (how many times longer than %s)\n", rows[0].isa);
+  char first[2 * RECUR_BENCH_NAME_LEN], name[2 * RECUR_BENCH_NAME_LEN], label[5 * RECUR_BENCH_NAME_LEN];
+  block_name(&rows[0], first, sizeof first, '_');
+  printf("\ntime ratios between kernel tables and precisions (how many times longer than %s)\n",
+         first);
   printf("cell       T    B     I     H    P threads");
-  char name[2 * RECUR_BENCH_NAME_LEN + 4];
   for (int t = 0; t < run->n_tables; t++) {
-    snprintf(name, sizeof name, "%s_ms", rows[t * n].isa);
-    printf(" %12s", name);
+    block_name(&rows[t * n], name, sizeof name, '_');
+    snprintf(label, sizeof label, "%s_ms", name);
+    printf(" %16s", label);
   }
   for (int t = 1; t < run->n_tables; t++) {
-    snprintf(name, sizeof name, "%s/%s", rows[t * n].isa, rows[0].isa);
-    printf(" %13s", name);
+    block_name(&rows[t * n], name, sizeof name, '_');
+    snprintf(label, sizeof label, "%s/%s", name, first);
+    printf(" %23s", label);
   }
   printf("\n");
   for (int i = 0; i < n; i++) {
     print_shape(&rows[i].c);
     printf(" %7d", rows[i].threads);
-    for (int t = 0; t < run->n_tables; t++) print_number(12, 3, rows[t * n + i].recur.median_ms);
+    for (int t = 0; t < run->n_tables; t++) print_number(16, 3, rows[t * n + i].recur.median_ms);
     for (int t = 1; t < run->n_tables; t++)
-      print_number(13, 2, rows[t * n + i].recur.median_ms / rows[i].recur.median_ms);
+      print_number(23, 2, rows[t * n + i].recur.median_ms / rows[i].recur.median_ms);
     printf("\n");
   }
 }
@@ -233,7 +270,7 @@ void recur_bench_print_table(const struct recur_bench_run *run) {
     print_table_block(run, t * rows_per_table(run));
     if (run->rows[t * rows_per_table(run)].isa) print_summary(run, t);
   }
-  if (run->n_tables > 1) print_isa_ratios(run);
+  if (run->n_tables > 1 && run->rows[0].isa) print_isa_ratios(run); /* recur was timed */
 }
 
 /* ---- CSV ------------------------------------------------------------------------------------ */
@@ -246,17 +283,18 @@ static void csv_number(double value, int decimals) {
 }
 
 void recur_bench_print_csv(const struct recur_bench_run *run) {
-  printf("cell,T,B,I,H,P,directions,gflop,isa,threads,runs,median_ms,min_ms,gflops,pct_peak,"
-         "scaling,onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,onednn_best,"
-         "speedup,tuned,default_ms,vs_defaults\n");
+  printf("cell,T,B,I,H,P,directions,gflop,isa,precision,threads,runs,median_ms,min_ms,gflops,"
+         "pct_peak,scaling,onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,"
+         "onednn_best,speedup,tuned,default_ms,vs_defaults,onednn_default_unsupported,"
+         "onednn_avx2_unsupported\n");
   for (int i = 0; i < run->n_tables * rows_per_table(run); i++) {
     const struct recur_bench_row *row = &run->rows[i];
     const struct recur_bench_shape *s = &row->c.shape;
     struct derived d = derive(run, i);
-    printf("%s,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%s,%d,%d", recur_bench_cell_info(row->c.cell)->name,
+    printf("%s,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%s,%s,%d,%d", recur_bench_cell_info(row->c.cell)->name,
            (long long)s->T, (long long)s->B, (long long)s->I, (long long)s->H, (long long)s->P,
            recur_bench_cell_info(row->c.cell)->directions, d.gflop, row->isa ? row->isa : "",
-           row->threads, row->recur.runs);
+           recur_precision_name(row->precision), row->threads, row->recur.runs);
     csv_number(row->recur.median_ms, 4);
     csv_number(row->recur.min_ms, 4);
     csv_number(d.gflops, 2);
@@ -271,6 +309,7 @@ void recur_bench_print_csv(const struct recur_bench_run *run) {
     printf(",%s", row->isa ? tuned_names[row->tuned] : "");
     csv_number(row->defaults.median_ms, 4);
     csv_number(d.vs_defaults, 3);
+    for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) printf(",%s", row->onednn_unsupported[k]);
     printf("\n");
   }
 }
@@ -292,19 +331,23 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
   const struct recur_bench_row *row = &run->rows[i];
   const struct recur_bench_shape *s = &row->c.shape;
   struct derived d = derive(run, i);
-  json_t *onednn = json_object();
-  for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++)
+  json_t *onednn = json_object(), *unsupported = json_object();
+  for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) {
     json_object_set_new(onednn, onednn_names[k], json_timing(&row->onednn[k], row->onednn_isa[k]));
-  return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:i, s:o, s:o, s:o, s:o, "
-                   "s:o, s:o, s:s?, s:o, s:b, s:b, s:o, s:o}",
+    json_object_set_new(unsupported, onednn_names[k], row->onednn_unsupported[k][0]
+                        ? json_string(row->onednn_unsupported[k]) : json_null());
+  }
+  return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:s, s:i, s:o, s:o, s:o, "
+                   "s:o, s:o, s:o, s:o, s:s?, s:o, s:b, s:b, s:o, s:o}",
                    "cell", recur_bench_cell_info(row->c.cell)->name, "T", (json_int_t)s->T, "B",
                    (json_int_t)s->B, "I", (json_int_t)s->I, "H", (json_int_t)s->H, "P",
                    (json_int_t)s->P, "directions", recur_bench_cell_info(row->c.cell)->directions,
-                   "gflop", d.gflop, "isa", row->isa, "threads", row->threads, "recur",
+                   "gflop", d.gflop, "isa", row->isa, "precision",
+                   recur_precision_name(row->precision), "threads", row->threads, "recur",
                    json_timing(&row->recur, NULL), "gflops", json_number(d.gflops), "pct_peak",
                    d.pct_peak >= 0 ? json_real(d.pct_peak) : json_null(), "peak_gflops",
                    json_number(row->peak_gflops), "scaling", json_number(d.scaling), "onednn",
-                   onednn, "onednn_best", d.best >= 0 ? onednn_names[d.best] : NULL, "speedup",
+                   onednn, "onednn_unsupported", unsupported, "onednn_best", d.best >= 0 ? onednn_names[d.best] : NULL, "speedup",
                    json_number(d.speedup), "tuned", row->tuned == RECUR_BENCH_TUNED,
                    "tuned_packing", row->tuned != RECUR_BENCH_DEFAULTS, "defaults",
                    json_timing(&row->defaults, NULL), "vs_defaults", json_number(d.vs_defaults));

@@ -13,7 +13,7 @@
 #define QUOTE_MAX 64
 
 enum opt_kind { OPT_PATH, OPT_FLAG, OPT_THREADS, OPT_THREAD_LIST, OPT_ISA, OPT_ISA_OR_ALL,
-                OPT_PRECISION, OPT_CELLS, OPT_SHAPES, OPT_SIZE, OPT_SECONDS, OPT_HELP };
+                OPT_PRECISION, OPT_PRECISION_LIST, OPT_CELLS, OPT_SHAPES, OPT_SIZE, OPT_SECONDS, OPT_HELP };
 
 /* Largest --time-limit: a day. */
 #define MAX_SECONDS 86400
@@ -53,6 +53,7 @@ static const struct opt_spec bench_opts[] = {
     {"--vs-onednn", NULL, OPT_FLAG, FIELD(vs_onednn)},
     {"--vs-defaults", NULL, OPT_FLAG, FIELD(vs_defaults)},
     {"--onednn-only", NULL, OPT_FLAG, FIELD(onednn_only)},
+    {"--precision", NULL, OPT_PRECISION_LIST, FIELD(precisions)},
     {"--help", "-h", OPT_HELP, 0},
 };
 
@@ -66,6 +67,7 @@ static const struct opt_spec tune_opts[] = {
     {"--isa", NULL, OPT_ISA_OR_ALL, FIELD(isa)},
     {"--threads", NULL, OPT_THREAD_LIST, FIELD(thread_counts)},
     {"--time-limit", NULL, OPT_SECONDS, FIELD(time_limit)},
+    {"--precision", NULL, OPT_PRECISION, FIELD(precision)},
     {"-o", NULL, OPT_PATH, FIELD(tune_path)},
     {"--help", "-h", OPT_HELP, 0},
 };
@@ -190,6 +192,43 @@ static int parse_thread_list(const char *s, struct recur_cli_opts *out, char *ms
   return 1;
 }
 
+/* The precision named by the first len characters of s; 0 if none is. */
+static int parse_precision(const char *s, size_t len, recur_precision *out) {
+  const char *name;
+  for (int p = 0; (name = recur_precision_name((recur_precision)p)); p++) {
+    if (strlen(name) == len && strncmp(s, name, len) == 0) {
+      *out = (recur_precision)p;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* "P[,P...]": distinct precisions. Returns 1, or 0 with a message in msg. */
+static int parse_precision_list(const char *s, struct recur_cli_opts *out, char *msg, size_t len) {
+  int n = 0;
+  for (;;) {
+    size_t item = strcspn(s, ",");
+    recur_precision p;
+    if (!parse_precision(s, item, &p)) {
+      snprintf(msg, len, "unknown precision '%.*s' (expected fp32, bf16 or both, like fp32,bf16)",
+               (int)(item < QUOTE_MAX ? item : QUOTE_MAX), s);
+      return 0;
+    }
+    for (int i = 0; i < n; i++) {
+      if (out->precisions[i] == p) {
+        snprintf(msg, len, "precision %s given twice", recur_precision_name(p));
+        return 0;
+      }
+    }
+    out->precisions[n++] = p;
+    if (s[item] == '\0') break;
+    s += item + 1;
+  }
+  out->n_precisions = n;
+  return 1;
+}
+
 /* The spec whose name or alias is exactly the first name_len characters of arg. */
 static const struct opt_spec *find_opt(const struct command_spec *cmd, const char *arg,
                                        size_t name_len) {
@@ -235,16 +274,15 @@ static enum recur_cli_status store_value(const struct opt_spec *spec, const char
                            QUOTE_MAX, value, (long long)max);
       return RECUR_CLI_OK;
     }
-    case OPT_PRECISION: {
-      const char *name;
-      for (int p = 0; (name = recur_precision_name((recur_precision)p)); p++)
-        if (strcmp(value, name) == 0) {
-          *(recur_precision *)(void *)((char *)out + spec->field) = (recur_precision)p;
-          return RECUR_CLI_OK;
-        }
-      return usage_error(sink, "option '%s': unknown precision '%.*s' (expected fp32 or bf16)",
-                         spec->name, QUOTE_MAX, value);
-    }
+    case OPT_PRECISION:
+      if (!parse_precision(value, strlen(value), (recur_precision *)(void *)((char *)out + spec->field)))
+        return usage_error(sink, "option '%s': unknown precision '%.*s' (expected fp32 or bf16)",
+                           spec->name, QUOTE_MAX, value);
+      return RECUR_CLI_OK;
+    case OPT_PRECISION_LIST:
+      if (!parse_precision_list(value, out, msg, sizeof msg))
+        return usage_error(sink, "option '%s': %s", spec->name, msg);
+      return RECUR_CLI_OK;
     case OPT_ISA_OR_ALL:
       if (strcmp(value, "all") == 0) {
         out->isa_all = 1;

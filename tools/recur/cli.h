@@ -42,7 +42,7 @@ struct recur_cli_opts {
   const char *isa;          /* --isa: a name recur_tool_isa_known accepts */
   int batch_first;          /* --batch-first */
   int threads;              /* --threads (run): 1..RECUR_CLI_MAX_THREADS, 0 if not given */
-  recur_precision precision; /* --precision (run): fp32 if not given */
+  recur_precision precision; /* --precision (run, tune): fp32 if not given */
 
   /* recur info */
   int peak; /* --peak: also measure each available table's FMA peak */
@@ -60,9 +60,12 @@ struct recur_cli_opts {
   int vs_onednn;   /* --vs-onednn */
   int vs_defaults; /* --vs-defaults: also time the built-in defaults, tune file or not */
   int onednn_only; /* --onednn-only: time oneDNN alone (the AVX2-capped child run) */
+  recur_precision precisions[RECUR_BENCH_MAX_PRECISIONS]; /* --precision: distinct, in the
+                                                            order given */
+  int n_precisions; /* 0: not given (fp32) */
 
-  /* recur tune (and --cells, --shapes, --threads, --isa above; --model is model_path, with
-   * --prefix) */
+  /* recur tune (and --cells, --shapes, --threads, --isa, --precision above; --model is
+   * model_path, with --prefix) */
   int64_t batch;      /* --batch: the model's batch size; 0 if not given */
   int64_t seq;        /* --seq: the model's sequence length; 0 if not given */
   int64_t time_limit; /* --time-limit: seconds; 0 if not given */

@@ -37,7 +37,8 @@ static void show_progress(void *ctx, double fraction, const recur_tool_tune_case
   p->shown = pct;
 }
 
-/* The cases: a model's shape at --batch/--seq, or the bench shapes; at every thread count. */
+/* The cases: a model's shape at --batch/--seq, or the bench shapes; at every thread count, at
+ * --precision. */
 static int make_cases(const struct recur_cli_opts *o, recur_tool_tune_case **out, int *n) {
   int threads_default[1] = {omp_get_max_threads()};
   const int *threads = o->n_thread_counts ? o->thread_counts : threads_default;
@@ -61,26 +62,28 @@ static int make_cases(const struct recur_cli_opts *o, recur_tool_tune_case **out
     for (int t = 0; t < n_threads; t++) {
       recur_tool_tune_case *c = &(*out)[(*n)++];
       if (o->model_path) {
-        *c = (recur_tool_tune_case){model, o->seq ? o->seq : DEFAULT_SEQ, o->batch, threads[t]};
+        *c = (recur_tool_tune_case){model, o->seq ? o->seq : DEFAULT_SEQ, o->batch, threads[t],
+                                    o->precision};
         continue;
       }
       const struct recur_bench_cell_info *info = recur_bench_cell_info(bench[s].cell);
       const struct recur_bench_shape *sh = &bench[s].shape;
       *c = (recur_tool_tune_case){{info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1},
-                             sh->T, sh->B, threads[t]};
+                             sh->T, sh->B, threads[t], o->precision};
     }
   return RECUR_EXIT_OK;
 }
 
 static void print_table(const char *isa, const recur_tool_tune_case *cases,
                         const recur_tool_tune_result *out, int n) {
-  printf("%-7s %-8s %5s %5s %5s %5s %4s %7s %11s %9s %8s  %s\n", "isa", "cell", "T", "B", "I",
-         "H", "P", "threads", "default ms", "tuned ms", "speedup", "result");
+  printf("%-7s %-9s %-8s %5s %5s %5s %5s %4s %7s %11s %9s %8s  %s\n", "isa", "precision", "cell",
+         "T", "B", "I", "H", "P", "threads", "default ms", "tuned ms", "speedup", "result");
   for (int i = 0; i < n; i++) {
     const recur_desc *d = &cases[i].desc;
     char cell[16];
     snprintf(cell, sizeof cell, "%s%s", d->bidirectional ? "bi" : "", recur_cell_name(d->cell));
-    printf("%-7s %-8s %5lld %5lld %5lld %5lld %4lld %7d", isa, cell, (long long)cases[i].T,
+    printf("%-7s %-9s %-8s %5lld %5lld %5lld %5lld %4lld %7d", isa,
+           recur_precision_name(cases[i].precision), cell, (long long)cases[i].T,
            (long long)cases[i].B, (long long)d->input_size, (long long)d->hidden_size,
            (long long)d->proj_size, cases[i].threads);
     const recur_tool_tune_result *r = &out[i];
