@@ -34,7 +34,8 @@ typedef struct recur_kernels {
   /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */
   const recur_weight_format *format; /* how its panels store weights (pack.h) */
   int vec;                    /* floats per vector */
-  int regs;                   /* vector registers: a micro-tile needs mr * (gnv + 1) + 1 */
+  int regs;                   /* vector registers: a micro-tile needs mr * (gnv + w) + w */
+  int input_regs;             /* w: registers a row's broadcast input (and a weight) takes */
   int nv[RECUR_N_EPI];        /* default vectors of units per tile, per epilogue (nr = nv * vec) */
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
@@ -44,10 +45,11 @@ typedef struct recur_kernels {
 } recur_kernels;
 
 /* Rows per micro-tile: mr if set, else as many as the registers hold beside gnv vectors of
- * accumulators (and one for the broadcast input), at least 1 and at most RECUR_MR_MAX. */
+ * accumulators (and the broadcast inputs), at least 1 and at most RECUR_MR_MAX. */
 static inline int recur_tile_rows(const recur_kernels *k, int mr, int gnv) {
   if (mr) return mr;
-  int fit = (k->regs - 1) / (gnv + 1);
+  int w = k->input_regs;
+  int fit = (k->regs - w) / (gnv + w);
   return fit < 1 ? 1 : fit > RECUR_MR_MAX ? RECUR_MR_MAX : fit;
 }
 

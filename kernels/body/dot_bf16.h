@@ -18,6 +18,7 @@ ALWAYS_INLINE uint32_t load_pair(const void *row, int64_t q) {
 
 #ifdef VDOT_PAIRS /* the ISA's pair dot product */
 #define TABLE_SUFFIX _bf16
+#define INPUT_REGS 1 /* a pair in one broadcast */
 
 #define PAIRS_BCAST(r) vset1_pairs(load_pair(t->a[r], q))
 #define PAIRS_WEIGHT(v) vload_pairs(p + (v) * VW)
@@ -31,6 +32,7 @@ ALWAYS_INLINE void dot_k(const int mr, const int gnv, const recur_tile *t,
 }
 #else /* widened to fp32: two FMAs per pair, the high halves' first */
 #define TABLE_SUFFIX _bf16fma
+#define INPUT_REGS 2 /* the two halves of a pair: 3 rows would spill AVX2's 16 registers */
 
 /* A pair's two halves as fp32 vectors. */
 typedef struct vf2 {

@@ -2,6 +2,7 @@
  * ascending, acc += panel[k] * a[r][k]. */
 #define FORMAT recur_format_fp32
 #define TABLE_SUFFIX /* the fp32 tables carry the ISA's name alone */
+#define INPUT_REGS 1
 
 #define FP32_BCAST(r) vset1(a[r][k])
 #define FP32_WEIGHT(v) vload(p + (v) * VW)

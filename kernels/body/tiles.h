@@ -164,6 +164,7 @@ static void fma_probe(float *out, int64_t iters) {
     .features = (FEATURES) | RECUR_CPU_TARGET,                \
     .vec = VW,                                                \
     .regs = REGS,                                             \
+    .input_regs = INPUT_REGS,                                 \
     .format = &FORMAT,                                        \
     .fma_probe = fma_probe,                                   \
     .gemm = GEMM_TABLE,                                       \
