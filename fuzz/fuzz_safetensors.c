@@ -1,7 +1,7 @@
 /* Fuzz target: a model file through recur_net_load_memory (the safetensors container, then the
  * model loader), with and without a module prefix, on the best kernel table or the scalar
- * reference; every network that loads then runs a short forward pass with lengths, h0 and c0,
- * which must succeed. */
+ * reference, in fp32 or bf16; every network that loads then runs a short forward pass with
+ * lengths, h0 and c0, which must succeed. */
 #include <string.h>
 
 #include "fuzz_target.h"
@@ -61,9 +61,10 @@ static void run_forward(const recur_net *net, const recur_desc *d) {
   free(x), free(y), free(h0), free(hn), free(c0), free(cn);
 }
 
-static void load(const uint8_t *data, size_t size, const char *prefix) {
+static void load(const uint8_t *data, size_t size, const char *prefix,
+                 const recur_net_options *options) {
   recur_net *net = (recur_net *)&net;
-  recur_status st = recur_net_load_memory(&net, data, size, prefix);
+  recur_status st = recur_net_load_memory_ex(&net, data, size, prefix, options);
   if (st != RECUR_OK) {
     if (net)
       fuzz_fail("failed load (%d) left a network", st);
@@ -76,6 +77,9 @@ static void load(const uint8_t *data, size_t size, const char *prefix) {
   if (!net || recur_net_describe(net, &d) != RECUR_OK)
     fuzz_fail("successful load without a network");
   check_desc(&d);
+  recur_precision precision;
+  if (recur_net_precision(net, &precision) != RECUR_OK || precision != options->precision)
+    fuzz_fail("loaded a network of another precision than asked");
   if (step_macs(&d) <= MAX_STEP_MACS)
     run_forward(net, &d);
   recur_net_free(net);
@@ -87,11 +91,14 @@ static char best_isa[32];
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!best_isa[0])
     snprintf(best_isa, sizeof best_isa, "%s", recur_isa_name());
-  /* The last byte (in a valid file, part of a weight) picks the best table or the reference. */
-  const char *isa = size && data[size - 1] & 1 ? "scalar" : best_isa;
+  /* The last byte (in a valid file, part of a weight) picks the best table or the reference,
+   * and fp32 or bf16. */
+  uint8_t last = size ? data[size - 1] : 0;
+  const char *isa = last & 1 ? "scalar" : best_isa;
   if (recur_isa_force(isa) != RECUR_OK)
     fuzz_fail("cannot force %s", isa);
-  load(data, size, NULL);
-  load(data, size, "decoder.rnn");
+  recur_net_options options = {.precision = last & 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32};
+  load(data, size, NULL, &options);
+  load(data, size, "decoder.rnn", &options);
   return 0;
 }
