@@ -58,8 +58,13 @@ static void identify_model(recur_cpu_id *id) {
 #ifndef HWCAP_ASIMD
 #define HWCAP_ASIMD (1 << 1)
 #endif
+#ifndef HWCAP2_BF16
+#define HWCAP2_BF16 (1 << 14)
+#endif
 unsigned recur_cpu_detect(void) {
-  return (getauxval(AT_HWCAP) & HWCAP_ASIMD) ? RECUR_CPU_NEON : 0;
+  unsigned f = (getauxval(AT_HWCAP) & HWCAP_ASIMD) ? RECUR_CPU_NEON : 0;
+  if (f && (getauxval(AT_HWCAP2) & HWCAP2_BF16)) f |= RECUR_CPU_BF16;
+  return f;
 }
 
 /* The first processor's MIDR fields as /proc/cpuinfo lists them: implementer as the vendor,
@@ -145,7 +150,7 @@ void recur_cpu_feature_names(unsigned features, char *buf, size_t n) {
     {RECUR_CPU_AVX2, "avx2"}, {RECUR_CPU_FMA, "fma"}, {RECUR_CPU_AVX512F, "avx512f"},
     {RECUR_CPU_AVX512DQ, "avx512dq"}, {RECUR_CPU_AVX512BW, "avx512bw"},
     {RECUR_CPU_AVX512VL, "avx512vl"}, {RECUR_CPU_AVX512BF16, "avx512bf16"},
-    {RECUR_CPU_NEON, "neon"},
+    {RECUR_CPU_NEON, "neon"}, {RECUR_CPU_BF16, "bf16"},
   };
   size_t used = 0;
   buf[0] = 0;

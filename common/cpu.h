@@ -17,6 +17,7 @@ enum {
   RECUR_CPU_AVX512VL = 1u << 5,
   RECUR_CPU_NEON = 1u << 6,
   RECUR_CPU_AVX512BF16 = 1u << 7, /* vdpbf16ps: the bf16 pair dot product */
+  RECUR_CPU_BF16 = 1u << 8,       /* AArch64 FEAT_BF16: BFDOT, the bf16 pair dot product */
 };
 
 /* The features the compiler may use in the file being compiled, read from its predefined
@@ -64,10 +65,16 @@ enum {
 #else
 #define RECUR_CPU_TARGET_NEON_ 0
 #endif
+#ifdef __ARM_FEATURE_BF16_VECTOR_ARITHMETIC
+#define RECUR_CPU_TARGET_BF16_ RECUR_CPU_BF16
+#else
+#define RECUR_CPU_TARGET_BF16_ 0
+#endif
 #define RECUR_CPU_TARGET                                                                    \
   ((unsigned)(RECUR_CPU_TARGET_AVX2_ | RECUR_CPU_TARGET_FMA_ | RECUR_CPU_TARGET_AVX512F_ |  \
               RECUR_CPU_TARGET_AVX512DQ_ | RECUR_CPU_TARGET_AVX512BW_ |                      \
-              RECUR_CPU_TARGET_AVX512VL_ | RECUR_CPU_TARGET_AVX512BF16_ | RECUR_CPU_TARGET_NEON_))
+              RECUR_CPU_TARGET_AVX512VL_ | RECUR_CPU_TARGET_AVX512BF16_ | RECUR_CPU_TARGET_NEON_ |  \
+              RECUR_CPU_TARGET_BF16_))
 
 unsigned recur_cpu_detect(void);
 

@@ -38,6 +38,9 @@ static const recur_kernels *const bf16_tables[] = {
 #if defined(RECUR_HAVE_AVX2_BF16FMA)
   &recur_kernels_avx2_bf16fma,
 #endif
+#if defined(RECUR_HAVE_NEON_BF16)
+  &recur_kernels_neon_bf16,
+#endif
 #if defined(RECUR_HAVE_NEON_BF16FMA)
   &recur_kernels_neon_bf16fma,
 #endif

@@ -63,10 +63,12 @@ extern const recur_kernels recur_kernels_avx2;
 extern const recur_kernels recur_kernels_avx512;
 extern const recur_kernels recur_kernels_neon;
 /* bf16 weights (pack.h's recur_format_bf16): "<isa>_bf16" takes the pair dot product with the
- * ISA's bf16 instruction (vdpbf16ps), "<isa>_bf16fma" widens to fp32 FMAs; the same bits. */
+ * ISA's bf16 instruction (vdpbf16ps: the same bits as "<isa>_bf16fma", which widens to fp32
+ * FMAs; BFDOT: within fp32 rounding of them, neon/simd.h). */
 extern const recur_kernels recur_kernels_avx512_bf16;
 extern const recur_kernels recur_kernels_avx512_bf16fma;
 extern const recur_kernels recur_kernels_avx2_bf16fma;
+extern const recur_kernels recur_kernels_neon_bf16;
 extern const recur_kernels recur_kernels_neon_bf16fma;
 
 /* The table new networks are built for (RECUR_ISA, recur_isa_force, else the best one this

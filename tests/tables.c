@@ -10,7 +10,7 @@ static const recur_kernels *const built[] = {
   &recur_kernels_avx512, &recur_kernels_avx2, &recur_kernels_avx512_bf16,
   &recur_kernels_avx512_bf16fma, &recur_kernels_avx2_bf16fma,
 #elif defined(__aarch64__)
-  &recur_kernels_neon, &recur_kernels_neon_bf16fma,
+  &recur_kernels_neon, &recur_kernels_neon_bf16, &recur_kernels_neon_bf16fma,
 #endif
 };
 

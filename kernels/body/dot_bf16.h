@@ -3,7 +3,8 @@
  * pseudo-code: the odd element first). A bf16 product is exact in fp32, so each step is one
  * correctly rounded sum, and the native dot product (the ISA's VDOT_PAIRS) and the fallback
  * that widens bf16 to fp32 for two FMAs give the same bits; denormals aside: vdpbf16ps
- * flushes them, as the drivers' FTZ/DAZ do for the FMAs. Inputs are bf16 rows padded to even
+ * flushes them, as the drivers' FTZ/DAZ do for the FMAs. Arm's BFDOT does not (it rounds to
+ * odd: neon/simd.h); still one fixed chain per output element. Inputs are bf16 rows padded to even
  * K with zeros, so an odd K's last pair adds 0 * 0. */
 #include "bf16.h"
 

@@ -51,4 +51,16 @@ static inline vf vload_bf16_low(const uint32_t *p) {
   return vreinterpretq_f32_u32(vshlq_n_u32(vld1q_u32(p), 16));
 }
 
+#ifdef __ARM_FEATURE_BF16_VECTOR_ARITHMETIC
+/* BFDOT (FEAT_BF16, without FEAT_EBF16's FPCR.EBF): per lane acc + (w.high a.high + w.low
+ * a.low), the products exact, the pair's sum and then the accumulation each rounded to odd,
+ * denormal inputs and results flushed to zero, FPCR ignored. Not the bits of two FMAs: within
+ * fp32 rounding of them (tests/test_bf16.c states the bound). */
+#define VDOT_PAIRS
+typedef bfloat16x8_t vpairs;
+static inline vpairs vload_pairs(const uint32_t *p) { return vreinterpretq_bf16_u32(vld1q_u32(p)); }
+static inline vpairs vset1_pairs(uint32_t x) { return vreinterpretq_bf16_u32(vdupq_n_u32(x)); }
+static inline vf vdot_pairs(vf acc, vpairs w, vpairs a) { return vbfdotq_f32(acc, w, a); }
+#endif
+
 #endif

@@ -1,5 +1,5 @@
 /* The NEON tables: the kernel body compiled over kernels/neon/simd.h, fp32 and bf16
- * (neon_bf16fma). */
+ * (meson.build: neon_bf16 with FEAT_BF16's BFDOT, neon_bf16fma). */
 #include "simd.h"
 
 #include "kernels.h"
