@@ -77,7 +77,7 @@ static void split_group(const recur_net *net, int64_t B, int64_t m, const recur_
   int64_t in = net->desc.input_size, G = net->gates, H = net->hidden;
   int64_t step_flops = 2 * B * G * H * (in + net->out);
   m = min64(m, max64(1, step_flops / STEP_FLOPS_MIN));
-  int64_t w_hh_bytes = G * H * net->out * (int64_t)sizeof(float);
+  int64_t w_hh_bytes = G * H * net->out * (int64_t)net->kernels->format->bytes;
   int64_t b = 1, h;
   if (tp->split == RECUR_SPLIT_BATCH || tiles == 1) {
     b = min64(m, B), h = 1;

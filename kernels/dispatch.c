@@ -127,10 +127,9 @@ recur_status recur_isa_force(const char *name) {
 
 const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table) {
   pthread_once(&once, choose);
-  size_t n = strlen(fp32_table->name);
   for (size_t i = 0; i < sizeof bf16_tables / sizeof *bf16_tables; i++) {
     const recur_kernels *k = bf16_tables[i];
-    if (strncmp(k->name, fp32_table->name, n) == 0 && k->name[n] == '_' && runs_here(k)) return k;
+    if (strcmp(k->isa, fp32_table->isa) == 0 && runs_here(k)) return k;
   }
   return NULL;
 }

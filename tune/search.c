@@ -153,7 +153,7 @@ static void search_call(const group *g, const recur_net *net, int c) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
   recur_call_choices p = {0};
   double best = measure(g, net, c, &p);
-  int gnv = (int)(net->gates * net->tiling.pack.nv), fit = recur_tile_rows(g->k, 0, gnv);
+  int gnv = (int)(net->gates * net->tiling.pack.nv), fit = recur_tile_rows(net->kernels, 0, gnv);
   enum { USE, GROUPS, SPLIT, BPARTS, MR, CHUNK, MC, N_KNOBS };
   static const int64_t chunks[] = {128, 256, 1024, 2048}, mcs[] = {32, 64, 128, 256};
   for (int knob = 0; knob < N_KNOBS; knob++)
@@ -171,7 +171,7 @@ static void search_call(const group *g, const recur_net *net, int c) {
       case BPARTS: q.split = RECUR_SPLIT_HIDDEN, q.bparts = 2 << v;
         tried = q.bparts <= s.group_threads[0] && q.bparts <= tc->B && q.bparts != s.call.bparts;
         break;
-      case MR: q.mr = v + 1; tried = v < fit && q.mr != recur_tile_rows(g->k, p.mr, gnv); break;
+      case MR: q.mr = v + 1; tried = v < fit && q.mr != recur_tile_rows(net->kernels, p.mr, gnv); break;
       case CHUNK: q.chunk_rows = chunks[v]; tried = chunks[v] != s.call.chunk_rows; break;
       default: q.mc = mcs[v]; tried = mcs[v] < s.call.chunk_rows && mcs[v] != p.mc; break;
       }
