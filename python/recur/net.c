@@ -263,6 +263,8 @@ PyDoc_STRVAR(net_doc,
 "native byte order are read in place; any other real dtype (float64, float16, integers, bool)\n"
 "or layout is converted to a float32 copy first. Strings, objects and complex numbers raise\n"
 "TypeError; a wrong shape raises ValueError, as do lengths out of range and a closed net.\n"
+"Errors of the conversion itself propagate (torch refuses __array__ on a tensor that\n"
+"requires grad: pass tensor.detach()).\n"
 "Outputs are new float32 arrays unless out= gives them.\n"
 "\n"
 "The GIL is released while recur computes: several Python threads may run one net at once.\n"
