@@ -149,9 +149,10 @@ static PyObject *net_reduce(recur_py_net *self, PyObject *unused) {
 PyDoc_STRVAR(plan_doc,
 "plan(batch=1, num_threads=0)\n--\n\n"
 "How a call with this batch and thread count will run (recur_net_plan): a dict with the\n"
-"kernel table ('isa'), threads, thread groups, batch/hidden split and tile sizes, and whether\n"
-"a tune file entry gave them. num_threads 0: the default (recur.set_num_threads, else\n"
-"OpenMP's). The plan never changes the results, only the speed.");
+"kernel table ('isa'), threads, thread groups (per group: threads, batch parts, hidden\n"
+"parts), tile sizes, and whether a tune file entry gave them (recur.h's recur_plan).\n"
+"num_threads 0: the default (recur.set_num_threads, else OpenMP's). The plan never changes\n"
+"the results, only the speed.");
 
 static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
@@ -167,12 +168,13 @@ static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) 
   recur_py_net_release(self);
   if (status != RECUR_OK) return recur_py_raise(status);
   return Py_BuildValue(
-      "{sssisisLsLsLsLsLsisLsLsisisisi}", "isa", p.isa, "tuned_tiling", p.tuned_tiling,
-      "tuned_call", p.tuned_call, "tuned_batch", (long long)p.tuned_batch, "nr", (long long)p.nr,
-      "nr_proj", (long long)p.nr_proj, "kc", (long long)p.kc, "kc_input", (long long)p.kc_input,
-      "mr", p.mr, "chunk_rows", (long long)p.chunk_rows, "mc", (long long)p.mc,
-      "threads", p.threads, "groups", p.groups, "hidden_split", p.hidden_split,
-      "batch_parts", p.batch_parts[0]);
+      "{sssisisLsLsLsLsLsisLsLsisis(ii)sis(ii)s(ii)}", "isa", p.isa, "tuned_tiling",
+      p.tuned_tiling, "tuned_call", p.tuned_call, "tuned_batch", (long long)p.tuned_batch,
+      "nr", (long long)p.nr, "nr_proj", (long long)p.nr_proj, "kc", (long long)p.kc,
+      "kc_input", (long long)p.kc_input, "mr", p.mr, "chunk_rows", (long long)p.chunk_rows,
+      "mc", (long long)p.mc, "threads", p.threads, "groups", p.groups, "group_threads",
+      p.group_threads[0], p.group_threads[1], "hidden_split", p.hidden_split, "batch_parts",
+      p.batch_parts[0], p.batch_parts[1], "hidden_parts", p.hidden_parts[0], p.hidden_parts[1]);
 }
 
 static PyMethodDef net_methods[] = {
