@@ -72,6 +72,7 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
   self->closed = 0;
   self->running = 0;
   self->batch_first = batch_first;
+  self->hash = -1;
   self->model = model;
   self->prefix = prefix ? PyUnicode_FromString(prefix) : Py_NewRef(Py_None);
   if (!self->prefix) {
@@ -222,6 +223,36 @@ static PyGetSetDef net_getset[] = {
   {NULL, NULL, NULL, NULL, NULL},
 };
 
+/* Nets are equal when they were loaded from the same bytes with the same prefix, batch_first
+ * and precision (so a net equals its unpickled copy); a closed net equals only itself. */
+static int same_net(recur_py_net *a, recur_py_net *b) {
+  if (a == b) return 1;
+  if (a->closed || b->closed || a->batch_first != b->batch_first ||
+      a->precision != b->precision)
+    return 0;
+  int same = PyObject_RichCompareBool(a->prefix, b->prefix, Py_EQ);
+  return same == 1 ? PyObject_RichCompareBool(a->model, b->model, Py_EQ) : same;
+}
+
+static PyObject *net_richcompare(PyObject *a, PyObject *b, int op) {
+  if (!PyObject_TypeCheck(b, &recur_py_net_type) || (op != Py_EQ && op != Py_NE))
+    Py_RETURN_NOTIMPLEMENTED;
+  int same = same_net((recur_py_net *)a, (recur_py_net *)b);
+  if (same < 0) return NULL;
+  return PyBool_FromLong(op == Py_EQ ? same : !same);
+}
+
+static Py_hash_t net_hash(recur_py_net *self) {
+  if (self->hash != -1) return self->hash;
+  if (self->closed) return PyBaseObject_Type.tp_hash((PyObject *)self); /* equal only to itself */
+  PyObject *key = Py_BuildValue("(OOii)", self->model, self->prefix, self->batch_first,
+                                (int)self->precision);
+  if (!key) return -1;
+  self->hash = PyObject_Hash(key);
+  Py_DECREF(key);
+  return self->hash;
+}
+
 static PyObject *net_repr(recur_py_net *s) {
   char extra[64] = "";
   if (s->desc.proj_size) PyOS_snprintf(extra, sizeof extra, " proj_size=%lld", (long long)s->desc.proj_size);
@@ -270,7 +301,9 @@ PyDoc_STRVAR(net_doc,
 "Outputs are new float32 arrays unless out= gives them.\n"
 "\n"
 "The GIL is released while recur computes: several Python threads may run one net at once.\n"
-"A net pickles as its model's bytes; close() (or a with block) frees it early.");
+"A net pickles as its model's bytes; close() (or a with block) frees it early. Nets loaded\n"
+"from the same bytes with the same prefix, batch_first and precision are equal (a net and\n"
+"its unpickled copy); a closed net equals only itself.");
 
 PyTypeObject recur_py_net_type = {
   PyVarObject_HEAD_INIT(NULL, 0)
@@ -280,6 +313,8 @@ PyTypeObject recur_py_net_type = {
   .tp_vectorcall_offset = offsetof(recur_py_net, vectorcall),
   .tp_call = PyVectorcall_Call,
   .tp_repr = (reprfunc)net_repr,
+  .tp_hash = (hashfunc)net_hash,
+  .tp_richcompare = net_richcompare,
   .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
   .tp_doc = net_doc,
   .tp_methods = net_methods,

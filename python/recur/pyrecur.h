@@ -38,6 +38,7 @@ typedef struct recur_py_net {
   int batch_first;
   PyObject *model;     /* bytes: the safetensors file; NULL once closed */
   PyObject *prefix;    /* str or None */
+  Py_hash_t hash;      /* -1 until first asked for (it reads all of the model's bytes) */
 } recur_py_net;
 
 extern PyTypeObject recur_py_net_type;
