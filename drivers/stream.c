@@ -46,6 +46,7 @@ static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int
   s->c = nc ? s->h + nh : NULL;
   memset(s->h, 0, state * sizeof(float));
   recur_layers_carve(&s->plan, s->h + state);
+  recur_layers_warm(&s->plan);
   return RECUR_OK;
 }
 
