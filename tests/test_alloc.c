@@ -39,7 +39,9 @@ static void count(void) {
 #endif
 
 #ifdef COUNT_BY_HOOKS
-#include <sanitizer/allocator_interface.h>
+/* from sanitizer/allocator_interface.h, which GCC does not install */
+int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *, size_t),
+                                              void (*)(const volatile void *));
 static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n, count(); }
 static void on_free(const volatile void *p) { (void)p, count(); }
 static void start_counting_method(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
