@@ -336,8 +336,9 @@ RECUR_API recur_status recur_tune_status(recur_tune_info *out);
 /* ---------------------------------------------------------------------------------------- */
 /* Resource limits                                                                           */
 
-/* The most memory recur allocates for one network's weights, one forward call's scratch, one
- * file read (a model or a .npy) or one array, checked before allocating: a larger need is
+/* The most memory recur allocates for one network's weights, one forward call's scratch (or a
+ * recur_workspace's block), one recur_stream's block (its state and workspace), one file read
+ * (a model or a .npy) or one array, checked before allocating: a larger need is
  * RECUR_ERR_LIMIT. A model load counts as one sum: the file's bytes, fp32 copies of tensors
  * that cannot be used in place, and the weights as given and packed.
  * Default RECUR_DEFAULT_MEMORY_LIMIT (16 GiB); 0 restores the default. Process-wide;
