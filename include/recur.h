@@ -250,8 +250,9 @@ RECUR_API void recur_workspace_free(recur_workspace *ws);
  * parallel region of another size in between (README "Streaming"). */
 typedef struct recur_stream recur_stream;
 
-/* A stream of `batch` rows (1..2^28) on num_threads threads (0: as recur_forward_args), every
- * state zero. A bidirectional network is RECUR_ERR_UNSUPPORTED (a reverse direction needs the
+/* A stream of `batch` rows (1..2^28) on num_threads threads (0: as recur_forward_args, decided
+ * here: the stream keeps that count; created inside the caller's parallel region without
+ * nesting, it runs on the stepping thread alone), every state zero. A bidirectional network is RECUR_ERR_UNSUPPORTED (a reverse direction needs the
  * whole sequence). The stream's memory (state, buffers) is checked against the memory limit.
  * net must outlive the stream. */
 RECUR_API recur_status recur_stream_create(recur_stream **out, const recur_net *net,
