@@ -247,7 +247,9 @@ RECUR_API void recur_workspace_free(recur_workspace *ws);
  * With more than one thread, OpenMP (GCC's libgomp) allocates only when a parallel region's
  * team size differs from the last one the calling thread started: a stream always starts the
  * same team, so its steps allocate nothing as long as the thread stepping it runs no other
- * parallel region of another size in between (README "Streaming"). */
+ * parallel region of another size in between (README "Streaming"). Stepped from inside the
+ * caller's parallel region (without nesting), a step runs on the calling thread alone and starts
+ * no team. */
 typedef struct recur_stream recur_stream;
 
 /* A stream of `batch` rows (1..2^28) on num_threads threads (0: as recur_forward_args, decided
