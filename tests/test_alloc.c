@@ -6,8 +6,8 @@
  *
  * Counting: this program defines the allocation functions itself, so that every call from
  * librecur and libgomp lands here, and forwards them to glibc's own (__libc_malloc, ...: not
- * dlsym, which itself allocates). Under AddressSanitizer, whose allocator replaces these, it
- * counts through the sanitizer's allocation hooks instead. Under valgrind, run it with
+ * dlsym, which itself allocates). Under AddressSanitizer (or another sanitizer whose allocator
+ * replaces these), it counts through the sanitizer's allocation hooks instead. Under valgrind, run it with
  * --soname-synonyms=somalloc=nouserintercepts, so that valgrind replaces glibc's functions and
  * not these (tests/meson.build). Either way the count is first shown to work: a plain malloc and
  * a forward call without a workspace and libgomp starting a team of a new size must be
@@ -31,10 +31,12 @@ static void count(void) {
     atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+/* Sanitizers whose own allocator replaces malloc (GCC's macros, clang's __has_feature). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define COUNT_BY_HOOKS 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
 #define COUNT_BY_HOOKS 1
 #endif
 #endif
@@ -46,7 +48,7 @@ int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *, si
 static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n, count(); }
 static void on_free(const volatile void *p) { (void)p, count(); }
 static void start_counting_method(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
-static const char *method = "AddressSanitizer's allocation hooks";
+static const char *method = "the sanitizer's allocation hooks";
 #else
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
