@@ -10,6 +10,7 @@ packages=(
   clang llvm libclang-rt-14-dev               # libFuzzer, ThreadSanitizer, llvm-symbolizer/-cov
   libomp-14-dev                               # LLVM's OpenMP and its TSan layer (libarcher)
   python3 python3-numpy python3-torch         # golden data and the exporter's test
+  python3-dev python3-pytest python3-hypothesis  # the Python package (python/), its tests
   python3-matplotlib                          # bench/report's plots (and its test)
 )
 # With --bench, also what bench/ uses (CI does not): oneDNN for `recur bench --vs-onednn`

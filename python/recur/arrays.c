@@ -1,0 +1,113 @@
+/* A call's arrays: inputs converted to what recur reads (float32, C order, native byte
+ * order), lengths to int64, and the caller's out= buffers checked to be exactly what recur
+ * writes. Everything is checked here, so recur never sees a buffer of the wrong size. */
+#include "pyrecur.h"
+
+/* "(2, 3, 7)" */
+static PyObject *shape_tuple(int ndim, const npy_intp *shape) {
+  PyObject *t = PyTuple_New(ndim);
+  for (int i = 0; t && i < ndim; i++) {
+    PyObject *v = PyLong_FromSsize_t(shape[i]);
+    if (!v) {
+      Py_CLEAR(t);
+      break;
+    }
+    PyTuple_SET_ITEM(t, i, v);
+  }
+  return t;
+}
+
+int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape) {
+  if (PyArray_NDIM(a) == ndim && PyArray_CompareLists(PyArray_DIMS(a), shape, ndim)) return 0;
+  PyObject *got = shape_tuple(PyArray_NDIM(a), PyArray_DIMS(a)), *want = shape_tuple(ndim, shape);
+  if (got && want) PyErr_Format(PyExc_ValueError, "%s has shape %R, expected %R", name, got, want);
+  Py_XDECREF(got);
+  Py_XDECREF(want);
+  return -1;
+}
+
+/* Real numbers convert to float32; strings, objects, complex numbers, dates do not. */
+static int is_real(PyArray_Descr *d) {
+  return d->kind == 'f' || d->kind == 'i' || d->kind == 'u' || d->kind == 'b';
+}
+
+PyArrayObject *recur_py_input(PyObject *obj, const char *name) {
+  if (PyArray_Check(obj)) { /* the common case, without a copy */
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (PyArray_TYPE(a) == NPY_FLOAT32 && PyArray_ISCARRAY_RO(a) && PyArray_ISNOTSWAPPED(a)) {
+      Py_INCREF(obj);
+      return a;
+    }
+  }
+  PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
+  if (!src) return NULL;
+  if (!is_real(PyArray_DESCR(src))) {
+    PyErr_Format(PyExc_TypeError, "%s: dtype %R cannot be converted to float32 (a real "
+                 "number type is needed)", name, (PyObject *)PyArray_DESCR(src));
+    Py_DECREF(src);
+    return NULL;
+  }
+  PyArrayObject *a = (PyArrayObject *)PyArray_FromArray(
+      src, PyArray_DescrFromType(NPY_FLOAT32), NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+  Py_DECREF(src);
+  return a;
+}
+
+PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps) {
+  PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
+  if (!src) return NULL;
+  PyArray_Descr *d = PyArray_DESCR(src);
+  if (d->kind != 'i' && d->kind != 'u') {
+    PyErr_Format(PyExc_TypeError, "lengths: dtype %R, expected integers", (PyObject *)d);
+    Py_DECREF(src);
+    return NULL;
+  }
+  if (recur_py_check_shape(src, "lengths", 1, &batch) < 0) {
+    Py_DECREF(src);
+    return NULL;
+  }
+  PyArrayObject *a = (PyArrayObject *)PyArray_FromArray(
+      src, PyArray_DescrFromType(NPY_INT64), NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+  Py_DECREF(src);
+  if (!a) return NULL;
+  const int64_t *v = PyArray_DATA(a);
+  for (npy_intp b = 0; b < batch; b++) {
+    /* uint64 values past INT64_MAX wrapped to negatives: out of range as well */
+    int wrapped = d->kind == 'u' && v[b] < 0;
+    if (v[b] < 1 || v[b] > steps) {
+      if (wrapped)
+        PyErr_Format(PyExc_ValueError, "lengths[%zd] is past 2**63, outside 1..%zd", b, steps);
+      else
+        PyErr_Format(PyExc_ValueError, "lengths[%zd] = %lld, outside 1..%zd (T)", b,
+                     (long long)v[b], steps);
+      Py_DECREF(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
+PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape) {
+  if (obj == NULL || obj == Py_None)
+    return (PyArrayObject *)PyArray_SimpleNew(ndim, (npy_intp *)shape, NPY_FLOAT32);
+  if (!PyArray_Check(obj)) {
+    PyErr_Format(PyExc_TypeError, "out %s: expected a numpy.ndarray, got %s", name,
+                 Py_TYPE(obj)->tp_name);
+    return NULL;
+  }
+  PyArrayObject *a = (PyArrayObject *)obj;
+  if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_ISNOTSWAPPED(a)) {
+    PyErr_Format(PyExc_TypeError, "out %s: dtype %R, expected float32 in native byte order",
+                 name, (PyObject *)PyArray_DESCR(a));
+    return NULL;
+  }
+  if (!PyArray_ISCARRAY(a)) {
+    PyErr_Format(PyExc_ValueError, "out %s must be C-contiguous, aligned and writeable", name);
+    return NULL;
+  }
+  char what[64];
+  PyOS_snprintf(what, sizeof what, "out %s", name);
+  if (recur_py_check_shape(a, what, ndim, shape) < 0) return NULL;
+  Py_INCREF(obj);
+  return a;
+}

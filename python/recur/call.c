@@ -1,0 +1,212 @@
+/* The forward call, net(x, hx=None, *, lengths=None, num_threads=0, out=None): arguments
+ * parsed by hand from the vectorcall (no tuple or dict is built: a T=1 step must cost little
+ * more than recur_forward), converted and checked (arrays.c), then recur_forward without the
+ * GIL. */
+#include <limits.h>
+
+#include "pyrecur.h"
+
+typedef struct call_objects { /* borrowed: the caller's arguments */
+  PyObject *x, *hx, *lengths, *num_threads, *out;
+} call_objects;
+
+typedef struct call_arrays { /* owned */
+  PyArrayObject *x, *h0, *c0, *lengths, *y, *h_n, *c_n;
+} call_arrays;
+
+static void clear_arrays(call_arrays *a) {
+  Py_XDECREF(a->x);
+  Py_XDECREF(a->h0);
+  Py_XDECREF(a->c0);
+  Py_XDECREF(a->lengths);
+  Py_XDECREF(a->y);
+  Py_XDECREF(a->h_n);
+  Py_XDECREF(a->c_n);
+}
+
+static int parse_args(PyObject *const *args, size_t nargsf, PyObject *kwnames, call_objects *o) {
+  Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  if (n < 1 || n > 2) {
+    PyErr_Format(PyExc_TypeError, "recur.Net takes x and hx (%zd positional arguments given)", n);
+    return -1;
+  }
+  *o = (call_objects){args[0], n > 1 ? args[1] : NULL, NULL, NULL, NULL};
+  Py_ssize_t nk = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t i = 0; i < nk; i++) {
+    PyObject *key = PyTuple_GET_ITEM(kwnames, i), **slot = NULL;
+    if (PyUnicode_CompareWithASCIIString(key, "hx") == 0) slot = &o->hx;
+    else if (PyUnicode_CompareWithASCIIString(key, "lengths") == 0) slot = &o->lengths;
+    else if (PyUnicode_CompareWithASCIIString(key, "num_threads") == 0) slot = &o->num_threads;
+    else if (PyUnicode_CompareWithASCIIString(key, "out") == 0) slot = &o->out;
+    if (!slot) {
+      PyErr_Format(PyExc_TypeError, "recur.Net got an unexpected keyword argument '%U'", key);
+      return -1;
+    }
+    if (*slot) {
+      PyErr_Format(PyExc_TypeError, "recur.Net got multiple values for argument '%U'", key);
+      return -1;
+    }
+    *slot = args[n + i];
+  }
+  return 0;
+}
+
+static int is_pair(PyObject *o) {
+  return (PyTuple_Check(o) || PyList_Check(o)) && PySequence_Fast_GET_SIZE(o) == 2;
+}
+
+/* hx: h0 for an RNN or GRU, (h0, c0) for an LSTM; None anywhere means zeros. */
+static int split_state(PyObject *hx, int lstm, const char *cell, const char *what,
+                       PyObject **h, PyObject **c) {
+  *h = *c = NULL;
+  if (!hx || hx == Py_None) return 0;
+  if (lstm) {
+    if (!is_pair(hx)) {
+      PyErr_Format(PyExc_TypeError, "%s: an LSTM takes a tuple (h, c), got %s", what,
+                   Py_TYPE(hx)->tp_name);
+      return -1;
+    }
+    *h = PySequence_Fast_GET_ITEM(hx, 0);
+    *c = PySequence_Fast_GET_ITEM(hx, 1);
+    return 0;
+  }
+  if (PyTuple_Check(hx)) {
+    PyErr_Format(PyExc_TypeError, "%s: a %s takes one array, not a tuple (only an LSTM "
+                 "has (h, c))", what, cell);
+    return -1;
+  }
+  *h = hx;
+  return 0;
+}
+
+static int parse_threads(PyObject *obj, int *threads) {
+  *threads = 0;
+  if (!obj || obj == Py_None) return 0;
+  PyObject *index = PyNumber_Index(obj);
+  if (!index) return -1;
+  int overflow;
+  long n = PyLong_AsLongAndOverflow(index, &overflow);
+  Py_DECREF(index);
+  if (n == -1 && PyErr_Occurred()) return -1;
+  if (overflow < 0 || n < 0) {
+    PyErr_SetString(PyExc_ValueError, "num_threads is negative (0: the default)");
+    return -1;
+  }
+  *threads = overflow > 0 || n > INT_MAX ? INT_MAX : (int)n; /* recur caps it anyway */
+  return 0;
+}
+
+/* The sizes of a call, from x's shape. */
+typedef struct call_shapes {
+  int unbatched, state_ndim;
+  npy_intp T, B, y[3], h[3], c[3];
+} call_shapes;
+
+static int derive_shapes(const recur_py_net *net, PyArrayObject *x, call_shapes *s) {
+  const recur_desc *d = &net->desc;
+  int ndim = PyArray_NDIM(x);
+  if (ndim != 2 && ndim != 3) {
+    PyErr_Format(PyExc_ValueError, "x has %d dimensions, expected 3 (%s) or 2 (unbatched "
+                 "(T, I))", ndim, net->batch_first ? "(B, T, I)" : "(T, B, I)");
+    return -1;
+  }
+  const npy_intp *dims = PyArray_DIMS(x);
+  s->unbatched = ndim == 2;
+  s->T = dims[s->unbatched || !net->batch_first ? 0 : 1];
+  s->B = s->unbatched ? 1 : dims[net->batch_first ? 0 : 1];
+  if (dims[ndim - 1] != d->input_size) {
+    PyErr_Format(PyExc_ValueError, "x has %zd features (its last dimension), the network's "
+                 "input_size is %lld", dims[ndim - 1], (long long)d->input_size);
+    return -1;
+  }
+  if (s->T < 1 || s->B < 1) {
+    PyErr_Format(PyExc_ValueError, "x has %zd steps and a batch of %zd; each must be at "
+                 "least 1", s->T, s->B);
+    return -1;
+  }
+  npy_intp dirs = d->bidirectional ? 2 : 1, hout = d->proj_size ? d->proj_size : d->hidden_size;
+  npy_intp ld = d->num_layers * dirs;
+  s->state_ndim = s->unbatched ? 2 : 3;
+  if (s->unbatched) {
+    s->y[0] = s->T, s->y[1] = dirs * hout;
+    s->h[0] = ld, s->h[1] = hout;
+    s->c[0] = ld, s->c[1] = d->hidden_size;
+  } else {
+    s->y[0] = net->batch_first ? s->B : s->T, s->y[1] = net->batch_first ? s->T : s->B;
+    s->y[2] = dirs * hout;
+    s->h[0] = ld, s->h[1] = s->B, s->h[2] = hout;
+    s->c[0] = ld, s->c[1] = s->B, s->c[2] = d->hidden_size;
+  }
+  return 0;
+}
+
+/* An input state (h0 or c0) if given, converted and of the state's shape. */
+static int state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                       PyArrayObject **out) {
+  if (!obj || obj == Py_None) return 0;
+  if (!(*out = recur_py_input(obj, name))) return -1;
+  return recur_py_check_shape(*out, name, ndim, shape);
+}
+
+/* Converts and checks everything recur_forward will touch. */
+static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *a,
+                   recur_forward_args *fa) {
+  int lstm = net->desc.cell == RECUR_CELL_LSTM;
+  const char *cell = recur_cell_name(net->desc.cell);
+  call_shapes s;
+  PyObject *h0, *c0, *y_out = o->out, *states_out = NULL, *h_out, *c_out;
+  if (!(a->x = recur_py_input(o->x, "x")) || derive_shapes(net, a->x, &s) < 0 ||
+      split_state(o->hx, lstm, cell, "hx", &h0, &c0) < 0 ||
+      state_input(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
+      state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0 ||
+      (o->lengths && o->lengths != Py_None &&
+       !(a->lengths = recur_py_lengths(o->lengths, s.B, s.T))) ||
+      parse_threads(o->num_threads, &fa->num_threads) < 0)
+    return -1;
+  if (o->out && is_pair(o->out)) { /* (y, h_n) or (y, (h_n, c_n)) */
+    y_out = PySequence_Fast_GET_ITEM(o->out, 0);
+    states_out = PySequence_Fast_GET_ITEM(o->out, 1);
+  }
+  if (split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0 ||
+      !(a->y = recur_py_output(y_out, "y", s.state_ndim, s.y)) ||
+      !(a->h_n = recur_py_output(h_out, "h_n", s.state_ndim, s.h)) ||
+      (lstm && !(a->c_n = recur_py_output(c_out, "c_n", s.state_ndim, s.c))))
+    return -1;
+  fa->seq_len = s.T;
+  fa->batch = s.B;
+  fa->input_size = net->desc.input_size;
+  fa->batch_first = net->batch_first && !s.unbatched;
+  fa->unbatched = s.unbatched;
+  fa->x = PyArray_DATA(a->x);
+  fa->lengths = a->lengths ? PyArray_DATA(a->lengths) : NULL;
+  fa->h0 = a->h0 ? PyArray_DATA(a->h0) : NULL;
+  fa->c0 = a->c0 ? PyArray_DATA(a->c0) : NULL;
+  fa->y = PyArray_DATA(a->y);
+  fa->h_n = PyArray_DATA(a->h_n);
+  fa->c_n = a->c_n ? PyArray_DATA(a->c_n) : NULL;
+  return 0;
+}
+
+PyObject *recur_py_net_call(PyObject *callable, PyObject *const *args, size_t nargsf,
+                            PyObject *kwnames) {
+  recur_py_net *self = (recur_py_net *)callable;
+  call_objects o;
+  if (parse_args(args, nargsf, kwnames, &o) < 0) return NULL;
+  const recur_net *net = recur_py_net_acquire(self);
+  if (!net) return NULL;
+  call_arrays a = {0};
+  recur_forward_args fa = {0};
+  PyObject *result = NULL;
+  if (prepare(self, &o, &a, &fa) == 0) {
+    recur_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = recur_forward(net, &fa);
+    Py_END_ALLOW_THREADS
+    if (status != RECUR_OK) recur_py_raise(status);
+    else if (a.c_n) result = Py_BuildValue("O(OO)", a.y, a.h_n, a.c_n);
+    else result = PyTuple_Pack(2, a.y, a.h_n);
+  }
+  clear_arrays(&a);
+  recur_py_net_release(self);
+  return result;
+}

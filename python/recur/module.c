@@ -1,0 +1,126 @@
+/* recur._recur: the module, and its functions over recur's process-wide settings. */
+#define RECUR_PY_IMPORT_NUMPY
+#include <string.h>
+
+#include "pyrecur.h"
+
+/* "avx512 avx2 scalar" -> ['avx512', 'avx2', 'scalar'] */
+static PyObject *words(const char *text) {
+  PyObject *s = PyUnicode_FromString(text);
+  if (!s) return NULL;
+  PyObject *list = PyUnicode_Split(s, NULL, -1);
+  Py_DECREF(s);
+  return list;
+}
+
+static PyObject *py_isa(PyObject *m, PyObject *unused) {
+  (void)m, (void)unused;
+  return PyUnicode_FromString(recur_isa_name());
+}
+
+static PyObject *py_isa_list(PyObject *m, PyObject *unused) {
+  (void)m, (void)unused;
+  return words(recur_isa_list());
+}
+
+static PyObject *py_cpu_features(PyObject *m, PyObject *unused) {
+  (void)m, (void)unused;
+  return words(recur_cpu_features());
+}
+
+static PyObject *py_set_isa(PyObject *m, PyObject *arg) {
+  (void)m;
+  const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+  if (!name) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "set_isa: expected a str");
+    return NULL;
+  }
+  recur_status status = recur_isa_force(name);
+  if (status != RECUR_OK) return recur_py_raise(status);
+  Py_RETURN_NONE;
+}
+
+static PyObject *py_set_num_threads(PyObject *m, PyObject *arg) {
+  (void)m;
+  long n = PyLong_AsLong(arg);
+  if (n == -1 && PyErr_Occurred()) return NULL;
+  if (n < 0) return PyErr_Format(PyExc_ValueError, "set_num_threads(%ld): expected >= 0", n);
+  recur_set_num_threads(n > RECUR_MAX_THREADS ? RECUR_MAX_THREADS : (int)n);
+  Py_RETURN_NONE;
+}
+
+static PyObject *py_set_memory_limit(PyObject *m, PyObject *arg) {
+  (void)m;
+  size_t bytes = PyLong_AsSize_t(arg);
+  if (bytes == (size_t)-1 && PyErr_Occurred()) return NULL;
+  recur_set_memory_limit(bytes);
+  Py_RETURN_NONE;
+}
+
+static PyObject *py_memory_limit(PyObject *m, PyObject *unused) {
+  (void)m, (void)unused;
+  return PyLong_FromSize_t(recur_memory_limit());
+}
+
+static PyMethodDef functions[] = {
+  {"load_bytes", (PyCFunction)(void (*)(void))recur_py_load_bytes, METH_VARARGS | METH_KEYWORDS,
+   "load_bytes(data, prefix=None, batch_first=False, precision='fp32')\n--\n\n"
+   "Loads a network from a safetensors file's bytes (bytes, bytearray, memoryview or any\n"
+   "buffer). prefix picks one module of a file holding several ('encoder.rnn'; None: the only\n"
+   "one). batch_first says how the net reads x and writes y, as PyTorch's flag. precision\n"
+   "'fp32' or 'bf16' (README \"Precision\"). The bytes are kept (copied unless they are a\n"
+   "bytes object) for pickling. Raises RecurError if recur refuses the model."},
+  {"isa", py_isa, METH_NOARGS,
+   "isa()\n--\n\nThe kernel table new networks are built for ('avx512', 'avx2', 'neon',\n"
+   "'scalar'): RECUR_ISA or set_isa() if given, else the best this CPU runs."},
+  {"isa_list", py_isa_list, METH_NOARGS,
+   "isa_list()\n--\n\nThe kernel tables this build has that this CPU runs, best first."},
+  {"cpu_features", py_cpu_features, METH_NOARGS,
+   "cpu_features()\n--\n\nThe CPU features recur detected, e.g. ['avx2', 'fma', 'avx512f']."},
+  {"set_isa", py_set_isa, METH_O,
+   "set_isa(name)\n--\n\nForces the kernel table for networks created from now on ('scalar',\n"
+   "'avx2', 'avx512', 'neon'). RecurError if the name is unknown or this CPU lacks it."},
+  {"set_num_threads", py_set_num_threads, METH_O,
+   "set_num_threads(n)\n--\n\nThe process default of threads per call (0: OpenMP's default,\n"
+   "OMP_NUM_THREADS). A call's num_threads overrides it. Never changes results."},
+  {"set_memory_limit", py_set_memory_limit, METH_O,
+   "set_memory_limit(nbytes)\n--\n\nThe most memory recur allocates for one network, call or\n"
+   "file, checked before allocating (RecurError RECUR_ERR_LIMIT above it); 0: the default,\n"
+   "16 GiB."},
+  {"memory_limit", py_memory_limit, METH_NOARGS,
+   "memory_limit()\n--\n\nThe memory limit in bytes (set_memory_limit)."},
+  {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+  PyModuleDef_HEAD_INIT, "recur._recur",
+  "The C extension under the recur package (use the package: import recur).", -1, functions,
+  NULL, NULL, NULL, NULL,
+};
+
+/* recur.h's statuses as module constants (ERR_BAD_FILE = -8, ...): what RecurError.status
+ * holds. */
+static int add_statuses(PyObject *module) {
+  for (int s = RECUR_ERR_NULL_POINTER; s >= RECUR_ERR_INTERNAL; s--) {
+    const char *text = recur_status_string((recur_status)s), *colon = strchr(text, ':');
+    char name[64];
+    PyOS_snprintf(name, sizeof name, "%.*s", (int)(colon - text) - 6, text + 6); /* "RECUR_" */
+    if (PyModule_AddIntConstant(module, name, s) < 0) return -1;
+  }
+  return 0;
+}
+
+PyMODINIT_FUNC PyInit__recur(void) {
+  import_array();
+  if (PyType_Ready(&recur_py_net_type) < 0) return NULL;
+  PyObject *m = PyModule_Create(&module_def);
+  if (!m) return NULL;
+  Py_INCREF(&recur_py_net_type);
+  if (PyModule_AddObject(m, "Net", (PyObject *)&recur_py_net_type) < 0 ||
+      recur_py_error_init(m) < 0 || add_statuses(m) < 0 ||
+      PyModule_AddStringConstant(m, "__version__", recur_version_string()) < 0) {
+    Py_DECREF(m);
+    return NULL;
+  }
+  return m;
+}

@@ -1,0 +1,283 @@
+/* recur.Net: a network loaded from safetensors bytes, its description as properties, close()
+ * and the context manager, and pickling as the model's bytes. */
+#include <string.h>
+
+#include "pyrecur.h"
+
+/* The net's handle for a call. Calls run without the GIL, so close() cannot free the net
+ * under one: it only marks it closed, and whoever ends the last call frees it. `running` is
+ * changed only with the GIL held. */
+const recur_net *recur_py_net_acquire(recur_py_net *self) {
+  if (self->closed) {
+    PyErr_SetString(PyExc_ValueError, "the recur.Net is closed");
+    return NULL;
+  }
+  self->running++;
+  Py_INCREF(self);
+  return self->net;
+}
+
+static void free_if_done(recur_py_net *self) {
+  if (self->closed && self->running == 0 && self->net) {
+    recur_net *net = self->net;
+    self->net = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    recur_net_free(net);
+    Py_END_ALLOW_THREADS
+  }
+}
+
+void recur_py_net_release(recur_py_net *self) {
+  self->running--;
+  free_if_done(self);
+  Py_DECREF(self);
+}
+
+static PyObject *precision_str(recur_precision p) { return PyUnicode_FromString(recur_precision_name(p)); }
+
+static int parse_precision(const char *name, recur_precision *out) {
+  for (int p = 0; recur_precision_name((recur_precision)p); p++)
+    if (strcmp(name, recur_precision_name((recur_precision)p)) == 0) {
+      *out = (recur_precision)p;
+      return 0;
+    }
+  PyErr_Format(PyExc_ValueError, "precision '%s': expected 'fp32' or 'bf16'", name);
+  return -1;
+}
+
+PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs) {
+  (void)module;
+  static char *keywords[] = {"data", "prefix", "batch_first", "precision", NULL};
+  PyObject *data;
+  const char *prefix = NULL, *precision_name = "fp32";
+  int batch_first = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|zps:load_bytes", keywords, &data, &prefix,
+                                   &batch_first, &precision_name))
+    return NULL;
+  recur_net_options options = {0};
+  if (parse_precision(precision_name, &options.precision) < 0) return NULL;
+  if (PyUnicode_Check(data))
+    return PyErr_Format(PyExc_TypeError, "load_bytes: data is a str; pass bytes (or a path "
+                        "to recur.load)");
+  /* The bytes are kept for pickling, so a mutable buffer is copied. */
+  PyObject *model = PyBytes_CheckExact(data) ? Py_NewRef(data) : PyBytes_FromObject(data);
+  if (!model) return NULL;
+  recur_py_net *self = PyObject_New(recur_py_net, &recur_py_net_type);
+  if (!self) {
+    Py_DECREF(model);
+    return NULL;
+  }
+  self->vectorcall = recur_py_net_call;
+  self->net = NULL;
+  self->closed = 0;
+  self->running = 0;
+  self->batch_first = batch_first;
+  self->model = model;
+  self->prefix = prefix ? PyUnicode_FromString(prefix) : Py_NewRef(Py_None);
+  if (!self->prefix) {
+    Py_DECREF(self);
+    return NULL;
+  }
+  recur_status status;
+  recur_net *net = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  status = recur_net_load_memory_ex(&net, PyBytes_AS_STRING(model),
+                                    (size_t)PyBytes_GET_SIZE(model), prefix, &options);
+  Py_END_ALLOW_THREADS
+  recur_plan plan;
+  if (status == RECUR_OK) {
+    self->net = net;
+    if ((status = recur_net_describe(net, &self->desc)) == RECUR_OK &&
+        (status = recur_net_precision(net, &self->precision)) == RECUR_OK &&
+        (status = recur_net_plan(net, 1, 1, &plan)) == RECUR_OK)
+      self->isa = plan.isa;
+  }
+  if (status != RECUR_OK) {
+    Py_DECREF(self);
+    return recur_py_raise(status);
+  }
+  return (PyObject *)self;
+}
+
+static void net_dealloc(recur_py_net *self) {
+  recur_net_free(self->net); /* no call is running: each holds a reference */
+  Py_XDECREF(self->model);
+  Py_XDECREF(self->prefix);
+  PyObject_Free(self);
+}
+
+PyDoc_STRVAR(close_doc,
+"close()\n--\n\n"
+"Frees the network now rather than when the last reference goes. Calls already running on\n"
+"other threads finish first (the memory is freed when the last one returns); any later call,\n"
+"pickling included, raises ValueError. Closing twice is allowed.");
+
+static PyObject *net_close(recur_py_net *self, PyObject *unused) {
+  (void)unused;
+  self->closed = 1;
+  Py_CLEAR(self->model);
+  free_if_done(self);
+  Py_RETURN_NONE;
+}
+
+static PyObject *net_enter(recur_py_net *self, PyObject *unused) {
+  (void)unused;
+  if (self->closed) return PyErr_Format(PyExc_ValueError, "the recur.Net is closed");
+  return Py_NewRef(self);
+}
+
+static PyObject *net_exit(recur_py_net *self, PyObject *const *args, Py_ssize_t n) {
+  (void)args;
+  (void)n;
+  return net_close(self, NULL);
+}
+
+PyDoc_STRVAR(reduce_doc,
+"__reduce__()\n--\n\n"
+"Pickles the network as its model's safetensors bytes with prefix, batch_first and\n"
+"precision: the unpickled network computes the same bits (on the same kernel table).");
+
+static PyObject *net_reduce(recur_py_net *self, PyObject *unused) {
+  (void)unused;
+  if (self->closed) return PyErr_Format(PyExc_ValueError, "cannot pickle a closed recur.Net");
+  PyObject *load = PyObject_GetAttrString(PyImport_AddModule("recur._recur"), "load_bytes");
+  if (!load) return NULL;
+  return Py_BuildValue("N(OOON)", load, self->model, self->prefix,
+                       self->batch_first ? Py_True : Py_False, precision_str(self->precision));
+}
+
+PyDoc_STRVAR(plan_doc,
+"plan(batch=1, num_threads=0)\n--\n\n"
+"How a call with this batch and thread count will run (recur_net_plan): a dict with the\n"
+"kernel table ('isa'), threads, thread groups, batch/hidden split and tile sizes, and whether\n"
+"a tune file entry gave them. num_threads 0: the default (recur.set_num_threads, else\n"
+"OpenMP's). The plan never changes the results, only the speed.");
+
+static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
+  static char *keywords[] = {"batch", "num_threads", NULL};
+  long long batch = 1;
+  int threads = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Li:plan", keywords, &batch, &threads))
+    return NULL;
+  if (threads < 0) return PyErr_Format(PyExc_ValueError, "num_threads is %d, expected >= 0", threads);
+  const recur_net *net = recur_py_net_acquire(self);
+  if (!net) return NULL;
+  recur_plan p;
+  recur_status status = recur_net_plan(net, batch, threads, &p);
+  recur_py_net_release(self);
+  if (status != RECUR_OK) return recur_py_raise(status);
+  return Py_BuildValue(
+      "{sssisisLsLsLsLsLsisLsLsisisisi}", "isa", p.isa, "tuned_tiling", p.tuned_tiling,
+      "tuned_call", p.tuned_call, "tuned_batch", (long long)p.tuned_batch, "nr", (long long)p.nr,
+      "nr_proj", (long long)p.nr_proj, "kc", (long long)p.kc, "kc_input", (long long)p.kc_input,
+      "mr", p.mr, "chunk_rows", (long long)p.chunk_rows, "mc", (long long)p.mc,
+      "threads", p.threads, "groups", p.groups, "hidden_split", p.hidden_split,
+      "batch_parts", p.batch_parts[0]);
+}
+
+static PyMethodDef net_methods[] = {
+  {"close", (PyCFunction)net_close, METH_NOARGS, close_doc},
+  {"plan", (PyCFunction)(void (*)(void))net_plan, METH_VARARGS | METH_KEYWORDS, plan_doc},
+  {"__enter__", (PyCFunction)net_enter, METH_NOARGS, "Returns the net itself."},
+  {"__exit__", (PyCFunction)(void (*)(void))net_exit, METH_FASTCALL, "Closes the net."},
+  {"__reduce__", (PyCFunction)net_reduce, METH_NOARGS, reduce_doc},
+  {NULL, NULL, 0, NULL},
+};
+
+/* Properties: the description as loaded. */
+static PyObject *get_cell(recur_py_net *s, void *c) { (void)c; return PyUnicode_FromString(recur_cell_name(s->desc.cell)); }
+static PyObject *get_input_size(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.input_size); }
+static PyObject *get_hidden_size(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.hidden_size); }
+static PyObject *get_num_layers(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.num_layers); }
+static PyObject *get_bidirectional(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->desc.bidirectional); }
+static PyObject *get_proj_size(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.proj_size); }
+static PyObject *get_bias(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->desc.bias); }
+static PyObject *get_batch_first(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->batch_first); }
+static PyObject *get_precision(recur_py_net *s, void *c) { (void)c; return precision_str(s->precision); }
+static PyObject *get_isa(recur_py_net *s, void *c) { (void)c; return PyUnicode_FromString(s->isa); }
+static PyObject *get_prefix(recur_py_net *s, void *c) { (void)c; return Py_NewRef(s->prefix); }
+static PyObject *get_closed(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->closed); }
+static PyObject *get_model_bytes(recur_py_net *s, void *c) {
+  (void)c;
+  if (s->closed) return PyErr_Format(PyExc_ValueError, "the recur.Net is closed");
+  return Py_NewRef(s->model);
+}
+
+static PyGetSetDef net_getset[] = {
+  {"cell", (getter)get_cell, NULL, "'rnn_tanh', 'rnn_relu', 'lstm' or 'gru'", NULL},
+  {"input_size", (getter)get_input_size, NULL, "I: features per input step", NULL},
+  {"hidden_size", (getter)get_hidden_size, NULL, "H: hidden units per direction", NULL},
+  {"num_layers", (getter)get_num_layers, NULL, "L: stacked layers", NULL},
+  {"bidirectional", (getter)get_bidirectional, NULL, "True if each layer runs both directions (D = 2)", NULL},
+  {"proj_size", (getter)get_proj_size, NULL, "an LSTM's projection size P (0: none); H_out = P or H", NULL},
+  {"bias", (getter)get_bias, NULL, "False if the model has no bias tensors (bias=False)", NULL},
+  {"batch_first", (getter)get_batch_first, NULL, "True if x and y are (B, T, ...) rather than (T, B, ...)", NULL},
+  {"precision", (getter)get_precision, NULL, "'fp32' or 'bf16' (README \"Precision\")", NULL},
+  {"isa", (getter)get_isa, NULL, "the kernel table the net runs on ('avx512', 'avx2', 'neon', 'scalar', ...)", NULL},
+  {"prefix", (getter)get_prefix, NULL, "the module prefix it was loaded with, or None", NULL},
+  {"closed", (getter)get_closed, NULL, "True once close() was called", NULL},
+  {"model_bytes", (getter)get_model_bytes, NULL, "the safetensors bytes the net was loaded from", NULL},
+  {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyObject *net_repr(recur_py_net *s) {
+  char extra[64] = "";
+  if (s->desc.proj_size) PyOS_snprintf(extra, sizeof extra, " proj_size=%lld", (long long)s->desc.proj_size);
+  if (!s->desc.bias) PyOS_snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " bias=False");
+  return PyUnicode_FromFormat(
+      "<recur.Net %s input_size=%lld hidden_size=%lld num_layers=%lld bidirectional=%s%s "
+      "batch_first=%s precision=%s isa=%s%s>", recur_cell_name(s->desc.cell),
+      (long long)s->desc.input_size, (long long)s->desc.hidden_size, (long long)s->desc.num_layers,
+      s->desc.bidirectional ? "True" : "False", extra, s->batch_first ? "True" : "False",
+      recur_precision_name(s->precision), s->isa, s->closed ? " closed" : "");
+}
+
+PyDoc_STRVAR(net_doc,
+"A recurrent network (nn.RNN, nn.LSTM or nn.GRU) that recur runs: made by recur.load,\n"
+"recur.load_bytes or recur.from_torch.\n"
+"\n"
+"net(x, hx=None, *, lengths=None, num_threads=0, out=None) runs the forward pass as\n"
+"PyTorch's module does and returns (y, h_n) for an RNN or GRU, (y, (h_n, c_n)) for an LSTM.\n"
+"With D = 2 if bidirectional else 1, L = num_layers, H_out = proj_size or hidden_size:\n"
+"\n"
+"    x       (T, B, I), or (B, T, I) if batch_first, or (T, I) unbatched\n"
+"    y       (T, B, D*H_out), (B, T, D*H_out) or (T, D*H_out)\n"
+"    h0, h_n (L*D, B, H_out), or (L*D, H_out) unbatched\n"
+"    c0, c_n (L*D, B, H), or (L*D, H) unbatched: LSTM only\n"
+"\n"
+"hx: None (zeros); h0 for an RNN or GRU; the tuple (h0, c0) for an LSTM, where either may be\n"
+"    None (zeros).\n"
+"lengths: B integers in 1..T (a list, a NumPy or torch integer array): PyTorch's packed-\n"
+"    sequence semantics (pack_padded_sequence(enforce_sorted=False), then\n"
+"    pad_packed_sequence(total_length=T)): y is zero past each sequence's end, h_n and c_n\n"
+"    are the states after each direction's last processed step.\n"
+"num_threads: threads for this call (0: recur.set_num_threads's, else OpenMP's default). The\n"
+"    results are the same bits for any thread count.\n"
+"out: buffers for the results, in the structure of the result: y, or (y, h_n), or\n"
+"    (y, (h_n, c_n)); any of them may be None. Each must be a float32, C-contiguous, writeable\n"
+"    numpy.ndarray of exactly the result's shape. h_n may be h0 itself and c_n c0 itself\n"
+"    (the state is then updated in place); no other output may overlap an input.\n"
+"\n"
+"Inputs (x, h0, c0) may be NumPy arrays or anything NumPy converts: objects with the buffer\n"
+"protocol or __array__ (CPU torch tensors), nested lists. float32 C-contiguous arrays in\n"
+"native byte order are read in place; any other real dtype (float64, float16, integers, bool)\n"
+"or layout is converted to a float32 copy first. Strings, objects and complex numbers raise\n"
+"TypeError; a wrong shape raises ValueError, as do lengths out of range and a closed net.\n"
+"Outputs are new float32 arrays unless out= gives them.\n"
+"\n"
+"The GIL is released while recur computes: several Python threads may run one net at once.\n"
+"A net pickles as its model's bytes; close() (or a with block) frees it early.");
+
+PyTypeObject recur_py_net_type = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "recur.Net",
+  .tp_basicsize = sizeof(recur_py_net),
+  .tp_dealloc = (destructor)net_dealloc,
+  .tp_vectorcall_offset = offsetof(recur_py_net, vectorcall),
+  .tp_call = PyVectorcall_Call,
+  .tp_repr = (reprfunc)net_repr,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+  .tp_doc = net_doc,
+  .tp_methods = net_methods,
+  .tp_getset = net_getset,
+};

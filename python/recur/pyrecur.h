@@ -1,0 +1,58 @@
+/* The Python extension recur._recur: what its files share. It sees only the public API
+ * (include/recur.h), as any other program using recur would. */
+#ifndef RECUR_PYRECUR_H
+#define RECUR_PYRECUR_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* One NumPy C API table for the whole extension; module.c imports it (import_array). */
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL recur_numpy_api
+#ifndef RECUR_PY_IMPORT_NUMPY
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include <recur.h>
+
+/* errors.c: recur.RecurError, raised with a recur_status and the thread's recur_last_error. */
+extern PyObject *recur_py_error;
+int recur_py_error_init(PyObject *module);
+PyObject *recur_py_raise(recur_status status);
+
+/* net.c: the recur.Net type. A net holds its model's bytes (for pickling) and counts the
+ * forward calls running without the GIL, so that close() never frees it under one. */
+typedef struct recur_py_net {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  recur_net *net;      /* NULL once freed */
+  int closed;          /* close() was called: new calls are refused */
+  Py_ssize_t running;  /* forward calls in flight (changed only under the GIL) */
+  recur_desc desc;
+  recur_precision precision;
+  const char *isa;     /* the kernel table it runs on (a static string of recur's) */
+  int batch_first;
+  PyObject *model;     /* bytes: the safetensors file; NULL once closed */
+  PyObject *prefix;    /* str or None */
+} recur_py_net;
+
+extern PyTypeObject recur_py_net_type;
+PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs);
+/* The net's C handle for one call, or NULL with ValueError if it is closed; a successful
+ * acquire must be paired with recur_py_net_release (both under the GIL). */
+const recur_net *recur_py_net_acquire(recur_py_net *self);
+void recur_py_net_release(recur_py_net *self);
+
+/* call.c: net(x, hx=None, *, lengths=None, num_threads=0, out=None). */
+PyObject *recur_py_net_call(PyObject *self, PyObject *const *args, size_t nargsf,
+                            PyObject *kwnames);
+
+/* arrays.c: the arguments of a call as arrays recur can read or write. Each returns a new
+ * reference, or NULL with TypeError/ValueError naming the argument. */
+PyArrayObject *recur_py_input(PyObject *obj, const char *name);
+PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps);
+PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape);
+int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape);
+
+#endif
