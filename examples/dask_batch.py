@@ -28,10 +28,11 @@ import recur
 def local_cluster(n_workers=2, timeout="60s"):
     """A Client on n_workers local worker processes of one thread each, on the loopback
     interface, without dashboards, closed on exit: runs on a machine with no network."""
-    with dask.config.set({"distributed.comm.timeouts.connect": timeout}), \
-            LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                         host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster, timeout=timeout) as client:
+    with (dask.config.set({"distributed.comm.timeouts.connect": timeout}),
+          LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                       host="127.0.0.1", dashboard_address=None,
+                       silence_logs=logging.ERROR) as cluster,
+          Client(cluster, timeout=timeout) as client):
         yield client
 
 
