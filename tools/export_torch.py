@@ -15,16 +15,20 @@ As a command (run with a python that has torch, e.g. Debian's /usr/bin/python3):
     export_torch.py --from-state-dict model.pt --prefix encoder.rnn -o model.safetensors
 """
 import argparse
-import json
 import os
 import pickle
-import struct
 import sys
 import tempfile
 
 import torch
 
-FORMAT = "recur-1"
+# The one safetensors writer, the Python package's (standard library only), read from the
+# source tree so that this tool needs no build.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python",
+                                "recur"))
+import _safetensors as safetensors  # noqa: E402
+
+FORMAT = safetensors.FORMAT
 CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 EXPORT_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
                  "F64": torch.float64}
@@ -39,19 +43,13 @@ GATES_TO_CELL = {4: "lstm", 3: "gru", 1: "rnn_tanh"}  # rnn_relu has the shapes 
 def write_safetensors(path, tensors, metadata):
     """Writes tensors (name -> torch.Tensor, written in the dict's order) and metadata
     (str -> str) to path in the safetensors format, atomically."""
-    header = {"__metadata__": {str(k): str(v) for k, v in metadata.items()}}
-    blobs, offset = [], 0
+    entries = {}
     for name, tensor in tensors.items():
         if tensor.dtype not in SAFETENSORS_DTYPES:
             raise ValueError(f"{name}: dtype {tensor.dtype} has no safetensors name")
-        data = _little_endian_bytes(tensor)
-        header[name] = {"dtype": SAFETENSORS_DTYPES[tensor.dtype], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    _atomic_write(path, [struct.pack("<Q", len(text)), text] + blobs)
+        entries[name] = (SAFETENSORS_DTYPES[tensor.dtype], tuple(tensor.shape),
+                         _little_endian_bytes(tensor))
+    _atomic_write(path, [safetensors.encode(entries, metadata)])
 
 
 def _little_endian_bytes(tensor):

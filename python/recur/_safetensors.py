@@ -4,6 +4,8 @@ the tensors' bytes. Standard library only: tools/export_torch.py uses it too."""
 import json
 import struct
 
+FORMAT = "recur-1"  # the informative "format" metadata of the files recur's tools write
+
 
 def encode(tensors, metadata):
     """The bytes of a safetensors file holding tensors, a dict of name -> (dtype, shape, data)

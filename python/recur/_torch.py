@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 
-from ._safetensors import encode
+from . import _safetensors
 
-FORMAT = "recur-1"  # as tools/export_torch.py writes
+FORMAT = _safetensors.FORMAT
 CELLS = {"RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu", "LSTM": "lstm", "GRU": "gru"}
 ATTRIBUTES = ("mode", "input_size", "hidden_size", "num_layers", "bidirectional", "proj_size",
               "bias", "batch_first", "state_dict")
@@ -37,7 +37,7 @@ def module_safetensors(module):
                      "hidden_size": module.hidden_size, "num_layers": module.num_layers,
                      "bidirectional": int(module.bidirectional),
                      "proj_size": module.proj_size, "bias": int(module.bias)})
-    return encode(tensors, metadata)
+    return _safetensors.encode(tensors, metadata)
 
 
 def _cell(module):

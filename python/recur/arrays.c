@@ -1,6 +1,8 @@
 /* A call's arrays: inputs converted to what recur reads (float32, C order, native byte
  * order), lengths to int64, and the caller's out= buffers checked to be exactly what recur
  * writes. Everything is checked here, so recur never sees a buffer of the wrong size. */
+#include <limits.h>
+
 #include "pyrecur.h"
 
 /* "(2, 3, 7)" */
@@ -42,7 +44,7 @@ PyArrayObject *recur_py_input(PyObject *obj, const char *name) {
   PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
   if (!src) return NULL;
   if (!is_real(PyArray_DESCR(src))) {
-    PyErr_Format(PyExc_TypeError, "%s: dtype %R cannot be converted to float32 (a real "
+    PyErr_Format(PyExc_TypeError, "%s: dtype %S cannot be converted to float32 (a real "
                  "number type is needed)", name, (PyObject *)PyArray_DESCR(src));
     Py_DECREF(src);
     return NULL;
@@ -58,7 +60,7 @@ PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps) {
   if (!src) return NULL;
   PyArray_Descr *d = PyArray_DESCR(src);
   if (d->kind != 'i' && d->kind != 'u') {
-    PyErr_Format(PyExc_TypeError, "lengths: dtype %R, expected integers", (PyObject *)d);
+    PyErr_Format(PyExc_TypeError, "lengths: dtype %S, expected integers", (PyObject *)d);
     Py_DECREF(src);
     return NULL;
   }
@@ -97,7 +99,7 @@ PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const 
   }
   PyArrayObject *a = (PyArrayObject *)obj;
   if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_ISNOTSWAPPED(a)) {
-    PyErr_Format(PyExc_TypeError, "out %s: dtype %R, expected float32 in native byte order",
+    PyErr_Format(PyExc_TypeError, "out %s: dtype %S, expected float32 in native byte order",
                  name, (PyObject *)PyArray_DESCR(a));
     return NULL;
   }
@@ -110,4 +112,21 @@ PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const 
   if (recur_py_check_shape(a, what, ndim, shape) < 0) return NULL;
   Py_INCREF(obj);
   return a;
+}
+
+int recur_py_threads(PyObject *obj, int *threads) {
+  *threads = 0;
+  if (!obj || obj == Py_None) return 0;
+  PyObject *index = PyNumber_Index(obj);
+  if (!index) return -1;
+  int overflow;
+  long n = PyLong_AsLongAndOverflow(index, &overflow);
+  Py_DECREF(index);
+  if (n == -1 && PyErr_Occurred()) return -1;
+  if (overflow < 0 || (!overflow && n < 0)) {
+    PyErr_SetString(PyExc_ValueError, "num_threads is negative (0: the default)");
+    return -1;
+  }
+  *threads = overflow > 0 || n > INT_MAX ? INT_MAX : (int)n; /* recur caps it anyway */
+  return 0;
 }

@@ -2,8 +2,6 @@
  * parsed by hand from the vectorcall (no tuple or dict is built: a T=1 step must cost little
  * more than recur_forward), converted and checked (arrays.c), then recur_forward without the
  * GIL. */
-#include <limits.h>
-
 #include "pyrecur.h"
 
 typedef struct call_objects { /* borrowed: the caller's arguments */
@@ -79,23 +77,6 @@ static int split_state(PyObject *hx, int lstm, const char *cell, const char *wha
   return 0;
 }
 
-static int parse_threads(PyObject *obj, int *threads) {
-  *threads = 0;
-  if (!obj || obj == Py_None) return 0;
-  PyObject *index = PyNumber_Index(obj);
-  if (!index) return -1;
-  int overflow;
-  long n = PyLong_AsLongAndOverflow(index, &overflow);
-  Py_DECREF(index);
-  if (n == -1 && PyErr_Occurred()) return -1;
-  if (overflow < 0 || n < 0) {
-    PyErr_SetString(PyExc_ValueError, "num_threads is negative (0: the default)");
-    return -1;
-  }
-  *threads = overflow > 0 || n > INT_MAX ? INT_MAX : (int)n; /* recur caps it anyway */
-  return 0;
-}
-
 /* The sizes of a call, from x's shape. */
 typedef struct call_shapes {
   int unbatched, state_ndim;
@@ -161,7 +142,7 @@ static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *
       state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0 ||
       (o->lengths && o->lengths != Py_None &&
        !(a->lengths = recur_py_lengths(o->lengths, s.B, s.T))) ||
-      parse_threads(o->num_threads, &fa->num_threads) < 0)
+      recur_py_threads(o->num_threads, &fa->num_threads) < 0)
     return -1;
   if (o->out && is_pair(o->out)) { /* (y, h_n) or (y, (h_n, c_n)) */
     y_out = PySequence_Fast_GET_ITEM(o->out, 0);

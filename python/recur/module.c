@@ -42,10 +42,9 @@ static PyObject *py_set_isa(PyObject *m, PyObject *arg) {
 
 static PyObject *py_set_num_threads(PyObject *m, PyObject *arg) {
   (void)m;
-  long n = PyLong_AsLong(arg);
-  if (n == -1 && PyErr_Occurred()) return NULL;
-  if (n < 0) return PyErr_Format(PyExc_ValueError, "set_num_threads(%ld): expected >= 0", n);
-  recur_set_num_threads(n > RECUR_MAX_THREADS ? RECUR_MAX_THREADS : (int)n);
+  int n;
+  if (recur_py_threads(arg, &n) < 0) return NULL;
+  recur_set_num_threads(n);
   Py_RETURN_NONE;
 }
 

@@ -54,5 +54,7 @@ PyArrayObject *recur_py_input(PyObject *obj, const char *name);
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps);
 PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape);
 int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape);
+/* A thread count: None or an integer >= 0 (0: the default), capped at INT_MAX; 0 or -1. */
+int recur_py_threads(PyObject *obj, int *threads);
 
 #endif

@@ -4,6 +4,9 @@
 # prefix redefined to where DESTDIR put it) and LD_LIBRARY_PATH. Checks the installed files and
 # the soname first. Run by meson test (tests/meson.build):
 #   run.sh MESON BUILD_DIR WORK_DIR PREFIX LIBDIR INCLUDEDIR BINDIR SONAME PKG_CONFIG CC... -- CFLAGS...
+# With the Python package built, the environment names it (python/meson.build): RECUR_PYTHON
+# (the interpreter), RECUR_PYTHON_DIR (where it installs), RECUR_PYTHON_SITE (1: that folder is
+# on the interpreter's sys.path) and RECUR_PYTHON_PRELOAD (a sanitizer build's runtimes).
 set -euo pipefail
 meson=$1 build=$2 work=$3 prefix=$4 libdir=$5 includedir=$6 bindir=$7 soname=$8 pkgconfig=$9
 shift 9
@@ -36,3 +39,24 @@ echo "pkg-config --cflags --libs recur: $flags"
 # shellcheck disable=SC2086 # pkg-config's output is words
 "${cc[@]}" "$@" -std=c11 -Wall -Wextra -Werror -O2 -o "$work/consumer" "$src" $flags -lm
 LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$work/consumer" "$lib/"
+
+# The Python package: installed beside the library, its extension finding the installed
+# librecur by its runpath (as the recur command does; LD_LIBRARY_PATH stands in for it here,
+# since DESTDIR moved the library away from the runpath), importable from the installed tree.
+if [[ -n ${RECUR_PYTHON:-} ]]; then
+  package=$root$RECUR_PYTHON_DIR/recur
+  extension=("$package"/_recur.*.so)
+  for f in "$package/__init__.py" "$package/_safetensors.py" "$package/_torch.py" "${extension[0]}"; do
+    [[ -e $f ]] || fail "$f was not installed"
+  done
+  runpath=$(under_prefix "$libdir")
+  readelf -d "${extension[0]}" | grep -q "(RUNPATH).*\[$runpath\]" ||
+    fail "the extension's runpath is not $runpath"
+  if [[ $RECUR_PYTHON_SITE == 1 ]]; then
+    "$RECUR_PYTHON" -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "$RECUR_PYTHON_DIR" ||
+      fail "$RECUR_PYTHON_DIR is not on $RECUR_PYTHON's sys.path"
+  fi
+  LD_PRELOAD=${RECUR_PYTHON_PRELOAD:-} ASAN_OPTIONS=detect_leaks=0 PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPATH="$root$RECUR_PYTHON_DIR" LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+    "$RECUR_PYTHON" "$(dirname "$0")/consumer.py" "$lib" "$package"
+fi
