@@ -54,7 +54,7 @@ def main():
     parser.add_argument("--cells", default="rnn,lstm,gru,bilstm")
     args = parser.parse_args()
     threads = [int(n) for n in args.threads.split(",")]
-    min_runs, min_seconds = (2, 0.0) if args.quick else (5, 0.3)
+    min_runs, min_seconds = (2, 0.0) if args.quick else (3, 0.3)
     print(versions(torch))
     print(f"median of >= {min_runs} runs and >= {min_seconds} s per case, recur and torch "
           "alternating; speed = torch ms / recur ms (> 1: recur is faster)\n")
