@@ -53,7 +53,7 @@ def row_type(steps, batch, width, mpi_type):
 
 def as_rows(array, batch_axis):
     """array viewed as (steps, batch, width), its batch on axis 1: a batch-first (B, T, W) array
-    is one step of B rows of T * W values."""
+    (or a (B,) vector) is one step of B rows of T * W values (or of one)."""
     if batch_axis == 0:
         return array.reshape(1, array.shape[0], -1)
     return array.reshape(array.shape[0], array.shape[1], -1)
@@ -101,11 +101,12 @@ def forward(comm, net, x, lengths=None, num_threads=1, root=0):
     local_lengths = None
     if has_lengths:
         local_lengths = np.empty(mine, np.int64)
-        full = np.ascontiguousarray(lengths, np.int64) if comm.rank == root else None
-        comm.Scatterv([full, counts, offsets, MPI.INT64_T] if comm.rank == root else None,
-                      local_lengths, root=root)
+        all_lengths = np.ascontiguousarray(lengths, np.int64) if comm.rank == root else None
+        exchange(comm, counts, offsets, as_rows(all_lengths, 0) if comm.rank == root else None,
+                 as_rows(local_lengths, 0), root, scatter=True)
     y, state = net(local_x, lengths=local_lengths, num_threads=num_threads)
-    local_outputs = [(y, batch_axis)] + [(s, 1) for s in (state if net.cell == "lstm" else [state])]
+    states = state if net.cell == "lstm" else (state,)
+    local_outputs = [(y, batch_axis)] + [(s, 1) for s in states]
     gathered = []
     for out, axis in local_outputs:
         full_shape = list(out.shape)
