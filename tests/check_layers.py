@@ -3,8 +3,8 @@
 
 The build already refuses a bare name from a layer above (each layer's library sees only its
 layer_dirs in meson.build); this also catches a path that climbs out ("../drivers/forward.h").
-The layers are read from meson.build's layer_dirs; the command line (tools/recur) sees include/
-and itself. Usage: check_layers.py SOURCE_ROOT
+The layers are read from meson.build's layer_dirs; the command line (tools/recur) and the
+Python extension (python/recur) see include/ and themselves. Usage: check_layers.py SOURCE_ROOT
 """
 import os
 import re
@@ -20,6 +20,7 @@ def layer_dirs(root):
     layers = {name: dirs.replace("'", "").replace(" ", "").split(",")
               for name, dirs in re.findall(r"'([\w/]+)' : \[([^\]]*)\]", block)}
     layers["tools/recur"] = ["include", "tools/recur"]
+    layers["python/recur"] = ["include", "python/recur"]
     return layers
 
 

@@ -183,9 +183,13 @@ PyObject *recur_py_net_call(PyObject *callable, PyObject *const *args, size_t na
     Py_BEGIN_ALLOW_THREADS
     status = recur_forward(net, &fa);
     Py_END_ALLOW_THREADS
-    if (status != RECUR_OK) recur_py_raise(status);
-    else if (a.c_n) result = Py_BuildValue("O(OO)", a.y, a.h_n, a.c_n);
-    else result = PyTuple_Pack(2, a.y, a.h_n);
+    if (status != RECUR_OK) {
+      recur_py_raise(status);
+    } else {
+      PyObject *state = a.c_n ? PyTuple_Pack(2, a.h_n, a.c_n) : Py_NewRef(a.h_n);
+      result = state ? PyTuple_Pack(2, a.y, state) : NULL;
+      Py_XDECREF(state);
+    }
   }
   clear_arrays(&a);
   recur_py_net_release(self);

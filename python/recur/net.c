@@ -33,7 +33,9 @@ void recur_py_net_release(recur_py_net *self) {
   Py_DECREF(self);
 }
 
-static PyObject *precision_str(recur_precision p) { return PyUnicode_FromString(recur_precision_name(p)); }
+static PyObject *precision_str(recur_precision p) {
+  return PyUnicode_FromString(recur_precision_name(p));
+}
 
 static int parse_precision(const char *name, recur_precision *out) {
   for (int p = 0; recur_precision_name((recur_precision)p); p++)
@@ -72,6 +74,7 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
   self->closed = 0;
   self->running = 0;
   self->batch_first = batch_first;
+  self->hash = -1;
   self->model = model;
   self->prefix = prefix ? PyUnicode_FromString(prefix) : Py_NewRef(Py_None);
   if (!self->prefix) {
@@ -149,9 +152,10 @@ static PyObject *net_reduce(recur_py_net *self, PyObject *unused) {
 PyDoc_STRVAR(plan_doc,
 "plan(batch=1, num_threads=0)\n--\n\n"
 "How a call with this batch and thread count will run (recur_net_plan): a dict with the\n"
-"kernel table ('isa'), threads, thread groups, batch/hidden split and tile sizes, and whether\n"
-"a tune file entry gave them. num_threads 0: the default (recur.set_num_threads, else\n"
-"OpenMP's). The plan never changes the results, only the speed.");
+"kernel table ('isa'), threads, thread groups (per group: threads, batch parts, hidden\n"
+"parts), tile sizes, and whether a tune file entry gave them (recur.h's recur_plan).\n"
+"num_threads 0: the default (recur.set_num_threads, else OpenMP's). The plan never changes\n"
+"the results, only the speed.");
 
 static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
@@ -159,7 +163,8 @@ static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) 
   int threads = 0;
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Li:plan", keywords, &batch, &threads))
     return NULL;
-  if (threads < 0) return PyErr_Format(PyExc_ValueError, "num_threads is %d, expected >= 0", threads);
+  if (threads < 0)
+    return PyErr_Format(PyExc_ValueError, "num_threads is %d, expected >= 0", threads);
   const recur_net *net = recur_py_net_acquire(self);
   if (!net) return NULL;
   recur_plan p;
@@ -167,12 +172,13 @@ static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) 
   recur_py_net_release(self);
   if (status != RECUR_OK) return recur_py_raise(status);
   return Py_BuildValue(
-      "{sssisisLsLsLsLsLsisLsLsisisisi}", "isa", p.isa, "tuned_tiling", p.tuned_tiling,
-      "tuned_call", p.tuned_call, "tuned_batch", (long long)p.tuned_batch, "nr", (long long)p.nr,
-      "nr_proj", (long long)p.nr_proj, "kc", (long long)p.kc, "kc_input", (long long)p.kc_input,
-      "mr", p.mr, "chunk_rows", (long long)p.chunk_rows, "mc", (long long)p.mc,
-      "threads", p.threads, "groups", p.groups, "hidden_split", p.hidden_split,
-      "batch_parts", p.batch_parts[0]);
+      "{sssisisLsLsLsLsLsisLsLsisis(ii)sis(ii)s(ii)}", "isa", p.isa, "tuned_tiling",
+      p.tuned_tiling, "tuned_call", p.tuned_call, "tuned_batch", (long long)p.tuned_batch,
+      "nr", (long long)p.nr, "nr_proj", (long long)p.nr_proj, "kc", (long long)p.kc,
+      "kc_input", (long long)p.kc_input, "mr", p.mr, "chunk_rows", (long long)p.chunk_rows,
+      "mc", (long long)p.mc, "threads", p.threads, "groups", p.groups, "group_threads",
+      p.group_threads[0], p.group_threads[1], "hidden_split", p.hidden_split, "batch_parts",
+      p.batch_parts[0], p.batch_parts[1], "hidden_parts", p.hidden_parts[0], p.hidden_parts[1]);
 }
 
 static PyMethodDef net_methods[] = {
@@ -184,51 +190,83 @@ static PyMethodDef net_methods[] = {
   {NULL, NULL, 0, NULL},
 };
 
-/* Properties: the description as loaded. */
-static PyObject *get_cell(recur_py_net *s, void *c) { (void)c; return PyUnicode_FromString(recur_cell_name(s->desc.cell)); }
-static PyObject *get_input_size(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.input_size); }
-static PyObject *get_hidden_size(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.hidden_size); }
-static PyObject *get_num_layers(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.num_layers); }
-static PyObject *get_bidirectional(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->desc.bidirectional); }
-static PyObject *get_proj_size(recur_py_net *s, void *c) { (void)c; return PyLong_FromLongLong(s->desc.proj_size); }
-static PyObject *get_bias(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->desc.bias); }
-static PyObject *get_batch_first(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->batch_first); }
-static PyObject *get_precision(recur_py_net *s, void *c) { (void)c; return precision_str(s->precision); }
-static PyObject *get_isa(recur_py_net *s, void *c) { (void)c; return PyUnicode_FromString(s->isa); }
-static PyObject *get_prefix(recur_py_net *s, void *c) { (void)c; return Py_NewRef(s->prefix); }
-static PyObject *get_closed(recur_py_net *s, void *c) { (void)c; return PyBool_FromLong(s->closed); }
-static PyObject *get_model_bytes(recur_py_net *s, void *c) {
-  (void)c;
-  if (s->closed) return PyErr_Format(PyExc_ValueError, "the recur.Net is closed");
-  return Py_NewRef(s->model);
-}
+/* Properties: the description as loaded, and the net's state. */
+#define GETTER(name, value) \
+  static PyObject *get_##name(recur_py_net *s, void *unused) { (void)unused; return value; }
+GETTER(cell, PyUnicode_FromString(recur_cell_name(s->desc.cell)))
+GETTER(input_size, PyLong_FromLongLong(s->desc.input_size))
+GETTER(hidden_size, PyLong_FromLongLong(s->desc.hidden_size))
+GETTER(num_layers, PyLong_FromLongLong(s->desc.num_layers))
+GETTER(bidirectional, PyBool_FromLong(s->desc.bidirectional))
+GETTER(proj_size, PyLong_FromLongLong(s->desc.proj_size))
+GETTER(bias, PyBool_FromLong(s->desc.bias))
+GETTER(batch_first, PyBool_FromLong(s->batch_first))
+GETTER(precision, precision_str(s->precision))
+GETTER(isa, PyUnicode_FromString(s->isa))
+GETTER(prefix, Py_NewRef(s->prefix))
+GETTER(closed, PyBool_FromLong(s->closed))
+GETTER(model_bytes, s->closed ? PyErr_Format(PyExc_ValueError, "the recur.Net is closed")
+                              : Py_NewRef(s->model))
 
+#define PROPERTY(name, doc) {#name, (getter)get_##name, NULL, doc, NULL}
 static PyGetSetDef net_getset[] = {
-  {"cell", (getter)get_cell, NULL, "'rnn_tanh', 'rnn_relu', 'lstm' or 'gru'", NULL},
-  {"input_size", (getter)get_input_size, NULL, "I: features per input step", NULL},
-  {"hidden_size", (getter)get_hidden_size, NULL, "H: hidden units per direction", NULL},
-  {"num_layers", (getter)get_num_layers, NULL, "L: stacked layers", NULL},
-  {"bidirectional", (getter)get_bidirectional, NULL, "True if each layer runs both directions (D = 2)", NULL},
-  {"proj_size", (getter)get_proj_size, NULL, "an LSTM's projection size P (0: none); H_out = P or H", NULL},
-  {"bias", (getter)get_bias, NULL, "False if the model has no bias tensors (bias=False)", NULL},
-  {"batch_first", (getter)get_batch_first, NULL, "True if x and y are (B, T, ...) rather than (T, B, ...)", NULL},
-  {"precision", (getter)get_precision, NULL, "'fp32' or 'bf16' (README \"Precision\")", NULL},
-  {"isa", (getter)get_isa, NULL, "the kernel table the net runs on ('avx512', 'avx2', 'neon', 'scalar', ...)", NULL},
-  {"prefix", (getter)get_prefix, NULL, "the module prefix it was loaded with, or None", NULL},
-  {"closed", (getter)get_closed, NULL, "True once close() was called", NULL},
-  {"model_bytes", (getter)get_model_bytes, NULL, "the safetensors bytes the net was loaded from", NULL},
+  PROPERTY(cell, "'rnn_tanh', 'rnn_relu', 'lstm' or 'gru'"),
+  PROPERTY(input_size, "I: features per input step"),
+  PROPERTY(hidden_size, "H: hidden units per direction"),
+  PROPERTY(num_layers, "L: stacked layers"),
+  PROPERTY(bidirectional, "True if each layer runs both directions (D = 2)"),
+  PROPERTY(proj_size, "an LSTM's projection size P (0: none); H_out = P or H"),
+  PROPERTY(bias, "False if the model has no bias tensors (bias=False)"),
+  PROPERTY(batch_first, "True if x and y are (B, T, ...) rather than (T, B, ...)"),
+  PROPERTY(precision, "'fp32' or 'bf16' (README \"Precision\")"),
+  PROPERTY(isa, "the kernel table the net runs on ('avx512', 'avx2', 'neon', 'scalar', ...)"),
+  PROPERTY(prefix, "the module prefix it was loaded with, or None"),
+  PROPERTY(closed, "True once close() was called"),
+  PROPERTY(model_bytes, "the safetensors bytes the net was loaded from"),
   {NULL, NULL, NULL, NULL, NULL},
 };
 
+/* Nets are equal when they were loaded from the same bytes with the same prefix, batch_first
+ * and precision (so a net equals its unpickled copy); a closed net equals only itself. */
+static int same_net(recur_py_net *a, recur_py_net *b) {
+  if (a == b) return 1;
+  if (a->closed || b->closed || a->batch_first != b->batch_first ||
+      a->precision != b->precision)
+    return 0;
+  int same = PyObject_RichCompareBool(a->prefix, b->prefix, Py_EQ);
+  return same == 1 ? PyObject_RichCompareBool(a->model, b->model, Py_EQ) : same;
+}
+
+static PyObject *net_richcompare(PyObject *a, PyObject *b, int op) {
+  if (!PyObject_TypeCheck(b, &recur_py_net_type) || (op != Py_EQ && op != Py_NE))
+    Py_RETURN_NOTIMPLEMENTED;
+  int same = same_net((recur_py_net *)a, (recur_py_net *)b);
+  if (same < 0) return NULL;
+  return PyBool_FromLong(op == Py_EQ ? same : !same);
+}
+
+static Py_hash_t net_hash(recur_py_net *self) {
+  if (self->hash != -1) return self->hash;
+  if (self->closed) /* equal only to itself */
+    return PyBaseObject_Type.tp_hash((PyObject *)self);
+  PyObject *key = Py_BuildValue("(OOii)", self->model, self->prefix, self->batch_first,
+                                (int)self->precision);
+  if (!key) return -1;
+  self->hash = PyObject_Hash(key);
+  Py_DECREF(key);
+  return self->hash;
+}
+
 static PyObject *net_repr(recur_py_net *s) {
-  char extra[64] = "";
-  if (s->desc.proj_size) PyOS_snprintf(extra, sizeof extra, " proj_size=%lld", (long long)s->desc.proj_size);
-  if (!s->desc.bias) PyOS_snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " bias=False");
+  char proj[32] = ""; /* what differs from torch's defaults only */
+  if (s->desc.proj_size)
+    PyOS_snprintf(proj, sizeof proj, " proj_size=%lld", (long long)s->desc.proj_size);
   return PyUnicode_FromFormat(
-      "<recur.Net %s input_size=%lld hidden_size=%lld num_layers=%lld bidirectional=%s%s "
+      "<recur.Net %s input_size=%lld hidden_size=%lld num_layers=%lld bidirectional=%s%s%s "
       "batch_first=%s precision=%s isa=%s%s>", recur_cell_name(s->desc.cell),
       (long long)s->desc.input_size, (long long)s->desc.hidden_size, (long long)s->desc.num_layers,
-      s->desc.bidirectional ? "True" : "False", extra, s->batch_first ? "True" : "False",
+      s->desc.bidirectional ? "True" : "False", proj, s->desc.bias ? "" : " bias=False",
+      s->batch_first ? "True" : "False",
       recur_precision_name(s->precision), s->isa, s->closed ? " closed" : "");
 }
 
@@ -263,10 +301,14 @@ PyDoc_STRVAR(net_doc,
 "native byte order are read in place; any other real dtype (float64, float16, integers, bool)\n"
 "or layout is converted to a float32 copy first. Strings, objects and complex numbers raise\n"
 "TypeError; a wrong shape raises ValueError, as do lengths out of range and a closed net.\n"
+"Errors of the conversion itself propagate (torch refuses __array__ on a tensor that\n"
+"requires grad: pass tensor.detach()).\n"
 "Outputs are new float32 arrays unless out= gives them.\n"
 "\n"
 "The GIL is released while recur computes: several Python threads may run one net at once.\n"
-"A net pickles as its model's bytes; close() (or a with block) frees it early.");
+"A net pickles as its model's bytes; close() (or a with block) frees it early. Nets loaded\n"
+"from the same bytes with the same prefix, batch_first and precision are equal (a net and\n"
+"its unpickled copy); a closed net equals only itself.");
 
 PyTypeObject recur_py_net_type = {
   PyVarObject_HEAD_INIT(NULL, 0)
@@ -276,6 +318,8 @@ PyTypeObject recur_py_net_type = {
   .tp_vectorcall_offset = offsetof(recur_py_net, vectorcall),
   .tp_call = PyVectorcall_Call,
   .tp_repr = (reprfunc)net_repr,
+  .tp_hash = (hashfunc)net_hash,
+  .tp_richcompare = net_richcompare,
   .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
   .tp_doc = net_doc,
   .tp_methods = net_methods,

@@ -265,7 +265,10 @@ def test_module_functions_and_docs():
     assert recur.__version__.count(".") == 2
     assert recur.isa() in recur.isa_list() and "scalar" in recur.isa_list()
     assert isinstance(recur.cpu_features(), list)
-    assert LSTM.isa == recur.isa() and LSTM.plan(batch=4)["threads"] >= 1
+    assert LSTM.isa == recur.isa()
+    plan = LSTM.plan(batch=4, num_threads=2)
+    assert plan["isa"] == LSTM.isa and 1 <= plan["threads"] <= 2 and plan["groups"] in (1, 2)
+    assert len(plan["batch_parts"]) == len(plan["hidden_parts"]) == 2
     with pytest.raises(ValueError):
         LSTM.plan(num_threads=-1)
     limit = recur.memory_limit()

@@ -14,6 +14,7 @@ torch.set_num_threads(1)
 
 
 def same_net(a, b):
+    assert a == b and hash(a) == hash(b) and not a != b
     for name in ("cell", "input_size", "hidden_size", "num_layers", "bidirectional",
                  "proj_size", "bias", "batch_first", "precision", "isa", "prefix",
                  "model_bytes"):
@@ -64,3 +65,16 @@ def test_a_closed_net_does_not_pickle():
     net.close()
     with pytest.raises(ValueError, match="closed"):
         pickle.dumps(net)
+
+
+def test_equality():
+    module = torch.nn.GRU(3, 4)
+    net = recur.from_torch(module)
+    assert net == recur.load_bytes(net.model_bytes)
+    assert len({net, pickle.loads(pickle.dumps(net))}) == 1
+    assert net != recur.load_bytes(net.model_bytes, batch_first=True)
+    assert net != recur.load_bytes(net.model_bytes, precision="bf16")
+    assert net != recur.from_torch(torch.nn.GRU(3, 4)) and net != "net"
+    other = recur.load_bytes(net.model_bytes)
+    other.close()
+    assert other != net and other == other and hash(other) == hash(other)
