@@ -11,6 +11,8 @@ packages=(
   libomp-14-dev                               # LLVM's OpenMP and its TSan layer (libarcher)
   python3 python3-numpy python3-torch         # golden data and the exporter's test
   python3-dev python3-pytest python3-hypothesis  # the Python package (python/), its tests
+  python3-dask python3-distributed            # examples/dask_batch.py and its test
+  python3-mpi4py openmpi-bin                  # examples/mpi_batch.py and its test (mpirun)
   python3-matplotlib                          # bench/report's plots (and its test)
 )
 # With --bench, also what bench/ uses (CI does not): oneDNN for `recur bench --vs-onednn`
