@@ -190,8 +190,10 @@ RECUR_API recur_status recur_net_precision(const recur_net *net, recur_precision
  * All buffers belong to the caller. Outputs must not overlap inputs or each other
  * (RECUR_ERR_INVALID_ARGUMENT), with one exception: h_n may be exactly h0, and c_n exactly c0
  * (the state is updated in place). Apart from such a state, inputs are never written; a call
- * that fails writes nothing. Scratch memory is allocated per call.
+ * that fails writes nothing. Scratch memory is allocated per call, unless `workspace` gives
+ * a caller-held one (below).
  * Zero-initialise the struct before filling it, so fields added later default to 0. */
+typedef struct recur_workspace recur_workspace;
 typedef struct recur_forward_args {
   int64_t seq_len;    /* T */
   int64_t batch;      /* B; must be 1 if unbatched */
@@ -206,9 +208,68 @@ typedef struct recur_forward_args {
   float *h_n;
   float *c_n;
   int num_threads; /* threads for this call; 0: recur_set_num_threads's, else OpenMP's default */
+  recur_workspace *workspace; /* NULL: scratch allocated per call; else reused, grown when a call
+                                 needs more; one thread at a time */
 } recur_forward_args;
 
 RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_args *args);
+
+/* Scratch for forward calls, held by the caller: a loop of recur_forward calls that pass the
+ * same workspace allocates nothing after its first call, as long as no call needs more scratch
+ * than an earlier one (same network, T, B and thread count: the same need). A call that needs
+ * more frees the old block and allocates a larger one, checked first against
+ * recur_set_memory_limit (over it: RECUR_ERR_LIMIT, and the workspace is left empty, still
+ * usable). It never shrinks; recur_workspace_free releases it. One workspace serves one call at
+ * a time: threads running forward calls at once need one workspace each. It may serve calls of
+ * different networks.
+ * Why the caller holds it, rather than a cache inside the network: a network is immutable and
+ * shared by threads, so a cache there would need locks or per-thread slots, and memory that the
+ * caller could neither bound nor free. */
+RECUR_API recur_status recur_workspace_create(recur_workspace **out);
+RECUR_API void recur_workspace_free(recur_workspace *ws);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Streaming                                                                                 */
+
+/* A stream: the state of `batch` independent sequences of one unidirectional network, advanced
+ * a few steps per call (audio frames, a simulation's time steps), plus every buffer a step
+ * needs. Stepping allocates nothing: a call of any number of steps runs in chunks of at most a
+ * capacity fixed at creation (the network's input-projection chunk for this batch, at most
+ * 1024 steps), and chunking never changes a bit. The plan (threads, schedule, tune entry) is
+ * also made once, at creation.
+ * Any split of a sequence into step calls gives the same bits as one recur_forward over the
+ * whole sequence from the same initial state (for the network's kernel table, any thread
+ * count). A stream is used by one thread at a time; many streams (on as many threads) may
+ * share one network, which stays immutable. Each step call flushes denormals as recur_forward
+ * does, and restores the caller's mode.
+ * With more than one thread, OpenMP (GCC's libgomp) allocates only when a parallel region's
+ * team size differs from the last one the calling thread started: a stream always starts the
+ * same team, so its steps allocate nothing as long as the thread stepping it runs no other
+ * parallel region of another size in between (README "Streaming"). */
+typedef struct recur_stream recur_stream;
+
+/* A stream of `batch` rows (1..2^28) on num_threads threads (0: as recur_forward_args), every
+ * state zero. A bidirectional network is RECUR_ERR_UNSUPPORTED (a reverse direction needs the
+ * whole sequence). The stream's memory (state, buffers) is checked against the memory limit.
+ * net must outlive the stream. */
+RECUR_API recur_status recur_stream_create(recur_stream **out, const recur_net *net,
+                                           int64_t batch, int num_threads);
+
+/* Advances every row by `steps` >= 1 steps: x (steps, batch, I) -> y (steps, batch, H_out),
+ * time-first, the caller's buffers, which must not overlap. A failed call changes nothing. */
+RECUR_API recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y);
+
+/* Zeroes row `row`'s state (in every layer: h, and c for an LSTM), so that a new sequence starts
+ * there while the other rows go on; row = -1 zeroes every row. */
+RECUR_API recur_status recur_stream_reset(recur_stream *s, int64_t row);
+
+/* Reads or writes the state: h (L, batch, H_out), c (L, batch, H), as recur_forward's h_n/c_n
+ * and h0/c0 (L = num_layers). c is for an LSTM only: NULL skips it there (set_state then keeps
+ * the stream's c), and it must be NULL for other cells. h NULL skips h. */
+RECUR_API recur_status recur_stream_get_state(const recur_stream *s, float *h, float *c);
+RECUR_API recur_status recur_stream_set_state(recur_stream *s, const float *h, const float *c);
+
+RECUR_API void recur_stream_free(recur_stream *s);
 
 /* Threads. A call uses args->num_threads if set, else the process default set here (0 restores
  * OpenMP's default, omp_get_max_threads(), i.e. OMP_NUM_THREADS). recur never calls

@@ -1,0 +1,148 @@
+/* Runs a network's layers: sizes and carves the workspace of a plan, starts the thread team and
+ * gives each thread its share (schedule.c says who does what; recurrence.c and ref_direction.c
+ * do it). */
+#include "layers.h"
+
+#include <omp.h>
+
+#include "fpmode.h"
+#include "internal.h"
+#include "kernels.h"
+
+int recur_call_sizes(const recur_net *net, int64_t T, int64_t B, call_sizes *z) {
+  *z = (call_sizes){T, B, net->desc.num_layers, net->dirs, net->desc.input_size, net->hidden,
+                    net->out, 0, 0, 0, 0};
+  size_t tb, ld;
+  return recur_mul_size((size_t)T, (size_t)B, &tb) && recur_mul_size(tb, (size_t)z->I, &z->x) &&
+         recur_mul_size(tb, (size_t)(z->D * z->Hout), &z->y) &&
+         recur_mul_size((size_t)(z->L * z->D), (size_t)B, &ld) &&
+         recur_mul_size(ld, (size_t)z->Hout, &z->h) && recur_mul_size(ld, (size_t)z->H, &z->c) &&
+         z->x <= SIZE_MAX / 4 && z->y <= SIZE_MAX / 8 && z->c <= SIZE_MAX / 4;
+}
+
+static seq_view make_view(const float *data, int64_t T, int64_t B, int64_t width, int batch_first) {
+  seq_view v = {(float *)data, batch_first ? width : B * width, batch_first ? T * width : width};
+  return v;
+}
+
+static size_t n_bufs(const call_sizes *z) { return z->L > 2 ? 2 : (size_t)(z->L - 1); }
+
+/* Floats of the barriers of a team of n threads: 2n lines, then n barriers, rounded so that
+ * what follows stays 64-byte aligned. */
+static size_t barrier_floats(int n) {
+  return (2 * (size_t)n * sizeof(recur_barrier_line) +
+          recur_round_floats((size_t)n * sizeof(recur_barrier) / sizeof(float)) * sizeof(float)) /
+         sizeof(float);
+}
+
+layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int threads,
+                              const recur_call_choices *tuned, size_t *floats) {
+  layers_plan p = {.net = net, .z = *z, .tuned = tuned};
+  p.sched = recur_schedule_choose(net, z->B, threads, tuned);
+  const recur_schedule *s = &p.sched;
+  int ref = net->kernels == &recur_kernels_ref;
+  p.shared_floats = recur_round_floats(ref ? recur_ref_shared(net, z) : recur_packed_shared(net, z, s));
+  p.scratch_floats = recur_round_floats(ref ? recur_ref_scratch(net, z) : recur_packed_scratch(net, z, s));
+  p.buf_floats = recur_round_floats(z->y);
+  size_t total, part;
+  *floats = 0;
+  if (!recur_mul_size(n_bufs(z), p.buf_floats, &total) ||
+      !recur_mul_size(p.shared_floats, (size_t)z->D, &part) || !recur_add_size(total, part, &total) ||
+      !recur_mul_size(p.scratch_floats, (size_t)s->call.use_threads, &part) ||
+      !recur_add_size(total, part, &total) ||
+      !recur_add_size(total, barrier_floats(s->call.use_threads), &total) ||
+      total > SIZE_MAX / sizeof(float))
+    return p;
+  *floats = total;
+  return p;
+}
+
+void recur_layers_carve(layers_plan *p, float *work) {
+  int planned = p->sched.call.use_threads; /* the team the workspace is sized for */
+  float *at = work;
+  p->barrier_lines = (recur_barrier_line *)(void *)at;
+  p->barriers = (recur_barrier *)(void *)(p->barrier_lines + 2 * planned);
+  at += barrier_floats(planned);
+  p->bufs = at;
+  at += n_bufs(&p->z) * p->buf_floats;
+  for (int64_t d = 0; d < p->z.D; d++, at += p->shared_floats) p->shared[d] = at;
+  p->scratch = at;
+}
+
+/* One barrier per batch part of each group, for the threads that split its hidden units. */
+static void init_barriers(const layers_plan *p) {
+  const recur_schedule *s = &p->sched;
+  recur_barrier_line *line = p->barrier_lines;
+  for (int g = 0, at = 0; g < s->call.groups; g++)
+    for (int b = 0; b < s->batch_parts[g]; b++, line += s->hidden_parts[g] + 1)
+      recur_barrier_init(&p->barriers[at++], line, (unsigned)s->hidden_parts[g]);
+}
+
+/* One thread's whole run: every layer, its direction(s), its share of each. */
+static void run_thread(const layers_plan *p, const layers_io *io, int team, int tid) {
+  const recur_net *net = p->net;
+  const call_sizes *z = &p->z;
+  unsigned fp_mode = recur_flush_denormals_begin(); /* per thread: MXCSR/FPCR are per thread */
+  recur_share share = recur_schedule_share(&p->sched, net, z->B, tid);
+  void (*direction)(const direction_args *) =
+      net->kernels == &recur_kernels_ref ? recur_ref_direction : recur_packed_direction;
+  int64_t width = z->D * z->Hout;
+  size_t state_h = (size_t)(z->B * z->Hout), state_c = (size_t)(z->B * z->H);
+  seq_view in = make_view(io->x, z->T, z->B, z->I, io->batch_first);
+  for (int64_t l = 0; l < z->L; l++) {
+    seq_view out = l == z->L - 1 ? make_view(io->y, z->T, z->B, width, io->batch_first)
+                                 : make_view(p->bufs + (size_t)(l % 2) * p->buf_floats, z->T,
+                                             z->B, width, 0);
+    for (int64_t d = 0; d < z->D; d++) {
+      if (p->sched.call.groups == 2 && d != share.group) continue;
+      size_t u = (size_t)(l * z->D + d);
+      direction_args da = {
+        .net = net, .ly = &net->layers[u], .reverse = (int)d, .z = z, .lengths = io->lengths,
+        .in = in, .out = {out.data + d * z->Hout, out.t_stride, out.b_stride},
+        .h0 = io->h0 ? io->h0 + u * state_h : NULL, .c0 = io->c0 ? io->c0 + u * state_c : NULL,
+        .h_n = io->h_n ? io->h_n + u * state_h : NULL, .c_n = io->c_n ? io->c_n + u * state_c : NULL,
+        .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
+        .barrier = &p->barriers[share.barrier], .share = share, .sched = &p->sched,
+      };
+      direction(&da);
+    }
+    in = out;
+    if (team > 1) { /* the next layer reads both directions' outputs */
+#pragma omp barrier
+    }
+  }
+  recur_flush_denormals_end(fp_mode);
+}
+
+void recur_layers_run(const layers_plan *plan, const layers_io *io) {
+  layers_plan p = *plan; /* a run may re-plan for a smaller team */
+  p.z.T = io->T;         /* the element counts stay the workspace's */
+  int planned = p.sched.call.use_threads;
+  init_barriers(&p);
+  if (planned == 1) {
+    run_thread(&p, io, 1, 0);
+    return;
+  }
+  int team = planned;
+#pragma omp parallel num_threads(planned)
+  {
+    /* OpenMP may give a smaller team (thread limits, a caller's parallel region): then re-plan
+     * for the team we got, in the workspace sized for the first plan (its chunk, and so its
+     * buffers, kept). */
+#pragma omp single
+    {
+      team = omp_get_num_threads();
+      if (team != planned) {
+        int64_t chunk = p.sched.call.chunk_rows;
+        p.sched = recur_schedule_choose(p.net, p.z.B, team, p.tuned);
+        p.sched.call.chunk_rows = chunk;
+        init_barriers(&p);
+      }
+    }
+    int tid = omp_get_thread_num();
+    if (tid < p.sched.call.use_threads) run_thread(&p, io, team, tid);
+    else for (int64_t l = 0; l < p.z.L; l++) {
+#pragma omp barrier
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/* Running a network's layers on a carved workspace with given initial and final states: the
+ * one body behind recur_forward (forward.c) and a stream's steps (stream.c). */
+#ifndef RECUR_LAYERS_H
+#define RECUR_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "barrier.h"
+#include "forward.h"
+#include "schedule.h"
+
+/* What stays fixed from run to run: the sizes, the schedule and the workspace's pieces. */
+typedef struct layers_plan {
+  const recur_net *net;
+  call_sizes z;                    /* z.T: the most steps one run may have */
+  recur_schedule sched;
+  const recur_call_choices *tuned; /* what sched was chosen from (NULL: the heuristic) */
+  float *bufs;                     /* inner layers' outputs, ping-pong, buf_floats each */
+  size_t buf_floats;
+  float *shared[2];                /* per direction, shared_floats each */
+  size_t shared_floats;
+  float *scratch;                  /* per thread, scratch_floats each */
+  size_t scratch_floats;
+  recur_barrier *barriers;         /* per batch part of each group (recur_share.barrier) */
+  recur_barrier_line *barrier_lines;
+} layers_plan;
+
+/* One run's buffers: x (T, B, I) and y (T, B, D*H_out), time-first or batch-first; lengths,
+ * h0, c0 (inputs) and h_n, c_n (outputs) as recur_forward_args, each may be NULL. h_n may be
+ * h0 and c_n c0 (each layer reads its slot before writing it). */
+typedef struct layers_io {
+  int64_t T; /* 1..plan's z.T */
+  int batch_first;
+  const float *x;
+  const int64_t *lengths;
+  const float *h0, *c0;
+  float *y, *h_n, *c_n;
+} layers_io;
+
+/* A call's thread count: requested, else recur_set_num_threads's, else OpenMP's, at most
+ * RECUR_MAX_THREADS; 1 inside a parallel region unless the caller enabled nesting. */
+int recur_call_threads(int requested);
+
+/* The sizes of a call of net with T steps of B rows; 0 when they overflow the address space. */
+int recur_call_sizes(const recur_net *net, int64_t T, int64_t B, call_sizes *z);
+
+/* The plan for calls of sizes z (z->T: the most steps a run may have) on `threads` threads,
+ * from the given per-call choices (NULL: the built-in heuristic); *floats is the workspace it
+ * needs (0 when that overflows the address space). Carve the workspace before the first run. */
+layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int threads,
+                              const recur_call_choices *tuned, size_t *floats);
+/* Points the plan's pieces into work (64-byte aligned, *floats from recur_layers_plan). */
+void recur_layers_carve(layers_plan *p, float *work);
+/* Runs every layer: the team, one barrier per layer between them. Allocates nothing (libgomp
+ * reuses its last team when the thread count repeats: README "Streaming"). */
+void recur_layers_run(const layers_plan *p, const layers_io *io);
+
+#endif
