@@ -359,6 +359,7 @@ contains
       status = code
     else
       write(error_unit, '(a)') 'recur: ' // message
+      flush(error_unit) ! before error stop's own lines, which bypass the unit's buffer
       error stop 1
     end if
   end subroutine fail
@@ -375,7 +376,11 @@ contains
     end if
     detail = recur_c_string(recur_c_last_error())
     if (len(detail) == 0) detail = recur_status_string(int(st))
-    call fail(int(st), proc // ': ' // detail, status)
+    if (index(detail, proc // ': ') == 1) then ! recur's detail may name the call already
+      call fail(int(st), detail, status)
+    else
+      call fail(int(st), proc // ': ' // detail, status)
+    end if
   end subroutine check
 
   ! '(a, b, c)' for a shape.
