@@ -38,6 +38,10 @@ module recur
   ! ------------------------------------------------------------------------------------------
   ! Constants: recur.h's pinned values.
 
+  !> The version of recur.h this module was written against (RECUR_VERSION_STRING);
+  !> recur_version() gives the loaded library's.
+  character(len=*), parameter, public :: RECUR_VERSION_STRING = '0.1.0'
+
   ! recur_status
   integer, parameter, public :: RECUR_OK = 0
   integer, parameter, public :: RECUR_ERR_NULL_POINTER = -1

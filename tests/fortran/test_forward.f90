@@ -314,6 +314,8 @@ program test_forward
   call get_command_argument(1, models)
   call get_command_argument(2, golden)
   write(*, '(a)') 'recur ' // recur_version()
+  call expect(recur_version() == RECUR_VERSION_STRING, 'the module (' // RECUR_VERSION_STRING // &
+    ') and the library (' // recur_version() // ') are the same version')
 
   call check_forward(trim(models) // '/observer.safetensors', 3, 7)   ! LSTM, projection
   call check_forward(trim(models) // '/lstm.safetensors', 4, 20)      ! LSTM, bidirectional
