@@ -85,9 +85,11 @@ program lstm_timestep
     call recur_npy_save(trim(out_dir) // '/y.npy', ys)
     call recur_npy_save(trim(out_dir) // '/h.npy', h)
     call recur_npy_save(trim(out_dir) // '/c.npy', c)
+    deallocate(h, c)
   end if
   call recur_free(stream)
   call recur_free(net)
+  deallocate(xs, ys) ! a main program's arrays live to its end unless freed
 
 contains
 

@@ -66,8 +66,8 @@ contains
     real(c_float), intent(out) :: a(n)
     integer :: i
     do i = 1, n
-      seed = modulo(seed * 6364136223846793005_c_int64_t + 1442695040888963407_c_int64_t, &
-        huge(seed))
+      ! A 31-bit LCG: seed < 2^31 keeps the product within int64 (no signed overflow).
+      seed = modulo(seed * 1103515245_c_int64_t + 12345_c_int64_t, 2147483648_c_int64_t)
       a(i) = real(modulo(seed / 65536, 65536_c_int64_t), c_float) / 32768.0_c_float - 1
     end do
   end subroutine fill

@@ -36,4 +36,5 @@ program consumer
     error stop 1
   end if
   write(*, '(a)') 'fortran consumer: stream = forward, bit for bit'
+  deallocate(x, y, y_stream) ! a main program's allocatables are not freed at its end
 end program consumer
