@@ -1,6 +1,4 @@
 /* recur_forward: argument checks, the call's plan and workspace, then the layers (layers.c). */
-#include <stdlib.h>
-
 #include "internal.h"
 #include "kernels.h"
 #include "layers.h"
@@ -72,14 +70,6 @@ static recur_status check_overlaps(const recur_forward_args *a, const call_sizes
   return RECUR_OK;
 }
 
-/* The per-call choices: the given ones, else the tune entry's for (net, B, threads). */
-static const recur_call_choices *call_choices(const recur_net *net, int64_t B, int threads,
-                                              const recur_call_choices *given) {
-  if (given) return given;
-  const recur_tune_entry *e = recur_schedule_entry(net, B, threads);
-  return e ? &e->p.call : NULL;
-}
-
 recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
   return recur_forward_with(net, a, NULL);
 }
@@ -91,7 +81,8 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
   if (st) return st;
   int threads = recur_call_threads(a->num_threads);
   size_t floats;
-  layers_plan p = recur_layers_plan(net, &z, threads, call_choices(net, z.B, threads, given), &floats);
+  const recur_call_choices *tuned = given ? given : recur_schedule_tuned(net, z.B, threads);
+  layers_plan p = recur_layers_plan(net, &z, threads, tuned, &floats);
   if (!floats)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
   recur_workspace own = {0}, *ws = a->workspace ? a->workspace : &own;

@@ -114,6 +114,13 @@ static void run_thread(const layers_plan *p, const layers_io *io, int team, int 
   recur_flush_denormals_end(fp_mode);
 }
 
+void recur_layers_warm(const layers_plan *p) {
+  if (p->sched.call.use_threads > 1) {
+#pragma omp parallel num_threads(p->sched.call.use_threads)
+    __asm__ volatile("" ::: "memory"); /* no work, but GCC drops an empty region */
+  }
+}
+
 void recur_layers_run(const layers_plan *plan, const layers_io *io) {
   layers_plan p = *plan; /* a run may re-plan for a smaller team */
   p.z.T = io->T;         /* the element counts stay the workspace's */

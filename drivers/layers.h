@@ -52,6 +52,11 @@ layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int thr
                               const recur_call_choices *tuned, size_t *floats);
 /* Points the plan's pieces into work (64-byte aligned, *floats from recur_layers_plan). */
 void recur_layers_carve(layers_plan *p, float *work);
+/* Starts the plan's team once, without work: libgomp allocates its threads and team at the
+ * first parallel region of a team size (and again whenever the size changes), so that a stream
+ * warmed at creation allocates nothing at its first step. */
+void recur_layers_warm(const layers_plan *p);
+
 /* Runs every layer: the team, one barrier per layer between them. Allocates nothing (libgomp
  * reuses its last team when the thread count repeats: README "Streaming"). */
 void recur_layers_run(const layers_plan *p, const layers_io *io);

@@ -237,17 +237,20 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
        net->desc.proj_size, n, 0, 1);
 }
 
-/* Copies columns [c0, c1) of n-wide rows into stride-wide rows, zero past n. */
+/* Copies columns [c0, c1) of row b of n-wide rows (src NULL: zeros) into stride-wide rows,
+ * zero past n. (memcpy: a stream's step loads every layer's state, so this is per call.) */
 static void load_columns(float *dst, int64_t stride, const float *src, int64_t n, int64_t b,
                          int64_t c0, int64_t c1) {
-  for (int64_t col = c0; col < c1; col++)
-    dst[b * stride + col] = src && col < n ? src[b * n + col] : 0.0f;
+  int64_t copied = src && n > c0 ? min64(n, c1) - c0 : 0;
+  if (copied > 0) memcpy(dst + b * stride + c0, src + b * n + c0, (size_t)copied * sizeof(float));
+  if (copied < c1 - c0)
+    memset(dst + b * stride + c0 + copied, 0, (size_t)(c1 - c0 - copied) * sizeof(float));
 }
 
 static void store_columns(float *dst, int64_t n, const float *src, int64_t stride, int64_t b,
                           int64_t c0, int64_t c1) {
-  if (dst)
-    for (int64_t col = c0; col < min64(c1, n); col++) dst[b * n + col] = src[b * stride + col];
+  if (dst && n > c0)
+    memcpy(dst + b * n + c0, src + b * stride + c0, (size_t)(min64(c1, n) - c0) * sizeof(float));
 }
 
 void recur_packed_direction(const direction_args *a) {

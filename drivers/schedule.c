@@ -55,6 +55,11 @@ const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, in
   return recur_tune_find_call(&net->tune, &key);
 }
 
+const recur_call_choices *recur_schedule_tuned(const recur_net *net, int64_t B, int threads) {
+  const recur_tune_entry *e = recur_schedule_entry(net, B, threads);
+  return e ? &e->p.call : NULL;
+}
+
 /* threads, at most max(RECUR_TEAM_MIN_CAP, the CPUs this process may run on); the CPUs are
  * asked only past RECUR_TEAM_MIN_CAP, so a common call makes no system call for it. */
 static int cap_team(int threads) {

@@ -27,8 +27,7 @@ static int64_t chunk_steps(const recur_net *net, int64_t B, int threads,
 
 static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int num_threads) {
   int threads = recur_call_threads(num_threads);
-  const recur_tune_entry *e = recur_schedule_entry(net, B, threads);
-  const recur_call_choices *tuned = e ? &e->p.call : NULL;
+  const recur_call_choices *tuned = recur_schedule_tuned(net, B, threads);
   call_sizes z;
   size_t floats, state, total;
   if (!recur_call_sizes(net, chunk_steps(net, B, threads, tuned), B, &z))
@@ -46,6 +45,7 @@ static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int
   s->c = nc ? s->h + nh : NULL;
   memset(s->h, 0, state * sizeof(float));
   recur_layers_carve(&s->plan, s->h + state);
+  recur_layers_warm(&s->plan);
   return RECUR_OK;
 }
 

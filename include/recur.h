@@ -9,7 +9,9 @@
  *  - free functions accept NULL.
  *
  * Thread safety: a recur_net is immutable after creation; any number of threads may call
- * recur_forward() on the same network at once, each with its own buffers. Creating and
+ * recur_forward() on the same network at once, each with its own buffers (and its own
+ * recur_workspace, if any). A recur_stream or a recur_workspace is used by one thread at a time;
+ * many streams may share one network. Creating and
  * freeing networks is thread-safe as long as a network is not freed while in use. Every other
  * call is thread-safe too: recur_last_error() is per thread, and the process-wide settings
  * (recur_set_memory_limit, recur_set_num_threads, recur_isa_force) are atomic.

@@ -1,0 +1,278 @@
+/* bench/stream_latency: per-step latency of an LSTM (I = H) run one frame at a time, through
+ *   stream   recur_stream_step with steps = 1
+ *   fwd      recur_forward with T = 1, no workspace (scratch allocated per call)
+ *   fwd+ws   recur_forward with T = 1 and a workspace
+ *   onednn   oneDNN's LSTM primitive with T = 1 (builds with oneDNN only)
+ * each carrying its state from frame to frame (recur_forward in place: h_n = h0, c_n = c0;
+ * oneDNN with src_iter/dst_iter). The variants take turns, a batch of calls each, so that a
+ * busy stretch of a shared machine slows them alike; each reports the median over the rounds of
+ * the mean call time in its batch.
+ *
+ *   build/stream_latency [--threads N] [--hidden 64,256,1024] [--batch 1,64] [--rounds R]
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "recur.h"
+
+#ifdef RECUR_BENCH_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fill(float *p, size_t n, float scale, unsigned *state) {
+  for (size_t i = 0; i < n; i++) {
+    *state = *state * 1664525u + 1013904223u;
+    p[i] = scale * ((float)(*state >> 8) / 8388608.0f - 1.0f);
+  }
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "stream_latency: %s: %s\n", what, recur_last_error());
+  exit(1);
+}
+
+typedef struct frame_job {
+  const recur_net *net;
+  recur_stream *stream;
+  recur_workspace *ws;
+  recur_forward_args fwd;
+  int64_t B, H;
+  float *x, *y, *h, *c;
+  void *onednn;
+} frame_job;
+
+typedef void (*frame_fn)(frame_job *);
+
+static void run_stream(frame_job *j) {
+  if (recur_stream_step(j->stream, j->x, 1, j->y)) die("recur_stream_step");
+}
+
+static void run_forward(frame_job *j) {
+  j->fwd.workspace = NULL;
+  if (recur_forward(j->net, &j->fwd)) die("recur_forward");
+}
+
+static void run_forward_ws(frame_job *j) {
+  j->fwd.workspace = j->ws;
+  if (recur_forward(j->net, &j->fwd)) die("recur_forward");
+}
+
+#ifdef RECUR_BENCH_ONEDNN
+typedef struct onednn_job {
+  dnnl_engine_t engine;
+  dnnl_stream_t stream;
+  dnnl_primitive_desc_t pd;
+  dnnl_primitive_t prim;
+  dnnl_exec_arg_t args[10];
+  int n_args;
+} onednn_job;
+
+#define CHECK_DNNL(call)                                                  \
+  do {                                                                    \
+    dnnl_status_t st_ = (call);                                           \
+    if (st_ != dnnl_success) {                                            \
+      fprintf(stderr, "stream_latency: %s: oneDNN status %d\n", #call, st_); \
+      exit(1);                                                            \
+    }                                                                     \
+  } while (0)
+
+/* The argument `arg` in the primitive's layout; inputs filled from a plain `tag` layout. */
+static void onednn_arg(onednn_job *o, int arg, dnnl_format_tag_t tag, float scale, unsigned *state) {
+  const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(o->pd, dnnl_query_exec_arg_md, arg);
+  if (!want || want->ndims == 0) return;
+  dnnl_memory_t mem, user;
+  CHECK_DNNL(dnnl_memory_create(&mem, want, o->engine, DNNL_MEMORY_ALLOCATE));
+  if (scale > 0) {
+    dnnl_memory_desc_t user_md;
+    void *data;
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&user_md, want->ndims, want->dims, dnnl_f32, tag));
+    CHECK_DNNL(dnnl_memory_create(&user, &user_md, o->engine, DNNL_MEMORY_ALLOCATE));
+    CHECK_DNNL(dnnl_memory_get_data_handle(user, &data));
+    fill(data, dnnl_memory_desc_get_size(&user_md) / sizeof(float), scale, state);
+    dnnl_primitive_desc_t rpd;
+    dnnl_primitive_t r;
+    dnnl_exec_arg_t ra[2] = {{DNNL_ARG_SRC, user}, {DNNL_ARG_DST, mem}};
+    CHECK_DNNL(dnnl_reorder_primitive_desc_create(&rpd, &user_md, o->engine, want, o->engine, NULL));
+    CHECK_DNNL(dnnl_primitive_create(&r, rpd));
+    CHECK_DNNL(dnnl_primitive_execute(r, o->stream, 2, ra));
+    CHECK_DNNL(dnnl_stream_wait(o->stream));
+    dnnl_primitive_destroy(r);
+    dnnl_primitive_desc_destroy(rpd);
+    dnnl_memory_destroy(user);
+  }
+  o->args[o->n_args++] = (dnnl_exec_arg_t){arg, mem};
+}
+
+static void *onednn_open(int64_t B, int64_t H) {
+  onednn_job *o = calloc(1, sizeof *o);
+  CHECK_DNNL(dnnl_engine_create(&o->engine, dnnl_cpu, 0));
+  CHECK_DNNL(dnnl_stream_create(&o->stream, o->engine, dnnl_stream_default_flags));
+  dnnl_memory_desc_t src, dst, sit, sitc, dit, ditc, wl, wi, bias;
+  dnnl_dims_t x_dims = {1, B, H}, s_dims = {1, 1, B, H}, w_dims = {1, 1, H, 4, H}, b_dims = {1, 1, 4, H};
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&src, 3, x_dims, dnnl_f32, dnnl_tnc));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&dst, 3, x_dims, dnnl_f32, dnnl_tnc));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&sit, 4, s_dims, dnnl_f32, dnnl_ldnc));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&sitc, 4, s_dims, dnnl_f32, dnnl_ldnc));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&dit, 4, s_dims, dnnl_f32, dnnl_ldnc));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&ditc, 4, s_dims, dnnl_f32, dnnl_ldnc));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&wl, 5, w_dims, dnnl_f32, dnnl_format_tag_any));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&wi, 5, w_dims, dnnl_f32, dnnl_format_tag_any));
+  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&bias, 4, b_dims, dnnl_f32, dnnl_format_tag_any));
+  dnnl_rnn_desc_t rd;
+  CHECK_DNNL(dnnl_lstm_forward_desc_init(&rd, dnnl_forward_inference, dnnl_unidirectional_left2right,
+                                         &src, &sit, &sitc, &wl, &wi, &bias, &dst, &dit, &ditc, 0));
+  CHECK_DNNL(dnnl_primitive_desc_create(&o->pd, &rd, NULL, o->engine, NULL));
+  CHECK_DNNL(dnnl_primitive_create(&o->prim, o->pd));
+  unsigned state = 4242;
+  float w = 1.0f / sqrtf((float)H);
+  onednn_arg(o, DNNL_ARG_SRC_LAYER, dnnl_tnc, 1.0f, &state);
+  onednn_arg(o, DNNL_ARG_SRC_ITER, dnnl_ldnc, 0.5f, &state);
+  onednn_arg(o, DNNL_ARG_SRC_ITER_C, dnnl_ldnc, 0.5f, &state);
+  onednn_arg(o, DNNL_ARG_WEIGHTS_LAYER, dnnl_ldigo, w, &state);
+  onednn_arg(o, DNNL_ARG_WEIGHTS_ITER, dnnl_ldigo, w, &state);
+  onednn_arg(o, DNNL_ARG_BIAS, dnnl_ldgo, w, &state);
+  onednn_arg(o, DNNL_ARG_DST_LAYER, dnnl_tnc, 0, &state);
+  onednn_arg(o, DNNL_ARG_DST_ITER, dnnl_ldnc, 0, &state);
+  onednn_arg(o, DNNL_ARG_DST_ITER_C, dnnl_ldnc, 0, &state);
+  onednn_arg(o, DNNL_ARG_SCRATCHPAD, dnnl_a, 0, &state);
+  return o;
+}
+
+static void run_onednn(frame_job *j) {
+  onednn_job *o = j->onednn;
+  CHECK_DNNL(dnnl_primitive_execute(o->prim, o->stream, o->n_args, o->args));
+  CHECK_DNNL(dnnl_stream_wait(o->stream));
+}
+
+static void onednn_close(void *p) {
+  onednn_job *o = p;
+  if (!o) return;
+  for (int i = 0; i < o->n_args; i++) dnnl_memory_destroy(o->args[i].memory);
+  dnnl_primitive_destroy(o->prim);
+  dnnl_primitive_desc_destroy(o->pd);
+  dnnl_stream_destroy(o->stream);
+  dnnl_engine_destroy(o->engine);
+  free(o);
+}
+#endif
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static recur_net *make_lstm(int64_t H) {
+  recur_desc d = {RECUR_CELL_LSTM, H, H, 1, 0, 0, 1};
+  size_t n = (size_t)(4 * H * H);
+  float *wih = malloc(n * sizeof *wih), *whh = malloc(n * sizeof *whh);
+  float *bih = malloc((size_t)(4 * H) * sizeof *bih), *bhh = malloc((size_t)(4 * H) * sizeof *bhh);
+  unsigned state = 7;
+  float w = 1.0f / sqrtf((float)H);
+  fill(wih, n, w, &state), fill(whh, n, w, &state);
+  fill(bih, (size_t)(4 * H), w, &state), fill(bhh, (size_t)(4 * H), w, &state);
+  recur_tensor t[4] = {{"weight_ih_l0", wih, 2, {4 * H, H}}, {"weight_hh_l0", whh, 2, {4 * H, H}},
+                       {"bias_ih_l0", bih, 1, {4 * H, 0}}, {"bias_hh_l0", bhh, 1, {4 * H, 0}}};
+  recur_net *net;
+  if (recur_net_create(&net, &d, t, 4)) die("recur_net_create");
+  free(wih), free(whh), free(bih), free(bhh);
+  return net;
+}
+
+static int parse_list(const char *s, int64_t *out, int max) {
+  int n = 0;
+  for (char *end; *s && n < max; s = *end ? end + 1 : end) {
+    out[n++] = strtoll(s, &end, 10);
+    if (end == s) break;
+  }
+  return n;
+}
+
+int main(int argc, char **argv) {
+  int threads = 1, rounds = 21;
+  int64_t hs[8] = {64, 256, 1024}, bs[8] = {1, 64};
+  int nh = 3, nb = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--rounds")) rounds = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--hidden")) nh = parse_list(argv[i + 1], hs, 8);
+    else if (!strcmp(argv[i], "--batch")) nb = parse_list(argv[i + 1], bs, 8);
+    else {
+      fprintf(stderr, "usage: %s [--threads N] [--hidden 64,256,1024] [--batch 1,64] [--rounds R]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (threads < 1 || rounds < 1) return 2;
+  static const frame_fn fns[] = {run_stream, run_forward, run_forward_ws,
+#ifdef RECUR_BENCH_ONEDNN
+                                 run_onednn
+#else
+                                 NULL
+#endif
+  };
+  int nv = fns[3] ? 4 : 3;
+  omp_set_num_threads(threads); /* oneDNN's; recur's calls pass num_threads */
+  printf("LSTM, I = H, one frame per call, %d thread(s), isa %s; median us per call over %d rounds\n\n",
+         threads, recur_isa_name(), rounds);
+  printf("|    H |  B | stream us | fwd us | fwd+ws us |%s fwd / stream | fwd+ws / stream |%s\n",
+         nv == 4 ? " onednn us |" : "", nv == 4 ? " onednn / stream |" : "");
+  printf("|---:|---:|---:|---:|---:|%s---:|---:|%s\n", nv == 4 ? "---:|" : "", nv == 4 ? "---:|" : "");
+  for (int ih = 0; ih < nh; ih++) {
+    recur_net *net = make_lstm(hs[ih]);
+    for (int ib = 0; ib < nb; ib++) {
+      int64_t H = hs[ih], B = bs[ib];
+      frame_job j = {.net = net, .B = B, .H = H};
+      unsigned state = 1;
+      j.x = malloc((size_t)(B * H) * sizeof(float)), j.y = malloc((size_t)(B * H) * sizeof(float));
+      j.h = calloc((size_t)(B * H), sizeof(float)), j.c = calloc((size_t)(B * H), sizeof(float));
+      fill(j.x, (size_t)(B * H), 1.0f, &state);
+      if (recur_stream_create(&j.stream, net, B, threads)) die("recur_stream_create");
+      if (recur_workspace_create(&j.ws)) die("recur_workspace_create");
+      j.fwd = (recur_forward_args){.seq_len = 1, .batch = B, .input_size = H, .x = j.x, .y = j.y,
+                                   .h0 = j.h, .c0 = j.c, .h_n = j.h, .c_n = j.c, .num_threads = threads};
+#ifdef RECUR_BENCH_ONEDNN
+      j.onednn = onednn_open(B, H);
+#endif
+      /* a batch of calls takes about 2 ms: clock reads stay negligible */
+      double t0 = now();
+      for (int v = 0; v < nv; v++) fns[v](&j);
+      int per = (int)(2e-3 / ((now() - t0) / nv + 1e-9)) + 1;
+      double *times = malloc((size_t)(nv * rounds) * sizeof *times);
+      for (int r = 0; r < rounds; r++)
+        for (int v = 0; v < nv; v++) {
+          double s = now();
+          for (int k = 0; k < per; k++) fns[v](&j);
+          times[v * rounds + r] = (now() - s) / per * 1e6;
+        }
+      double med[4];
+      for (int v = 0; v < nv; v++) {
+        qsort(times + v * rounds, (size_t)rounds, sizeof *times, cmp_double);
+        med[v] = times[v * rounds + rounds / 2];
+      }
+      printf("| %4lld | %2lld | %9.2f | %6.2f | %9.2f |", (long long)H, (long long)B, med[0], med[1], med[2]);
+      if (nv == 4) printf(" %9.2f |", med[3]);
+      printf(" %13.2f | %15.2f |", med[1] / med[0], med[2] / med[0]);
+      if (nv == 4) printf(" %16.2f |", med[3] / med[0]);
+      printf("\n");
+      fflush(stdout);
+      free(times);
+#ifdef RECUR_BENCH_ONEDNN
+      onednn_close(j.onednn);
+#endif
+      recur_stream_free(j.stream);
+      recur_workspace_free(j.ws);
+      free(j.x), free(j.y), free(j.h), free(j.c);
+    }
+    recur_net_free(net);
+  }
+  return 0;
+}

@@ -1,0 +1,212 @@
+/* No allocation after creation: a stream's steps (every table this CPU runs, 1 to 3 threads,
+ * calls of 1 step, of several and longer than a chunk) and a loop of same-shape recur_forward
+ * calls with a workspace after its first call make no malloc, calloc, realloc, aligned_alloc,
+ * posix_memalign, memalign or free call, on any thread.
+ *
+ * Counting: this program defines the allocation functions itself, so that every call from
+ * librecur and libgomp lands here, and forwards them to glibc's own (__libc_malloc, ...: not
+ * dlsym, which itself allocates). Under AddressSanitizer, whose allocator replaces these, it
+ * counts through the sanitizer's allocation hooks instead. Under valgrind, run it with
+ * --soname-synonyms=somalloc=nouserintercepts, so that valgrind replaces glibc's functions and
+ * not these (tests/meson.build). Either way the count is first shown to work: a plain malloc and
+ * a forward call without a workspace and libgomp starting a team of a new size must be
+ * counted, or the test fails.
+ * Plain C, not Criterion: one process, no allocations of a test framework's own. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "randnet.h"
+#include "recur.h"
+
+static atomic_int counting;
+static atomic_long calls;
+
+static void count(void) {
+  if (atomic_load_explicit(&counting, memory_order_relaxed))
+    atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_BY_HOOKS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNT_BY_HOOKS 1
+#endif
+#endif
+
+#ifdef COUNT_BY_HOOKS
+#include <sanitizer/allocator_interface.h>
+static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n, count(); }
+static void on_free(const volatile void *p) { (void)p, count(); }
+static void start_counting_method(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
+static const char *method = "AddressSanitizer's allocation hooks";
+#else
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+/* exported (the build hides symbols by default), so that libgomp's calls land here too */
+#define EXPORT __attribute__((visibility("default")))
+EXPORT void *malloc(size_t n) { count(); return __libc_malloc(n); }
+EXPORT void *calloc(size_t n, size_t size) { count(); return __libc_calloc(n, size); }
+EXPORT void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
+EXPORT void *memalign(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
+EXPORT void *aligned_alloc(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
+EXPORT int posix_memalign(void **out, size_t align, size_t n) {
+  count();
+  void *p = __libc_memalign(align, n);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+EXPORT void free(void *p) {
+  if (p) count();
+  __libc_free(p);
+}
+static void start_counting_method(void) {}
+static const char *method = "this program's malloc, calloc, realloc, memalign, aligned_alloc, posix_memalign, free";
+#endif
+
+static int failures;
+
+#define CHECK(cond, ...)                                  \
+  do {                                                    \
+    if (!(cond)) {                                        \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                       \
+      fprintf(stderr, "\n");                              \
+      failures++;                                         \
+    }                                                     \
+  } while (0)
+
+#define OK(call) CHECK((call) == RECUR_OK, "%s: %s", #call, recur_last_error())
+
+static void begin(void) {
+  atomic_store(&calls, 0);
+  atomic_store(&counting, 1);
+}
+
+static long end(void) {
+  atomic_store(&counting, 0);
+  return atomic_load(&calls);
+}
+
+static recur_net *make_net(recur_cell cell, int64_t I, int64_t H, int64_t L, int64_t P) {
+  recur_desc d = {cell, I, H, L, 0, P, 1};
+  randnet_tensors w;
+  randnet_make(&d, 7, &w);
+  recur_net *net = NULL;
+  OK(recur_net_create(&net, &d, w.t, w.n));
+  randnet_free(&w);
+  return net;
+}
+
+static float *floats(size_t n) {
+  float *p = malloc(n * sizeof *p);
+  for (size_t i = 0; i < n; i++) p[i] = (float)((i * 31 % 17) - 8) / 8.0f;
+  return p;
+}
+
+/* A parallel region of a team size no plan here has, so that libgomp's cached team is not the
+ * next call's. */
+static void other_team(int n) {
+  volatile int ran = 0;
+#pragma omp parallel num_threads(n)
+  ran = 1;
+  (void)ran;
+}
+
+/* A stream's steps after its creation: calls of 1 step, of 7, and one longer than a chunk. */
+static void stream_steps(const char *isa, recur_net *net, int64_t B, int64_t I, int64_t Ho, int threads) {
+  const int64_t long_call = 300; /* several chunks of these networks */
+  float *x = floats((size_t)(long_call * B * I)), *y = malloc((size_t)(long_call * B * Ho) * sizeof *y);
+  recur_stream *s = NULL;
+  other_team(5);
+  OK(recur_stream_create(&s, net, B, threads));
+  if (!s) return;
+  begin();
+  for (int i = 0; i < 20; i++) OK(recur_stream_step(s, x, 1, y));
+  for (int i = 0; i < 3; i++) OK(recur_stream_step(s, x, 7, y));
+  OK(recur_stream_reset(s, 0));
+  OK(recur_stream_step(s, x, long_call, y));
+  long n = end();
+  CHECK(n == 0, "%s, B=%lld, %d threads: %ld allocation calls in a stream's steps", isa,
+        (long long)B, threads, n);
+  recur_stream_free(s);
+  free(x), free(y);
+}
+
+/* recur_forward calls of one shape sharing a workspace, after the first. */
+static void forward_loop(const char *isa, recur_net *net, int64_t B, int64_t I, int64_t Ho, int threads) {
+  const int64_t T = 9;
+  float *x = floats((size_t)(T * B * I)), *y = malloc((size_t)(T * B * Ho) * sizeof *y);
+  recur_workspace *ws = NULL;
+  OK(recur_workspace_create(&ws));
+  recur_forward_args a = {.seq_len = T, .batch = B, .input_size = I, .x = x, .y = y,
+                          .num_threads = threads, .workspace = ws};
+  other_team(5);
+  OK(recur_forward(net, &a));
+  begin();
+  for (int i = 0; i < 10; i++) OK(recur_forward(net, &a));
+  long n = end();
+  CHECK(n == 0, "%s, B=%lld, %d threads: %ld allocation calls in forward calls with a workspace",
+        isa, (long long)B, threads, n);
+  recur_workspace_free(ws);
+  free(x), free(y);
+}
+
+int main(void) {
+  start_counting_method();
+  /* the count works: a malloc here and one in the library are seen */
+  void *(*volatile alloc)(size_t) = malloc;
+  begin();
+  free(alloc(16));
+  long n = end();
+  CHECK(n == 2, "a malloc and a free counted %ld calls (%s)", n, method);
+  recur_net *probe = make_net(RECUR_CELL_GRU, 4, 8, 1, 0);
+  float x[4] = {1, 2, 3, 4}, y[8];
+  recur_forward_args a = {.seq_len = 1, .batch = 1, .input_size = 4, .x = x, .y = y, .num_threads = 1};
+  begin();
+  OK(recur_forward(probe, &a));
+  n = end();
+  CHECK(n >= 2, "a forward call without a workspace counted %ld allocation calls: the library's "
+                "allocations are not seen (%s)", n, method);
+  recur_net_free(probe);
+  other_team(3); /* a new team size: libgomp allocates its team */
+  begin();
+  other_team(5);
+  n = end();
+  CHECK(n >= 1, "a parallel region of a new team size counted %ld calls: libgomp's allocations "
+                "are not seen (%s)", n, method);
+
+  unsigned teams = 0; /* the team sizes the plans had */
+  char list[128], *save = NULL;
+  snprintf(list, sizeof list, "%s", recur_isa_list());
+  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
+    OK(recur_isa_force(isa));
+    struct { recur_cell cell; int64_t I, H, L, P, B; } nets[] = {
+      {RECUR_CELL_LSTM, 24, 96, 2, 40, 3}, {RECUR_CELL_GRU, 16, 200, 1, 0, 9},
+      {RECUR_CELL_RNN_TANH, 8, 64, 3, 0, 1},
+    };
+    for (size_t k = 0; k < sizeof nets / sizeof *nets; k++) {
+      recur_net *net = make_net(nets[k].cell, nets[k].I, nets[k].H, nets[k].L, nets[k].P);
+      int64_t Ho = nets[k].P ? nets[k].P : nets[k].H;
+      for (int threads = 1; threads <= 3; threads++) {
+        recur_plan plan;
+        OK(recur_net_plan(net, nets[k].B, threads, &plan));
+        teams |= 1u << plan.threads;
+        stream_steps(isa, net, nets[k].B, nets[k].I, Ho, threads);
+        forward_loop(isa, net, nets[k].B, nets[k].I, Ho, threads);
+      }
+      recur_net_free(net);
+    }
+  }
+  CHECK((teams & 0xe) == 0xe, "the plans' teams (mask %#x) missed 1, 2 or 3 threads", teams);
+  printf("%s: counted by %s\n", failures ? "FAIL" : "ok", method);
+  return failures != 0;
+}
