@@ -513,7 +513,8 @@ contains
   !>                       h_n/c_n (instead of h0 and h_n, or c0 and c_n)
   !>   lengths(B)          each sequence's length in 1..T (PyTorch's packed sequences: y is 0
   !>                       past a sequence's end, h_n/c_n are its states at its last step);
-  !>                       default integers, copied into C's int64_t (B values)
+  !>                       default integers, copied into C's int64_t (B values: the one
+  !>                       allocation a wrapper makes on success)
   !>   num_threads         threads for this call (0 or absent: recur's default)
   !>   workspace           scratch reused across calls (absent: allocated per call)
   !> Outputs are intent(inout) because a failed call leaves them unchanged (recur.h).
