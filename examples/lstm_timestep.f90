@@ -8,8 +8,8 @@
 ! against the estimated velocity, u = -k * v_est, which damps the oscillators it does not see
 ! the velocity of. An uncontrolled copy runs beside each for comparison.
 !
-!     gfortran -O2 -I/usr/include /usr/include/recur.f90 lstm_timestep.f90 \
-!         $(pkg-config --libs recur) -o lstm_timestep
+!     inc=$(pkg-config --variable=includedir recur)
+!     gfortran -O2 "$inc/recur.f90" lstm_timestep.f90 $(pkg-config --libs recur) -o lstm_timestep
 !     ./lstm_timestep examples/observer.safetensors [OUT_DIR]
 !
 ! With OUT_DIR it also writes what went through the LSTM, as recur run reads and writes it:

@@ -1,9 +1,10 @@
 ! recur: the Fortran binding (module recur), over the C API of recur.h only.
 !
 ! Compile this file with your program and link the library:
-!     gfortran -I/usr/include recur.f90 prog.f90 $(pkg-config --libs recur)
-! (the file is installed beside recur.h; .mod files are compiler-specific, so the source is
-! what is installed).
+!     inc=$(pkg-config --variable=includedir recur)
+!     gfortran -O2 "$inc/recur.f90" prog.f90 $(pkg-config --libs recur)
+! (the file is installed beside recur.h; .mod files are specific to a compiler and its
+! version, so the source is what is installed).
 !
 ! Arrays are Fortran's column-major view of recur's C arrays, with no copy: a Fortran array
 ! x(I, B, T) is the C array (T, B, I). So:
