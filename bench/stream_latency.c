@@ -4,9 +4,10 @@
  *   fwd+ws   recur_forward with T = 1 and a workspace
  *   onednn   oneDNN's LSTM primitive with T = 1 (builds with oneDNN only)
  * each carrying its state from frame to frame (recur_forward in place: h_n = h0, c_n = c0;
- * oneDNN with src_iter/dst_iter). The variants take turns, a batch of calls each, so that a
- * busy stretch of a shared machine slows them alike; each reports the median over the rounds of
- * the mean call time in its batch.
+ * oneDNN with src_iter/dst_iter). The variants take turns, a batch of calls each, in an order
+ * rotated every round, so that a busy stretch of a shared machine slows them alike and none
+ * always inherits the caches of another; each reports the median over the rounds of the mean
+ * call time in its batch.
  *
  *   build/stream_latency [--threads N] [--hidden 64,256,1024] [--batch 1,64] [--rounds R]
  */
@@ -248,7 +249,8 @@ int main(int argc, char **argv) {
       int per = (int)(2e-3 / ((now() - t0) / nv + 1e-9)) + 1;
       double *times = malloc((size_t)(nv * rounds) * sizeof *times);
       for (int r = 0; r < rounds; r++)
-        for (int v = 0; v < nv; v++) {
+        for (int i = 0; i < nv; i++) {
+          int v = (i + r) % nv; /* each round starts with the next: none always follows another */
           double s = now();
           for (int k = 0; k < per; k++) fns[v](&j);
           times[v * rounds + r] = (now() - s) / per * 1e6;

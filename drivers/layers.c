@@ -121,11 +121,26 @@ void recur_layers_warm(const layers_plan *p) {
   }
 }
 
+/* The plan for a smaller team than it was made for, in the workspace sized for it (its chunk,
+ * and so its buffers, kept). */
+static void replan(layers_plan *p, int team) {
+  int64_t chunk = p->sched.call.chunk_rows;
+  p->sched = recur_schedule_choose(p->net, p->z.B, team, p->tuned);
+  p->sched.call.chunk_rows = chunk;
+  init_barriers(p);
+}
+
 void recur_layers_run(const layers_plan *plan, const layers_io *io) {
   layers_plan p = *plan; /* a run may re-plan for a smaller team */
   p.z.T = io->T;         /* the element counts stay the workspace's */
   int planned = p.sched.call.use_threads;
   init_barriers(&p);
+  /* inside the caller's parallel region (a stream planned outside it): no team to start, and
+   * none asked of libgomp, which allocates a team of one each time */
+  if (planned > 1 && recur_call_threads(planned) == 1) {
+    planned = 1;
+    replan(&p, 1);
+  }
   if (planned == 1) {
     run_thread(&p, io, 1, 0);
     return;
@@ -133,18 +148,11 @@ void recur_layers_run(const layers_plan *plan, const layers_io *io) {
   int team = planned;
 #pragma omp parallel num_threads(planned)
   {
-    /* OpenMP may give a smaller team (thread limits, a caller's parallel region): then re-plan
-     * for the team we got, in the workspace sized for the first plan (its chunk, and so its
-     * buffers, kept). */
+    /* OpenMP may give a smaller team (thread limits): then re-plan for the team we got */
 #pragma omp single
     {
       team = omp_get_num_threads();
-      if (team != planned) {
-        int64_t chunk = p.sched.call.chunk_rows;
-        p.sched = recur_schedule_choose(p.net, p.z.B, team, p.tuned);
-        p.sched.call.chunk_rows = chunk;
-        init_barriers(&p);
-      }
+      if (team != planned) replan(&p, team);
     }
     int tid = omp_get_thread_num();
     if (tid < p.sched.call.use_threads) run_thread(&p, io, team, tid);

@@ -10,9 +10,9 @@
  *
  * Thread safety: a recur_net is immutable after creation; any number of threads may call
  * recur_forward() on the same network at once, each with its own buffers (and its own
- * recur_workspace, if any). A recur_stream or a recur_workspace is used by one thread at a time;
- * many streams may share one network. Creating and
- * freeing networks is thread-safe as long as a network is not freed while in use. Every other
+ * recur_workspace, if any). A recur_stream or a recur_workspace is used by one thread at a
+ * time; many streams may share one network. Creating and freeing networks is thread-safe as
+ * long as a network is not freed while in use. Every other
  * call is thread-safe too: recur_last_error() is per thread, and the process-wide settings
  * (recur_set_memory_limit, recur_set_num_threads, recur_isa_force) are atomic.
  *
@@ -230,6 +230,19 @@ RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_a
 RECUR_API recur_status recur_workspace_create(recur_workspace **out);
 RECUR_API void recur_workspace_free(recur_workspace *ws);
 
+/* Threads. A call uses args->num_threads if set, else the process default set here (0 restores
+ * OpenMP's default, omp_get_max_threads(), i.e. OMP_NUM_THREADS). recur never calls
+ * omp_set_num_threads (it would change the caller's state): it passes a num_threads clause.
+ * Called from inside the caller's own OpenMP parallel region, a forward runs on the calling
+ * thread alone unless the caller enabled nested parallelism. The output is bitwise the same
+ * for any thread count.
+ * A count above RECUR_MAX_THREADS (here, in args->num_threads or OMP_NUM_THREADS) is taken as
+ * RECUR_MAX_THREADS. A call's team is smaller still: at most the larger of 64 and the CPUs
+ * the process may run on, and no more threads than its rows and hidden units give work to
+ * (recur_net_plan says how many). */
+#define RECUR_MAX_THREADS 1024
+RECUR_API void recur_set_num_threads(int n);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Streaming                                                                                 */
 
@@ -247,13 +260,15 @@ RECUR_API void recur_workspace_free(recur_workspace *ws);
  * With more than one thread, OpenMP (GCC's libgomp) allocates only when a parallel region's
  * team size differs from the last one the calling thread started: a stream always starts the
  * same team, so its steps allocate nothing as long as the thread stepping it runs no other
- * parallel region of another size in between (README "Streaming"). */
+ * parallel region of another size in between (README "Streaming"). Stepped from inside the
+ * caller's parallel region (without nesting), a step runs on the calling thread alone and starts
+ * no team. */
 typedef struct recur_stream recur_stream;
 
-/* A stream of `batch` rows (1..2^28) on num_threads threads (0: as recur_forward_args), every
- * state zero. A bidirectional network is RECUR_ERR_UNSUPPORTED (a reverse direction needs the
- * whole sequence). The stream's memory (state, buffers) is checked against the memory limit.
- * net must outlive the stream. */
+/* A stream of `batch` rows (1..2^28) on num_threads threads (0: as recur_forward_args, decided
+ * here: the stream keeps that count), every state zero. A bidirectional network is
+ * RECUR_ERR_UNSUPPORTED (a reverse direction needs the whole sequence). The stream's memory
+ * (state, buffers) is checked against the memory limit. net must outlive the stream. */
 RECUR_API recur_status recur_stream_create(recur_stream **out, const recur_net *net,
                                            int64_t batch, int num_threads);
 
@@ -272,19 +287,6 @@ RECUR_API recur_status recur_stream_get_state(const recur_stream *s, float *h, f
 RECUR_API recur_status recur_stream_set_state(recur_stream *s, const float *h, const float *c);
 
 RECUR_API void recur_stream_free(recur_stream *s);
-
-/* Threads. A call uses args->num_threads if set, else the process default set here (0 restores
- * OpenMP's default, omp_get_max_threads(), i.e. OMP_NUM_THREADS). recur never calls
- * omp_set_num_threads (it would change the caller's state): it passes a num_threads clause.
- * Called from inside the caller's own OpenMP parallel region, a forward runs on the calling
- * thread alone unless the caller enabled nested parallelism. The output is bitwise the same
- * for any thread count.
- * A count above RECUR_MAX_THREADS (here, in args->num_threads or OMP_NUM_THREADS) is taken as
- * RECUR_MAX_THREADS. A call's team is smaller still: at most the larger of 64 and the CPUs
- * the process may run on, and no more threads than its rows and hidden units give work to
- * (recur_net_plan says how many). */
-#define RECUR_MAX_THREADS 1024
-RECUR_API void recur_set_num_threads(int n);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Tuning (`recur tune` measures; the library reads what it wrote)                           */
@@ -336,8 +338,9 @@ RECUR_API recur_status recur_tune_status(recur_tune_info *out);
 /* ---------------------------------------------------------------------------------------- */
 /* Resource limits                                                                           */
 
-/* The most memory recur allocates for one network's weights, one forward call's scratch, one
- * file read (a model or a .npy) or one array, checked before allocating: a larger need is
+/* The most memory recur allocates for one network's weights, one forward call's scratch (or a
+ * recur_workspace's block), one recur_stream's block (its state and workspace), one file read
+ * (a model or a .npy) or one array, checked before allocating: a larger need is
  * RECUR_ERR_LIMIT. A model load counts as one sum: the file's bytes, fp32 copies of tensors
  * that cannot be used in place, and the weights as given and packed.
  * Default RECUR_DEFAULT_MEMORY_LIMIT (16 GiB); 0 restores the default. Process-wide;

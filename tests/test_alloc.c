@@ -1,12 +1,13 @@
 /* No allocation after creation: a stream's steps (every table this CPU runs, 1 to 3 threads,
- * calls of 1 step, of several and longer than a chunk) and a loop of same-shape recur_forward
+ * calls of 1 step, of several and longer than a chunk, and from the threads of the caller's
+ * own parallel region) and a loop of same-shape recur_forward
  * calls with a workspace after its first call make no malloc, calloc, realloc, aligned_alloc,
  * posix_memalign, memalign or free call, on any thread.
  *
  * Counting: this program defines the allocation functions itself, so that every call from
  * librecur and libgomp lands here, and forwards them to glibc's own (__libc_malloc, ...: not
- * dlsym, which itself allocates). Under AddressSanitizer, whose allocator replaces these, it
- * counts through the sanitizer's allocation hooks instead. Under valgrind, run it with
+ * dlsym, which itself allocates). Under AddressSanitizer (or another sanitizer whose allocator
+ * replaces these), it counts through the sanitizer's allocation hooks instead. Under valgrind, run it with
  * --soname-synonyms=somalloc=nouserintercepts, so that valgrind replaces glibc's functions and
  * not these (tests/meson.build). Either way the count is first shown to work: a plain malloc and
  * a forward call without a workspace and libgomp starting a team of a new size must be
@@ -30,20 +31,24 @@ static void count(void) {
     atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+/* Sanitizers whose own allocator replaces malloc (GCC's macros, clang's __has_feature). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define COUNT_BY_HOOKS 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
 #define COUNT_BY_HOOKS 1
 #endif
 #endif
 
 #ifdef COUNT_BY_HOOKS
-#include <sanitizer/allocator_interface.h>
+/* from sanitizer/allocator_interface.h, which GCC does not install */
+int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *, size_t),
+                                              void (*)(const volatile void *));
 static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n, count(); }
 static void on_free(const volatile void *p) { (void)p, count(); }
 static void start_counting_method(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
-static const char *method = "AddressSanitizer's allocation hooks";
+static const char *method = "the sanitizer's allocation hooks";
 #else
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -161,6 +166,32 @@ static void forward_loop(const char *isa, recur_net *net, int64_t B, int64_t I, 
   free(x), free(y);
 }
 
+/* Streams planned for 2 threads, stepped at once by the threads of the caller's own parallel
+ * region (each step then runs on its thread alone). */
+static void streams_in_a_region(void) {
+  enum { N = 2, B = 9, I = 16, H = 200 };
+  recur_net *net = make_net(RECUR_CELL_GRU, I, H, 1, 0);
+  float *x = floats(B * I), *y[N];
+  recur_stream *s[N] = {NULL};
+  for (int i = 0; i < N; i++) {
+    y[i] = malloc(B * H * sizeof(float));
+    OK(recur_stream_create(&s[i], net, B, 2));
+  }
+  int failed = 0;
+  for (int pass = 0; pass < 2; pass++) { /* the first starts the caller's team */
+    if (pass) begin();
+#pragma omp parallel for num_threads(N) schedule(static, 1) reduction(+ : failed)
+    for (int i = 0; i < N; i++)
+      for (int k = 0; k < 10; k++) failed += s[i] && recur_stream_step(s[i], x, 1, y[i]) != RECUR_OK;
+  }
+  long n = end();
+  CHECK(!failed, "steps inside a parallel region failed");
+  CHECK(n == 0, "%ld allocation calls in streams stepped inside the caller's parallel region", n);
+  for (int i = 0; i < N; i++) recur_stream_free(s[i]), free(y[i]);
+  free(x);
+  recur_net_free(net);
+}
+
 int main(int argc, char **argv) {
   /* --best-table: the best table only (memcheck runs the scalar one at a crawl) */
   int best_only = argc > 1 && strcmp(argv[1], "--best-table") == 0;
@@ -209,6 +240,7 @@ int main(int argc, char **argv) {
       recur_net_free(net);
     }
   }
+  streams_in_a_region();
   CHECK((teams & 0xe) == 0xe, "the plans' teams (mask %#x) missed 1, 2 or 3 threads", teams);
   printf("%s: counted by %s\n", failures ? "FAIL" : "ok", method);
   return failures != 0;

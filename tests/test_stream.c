@@ -301,3 +301,34 @@ Test(stream, forward_with_a_workspace_gives_the_same_bits) {
   recur_workspace_free(ws);
   recur_workspace_free(NULL);
 }
+
+/* Streams sharing one network, stepped at once from the threads of the caller's own parallel
+ * region (each stream planned for 2 threads, so each step re-plans for the one thread it
+ * gets): every stream gives the bits of its own forward call. */
+Test(stream, many_streams_on_one_network_from_a_parallel_region) {
+  const recur_desc d = {RECUR_CELL_GRU, 6, 130, 2, 0, 0, 1};
+  recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 3);
+  enum { N = 4, T = 9, B = 3 };
+  sizes_ z = sizes_of(&d, B);
+  float *x[N], *want[N], *got[N];
+  recur_stream *s[N];
+  for (int i = 0; i < N; i++) {
+    x[i] = random_floats((size_t)T * z.x, (unsigned)i + 40);
+    want[i] = malloc((size_t)T * z.y * sizeof(float));
+    got[i] = malloc((size_t)T * z.y * sizeof(float));
+    forward(net, &d, T, B, x[i], NULL, NULL, want[i], NULL, NULL, 1);
+    cr_assert_eq(recur_stream_create(&s[i], net, B, 2), RECUR_OK, "%s", recur_last_error());
+  }
+  int failed = 0;
+#pragma omp parallel for num_threads(N) schedule(static, 1) reduction(+ : failed)
+  for (int i = 0; i < N; i++)
+    for (int t = 0; t < T; t++)
+      failed += recur_stream_step(s[i], x[i] + (size_t)t * z.x, 1, got[i] + (size_t)t * z.y) != RECUR_OK;
+  cr_expect_eq(failed, 0);
+  for (int i = 0; i < N; i++) {
+    cr_expect_arr_eq(got[i], want[i], (size_t)T * z.y * sizeof(float), "stream %d", i);
+    recur_stream_free(s[i]);
+    free(x[i]), free(want[i]), free(got[i]);
+  }
+  recur_net_free(net);
+}
