@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   gcc libc6-dev pkgconf meson ninja-build     # toolchain (gcc brings libgomp, OpenMP)
+  gfortran                                    # the Fortran binding's tests and example
   libjansson-dev                              # safetensors JSON header
   libcriterion-dev                            # unit tests
   valgrind                                    # memcheck on recur run

@@ -2,8 +2,11 @@
 # `meson install` of this build into a temporary DESTDIR, then tests/install/consumer.c built
 # against the installed copy only, as a user would: `pkg-config --cflags --libs recur` (the
 # prefix redefined to where DESTDIR put it) and LD_LIBRARY_PATH. Checks the installed files and
-# the soname first. Run by meson test (tests/meson.build):
-#   run.sh MESON BUILD_DIR WORK_DIR PREFIX LIBDIR INCLUDEDIR BINDIR SONAME PKG_CONFIG CC... -- CFLAGS...
+# the soname first. With a Fortran compiler (a build with the Fortran binding), also
+# tests/install/consumer.f90 compiled with the installed recur.f90 the same way. Run by meson
+# test (tests/meson.build):
+#   run.sh MESON BUILD_DIR WORK_DIR PREFIX LIBDIR INCLUDEDIR BINDIR SONAME PKG_CONFIG CC... \
+#     -- CFLAGS... [-- FC...]
 # With the Python package built, the environment names it (python/meson.build): RECUR_PYTHON
 # (the interpreter), RECUR_PYTHON_DIR (where it installs), RECUR_PYTHON_SITE (1: that folder is
 # on the interpreter's sys.path) and RECUR_PYTHON_PRELOAD (a sanitizer build's runtimes).
@@ -13,7 +16,12 @@ shift 9
 cc=()
 while [[ $1 != -- ]]; do cc+=("$1"); shift; done
 shift
-src=$(dirname "$0")/consumer.c
+cflags=()
+while [[ $# -gt 0 && $1 != -- ]]; do cflags+=("$1"); shift; done
+fc=()
+[[ $# -gt 0 ]] && { shift; fc=("$@"); }
+here=$(cd "$(dirname "$0")" && pwd)
+src=$here/consumer.c
 
 # meson's directory options are relative to the prefix unless given absolute.
 under_prefix() { if [[ $1 == /* ]]; then echo "$1"; else echo "$prefix/$1"; fi; }
@@ -25,10 +33,14 @@ mkdir -p "$work"
 "$meson" install -C "$build" --no-rebuild --destdir "$root" --quiet
 
 fail() { echo "install: $*" >&2; exit 1; }
-for f in "$root$(under_prefix "$includedir")/recur.h" "$root$(under_prefix "$bindir")/recur" \
+include=$root$(under_prefix "$includedir")
+for f in "$include/recur.h" "$root$(under_prefix "$bindir")/recur" \
     "$lib/librecur.so" "$lib/$soname" "$lib/pkgconfig/recur.pc"; do
   [[ -e $f ]] || fail "$f was not installed"
 done
+if [[ ${#fc[@]} != 0 ]]; then
+  [[ -e $include/recur.f90 ]] || fail "$include/recur.f90 was not installed"
+fi
 [[ $(readlink "$lib/librecur.so") == "$soname" ]] || fail "librecur.so does not point to $soname"
 readelf -d "$lib/$soname" | grep -q "(SONAME).*\[$soname\]" || fail "the soname is not $soname"
 
@@ -37,7 +49,7 @@ flags=$(PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
   "$pkgconfig" --define-variable=prefix="$root$prefix" --cflags --libs recur)
 echo "pkg-config --cflags --libs recur: $flags"
 # shellcheck disable=SC2086 # pkg-config's output is words
-"${cc[@]}" "$@" -std=c11 -Wall -Wextra -Werror -O2 -o "$work/consumer" "$src" $flags -lm
+"${cc[@]}" "${cflags[@]}" -std=c11 -Wall -Wextra -Werror -O2 -o "$work/consumer" "$src" $flags -lm
 LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$work/consumer" "$lib/"
 
 # The Python package: installed beside the library, its extension finding the installed
@@ -59,4 +71,18 @@ if [[ -n ${RECUR_PYTHON:-} ]]; then
   LD_PRELOAD=${RECUR_PYTHON_PRELOAD:-} ASAN_OPTIONS=detect_leaks=0 PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH="$root$RECUR_PYTHON_DIR" LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
     "$RECUR_PYTHON" "$(dirname "$0")/consumer.py" "$lib" "$package"
+fi
+# Fortran, as README's "Fortran" says: the installed recur.f90 compiled with the program (its
+# .mod written into the work folder), `pkg-config --libs recur`.
+if [[ ${#fc[@]} != 0 ]]; then
+  libs=$(PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
+    "$pkgconfig" --define-variable=prefix="$root$prefix" --libs recur)
+  fsrc=$(PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
+    "$pkgconfig" --define-variable=prefix="$root$prefix" --variable=includedir recur)/recur.f90
+  [[ $fsrc -ef $include/recur.f90 ]] || fail "pkg-config's includedir does not hold recur.f90"
+  # shellcheck disable=SC2086 # pkg-config's output is words
+  (cd "$work" && "${fc[@]}" "${cflags[@]}" -Wall -Wextra -Werror -O2 -o consumer_f90 "$fsrc" \
+    "$here/consumer.f90" $libs)
+  LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$work/consumer_f90" \
+    "$here/../../examples/observer.safetensors"
 fi
