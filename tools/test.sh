@@ -26,12 +26,14 @@ run_suite() { # DIR MESON_SETUP_ARGS...
   meson test -C "$dir" --print-errorlogs
   count "$dir/meson-logs/testlog.json"
 }
-# -Dpython=enabled: a missing Python dependency fails the build instead of dropping the
-# Python suites (the option's default, auto, builds the package only where it can).
-run_suite build -Dpython=enabled
+# -Dpython=enabled -Dfortran=enabled: a missing Python dependency or Fortran compiler fails
+# the build instead of dropping those suites (the options' default, auto, builds the bindings
+# only where it can).
+run_suite build -Dpython=enabled -Dfortran=enabled
 # The README's sanitizer build, flag for flag; UBSAN_OPTIONS above makes any UB report fatal.
 # The Python suites run there with the sanitizer runtimes preloaded (python/meson.build).
-run_suite build-san -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dpython=enabled
+run_suite build-san -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dpython=enabled \
+  -Dfortran=enabled
 echo "== build-aarch64 (qemu-user: detected kernels, then RECUR_ISA=scalar)"
 rm -f build-aarch64/meson-logs/testlog*.json
 cross_status=0
