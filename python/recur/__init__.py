@@ -20,14 +20,14 @@ refuses (a malformed model file, the memory limit), with recur's status code and
 import os as _os
 
 from ._recur import (  # noqa: F401
-    Net, RecurError, __version__, cpu_features, isa, isa_list, load_bytes, memory_limit,
+    Net, RecurError, Stream, __version__, cpu_features, isa, isa_list, load_bytes, memory_limit,
     set_isa, set_memory_limit, set_num_threads)
 from ._recur import (  # noqa: F401  (recur.h's statuses: RecurError.status values)
     ERR_BAD_FILE, ERR_BAD_LENGTHS, ERR_INTERNAL, ERR_INVALID_ARGUMENT, ERR_INVALID_SIZE,
     ERR_IO, ERR_ISA_UNAVAILABLE, ERR_LIMIT, ERR_MISSING_TENSOR, ERR_NULL_POINTER,
     ERR_OUT_OF_MEMORY, ERR_SHAPE_MISMATCH, ERR_UNEXPECTED_TENSOR, ERR_UNSUPPORTED)
 
-__all__ = ["Net", "RecurError", "__version__", "load", "load_bytes", "from_torch", "isa",
+__all__ = ["Net", "RecurError", "Stream", "__version__", "load", "load_bytes", "from_torch", "isa",
            "isa_list", "cpu_features", "set_isa", "set_num_threads", "set_memory_limit",
            "memory_limit"]
 

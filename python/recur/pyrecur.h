@@ -70,4 +70,8 @@ int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy
 /* A thread count: None or an integer >= 0 (0: the default), capped at INT_MAX; 0 or -1. */
 int recur_py_threads(PyObject *obj, int *threads);
 
+/* stream.c: the recur.Stream type, made by Net.stream(batch, num_threads=0). */
+extern PyTypeObject recur_py_stream_type;
+PyObject *recur_py_stream_new(recur_py_net *net, PyObject *args, PyObject *kwargs);
+
 #endif
