@@ -13,6 +13,9 @@ results are new float32 NumPy arrays. help(recur.Net) has the shapes and the con
 rules. Networks are thread-safe (the GIL is released while recur computes), pickle as their
 model's bytes, and free their memory on close().
 
+net.stream(batch) gives a recur.Stream for input that arrives a few steps at a time:
+s.step(x) advances its state (help(recur.Stream)).
+
 Errors: TypeError and ValueError for arguments that cannot be right (a dtype that does not
 convert, a wrong shape, lengths out of range, a closed net); RecurError for what the library
 refuses (a malformed model file, the memory limit), with recur's status code and detail.
