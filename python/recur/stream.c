@@ -108,11 +108,13 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *args, PyObject *kw
   PyObject *x_obj, *out_obj = NULL;
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:step", keywords, &x_obj, &out_obj))
     return NULL;
-  recur_stream *stream = usable(self);
-  if (!stream) return NULL;
   const recur_desc *d = &self->net->desc;
   PyArrayObject *x = recur_py_input(x_obj, "x"), *y = NULL;
-  if (!x) return NULL;
+  recur_stream *stream = x ? usable(self) : NULL; /* after x's conversion: it may run Python */
+  if (!stream) {
+    Py_XDECREF(x);
+    return NULL;
+  }
   int ndim = PyArray_NDIM(x), one_step = ndim == 2;
   npy_intp steps = ndim == 3 ? PyArray_DIM(x, 0) : 1;
   npy_intp x_shape[3] = {steps, self->batch, d->input_size};
@@ -199,24 +201,29 @@ static int set_state(recur_py_stream *self, PyObject *value, void *unused) {
                     "zeroes it)");
     return -1;
   }
-  recur_stream *stream = usable(self);
-  if (!stream) return -1;
   const recur_desc *d = &self->net->desc;
   npy_intp hs[3], cs[3];
   state_shapes(self, hs, cs);
   PyObject *h_obj, *c_obj;
-  PyArrayObject *h = NULL, *c = NULL;
-  int rc = -1;
   if (recur_py_split_state(value, d->cell == RECUR_CELL_LSTM, recur_cell_name(d->cell),
-                           "state", &h_obj, &c_obj) == 0 &&
-      recur_py_state_input(h_obj, "h", 3, hs, &h) == 0 &&
-      recur_py_state_input(c_obj, "c", 3, cs, &c) == 0) {
+                           "state", &h_obj, &c_obj) < 0)
+    return -1;
+  Py_XINCREF(h_obj); /* borrowed from a list that converting h could change */
+  Py_XINCREF(c_obj);
+  PyArrayObject *h = NULL, *c = NULL;
+  recur_stream *stream;
+  int rc = -1;
+  if (recur_py_state_input(h_obj, "h", 3, hs, &h) == 0 &&
+      recur_py_state_input(c_obj, "c", 3, cs, &c) == 0 &&
+      (stream = usable(self))) { /* after the conversions: they may run Python */
     recur_status status = recur_stream_set_state(stream, h ? PyArray_DATA(h) : NULL,
                                                  c ? PyArray_DATA(c) : NULL);
     rc = status == RECUR_OK ? 0 : (recur_py_raise(status), -1);
   }
   Py_XDECREF(h);
   Py_XDECREF(c);
+  Py_XDECREF(h_obj);
+  Py_XDECREF(c_obj);
   return rc;
 }
 

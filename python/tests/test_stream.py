@@ -238,6 +238,43 @@ def test_a_closed_stream_refuses_every_call():
     assert s.net is NET and s.batch == 2
 
 
+class ClosesTheStream:
+    """An input whose conversion closes the stream it is given to (Python code runs there)."""
+    def __init__(self, stream, shape):
+        self.stream, self.shape = stream, shape
+
+    def __array__(self, dtype=None):
+        self.stream.close()
+        return np.zeros(self.shape, np.float32)
+
+
+def test_a_stream_closed_while_converting_an_argument_is_refused():
+    s = NET.stream(2)
+    with pytest.raises(ValueError, match="closed"):
+        s.step(ClosesTheStream(s, (1, 2, 3)))
+    s = NET.stream(2)
+    with pytest.raises(ValueError, match="closed"):
+        s.state = (ClosesTheStream(s, (2, 2, 4)), None)
+
+
+class DropsC:
+    """h whose conversion drops the state list's reference to c."""
+    def __init__(self, pair):
+        self.pair = pair
+
+    def __array__(self, dtype=None):
+        self.pair[1] = None
+        return np.zeros((2, 2, 4), np.float32)
+
+
+def test_a_state_list_changed_while_converting_h_keeps_its_c():
+    s = NET.stream(2)
+    pair = [None, np.ones((2, 2, 4), np.float32)]  # c only the list holds
+    pair[0] = DropsC(pair)
+    s.state = pair
+    assert (s.state[1] == 1).all()
+
+
 def test_pickling_is_refused():
     with pytest.raises(TypeError, match="pickle its net and its state"):
         pickle.dumps(NET.stream(1))
