@@ -13,6 +13,9 @@ results are new float32 NumPy arrays. help(recur.Net) has the shapes and the con
 rules. Networks are thread-safe (the GIL is released while recur computes), pickle as their
 model's bytes, and free their memory on close().
 
+net.stream(batch) gives a recur.Stream for input that arrives a few steps at a time:
+s.step(x) advances its state (help(recur.Stream)).
+
 Errors: TypeError and ValueError for arguments that cannot be right (a dtype that does not
 convert, a wrong shape, lengths out of range, a closed net); RecurError for what the library
 refuses (a malformed model file, the memory limit), with recur's status code and detail.
@@ -20,14 +23,14 @@ refuses (a malformed model file, the memory limit), with recur's status code and
 import os as _os
 
 from ._recur import (  # noqa: F401
-    Net, RecurError, __version__, cpu_features, isa, isa_list, load_bytes, memory_limit,
+    Net, RecurError, Stream, __version__, cpu_features, isa, isa_list, load_bytes, memory_limit,
     set_isa, set_memory_limit, set_num_threads)
 from ._recur import (  # noqa: F401  (recur.h's statuses: RecurError.status values)
     ERR_BAD_FILE, ERR_BAD_LENGTHS, ERR_INTERNAL, ERR_INVALID_ARGUMENT, ERR_INVALID_SIZE,
     ERR_IO, ERR_ISA_UNAVAILABLE, ERR_LIMIT, ERR_MISSING_TENSOR, ERR_NULL_POINTER,
     ERR_OUT_OF_MEMORY, ERR_SHAPE_MISMATCH, ERR_UNEXPECTED_TENSOR, ERR_UNSUPPORTED)
 
-__all__ = ["Net", "RecurError", "__version__", "load", "load_bytes", "from_torch", "isa",
+__all__ = ["Net", "RecurError", "Stream", "__version__", "load", "load_bytes", "from_torch", "isa",
            "isa_list", "cpu_features", "set_isa", "set_num_threads", "set_memory_limit",
            "memory_limit"]
 

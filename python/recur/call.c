@@ -54,8 +54,8 @@ static int is_pair(PyObject *o) {
 }
 
 /* hx: h0 for an RNN or GRU, (h0, c0) for an LSTM; None anywhere means zeros. */
-static int split_state(PyObject *hx, int lstm, const char *cell, const char *what,
-                       PyObject **h, PyObject **c) {
+int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *what,
+                         PyObject **h, PyObject **c) {
   *h = *c = NULL;
   if (!hx || hx == Py_None) return 0;
   if (lstm) {
@@ -122,8 +122,8 @@ static int derive_shapes(const recur_py_net *net, PyArrayObject *x, call_shapes 
 }
 
 /* An input state (h0 or c0) if given, converted and of the state's shape. */
-static int state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
-                       PyArrayObject **out) {
+int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                         PyArrayObject **out) {
   if (!obj || obj == Py_None) return 0;
   if (!(*out = recur_py_input(obj, name))) return -1;
   return recur_py_check_shape(*out, name, ndim, shape);
@@ -137,9 +137,9 @@ static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *
   call_shapes s;
   PyObject *h0, *c0, *y_out = o->out, *states_out = NULL, *h_out, *c_out;
   if (!(a->x = recur_py_input(o->x, "x")) || derive_shapes(net, a->x, &s) < 0 ||
-      split_state(o->hx, lstm, cell, "hx", &h0, &c0) < 0 ||
-      state_input(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
-      state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0 ||
+      recur_py_split_state(o->hx, lstm, cell, "hx", &h0, &c0) < 0 ||
+      recur_py_state_input(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
+      recur_py_state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0 ||
       (o->lengths && o->lengths != Py_None &&
        !(a->lengths = recur_py_lengths(o->lengths, s.B, s.T))) ||
       recur_py_threads(o->num_threads, &fa->num_threads) < 0)
@@ -148,7 +148,7 @@ static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *
     y_out = PySequence_Fast_GET_ITEM(o->out, 0);
     states_out = PySequence_Fast_GET_ITEM(o->out, 1);
   }
-  if (split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0 ||
+  if (recur_py_split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0 ||
       !(a->y = recur_py_output(y_out, "y", s.state_ndim, s.y)) ||
       !(a->h_n = recur_py_output(h_out, "h_n", s.state_ndim, s.h)) ||
       (lstm && !(a->c_n = recur_py_output(c_out, "c_n", s.state_ndim, s.c))))

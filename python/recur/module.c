@@ -111,11 +111,12 @@ static int add_statuses(PyObject *module) {
 
 PyMODINIT_FUNC PyInit__recur(void) {
   import_array();
-  if (PyType_Ready(&recur_py_net_type) < 0) return NULL;
+  if (PyType_Ready(&recur_py_net_type) < 0 || PyType_Ready(&recur_py_stream_type) < 0)
+    return NULL;
   PyObject *m = PyModule_Create(&module_def);
   if (!m) return NULL;
-  Py_INCREF(&recur_py_net_type);
-  if (PyModule_AddObject(m, "Net", (PyObject *)&recur_py_net_type) < 0 ||
+  if (PyModule_AddObjectRef(m, "Net", (PyObject *)&recur_py_net_type) < 0 ||
+      PyModule_AddObjectRef(m, "Stream", (PyObject *)&recur_py_stream_type) < 0 ||
       recur_py_error_init(m) < 0 || add_statuses(m) < 0 ||
       PyModule_AddStringConstant(m, "__version__", recur_version_string()) < 0) {
     Py_DECREF(m);

@@ -181,8 +181,16 @@ static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) 
       p.batch_parts[0], p.batch_parts[1], "hidden_parts", p.hidden_parts[0], p.hidden_parts[1]);
 }
 
+PyDoc_STRVAR(stream_doc,
+"stream(batch, num_threads=0)\n--\n\n"
+"A recur.Stream of `batch` rows (an int >= 1) on num_threads threads (0: the default), every\n"
+"state zero: the net's sequences advanced a few steps per call (help(recur.Stream)).\n"
+"RecurError (recur.ERR_UNSUPPORTED) for a bidirectional net; ValueError once closed.");
+
 static PyMethodDef net_methods[] = {
   {"close", (PyCFunction)net_close, METH_NOARGS, close_doc},
+  {"stream", (PyCFunction)(void (*)(void))recur_py_stream_new, METH_VARARGS | METH_KEYWORDS,
+   stream_doc},
   {"plan", (PyCFunction)(void (*)(void))net_plan, METH_VARARGS | METH_KEYWORDS, plan_doc},
   {"__enter__", (PyCFunction)net_enter, METH_NOARGS, "Returns the net itself."},
   {"__exit__", (PyCFunction)(void (*)(void))net_exit, METH_FASTCALL, "Closes the net."},

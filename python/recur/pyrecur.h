@@ -51,6 +51,15 @@ void recur_py_net_release(recur_py_net *self);
 /* call.c: net(x, hx=None, *, lengths=None, num_threads=0, out=None). */
 PyObject *recur_py_net_call(PyObject *self, PyObject *const *args, size_t nargsf,
                             PyObject *kwnames);
+/* A state argument split as the cell takes it: h for an RNN or GRU, the pair (h, c) for an
+ * LSTM (TypeError otherwise, naming `what`); hx NULL or None gives h = c = NULL, and either
+ * may be None. Borrowed references. */
+int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *what,
+                         PyObject **h, PyObject **c);
+/* A state array if obj is given (not NULL or None): converted as an input and checked to
+ * have the state's shape; *out stays NULL otherwise. */
+int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                         PyArrayObject **out);
 
 /* arrays.c: the arguments of a call as arrays recur can read or write. Each returns a new
  * reference, or NULL with TypeError/ValueError naming the argument. */
@@ -60,5 +69,9 @@ PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const 
 int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape);
 /* A thread count: None or an integer >= 0 (0: the default), capped at INT_MAX; 0 or -1. */
 int recur_py_threads(PyObject *obj, int *threads);
+
+/* stream.c: the recur.Stream type, made by Net.stream(batch, num_threads=0). */
+extern PyTypeObject recur_py_stream_type;
+PyObject *recur_py_stream_new(recur_py_net *net, PyObject *args, PyObject *kwargs);
 
 #endif
