@@ -64,8 +64,8 @@ int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *w
                    Py_TYPE(hx)->tp_name);
       return -1;
     }
-    *h = PySequence_Fast_GET_ITEM(hx, 0);
-    *c = PySequence_Fast_GET_ITEM(hx, 1);
+    *h = Py_NewRef(PySequence_Fast_GET_ITEM(hx, 0));
+    *c = Py_NewRef(PySequence_Fast_GET_ITEM(hx, 1));
     return 0;
   }
   if (PyTuple_Check(hx)) {
@@ -73,7 +73,7 @@ int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *w
                  "has (h, c))", what, cell);
     return -1;
   }
-  *h = hx;
+  *h = Py_NewRef(hx);
   return 0;
 }
 
@@ -137,22 +137,30 @@ static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *
   call_shapes s;
   PyObject *h0, *c0, *y_out = o->out, *states_out = NULL, *h_out, *c_out;
   if (!(a->x = recur_py_input(o->x, "x")) || derive_shapes(net, a->x, &s) < 0 ||
-      recur_py_split_state(o->hx, lstm, cell, "hx", &h0, &c0) < 0 ||
-      recur_py_state_input(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
-      recur_py_state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0 ||
-      (o->lengths && o->lengths != Py_None &&
-       !(a->lengths = recur_py_lengths(o->lengths, s.B, s.T))) ||
+      recur_py_split_state(o->hx, lstm, cell, "hx", &h0, &c0) < 0)
+    return -1;
+  int bad = recur_py_state_input(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
+            recur_py_state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0;
+  Py_XDECREF(h0);
+  Py_XDECREF(c0);
+  if (bad || (o->lengths && o->lengths != Py_None &&
+              !(a->lengths = recur_py_lengths(o->lengths, s.B, s.T))) ||
       recur_py_threads(o->num_threads, &fa->num_threads) < 0)
     return -1;
   if (o->out && is_pair(o->out)) { /* (y, h_n) or (y, (h_n, c_n)) */
     y_out = PySequence_Fast_GET_ITEM(o->out, 0);
     states_out = PySequence_Fast_GET_ITEM(o->out, 1);
   }
-  if (recur_py_split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0 ||
-      !(a->y = recur_py_output(y_out, "y", s.state_ndim, s.y)) ||
-      !(a->h_n = recur_py_output(h_out, "h_n", s.state_ndim, s.h)) ||
-      (lstm && !(a->c_n = recur_py_output(c_out, "c_n", s.state_ndim, s.c))))
+  /* No Python code runs from here on (outputs are checked, never converted), so y_out and
+   * states_out, borrowed from out, stay alive. */
+  if (recur_py_split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0)
     return -1;
+  bad = !(a->y = recur_py_output(y_out, "y", s.state_ndim, s.y)) ||
+        !(a->h_n = recur_py_output(h_out, "h_n", s.state_ndim, s.h)) ||
+        (lstm && !(a->c_n = recur_py_output(c_out, "c_n", s.state_ndim, s.c)));
+  Py_XDECREF(h_out);
+  Py_XDECREF(c_out);
+  if (bad) return -1;
   fa->seq_len = s.T;
   fa->batch = s.B;
   fa->input_size = net->desc.input_size;

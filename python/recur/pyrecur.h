@@ -53,7 +53,8 @@ PyObject *recur_py_net_call(PyObject *self, PyObject *const *args, size_t nargsf
                             PyObject *kwnames);
 /* A state argument split as the cell takes it: h for an RNN or GRU, the pair (h, c) for an
  * LSTM (TypeError otherwise, naming `what`); hx NULL or None gives h = c = NULL, and either
- * may be None. Borrowed references. */
+ * may be None. New references (the caller releases them): converting h may run Python code
+ * (an __array__) that empties a list hx and would free a borrowed c. */
 int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *what,
                          PyObject **h, PyObject **c);
 /* A state array if obj is given (not NULL or None): converted as an input and checked to

@@ -208,8 +208,6 @@ static int set_state(recur_py_stream *self, PyObject *value, void *unused) {
   if (recur_py_split_state(value, d->cell == RECUR_CELL_LSTM, recur_cell_name(d->cell),
                            "state", &h_obj, &c_obj) < 0)
     return -1;
-  Py_XINCREF(h_obj); /* borrowed from a list that converting h could change */
-  Py_XINCREF(c_obj);
   PyArrayObject *h = NULL, *c = NULL;
   recur_stream *stream;
   int rc = -1;

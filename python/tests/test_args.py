@@ -95,6 +95,26 @@ def test_hx_structure():
     assert_same_bits(LSTM(x, hx=None)[0], LSTM(x, (zeros_h, zeros_c))[0])
 
 
+class DropsC:
+    """An h0 whose conversion drops c0 from the list hx that alone holds it."""
+
+    def __init__(self, pair, h0):
+        self.pair, self.h0 = pair, h0
+
+    def __array__(self, dtype=None):
+        self.pair[1] = None
+        return self.h0
+
+
+def test_an_hx_list_changed_while_converting_h0_keeps_its_c0():
+    x, h0, c0 = lstm_inputs()
+    want = LSTM(x, (h0, c0))
+    pair = [None, c0.copy()]  # c0's only reference is the list's
+    pair[0] = DropsC(pair, h0)
+    for got, expected in zip(flat_outputs(LSTM(x, pair)), flat_outputs(want)):
+        assert_same_bits(got, expected)
+
+
 @pytest.mark.parametrize("which", ["h0", "c0"])
 @pytest.mark.parametrize("shape", [(4, B), (3, B, 2), (4, B + 1, 2), (4, B, 2, 1), ()])
 def test_state_shapes(which, shape):
