@@ -196,6 +196,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec;
   float *hp = p->hbuf[s & 1], *hn = p->hbuf[(s + 1) & 1];
   recur_tile_fn const *fns = p->k->cell[net->cell->epi][recur_nv_index(t->pack.nv)];
+  size_t tile_bytes = panel_bytes(p, K, gnv);
   for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * p->h_stride;
   convert_rows(p, n, K);
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
@@ -216,7 +217,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
         }
         recur_tile tile = {
           .k0 = k0, .k1 = min64(k0 + t->pack.kc, K), .k = K,
-          .panel = (const char *)a->ly->w_hh + (size_t)j * panel_bytes(p, K, gnv),
+          .panel = (const char *)a->ly->w_hh + (size_t)j * tile_bytes,
           .a = p->a_rows + r0, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
           .b_hn = a->ly->b_hn + u0, .y = proj ? NULL : y,
           .units = (int)min64(net->hidden - u0, t->nr),
