@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import recur
-from timing import median_per_call_us, versions
+from timing import median_per_call_us, take_turns, versions
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from export_torch import export  # noqa: E402
@@ -52,10 +52,7 @@ def main():
             "Python net(x, (h, c), out=...)": lambda: median_per_call_us(
                 lambda: net(x, (h, c), num_threads=1, out=out), args.batches, args.calls),
         }
-        rounds = {name: [] for name in sides}
-        for _ in range(args.rounds):
-            for name, measure in sides.items():
-                rounds[name].append(measure())
+        rounds = take_turns(sides, args.rounds)
     print(versions())
     print(f"LSTM I = H = {SIZE}, T = 1, B = 1, 1 thread; median over {args.rounds} rounds of the "
           f"median of {args.batches} batches of {args.calls} calls")

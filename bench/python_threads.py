@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import recur
-from timing import versions
+from timing import take_turns, versions
 
 T, B, SIZE = 50, 16, 256
 
@@ -62,10 +62,7 @@ def main():
     runs = {"1 thread": lambda: calls_per_second(net, x, 1, args.calls),
             f"{n} threads": lambda: calls_per_second(net, x, n, args.calls),
             f"{n} processes": lambda: calls_per_second(net, x, n, args.calls, processes=True)}
-    rates = {name: [] for name in runs}
-    for _ in range(args.rounds):
-        for name, run in runs.items():
-            rates[name].append(run())
+    rates = take_turns(runs, args.rounds)
     print(versions())
     print(f"LSTM I = H = {SIZE}, T = {T}, B = {B}, num_threads=1 per call; {args.rounds} "
           f"alternating rounds of {args.calls} calls per thread or process")

@@ -1,5 +1,6 @@
-"""Timing helpers shared by bench/python_*.py: medians of calls and of alternated runs, the
-FLOP count of a case, and the line that says which recur and torch a table came from."""
+"""Timing helpers shared by bench/python_*.py: medians of calls and of alternated runs,
+measures taken in turns, the FLOP count of a case, and the line that says which recur and torch
+a table came from."""
 import os
 import re
 import statistics
@@ -35,6 +36,16 @@ def alternate(fns, min_runs, min_seconds):
             fn()
             times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def take_turns(measures, rounds):
+    """{name: [rounds results]}: the measures (name: a function that returns a number) taken in
+    turn, one each a round, so that a busy stretch of a shared machine affects them alike."""
+    results = {name: [] for name in measures}
+    for _ in range(rounds):
+        for name, measure in measures.items():
+            results[name].append(measure())
+    return results
 
 
 def flops(cell, T, B, I, H, directions=1):

@@ -11,7 +11,6 @@ travels to the workers pickled (its model bytes), once per worker. Sequences are
 and recur's results do not depend on the batch size, so y, h_n and c_n are bitwise those of one
 `net(x)` call (tests/python/test_dask.py checks it).
 """
-import argparse
 import contextlib
 import logging
 import operator
@@ -21,6 +20,7 @@ import dask.array as da
 import numpy as np
 from distributed import Client, LocalCluster
 
+import batch_cli
 import recur
 
 
@@ -72,14 +72,7 @@ def forward(client, net, x, chunk, lengths=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model")
-    parser.add_argument("input")
-    parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--hn")
-    parser.add_argument("--cn")
-    parser.add_argument("--lengths")
-    parser.add_argument("--batch-first", action="store_true")
+    parser = batch_cli.parser(__doc__.splitlines()[0])
     parser.add_argument("--chunk", type=int, default=64, help="sequences per task (64)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
     args = parser.parse_args()
@@ -88,12 +81,7 @@ def main():
     lengths = np.load(args.lengths) if args.lengths else None
     with local_cluster(args.workers) as client:
         y, state = forward(client, net, x, args.chunk, lengths)
-    h_n, c_n = state if net.cell == "lstm" else (state, None)
-    np.save(args.output, y)
-    if args.hn:
-        np.save(args.hn, h_n)
-    if args.cn and c_n is not None:
-        np.save(args.cn, c_n)
+    batch_cli.save_outputs(args, y, state)
 
 
 if __name__ == "__main__":

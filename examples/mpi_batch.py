@@ -13,7 +13,6 @@ in the full arrays: sequences are independent and recur's results do not depend 
 size, so they are bitwise those of one net(x) call (tests/python/test_mpi.py checks it).
 Prints nothing unless --verbose.
 """
-import argparse
 import os
 import time
 
@@ -21,6 +20,7 @@ import numpy as np
 from mpi4py import MPI
 from mpi4py.util.dtlib import from_numpy_dtype
 
+import batch_cli
 import recur
 
 
@@ -122,14 +122,7 @@ def forward(comm, net, x, lengths=None, num_threads=1, root=0):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model")
-    parser.add_argument("input")
-    parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--hn")
-    parser.add_argument("--cn")
-    parser.add_argument("--lengths")
-    parser.add_argument("--batch-first", action="store_true")
+    parser = batch_cli.parser(__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true",
                         help="a line per rank: its threads and seconds")
     args = parser.parse_args()
@@ -149,13 +142,7 @@ def main():
             print(f"rank {rank} (pid {pid}): {n} threads, {s:.3f} s")
     if result is None:
         return
-    y, state = result
-    h_n, c_n = state if isinstance(state, tuple) else (state, None)
-    np.save(args.output, y)
-    if args.hn:
-        np.save(args.hn, h_n)
-    if args.cn and c_n is not None:
-        np.save(args.cn, c_n)
+    batch_cli.save_outputs(args, *result)
 
 
 if __name__ == "__main__":

@@ -4,79 +4,21 @@
  * calls with a workspace after its first call make no malloc, calloc, realloc, aligned_alloc,
  * posix_memalign, memalign or free call, on any thread.
  *
- * Counting: this program defines the allocation functions itself, so that every call from
- * librecur and libgomp lands here, and forwards them to glibc's own (__libc_malloc, ...: not
- * dlsym, which itself allocates). Under AddressSanitizer (or another sanitizer whose allocator
- * replaces these), it counts through the sanitizer's allocation hooks instead. Under valgrind, run it with
- * --soname-synonyms=somalloc=nouserintercepts, so that valgrind replaces glibc's functions and
- * not these (tests/meson.build). Either way the count is first shown to work: a plain malloc and
+ * Counting: alloc_counter.c, linked in, defines the allocation functions and forwards them to
+ * glibc's own, or under a sanitizer counts through its allocation hooks; under valgrind, run it
+ * with --soname-synonyms=somalloc=nouserintercepts (tests/meson.build). Either way the count is
+ * first shown to work: a plain malloc and
  * a forward call without a workspace and libgomp starting a team of a new size must be
  * counted, or the test fails.
  * Plain C, not Criterion: one process, no allocations of a test framework's own.
  * `test_alloc --best-table` runs the best kernel table only (for memcheck). */
-#include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_counter.h"
 #include "randnet.h"
 #include "recur.h"
-
-static atomic_int counting;
-static atomic_long calls;
-
-static void count(void) {
-  if (atomic_load_explicit(&counting, memory_order_relaxed))
-    atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
-}
-
-/* Sanitizers whose own allocator replaces malloc (GCC's macros, clang's __has_feature). */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define COUNT_BY_HOOKS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-    __has_feature(memory_sanitizer)
-#define COUNT_BY_HOOKS 1
-#endif
-#endif
-
-#ifdef COUNT_BY_HOOKS
-/* from sanitizer/allocator_interface.h, which GCC does not install */
-int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *, size_t),
-                                              void (*)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n, count(); }
-static void on_free(const volatile void *p) { (void)p, count(); }
-static void start_counting_method(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
-static const char *method = "the sanitizer's allocation hooks";
-#else
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-
-/* exported (the build hides symbols by default), so that libgomp's calls land here too */
-#define EXPORT __attribute__((visibility("default")))
-EXPORT void *malloc(size_t n) { count(); return __libc_malloc(n); }
-EXPORT void *calloc(size_t n, size_t size) { count(); return __libc_calloc(n, size); }
-EXPORT void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
-EXPORT void *memalign(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
-EXPORT void *aligned_alloc(size_t align, size_t n) { count(); return __libc_memalign(align, n); }
-EXPORT int posix_memalign(void **out, size_t align, size_t n) {
-  count();
-  void *p = __libc_memalign(align, n);
-  if (!p) return ENOMEM;
-  *out = p;
-  return 0;
-}
-EXPORT void free(void *p) {
-  if (p) count();
-  __libc_free(p);
-}
-static void start_counting_method(void) {}
-static const char *method = "this program's malloc, calloc, realloc, memalign, aligned_alloc, posix_memalign, free";
-#endif
 
 static int failures;
 
@@ -91,16 +33,6 @@ static int failures;
   } while (0)
 
 #define OK(call) CHECK((call) == RECUR_OK, "%s: %s", #call, recur_last_error())
-
-static void begin(void) {
-  atomic_store(&calls, 0);
-  atomic_store(&counting, 1);
-}
-
-static long end(void) {
-  atomic_store(&counting, 0);
-  return atomic_load(&calls);
-}
 
 static recur_net *make_net(recur_cell cell, int64_t I, int64_t H, int64_t L, int64_t P) {
   recur_desc d = {cell, I, H, L, 0, P, 1};
@@ -135,12 +67,12 @@ static void stream_steps(const char *isa, recur_net *net, int64_t B, int64_t I, 
   other_team(5);
   OK(recur_stream_create(&s, net, B, threads));
   if (!s) return;
-  begin();
+  alloc_begin();
   for (int i = 0; i < 20; i++) OK(recur_stream_step(s, x, 1, y));
   for (int i = 0; i < 3; i++) OK(recur_stream_step(s, x, 7, y));
   OK(recur_stream_reset(s, 0));
   OK(recur_stream_step(s, x, long_call, y));
-  long n = end();
+  long n = alloc_end();
   CHECK(n == 0, "%s, B=%lld, %d threads: %ld allocation calls in a stream's steps", isa,
         (long long)B, threads, n);
   recur_stream_free(s);
@@ -157,9 +89,9 @@ static void forward_loop(const char *isa, recur_net *net, int64_t B, int64_t I, 
                           .num_threads = threads, .workspace = ws};
   other_team(5);
   OK(recur_forward(net, &a));
-  begin();
+  alloc_begin();
   for (int i = 0; i < 10; i++) OK(recur_forward(net, &a));
-  long n = end();
+  long n = alloc_end();
   CHECK(n == 0, "%s, B=%lld, %d threads: %ld allocation calls in forward calls with a workspace",
         isa, (long long)B, threads, n);
   recur_workspace_free(ws);
@@ -179,12 +111,12 @@ static void streams_in_a_region(void) {
   }
   int failed = 0;
   for (int pass = 0; pass < 2; pass++) { /* the first starts the caller's team */
-    if (pass) begin();
+    if (pass) alloc_begin();
 #pragma omp parallel for num_threads(N) schedule(static, 1) reduction(+ : failed)
     for (int i = 0; i < N; i++)
       for (int k = 0; k < 10; k++) failed += s[i] && recur_stream_step(s[i], x, 1, y[i]) != RECUR_OK;
   }
-  long n = end();
+  long n = alloc_end();
   CHECK(!failed, "steps inside a parallel region failed");
   CHECK(n == 0, "%ld allocation calls in streams stepped inside the caller's parallel region", n);
   for (int i = 0; i < N; i++) recur_stream_free(s[i]), free(y[i]);
@@ -195,28 +127,28 @@ static void streams_in_a_region(void) {
 int main(int argc, char **argv) {
   /* --best-table: the best table only (memcheck runs the scalar one at a crawl) */
   int best_only = argc > 1 && strcmp(argv[1], "--best-table") == 0;
-  start_counting_method();
+  alloc_counter_start();
   /* the count works: a malloc here and one in the library are seen */
   void *(*volatile alloc)(size_t) = malloc;
-  begin();
+  alloc_begin();
   free(alloc(16));
-  long n = end();
-  CHECK(n == 2, "a malloc and a free counted %ld calls (%s)", n, method);
+  long n = alloc_end();
+  CHECK(n == 2, "a malloc and a free counted %ld calls (%s)", n, alloc_counter_method);
   recur_net *probe = make_net(RECUR_CELL_GRU, 4, 8, 1, 0);
   float x[4] = {1, 2, 3, 4}, y[8];
   recur_forward_args a = {.seq_len = 1, .batch = 1, .input_size = 4, .x = x, .y = y, .num_threads = 1};
-  begin();
+  alloc_begin();
   OK(recur_forward(probe, &a));
-  n = end();
+  n = alloc_end();
   CHECK(n >= 2, "a forward call without a workspace counted %ld allocation calls: the library's "
-                "allocations are not seen (%s)", n, method);
+                "allocations are not seen (%s)", n, alloc_counter_method);
   recur_net_free(probe);
   other_team(3); /* a new team size: libgomp allocates its team */
-  begin();
+  alloc_begin();
   other_team(5);
-  n = end();
+  n = alloc_end();
   CHECK(n >= 1, "a parallel region of a new team size counted %ld calls: libgomp's allocations "
-                "are not seen (%s)", n, method);
+                "are not seen (%s)", n, alloc_counter_method);
 
   unsigned teams = 0; /* the team sizes the plans had */
   char list[128], *save = NULL;
@@ -242,6 +174,6 @@ int main(int argc, char **argv) {
   }
   streams_in_a_region();
   CHECK((teams & 0xe) == 0xe, "the plans' teams (mask %#x) missed 1, 2 or 3 threads", teams);
-  printf("%s: counted by %s\n", failures ? "FAIL" : "ok", method);
+  printf("%s: counted by %s\n", failures ? "FAIL" : "ok", alloc_counter_method);
   return failures != 0;
 }

@@ -206,13 +206,20 @@ static void expect_fails(recur_status got, recur_status want, const char *needle
   cr_expect(strstr(recur_last_error(), needle), "'%s' not in '%s'", needle, recur_last_error());
 }
 
+/* recur_stream_create of batch rows on net fails with want and a message naming needle, and
+ * sets the stream to NULL. */
+static void expect_create_fails(recur_net *net, int64_t batch, recur_status want,
+                                const char *needle) {
+  recur_stream *s = (recur_stream *)&s;
+  expect_fails(recur_stream_create(&s, net, batch, 1), want, needle);
+  cr_expect_null(s);
+}
+
 Test(stream, bidirectional_is_unsupported) {
   recur_desc d = {RECUR_CELL_LSTM, 4, 6, 1, 1, 0, 1};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
-  recur_stream *s = (recur_stream *)&s;
-  expect_fails(recur_stream_create(&s, net, 2, 1), RECUR_ERR_UNSUPPORTED, "bidirectional");
+  expect_create_fails(net, 2, RECUR_ERR_UNSUPPORTED, "bidirectional");
   cr_expect(strstr(recur_last_error(), "whole sequence"), "%s", recur_last_error());
-  cr_expect_null(s);
   recur_net_free(net);
 }
 
@@ -253,10 +260,8 @@ Test(stream, bad_arguments_are_refused) {
 Test(stream, memory_limit_applies) {
   recur_desc d = {RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
-  recur_stream *s = (recur_stream *)&s;
   recur_set_memory_limit(4096);
-  expect_fails(recur_stream_create(&s, net, 64, 1), RECUR_ERR_LIMIT, "recur_stream_create");
-  cr_expect_null(s);
+  expect_create_fails(net, 64, RECUR_ERR_LIMIT, "recur_stream_create");
   recur_set_memory_limit(0);
   recur_net_free(net);
 }

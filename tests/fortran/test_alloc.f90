@@ -1,7 +1,7 @@
 ! The Fortran wrappers add no allocation to what recur.h promises: a stream's steps through
 ! recur_stream_step (one step, several, longer than a chunk), reset, get_state and set_state,
 ! and recur_forward calls sharing a workspace after the first, make no malloc or free call
-! (counted by alloc_counter.c), on 1 and 2 threads. The count is first shown to work.
+! (counted by tests/alloc_counter.c), on 1 and 2 threads. The count is first shown to work.
 ! Usage: test_alloc MODEL (examples/observer.safetensors)
 program test_alloc
   use, intrinsic :: iso_c_binding, only: c_float, c_long

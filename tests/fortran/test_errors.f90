@@ -6,8 +6,8 @@
 program test_errors
   use, intrinsic :: iso_c_binding, only: c_float, c_int32_t
   use recur
+  use checks
   implicit none
-  integer :: failures = 0, checks = 0
   character(len=4096) :: models, golden, stopper, work
   type(recur_net) :: lstm, gru, bi, none
   type(recur_stream) :: s, s2
@@ -164,21 +164,9 @@ program test_errors
   call recur_free(none)
   ! A main program's allocatables are saved, not freed at its end: free them (LeakSanitizer).
   deallocate(x, y, h, c, x1, y1, gx, gy, x0, y0)
-  write(*, '(i0, a, i0, a)') checks, ' checks, ', failures, ' failed'
-  if (failures > 0) error stop 1
+  call report_checks()
 
 contains
-
-  ! Counts a check; prints it when it fails.
-  subroutine expect(ok, what)
-    logical, intent(in) :: ok
-    character(len=*), intent(in) :: what
-    checks = checks + 1
-    if (.not. ok) then
-      failures = failures + 1
-      write(*, '(a)') 'FAIL: ' // what
-    end if
-  end subroutine expect
 
   ! The call failed with status want and a message holding text.
   subroutine expect_error(got, want, text, what)

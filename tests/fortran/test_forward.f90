@@ -5,6 +5,7 @@
 module forward_checks
   use, intrinsic :: iso_c_binding
   use recur
+  use checks
   implicit none
 
   interface
@@ -19,21 +20,9 @@ module forward_checks
     end function c_reference_forward
   end interface
 
-  integer :: failures = 0, checks = 0
   integer(c_int64_t) :: seed = 12345
 
 contains
-
-  ! Counts a check; prints it when it fails.
-  subroutine expect(ok, what)
-    logical, intent(in) :: ok
-    character(len=*), intent(in) :: what
-    checks = checks + 1
-    if (.not. ok) then
-      failures = failures + 1
-      write(*, '(a)') 'FAIL: ' // what
-    end if
-  end subroutine expect
 
   ! a and b (n elements, any shape by sequence association) hold the same bits.
   subroutine expect_same(a, b, n, what)
@@ -72,6 +61,35 @@ contains
     end do
   end subroutine fill
 
+  ! Loads the model at path into net and describes it (d); name is the file's name for the
+  ! messages, cpath the path for C. ok: whether it loaded (a failure is a failed check).
+  subroutine load_case(path, net, d, name, cpath, ok)
+    character(len=*), intent(in) :: path
+    type(recur_net), intent(inout) :: net
+    type(recur_desc), intent(out) :: d
+    character(len=:), allocatable, intent(out) :: name, cpath
+    logical, intent(out) :: ok
+    integer :: st
+    name = path(index(path, '/', back=.true.) + 1:)
+    cpath = path // c_null_char
+    call recur_load(net, path, st)
+    ok = st == RECUR_OK
+    call expect(ok, name // ': recur_load: ' // recur_error_message())
+    if (ok) call recur_describe(net, d)
+  end subroutine load_case
+
+  ! x(I, B, T), h0(H_out, B, layers) and c0(H, B, layers) for d's network, filled in that order.
+  subroutine fill_inputs(d, batch, steps, layers, x, h0, c0)
+    type(recur_desc), intent(in) :: d
+    integer, intent(in) :: batch, steps, layers
+    real(c_float), allocatable, intent(out) :: x(:, :, :), h0(:, :, :), c0(:, :, :)
+    allocate(x(d%input_size, batch, steps))
+    allocate(h0(hout_of(d), batch, layers), c0(d%hidden_size, batch, layers))
+    call fill(x, size(x))
+    call fill(h0, size(h0))
+    call fill(c0, size(c0))
+  end subroutine fill_inputs
+
   ! H_out of a description.
   integer function hout_of(d)
     type(recur_desc), intent(in) :: d
@@ -93,23 +111,16 @@ contains
     integer, allocatable :: lengths(:)
     integer(c_int64_t), allocatable, target :: lengths64(:)
     integer :: st, i, dirs, hout, ny, nh, nc
-    logical :: lstm
+    logical :: lstm, ok
     character(len=:), allocatable :: name, cpath
 
-    name = path(index(path, '/', back=.true.) + 1:)
-    cpath = path // c_null_char
-    call recur_load(net, path, st)
-    call expect(st == RECUR_OK, name // ': recur_load: ' // recur_error_message())
-    if (st /= RECUR_OK) return
-    call recur_describe(net, d)
+    call load_case(path, net, d, name, cpath, ok)
+    if (.not. ok) return
     lstm = d%cell == RECUR_CELL_LSTM
     dirs = 1 + d%bidirectional
     hout = hout_of(d)
-    allocate(x(d%input_size, batch, steps), y(dirs * hout, batch, steps))
-    allocate(h0(hout, batch, d%num_layers * dirs), c0(d%hidden_size, batch, d%num_layers * dirs))
-    call fill(x, size(x))
-    call fill(h0, size(h0))
-    call fill(c0, size(c0))
+    call fill_inputs(d, batch, steps, int(d%num_layers) * dirs, x, h0, c0)
+    allocate(y(dirs * hout, batch, steps))
     y_c = y
     hn = h0
     hn_c = h0
@@ -200,23 +211,16 @@ contains
     real(c_float), allocatable, target :: h0(:, :, :), c0(:, :, :), h(:, :, :), c(:, :, :)
     real(c_float), allocatable, target :: hn_c(:, :, :), cn_c(:, :, :)
     integer :: st, k, t, hout, layers
-    logical :: lstm
+    logical :: lstm, ok
     character(len=:), allocatable :: name, cpath
 
-    name = path(index(path, '/', back=.true.) + 1:)
-    cpath = path // c_null_char
-    call recur_load(net, path, st)
-    call expect(st == RECUR_OK, name // ': recur_load: ' // recur_error_message())
-    if (st /= RECUR_OK) return
-    call recur_describe(net, d)
+    call load_case(path, net, d, name, cpath, ok)
+    if (.not. ok) return
     lstm = d%cell == RECUR_CELL_LSTM
     hout = hout_of(d)
     layers = int(d%num_layers)
-    allocate(x(d%input_size, batch, steps), y(hout, batch, steps))
-    allocate(h0(hout, batch, layers), c0(d%hidden_size, batch, layers))
-    call fill(x, size(x))
-    call fill(h0, size(h0))
-    call fill(c0, size(c0))
+    call fill_inputs(d, batch, steps, layers, x, h0, c0)
+    allocate(y(hout, batch, steps))
     y_c = y
     h = h0
     hn_c = h0
@@ -323,6 +327,5 @@ program test_forward
   call check_stream(trim(models) // '/observer.safetensors', 3)
   call check_stream(trim(golden) // '/gru_h0_l2.safetensors', 4)
 
-  write(*, '(i0, a, i0, a)') checks, ' checks, ', failures, ' failed'
-  if (failures > 0) error stop 1
+  call report_checks()
 end program test_forward

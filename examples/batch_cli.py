@@ -1,0 +1,31 @@
+"""The command line that examples/dask_batch.py and examples/mpi_batch.py share: a model, an
+input x.npy and the files their outputs go to. Imported from beside them (a script's own folder
+is first on sys.path)."""
+import argparse
+
+import numpy as np
+
+
+def parser(description):
+    """An ArgumentParser with the shared arguments: model, input, -o/--output, --hn, --cn,
+    --lengths and --batch-first; a script adds its own."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("model")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--hn")
+    p.add_argument("--cn")
+    p.add_argument("--lengths")
+    p.add_argument("--batch-first", action="store_true")
+    return p
+
+
+def save_outputs(args, y, state):
+    """Saves y to args.output, and h_n and c_n (state: h_n, or (h_n, c_n) for an LSTM) to
+    args.hn and args.cn where given."""
+    h_n, c_n = state if isinstance(state, tuple) else (state, None)
+    np.save(args.output, y)
+    if args.hn:
+        np.save(args.hn, h_n)
+    if args.cn and c_n is not None:
+        np.save(args.cn, c_n)
