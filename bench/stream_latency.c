@@ -5,9 +5,9 @@
  *   onednn   oneDNN's LSTM primitive with T = 1 (builds with oneDNN only)
  * each carrying its state from frame to frame (recur_forward in place: h_n = h0, c_n = c0;
  * oneDNN with src_iter/dst_iter). The variants take turns, a batch of calls each, in an order
- * rotated every round, so that a busy stretch of a shared machine slows them alike and none
- * always inherits the caches of another; each reports the median over the rounds of the mean
- * call time in its batch.
+ * rotated every round, so that a busy stretch of a shared machine slows them alike, and each
+ * batch after one untimed call of its own, so that none is timed on the caches another left;
+ * each reports the median over the rounds of the mean call time in its batch.
  *
  *   build/stream_latency [--threads N] [--hidden 64,256,1024] [--batch 1,64] [--rounds R]
  */
