@@ -1,6 +1,7 @@
 """What the Python tests share: the golden cases (tests/data/golden, as tests/golden.c reads
 them) and PyTorch's tolerance."""
 import os
+import threading
 
 import numpy as np
 
@@ -63,3 +64,21 @@ def flat_outputs(result):
     """(y, h_n) or (y, (h_n, c_n)) as [y, h_n] or [y, h_n, c_n]."""
     y, state = result
     return [y, *state] if isinstance(state, tuple) else [y, state]
+
+
+def ticks_while_running(call):
+    """How many times this thread loops while call() runs on another thread: with the GIL held
+    by the call the loop could not run, so a count in the hundreds shows it was released."""
+    started, ticks = threading.Event(), 0
+
+    def work():
+        started.set()
+        call()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    started.wait()
+    while worker.is_alive():
+        ticks += 1
+    worker.join()
+    return ticks

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import recur
-from support import assert_same_bits
+from support import assert_same_bits, ticks_while_running
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -322,13 +322,8 @@ def stepping(stream, x, started, stop=None):
 
 
 def test_the_gil_is_released_during_a_step():
-    x, started, ticks = np.ones((3000, 1, 64), np.float32), threading.Event(), 0
-    worker = stepping(BIG.stream(1, num_threads=1), x, started)
-    worker.start()
-    started.wait()
-    while worker.is_alive():  # with the GIL held by the step, this loop could not run
-        ticks += 1
-    worker.join()
+    x, s = np.ones((3000, 1, 64), np.float32), BIG.stream(1, num_threads=1)
+    ticks = ticks_while_running(lambda: s.step(x))
     assert ticks > 100, ticks
 
 

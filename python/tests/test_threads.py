@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import recur
-from support import assert_same_bits, flat_outputs
+from support import assert_same_bits, flat_outputs, ticks_while_running
 
 RNG = np.random.default_rng(42)
 NET = recur.from_torch(torch.nn.LSTM(8, 32, num_layers=2, bidirectional=True))
@@ -63,18 +63,7 @@ def test_set_num_threads_changes_no_bit():
 def test_the_gil_is_released_during_a_call():
     net = recur.from_torch(torch.nn.LSTM(64, 256))
     x = np.ones((3000, 1, 64), np.float32)
-    started, ticks = threading.Event(), 0
-
-    def call():
-        started.set()
-        net(x, num_threads=1)
-
-    worker = threading.Thread(target=call)
-    worker.start()
-    started.wait()
-    while worker.is_alive():  # with the GIL held by the call, this loop could not run
-        ticks += 1
-    worker.join()
+    ticks = ticks_while_running(lambda: net(x, num_threads=1))
     assert ticks > 100, ticks
 
 
