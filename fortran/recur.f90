@@ -264,6 +264,12 @@ module recur
       integer(c_int64_t), intent(in) :: shape(*)
       integer(c_int) :: st
     end function recur_c_npy_save
+
+    function c_strlen(s) bind(C, name='strlen') result(n)
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: s
+      integer(c_size_t) :: n
+    end function c_strlen
   end interface
 
   ! ------------------------------------------------------------------------------------------
@@ -313,13 +319,6 @@ contains
     character(len=:), allocatable :: s
     character(kind=c_char), pointer :: chars(:)
     integer :: i, n
-    interface  ! C's strlen, which only this function calls
-      function c_strlen(s) bind(C, name='strlen') result(n)
-        import :: c_ptr, c_size_t
-        type(c_ptr), value :: s
-        integer(c_size_t) :: n
-      end function c_strlen
-    end interface
     if (.not. c_associated(p)) then
       s = ''
       return
@@ -421,22 +420,6 @@ contains
         ', expected ' // shape_text(want), status)
     end if
   end subroutine check_shape
-
-  ! Unless an earlier check failed (ok .false.): checks state array a (given as `name`) against
-  ! shape want and points p at it; a failure makes ok .false.. Absent a, p stays as it is. p
-  ! stays valid after the return: a is contiguous, and every caller passes its own target
-  ! dummy. status is intent(inout) so that a call after a failure leaves its status be.
-  subroutine point_at_state(proc, name, want, p, ok, status, a)
-    character(len=*), intent(in) :: proc, name
-    integer(c_int64_t), intent(in) :: want(3)
-    type(c_ptr), intent(inout) :: p
-    logical, intent(inout) :: ok
-    integer, intent(inout), optional :: status
-    real(c_float), contiguous, target, intent(in), optional :: a(:, :, :)
-    if (.not. (ok .and. present(a))) return
-    call check_shape(proc, name, shape(a, c_int64_t), want, ok, status)
-    if (ok) p = c_loc(a)
-  end subroutine point_at_state
 
   ! H_out: proj_size if set, else hidden_size.
   pure function hidden_out(desc) result(n)
@@ -591,15 +574,38 @@ contains
     args%input_size = i
     args%x = c_loc(x)
     args%y = c_loc(y)
-    call point_at_state(proc, 'h0(H_out, B, L*D)', hs, args%h0, ok, status, h0)
-    call point_at_state(proc, 'h_n(H_out, B, L*D)', hs, args%h_n, ok, status, h_n)
-    call point_at_state(proc, 'h(H_out, B, L*D)', hs, args%h0, ok, status, h)
-    call point_at_state(proc, 'c0(H, B, L*D)', cs, args%c0, ok, status, c0)
-    call point_at_state(proc, 'c_n(H, B, L*D)', cs, args%c_n, ok, status, c_n)
-    call point_at_state(proc, 'c(H, B, L*D)', cs, args%c0, ok, status, c)
-    if (.not. ok) return
-    if (present(h)) args%h_n = args%h0
-    if (present(c)) args%c_n = args%c0
+    if (present(h0)) then
+      call check_shape(proc, 'h0(H_out, B, L*D)', shape(h0, c_int64_t), hs, ok, status)
+      if (.not. ok) return
+      args%h0 = c_loc(h0)
+    end if
+    if (present(h_n)) then
+      call check_shape(proc, 'h_n(H_out, B, L*D)', shape(h_n, c_int64_t), hs, ok, status)
+      if (.not. ok) return
+      args%h_n = c_loc(h_n)
+    end if
+    if (present(h)) then
+      call check_shape(proc, 'h(H_out, B, L*D)', shape(h, c_int64_t), hs, ok, status)
+      if (.not. ok) return
+      args%h0 = c_loc(h)
+      args%h_n = c_loc(h)
+    end if
+    if (present(c0)) then
+      call check_shape(proc, 'c0(H, B, L*D)', shape(c0, c_int64_t), cs, ok, status)
+      if (.not. ok) return
+      args%c0 = c_loc(c0)
+    end if
+    if (present(c_n)) then
+      call check_shape(proc, 'c_n(H, B, L*D)', shape(c_n, c_int64_t), cs, ok, status)
+      if (.not. ok) return
+      args%c_n = c_loc(c_n)
+    end if
+    if (present(c)) then
+      call check_shape(proc, 'c(H, B, L*D)', shape(c, c_int64_t), cs, ok, status)
+      if (.not. ok) return
+      args%c0 = c_loc(c)
+      args%c_n = c_loc(c)
+    end if
     if (present(lengths)) then
       call check_shape(proc, 'lengths(B)', shape(lengths, c_int64_t), [b], ok, status)
       if (.not. ok) return
@@ -761,29 +767,32 @@ contains
     call check(recur_c_stream_reset(s%handle, c_row), proc, status)
   end subroutine recur_stream_reset
 
-  ! Checks h and c and calls c_state (recur_c_stream_get_state or recur_c_stream_set_state)
-  ! on them. h and c have no intent: get_state's call writes them, set_state's only reads them.
-  subroutine stream_state(s, proc, c_state, status, h, c)
+  ! Checks get_state/set_state's arrays (has_h, has_c: whether given); ok is .false. after a
+  ! failure.
+  subroutine check_state(s, proc, has_h, h_shape, has_c, c_shape, ok, status)
     type(recur_stream), intent(in) :: s
     character(len=*), intent(in) :: proc
-    procedure(recur_c_stream_get_state) :: c_state  ! or recur_c_stream_set_state
+    logical, intent(in) :: has_h, has_c
+    integer(c_int64_t), intent(in) :: h_shape(3), c_shape(3)
+    logical, intent(out) :: ok
     integer, intent(out), optional :: status
-    real(c_float), contiguous, target, optional :: h(:, :, :), c(:, :, :)
-    type(c_ptr) :: hp, cp
-    logical :: ok
-    hp = c_null_ptr
-    cp = c_null_ptr
     call check_stream(s, proc, ok, status)
-    call point_at_state(proc, 'h(H_out, B, L)', [s%output_size, s%batch, s%layers], hp, ok, &
-      status, h)
-    if (ok .and. present(c) .and. .not. s%lstm) then
-      ok = .false.
-      call fail(RECUR_ERR_INVALID_ARGUMENT, proc // ': c is for LSTMs only', status)
+    if (.not. ok) return
+    if (has_h) then
+      call check_shape(proc, 'h(H_out, B, L)', h_shape, [s%output_size, s%batch, s%layers], ok, &
+        status)
+      if (.not. ok) return
     end if
-    call point_at_state(proc, 'c(H, B, L)', [s%hidden_size, s%batch, s%layers], cp, ok, &
-      status, c)
-    if (ok) call check(c_state(s%handle, hp, cp), proc, status)
-  end subroutine stream_state
+    if (has_c) then
+      if (.not. s%lstm) then
+        ok = .false.
+        call fail(RECUR_ERR_INVALID_ARGUMENT, proc // ': c is for LSTMs only', status)
+        return
+      end if
+      call check_shape(proc, 'c(H, B, L)', c_shape, [s%hidden_size, s%batch, s%layers], ok, &
+        status)
+    end if
+  end subroutine check_state
 
   !> Copies the stream's state out (recur_stream_get_state): h(H_out, B, L), and for an LSTM
   !> c(H, B, L) (L = num_layers), as recur_forward's h_n and c_n. Either may be left out.
@@ -791,7 +800,21 @@ contains
     type(recur_stream), intent(in) :: s
     real(c_float), contiguous, target, intent(inout), optional :: h(:, :, :), c(:, :, :)
     integer, intent(out), optional :: status
-    call stream_state(s, 'recur_stream_get_state', recur_c_stream_get_state, status, h, c)
+    character(len=*), parameter :: proc = 'recur_stream_get_state'
+    type(c_ptr) :: hp, cp
+    integer(c_int64_t) :: h_shape(3), c_shape(3)
+    logical :: ok
+    h_shape = 0
+    c_shape = 0
+    hp = c_null_ptr
+    cp = c_null_ptr
+    if (present(h)) h_shape = shape(h, c_int64_t)
+    if (present(c)) c_shape = shape(c, c_int64_t)
+    call check_state(s, proc, present(h), h_shape, present(c), c_shape, ok, status)
+    if (.not. ok) return
+    if (present(h)) hp = c_loc(h)
+    if (present(c)) cp = c_loc(c)
+    call check(recur_c_stream_get_state(s%handle, hp, cp), proc, status)
   end subroutine recur_stream_get_state
 
   !> Sets the stream's state (recur_stream_set_state): h(H_out, B, L), and for an LSTM
@@ -801,7 +824,21 @@ contains
     type(recur_stream), intent(inout) :: s
     real(c_float), contiguous, target, intent(in), optional :: h(:, :, :), c(:, :, :)
     integer, intent(out), optional :: status
-    call stream_state(s, 'recur_stream_set_state', recur_c_stream_set_state, status, h, c)
+    character(len=*), parameter :: proc = 'recur_stream_set_state'
+    type(c_ptr) :: hp, cp
+    integer(c_int64_t) :: h_shape(3), c_shape(3)
+    logical :: ok
+    h_shape = 0
+    c_shape = 0
+    hp = c_null_ptr
+    cp = c_null_ptr
+    if (present(h)) h_shape = shape(h, c_int64_t)
+    if (present(c)) c_shape = shape(c, c_int64_t)
+    call check_state(s, proc, present(h), h_shape, present(c), c_shape, ok, status)
+    if (.not. ok) return
+    if (present(h)) hp = c_loc(h)
+    if (present(c)) cp = c_loc(c)
+    call check(recur_c_stream_set_state(s%handle, hp, cp), proc, status)
   end subroutine recur_stream_set_state
 
   !> Frees a stream (recur_stream_free).
@@ -814,11 +851,10 @@ contains
   ! ------------------------------------------------------------------------------------------
   ! .npy files
 
-  ! Saves a, of the Fortran shape dims (reversed for C), by sequence association: one body for
-  ! every rank. c_loc(a(1)) only after the shape check, which refuses an empty array.
-  subroutine npy_save(path, a, dims, status)
+  ! Saves n elements at p with the Fortran shape dims (reversed for C).
+  subroutine npy_save(path, p, dims, status)
     character(len=*), intent(in) :: path
-    real(c_float), target, intent(in) :: a(*)
+    type(c_ptr), intent(in) :: p
     integer(c_int64_t), intent(in) :: dims(:)
     integer, intent(out), optional :: status
     integer(c_int64_t) :: c_shape(size(dims))
@@ -826,29 +862,41 @@ contains
     call check_shape('recur_npy_save: ' // trim(path), 'the array', dims, dims, ok, status)
     if (.not. ok) return
     c_shape = dims(size(dims):1:-1)
-    call check(recur_c_npy_save(trim(path) // c_null_char, c_loc(a(1)), size(dims, kind=c_int), &
-      c_shape), 'recur_npy_save', status)
+    call check(recur_c_npy_save(trim(path) // c_null_char, p, size(dims, kind=c_int), c_shape), &
+      'recur_npy_save', status)
   end subroutine npy_save
 
   subroutine npy_save_1(path, a, status)
     character(len=*), intent(in) :: path
-    real(c_float), contiguous, intent(in) :: a(:)
+    real(c_float), contiguous, target, intent(in) :: a(:)
     integer, intent(out), optional :: status
-    call npy_save(path, a, shape(a, c_int64_t), status)
+    if (size(a) == 0) then
+      call npy_save(path, c_null_ptr, shape(a, c_int64_t), status)
+    else
+      call npy_save(path, c_loc(a), shape(a, c_int64_t), status)
+    end if
   end subroutine npy_save_1
 
   subroutine npy_save_2(path, a, status)
     character(len=*), intent(in) :: path
-    real(c_float), contiguous, intent(in) :: a(:, :)
+    real(c_float), contiguous, target, intent(in) :: a(:, :)
     integer, intent(out), optional :: status
-    call npy_save(path, a, shape(a, c_int64_t), status)
+    if (size(a) == 0) then
+      call npy_save(path, c_null_ptr, shape(a, c_int64_t), status)
+    else
+      call npy_save(path, c_loc(a), shape(a, c_int64_t), status)
+    end if
   end subroutine npy_save_2
 
   subroutine npy_save_3(path, a, status)
     character(len=*), intent(in) :: path
-    real(c_float), contiguous, intent(in) :: a(:, :, :)
+    real(c_float), contiguous, target, intent(in) :: a(:, :, :)
     integer, intent(out), optional :: status
-    call npy_save(path, a, shape(a, c_int64_t), status)
+    if (size(a) == 0) then
+      call npy_save(path, c_null_ptr, shape(a, c_int64_t), status)
+    else
+      call npy_save(path, c_loc(a), shape(a, c_int64_t), status)
+    end if
   end subroutine npy_save_3
 
 end module recur
