@@ -421,6 +421,23 @@ contains
     end if
   end subroutine check_shape
 
+  ! Unless an earlier check failed (ok .false.): checks state array a (given as `name`) against
+  ! shape want and points p at it; a failure makes ok .false.. p stays valid after the return:
+  ! a is contiguous, and every caller passes its own target dummy. Callers test present()
+  ! themselves: an absent array handed on to an optional contiguous dummy makes gfortran 12
+  ! read through its null descriptor (UBSan reports the load).
+  subroutine point_at_state(proc, name, want, a, p, ok, status)
+    character(len=*), intent(in) :: proc, name
+    integer(c_int64_t), intent(in) :: want(3)
+    real(c_float), contiguous, target, intent(in) :: a(:, :, :)
+    type(c_ptr), intent(inout) :: p
+    logical, intent(inout) :: ok
+    integer, intent(inout), optional :: status  ! inout: a call after a failure keeps its status
+    if (.not. ok) return
+    call check_shape(proc, name, shape(a, c_int64_t), want, ok, status)
+    if (ok) p = c_loc(a)
+  end subroutine point_at_state
+
   ! H_out: proj_size if set, else hidden_size.
   pure function hidden_out(desc) result(n)
     type(recur_desc), intent(in) :: desc
@@ -574,38 +591,16 @@ contains
     args%input_size = i
     args%x = c_loc(x)
     args%y = c_loc(y)
-    if (present(h0)) then
-      call check_shape(proc, 'h0(H_out, B, L*D)', shape(h0, c_int64_t), hs, ok, status)
-      if (.not. ok) return
-      args%h0 = c_loc(h0)
-    end if
-    if (present(h_n)) then
-      call check_shape(proc, 'h_n(H_out, B, L*D)', shape(h_n, c_int64_t), hs, ok, status)
-      if (.not. ok) return
-      args%h_n = c_loc(h_n)
-    end if
-    if (present(h)) then
-      call check_shape(proc, 'h(H_out, B, L*D)', shape(h, c_int64_t), hs, ok, status)
-      if (.not. ok) return
-      args%h0 = c_loc(h)
-      args%h_n = c_loc(h)
-    end if
-    if (present(c0)) then
-      call check_shape(proc, 'c0(H, B, L*D)', shape(c0, c_int64_t), cs, ok, status)
-      if (.not. ok) return
-      args%c0 = c_loc(c0)
-    end if
-    if (present(c_n)) then
-      call check_shape(proc, 'c_n(H, B, L*D)', shape(c_n, c_int64_t), cs, ok, status)
-      if (.not. ok) return
-      args%c_n = c_loc(c_n)
-    end if
-    if (present(c)) then
-      call check_shape(proc, 'c(H, B, L*D)', shape(c, c_int64_t), cs, ok, status)
-      if (.not. ok) return
-      args%c0 = c_loc(c)
-      args%c_n = c_loc(c)
-    end if
+    if (present(h0)) call point_at_state(proc, 'h0(H_out, B, L*D)', hs, h0, args%h0, ok, status)
+    if (present(h_n)) call point_at_state(proc, 'h_n(H_out, B, L*D)', hs, h_n, args%h_n, ok, &
+      status)
+    if (present(h)) call point_at_state(proc, 'h(H_out, B, L*D)', hs, h, args%h0, ok, status)
+    if (present(c0)) call point_at_state(proc, 'c0(H, B, L*D)', cs, c0, args%c0, ok, status)
+    if (present(c_n)) call point_at_state(proc, 'c_n(H, B, L*D)', cs, c_n, args%c_n, ok, status)
+    if (present(c)) call point_at_state(proc, 'c(H, B, L*D)', cs, c, args%c0, ok, status)
+    if (.not. ok) return
+    if (present(h)) args%h_n = args%h0
+    if (present(c)) args%c_n = args%c0
     if (present(lengths)) then
       call check_shape(proc, 'lengths(B)', shape(lengths, c_int64_t), [b], ok, status)
       if (.not. ok) return
@@ -769,30 +764,26 @@ contains
 
   ! Checks get_state/set_state's arrays (has_h, has_c: whether given); ok is .false. after a
   ! failure.
-  subroutine check_state(s, proc, has_h, h_shape, has_c, c_shape, ok, status)
+  subroutine check_state(s, proc, has_c, ok, status)
     type(recur_stream), intent(in) :: s
     character(len=*), intent(in) :: proc
-    logical, intent(in) :: has_h, has_c
-    integer(c_int64_t), intent(in) :: h_shape(3), c_shape(3)
+    logical, intent(in) :: has_c
     logical, intent(out) :: ok
     integer, intent(out), optional :: status
     call check_stream(s, proc, ok, status)
-    if (.not. ok) return
-    if (has_h) then
-      call check_shape(proc, 'h(H_out, B, L)', h_shape, [s%output_size, s%batch, s%layers], ok, &
-        status)
-      if (.not. ok) return
-    end if
-    if (has_c) then
-      if (.not. s%lstm) then
-        ok = .false.
-        call fail(RECUR_ERR_INVALID_ARGUMENT, proc // ': c is for LSTMs only', status)
-        return
-      end if
-      call check_shape(proc, 'c(H, B, L)', c_shape, [s%hidden_size, s%batch, s%layers], ok, &
-        status)
+    if (ok .and. has_c .and. .not. s%lstm) then
+      ok = .false.
+      call fail(RECUR_ERR_INVALID_ARGUMENT, proc // ': c is for LSTMs only', status)
     end if
   end subroutine check_state
+
+  ! A stream's state array shape: (width, B, L).
+  pure function state_shape(s, width) result(want)
+    type(recur_stream), intent(in) :: s
+    integer(c_int64_t), intent(in) :: width
+    integer(c_int64_t) :: want(3)
+    want = [width, s%batch, s%layers]
+  end function state_shape
 
   !> Copies the stream's state out (recur_stream_get_state): h(H_out, B, L), and for an LSTM
   !> c(H, B, L) (L = num_layers), as recur_forward's h_n and c_n. Either may be left out.
@@ -802,19 +793,15 @@ contains
     integer, intent(out), optional :: status
     character(len=*), parameter :: proc = 'recur_stream_get_state'
     type(c_ptr) :: hp, cp
-    integer(c_int64_t) :: h_shape(3), c_shape(3)
     logical :: ok
-    h_shape = 0
-    c_shape = 0
     hp = c_null_ptr
     cp = c_null_ptr
-    if (present(h)) h_shape = shape(h, c_int64_t)
-    if (present(c)) c_shape = shape(c, c_int64_t)
-    call check_state(s, proc, present(h), h_shape, present(c), c_shape, ok, status)
-    if (.not. ok) return
-    if (present(h)) hp = c_loc(h)
-    if (present(c)) cp = c_loc(c)
-    call check(recur_c_stream_get_state(s%handle, hp, cp), proc, status)
+    call check_state(s, proc, present(c), ok, status)
+    if (present(h)) call point_at_state(proc, 'h(H_out, B, L)', state_shape(s, s%output_size), &
+      h, hp, ok, status)
+    if (present(c)) call point_at_state(proc, 'c(H, B, L)', state_shape(s, s%hidden_size), c, cp, &
+      ok, status)
+    if (ok) call check(recur_c_stream_get_state(s%handle, hp, cp), proc, status)
   end subroutine recur_stream_get_state
 
   !> Sets the stream's state (recur_stream_set_state): h(H_out, B, L), and for an LSTM
@@ -826,19 +813,15 @@ contains
     integer, intent(out), optional :: status
     character(len=*), parameter :: proc = 'recur_stream_set_state'
     type(c_ptr) :: hp, cp
-    integer(c_int64_t) :: h_shape(3), c_shape(3)
     logical :: ok
-    h_shape = 0
-    c_shape = 0
     hp = c_null_ptr
     cp = c_null_ptr
-    if (present(h)) h_shape = shape(h, c_int64_t)
-    if (present(c)) c_shape = shape(c, c_int64_t)
-    call check_state(s, proc, present(h), h_shape, present(c), c_shape, ok, status)
-    if (.not. ok) return
-    if (present(h)) hp = c_loc(h)
-    if (present(c)) cp = c_loc(c)
-    call check(recur_c_stream_set_state(s%handle, hp, cp), proc, status)
+    call check_state(s, proc, present(c), ok, status)
+    if (present(h)) call point_at_state(proc, 'h(H_out, B, L)', state_shape(s, s%output_size), &
+      h, hp, ok, status)
+    if (present(c)) call point_at_state(proc, 'c(H, B, L)', state_shape(s, s%hidden_size), c, cp, &
+      ok, status)
+    if (ok) call check(recur_c_stream_set_state(s%handle, hp, cp), proc, status)
   end subroutine recur_stream_set_state
 
   !> Frees a stream (recur_stream_free).
