@@ -282,7 +282,8 @@ RECUR_API recur_status recur_stream_reset(recur_stream *s, int64_t row);
 
 /* Reads or writes the state: h (L, batch, H_out), c (L, batch, H), as recur_forward's h_n/c_n
  * and h0/c0 (L = num_layers). c is for an LSTM only: NULL skips it there (set_state then keeps
- * the stream's c), and it must be NULL for other cells. h NULL skips h. */
+ * the stream's c), and it must be NULL for other cells. h NULL skips h. get_state's h and c
+ * must not overlap (RECUR_ERR_INVALID_ARGUMENT). */
 RECUR_API recur_status recur_stream_get_state(const recur_stream *s, float *h, float *c);
 RECUR_API recur_status recur_stream_set_state(recur_stream *s, const float *h, const float *c);
 
