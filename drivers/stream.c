@@ -87,7 +87,8 @@ static int overlap(const void *a, size_t n_a, const void *b, size_t n_b) {
 }
 
 recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y) {
-  if (!s || !x || !y) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_step: s, x or y is NULL");
+  const char *null = !s ? "s" : !x ? "x" : !y ? "y" : NULL;
+  if (null) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_step: %s is NULL", null);
   const call_sizes *z = &s->plan.z;
   size_t row_x = (size_t)(z->B * z->I), row_y = (size_t)(z->B * z->Hout), nx, ny;
   if (steps < 1 || steps > RECUR_MAX_DIM)

@@ -236,9 +236,9 @@ Test(stream, bad_arguments_are_refused) {
   expect_fails(recur_stream_create(&s, net, 2, -1), RECUR_ERR_INVALID_ARGUMENT, "num_threads");
   cr_assert_eq(recur_stream_create(&s, net, 2, 1), RECUR_OK, "%s", recur_last_error());
   float x[3 * 2 * 4] = {0}, y[3 * 2 * 6], h[2 * 2 * 6], c[1];
-  expect_fails(recur_stream_step(NULL, x, 1, y), RECUR_ERR_NULL_POINTER, "NULL");
-  expect_fails(recur_stream_step(s, NULL, 1, y), RECUR_ERR_NULL_POINTER, "x");
-  expect_fails(recur_stream_step(s, x, 1, NULL), RECUR_ERR_NULL_POINTER, "y");
+  expect_fails(recur_stream_step(NULL, x, 1, y), RECUR_ERR_NULL_POINTER, "s is NULL");
+  expect_fails(recur_stream_step(s, NULL, 1, y), RECUR_ERR_NULL_POINTER, "x is NULL");
+  expect_fails(recur_stream_step(s, x, 1, NULL), RECUR_ERR_NULL_POINTER, "y is NULL");
   expect_fails(recur_stream_step(s, x, 0, y), RECUR_ERR_INVALID_SIZE, "steps 0");
   expect_fails(recur_stream_step(s, x, -2, y), RECUR_ERR_INVALID_SIZE, "steps -2");
   expect_fails(recur_stream_step(s, x, 3, x + 4), RECUR_ERR_INVALID_ARGUMENT, "overlaps");
