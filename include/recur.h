@@ -220,10 +220,10 @@ RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_a
  * same workspace allocates nothing after its first call, as long as no call needs more scratch
  * than an earlier one (same network, T, B and thread count: the same need). A call that needs
  * more frees the old block and allocates a larger one, checked first against
- * recur_set_memory_limit (over it: RECUR_ERR_LIMIT, and the workspace is left empty, still
- * usable). It never shrinks; recur_workspace_free releases it. One workspace serves one call at
- * a time: threads running forward calls at once need one workspace each. It may serve calls of
- * different networks.
+ * recur_set_memory_limit (over it: RECUR_ERR_LIMIT, and the workspace keeps what it held;
+ * out of memory leaves it empty; either way it stays usable). It never shrinks;
+ * recur_workspace_free releases it. One workspace serves one call at a time: threads running
+ * forward calls at once need one workspace each. It may serve calls of different networks.
  * Why the caller holds it, rather than a cache inside the network: a network is immutable and
  * shared by threads, so a cache there would need locks or per-thread slots, and memory that the
  * caller could neither bound nor free. */
