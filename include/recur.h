@@ -272,7 +272,7 @@ typedef struct recur_stream recur_stream;
 RECUR_API recur_status recur_stream_create(recur_stream **out, const recur_net *net,
                                            int64_t batch, int num_threads);
 
-/* Advances every row by `steps` >= 1 steps: x (steps, batch, I) -> y (steps, batch, H_out),
+/* Advances every row by `steps` (1..2^28) steps: x (steps, batch, I) -> y (steps, batch, H_out),
  * time-first, the caller's buffers, which must not overlap. A failed call changes nothing. */
 RECUR_API recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y);
 

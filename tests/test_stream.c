@@ -241,6 +241,8 @@ Test(stream, bad_arguments_are_refused) {
   expect_fails(recur_stream_step(s, x, 1, NULL), RECUR_ERR_NULL_POINTER, "y is NULL");
   expect_fails(recur_stream_step(s, x, 0, y), RECUR_ERR_INVALID_SIZE, "steps 0");
   expect_fails(recur_stream_step(s, x, -2, y), RECUR_ERR_INVALID_SIZE, "steps -2");
+  expect_fails(recur_stream_step(s, x, ((int64_t)1 << 28) + 1, y), RECUR_ERR_INVALID_SIZE,
+               "steps 268435457, must be in 1..268435456");
   expect_fails(recur_stream_step(s, x, 3, x + 4), RECUR_ERR_INVALID_ARGUMENT, "overlaps");
   expect_fails(recur_stream_reset(NULL, 0), RECUR_ERR_NULL_POINTER, "NULL");
   expect_fails(recur_stream_reset(s, 2), RECUR_ERR_INVALID_ARGUMENT, "row 2");
