@@ -80,8 +80,15 @@ void recur_stream_free(recur_stream *s) {
   free(s);
 }
 
+/* Whether the n_a bytes at a and the n_b bytes at b share a byte. */
+static int overlap(const void *a, size_t n_a, const void *b, size_t n_b) {
+  uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
+  return a0 < b0 + n_b && b0 < a0 + n_a;
+}
+
 recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y) {
-  if (!s || !x || !y) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_step: s, x or y is NULL");
+  const char *null = !s ? "s" : !x ? "x" : !y ? "y" : NULL;
+  if (null) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_step: %s is NULL", null);
   const call_sizes *z = &s->plan.z;
   size_t row_x = (size_t)(z->B * z->I), row_y = (size_t)(z->B * z->Hout), nx, ny;
   if (steps < 1 || steps > RECUR_MAX_DIM)
@@ -91,8 +98,7 @@ recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, f
       !recur_mul_size((size_t)steps, row_y * sizeof(float), &ny))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_stream_step: %lld steps overflow the address space",
                       (long long)steps);
-  uintptr_t x0 = (uintptr_t)x, y0 = (uintptr_t)y;
-  if (x0 < y0 + ny && y0 < x0 + nx)
+  if (overlap(x, nx, y, ny))
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_stream_step: y overlaps x");
   for (int64_t t0 = 0, n; t0 < steps; t0 += n) {
     n = steps - t0 < z->T ? steps - t0 : z->T;
@@ -129,6 +135,8 @@ recur_status recur_stream_get_state(const recur_stream *s, float *h, float *c) {
   if (!s) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_get_state: s is NULL");
   recur_status st = check_c(s, c, "recur_stream_get_state");
   if (st) return st;
+  if (h && c && overlap(h, s->plan.z.h * sizeof(float), c, s->plan.z.c * sizeof(float)))
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_stream_get_state: h overlaps c");
   if (h) memcpy(h, s->h, s->plan.z.h * sizeof(float));
   if (c) memcpy(c, s->c, s->plan.z.c * sizeof(float));
   return RECUR_OK;

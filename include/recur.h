@@ -220,10 +220,10 @@ RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_a
  * same workspace allocates nothing after its first call, as long as no call needs more scratch
  * than an earlier one (same network, T, B and thread count: the same need). A call that needs
  * more frees the old block and allocates a larger one, checked first against
- * recur_set_memory_limit (over it: RECUR_ERR_LIMIT, and the workspace is left empty, still
- * usable). It never shrinks; recur_workspace_free releases it. One workspace serves one call at
- * a time: threads running forward calls at once need one workspace each. It may serve calls of
- * different networks.
+ * recur_set_memory_limit (over it: RECUR_ERR_LIMIT, and the workspace keeps what it held;
+ * out of memory leaves it empty; either way it stays usable). It never shrinks;
+ * recur_workspace_free releases it. One workspace serves one call at a time: threads running
+ * forward calls at once need one workspace each. It may serve calls of different networks.
  * Why the caller holds it, rather than a cache inside the network: a network is immutable and
  * shared by threads, so a cache there would need locks or per-thread slots, and memory that the
  * caller could neither bound nor free. */
@@ -272,7 +272,7 @@ typedef struct recur_stream recur_stream;
 RECUR_API recur_status recur_stream_create(recur_stream **out, const recur_net *net,
                                            int64_t batch, int num_threads);
 
-/* Advances every row by `steps` >= 1 steps: x (steps, batch, I) -> y (steps, batch, H_out),
+/* Advances every row by `steps` (1..2^28) steps: x (steps, batch, I) -> y (steps, batch, H_out),
  * time-first, the caller's buffers, which must not overlap. A failed call changes nothing. */
 RECUR_API recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y);
 
@@ -282,7 +282,8 @@ RECUR_API recur_status recur_stream_reset(recur_stream *s, int64_t row);
 
 /* Reads or writes the state: h (L, batch, H_out), c (L, batch, H), as recur_forward's h_n/c_n
  * and h0/c0 (L = num_layers). c is for an LSTM only: NULL skips it there (set_state then keeps
- * the stream's c), and it must be NULL for other cells. h NULL skips h. */
+ * the stream's c), and it must be NULL for other cells. h NULL skips h. get_state's h and c
+ * must not overlap (RECUR_ERR_INVALID_ARGUMENT). */
 RECUR_API recur_status recur_stream_get_state(const recur_stream *s, float *h, float *c);
 RECUR_API recur_status recur_stream_set_state(recur_stream *s, const float *h, const float *c);
 

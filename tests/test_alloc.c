@@ -2,7 +2,8 @@
  * calls of 1 step, of several and longer than a chunk, and from the threads of the caller's
  * own parallel region) and a loop of same-shape recur_forward
  * calls with a workspace after its first call make no malloc, calloc, realloc, aligned_alloc,
- * posix_memalign, memalign or free call, on any thread.
+ * posix_memalign, memalign or free call, on any thread, nor does the first call after one that
+ * the memory limit refused (the workspace keeps its block).
  *
  * Counting: alloc_counter.c, linked in, defines the allocation functions and forwards them to
  * glibc's own, or under a sanitizer counts through its allocation hooks; under valgrind, run it
@@ -93,6 +94,15 @@ static void forward_loop(const char *isa, recur_net *net, int64_t B, int64_t I, 
   for (int i = 0; i < 10; i++) OK(recur_forward(net, &a));
   long n = alloc_end();
   CHECK(n == 0, "%s, B=%lld, %d threads: %ld allocation calls in forward calls with a workspace",
+        isa, (long long)B, threads, n);
+  /* a call the memory limit refuses changes nothing: the workspace keeps its block */
+  recur_set_memory_limit(1);
+  CHECK(recur_forward(net, &a) == RECUR_ERR_LIMIT, "a 1-byte memory limit: %s", recur_last_error());
+  recur_set_memory_limit(0);
+  alloc_begin();
+  OK(recur_forward(net, &a));
+  n = alloc_end();
+  CHECK(n == 0, "%s, B=%lld, %d threads: %ld allocation calls after a call over the memory limit",
         isa, (long long)B, threads, n);
   recur_workspace_free(ws);
   free(x), free(y);

@@ -236,11 +236,13 @@ Test(stream, bad_arguments_are_refused) {
   expect_fails(recur_stream_create(&s, net, 2, -1), RECUR_ERR_INVALID_ARGUMENT, "num_threads");
   cr_assert_eq(recur_stream_create(&s, net, 2, 1), RECUR_OK, "%s", recur_last_error());
   float x[3 * 2 * 4] = {0}, y[3 * 2 * 6], h[2 * 2 * 6], c[1];
-  expect_fails(recur_stream_step(NULL, x, 1, y), RECUR_ERR_NULL_POINTER, "NULL");
-  expect_fails(recur_stream_step(s, NULL, 1, y), RECUR_ERR_NULL_POINTER, "x");
-  expect_fails(recur_stream_step(s, x, 1, NULL), RECUR_ERR_NULL_POINTER, "y");
+  expect_fails(recur_stream_step(NULL, x, 1, y), RECUR_ERR_NULL_POINTER, "s is NULL");
+  expect_fails(recur_stream_step(s, NULL, 1, y), RECUR_ERR_NULL_POINTER, "x is NULL");
+  expect_fails(recur_stream_step(s, x, 1, NULL), RECUR_ERR_NULL_POINTER, "y is NULL");
   expect_fails(recur_stream_step(s, x, 0, y), RECUR_ERR_INVALID_SIZE, "steps 0");
   expect_fails(recur_stream_step(s, x, -2, y), RECUR_ERR_INVALID_SIZE, "steps -2");
+  expect_fails(recur_stream_step(s, x, ((int64_t)1 << 28) + 1, y), RECUR_ERR_INVALID_SIZE,
+               "steps 268435457, must be in 1..268435456");
   expect_fails(recur_stream_step(s, x, 3, x + 4), RECUR_ERR_INVALID_ARGUMENT, "overlaps");
   expect_fails(recur_stream_reset(NULL, 0), RECUR_ERR_NULL_POINTER, "NULL");
   expect_fails(recur_stream_reset(s, 2), RECUR_ERR_INVALID_ARGUMENT, "row 2");
@@ -254,6 +256,30 @@ Test(stream, bad_arguments_are_refused) {
   for (size_t i = 0; i < sizeof h / sizeof *h; i++) cr_expect_eq(h[i], 0.0f);
   recur_stream_free(s);
   recur_stream_free(NULL);
+  recur_net_free(net);
+}
+
+/* get_state writes h and c: overlapping buffers are refused, before either is written
+ * (adjacent ones are fine). */
+Test(stream, get_state_refuses_overlapping_h_and_c) {
+  recur_desc d = {RECUR_CELL_LSTM, 3, 4, 2, 0, 0, 1};
+  recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
+  recur_stream *s;
+  cr_assert_eq(recur_stream_create(&s, net, 2, 1), RECUR_OK, "%s", recur_last_error());
+  float x[2 * 3] = {1, 2, 3, 4, 5, 6}, y[2 * 4], buf[2 * 16];
+  cr_assert_eq(recur_stream_step(s, x, 1, y), RECUR_OK, "%s", recur_last_error());
+  for (size_t i = 0; i < 32; i++) buf[i] = 7.0f;
+  expect_fails(recur_stream_get_state(s, buf, buf + 4), RECUR_ERR_INVALID_ARGUMENT, "h overlaps c");
+  expect_fails(recur_stream_get_state(s, buf + 15, buf), RECUR_ERR_INVALID_ARGUMENT, "h overlaps c");
+  expect_fails(recur_stream_get_state(s, buf, buf), RECUR_ERR_INVALID_ARGUMENT, "h overlaps c");
+  for (size_t i = 0; i < 32; i++) cr_expect_eq(buf[i], 7.0f, "a refused get_state wrote buf[%zu]", i);
+  cr_assert_eq(recur_stream_get_state(s, buf, buf + 16), RECUR_OK, "%s", recur_last_error());
+  float h[16], c[16];
+  cr_assert_eq(recur_stream_get_state(s, h, c), RECUR_OK);
+  cr_expect_arr_eq(buf, h, sizeof h);
+  cr_expect_arr_eq(buf + 16, c, sizeof c);
+  cr_expect_neq(c[0], 0.0f, "the step left c zero");
+  recur_stream_free(s);
   recur_net_free(net);
 }
 

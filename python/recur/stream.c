@@ -119,12 +119,16 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *args, PyObject *kw
   npy_intp steps = ndim == 3 ? PyArray_DIM(x, 0) : 1;
   npy_intp x_shape[3] = {steps, self->batch, d->input_size};
   npy_intp y_shape[3] = {steps, self->batch, h_out(d)};
+  /* a batch_first net's user may pass (batch, steps, I): say why that shape is wrong */
+  const char *x_name = ndim == 3 && self->net->batch_first
+                           ? "x (time-first: steps, batch, I, whatever the net's batch_first)"
+                           : "x";
   if (ndim != 2 && ndim != 3) {
     PyErr_Format(PyExc_ValueError, "x has %d dimensions, expected 3 (steps, batch, I) or 2 "
                  "(batch, I)", ndim);
   } else if (steps < 1) {
     PyErr_SetString(PyExc_ValueError, "x has 0 steps, expected at least 1");
-  } else if (recur_py_check_shape(x, "x", ndim, x_shape + one_step) == 0 &&
+  } else if (recur_py_check_shape(x, x_name, ndim, x_shape + one_step) == 0 &&
              (y = recur_py_output(out_obj, "y", ndim, y_shape + one_step))) {
     recur_status status;
     self->busy = 1;

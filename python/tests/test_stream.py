@@ -179,6 +179,14 @@ def test_bad_x(x, error, match):
     assert not s.state[0].any()  # a refused step changes nothing
 
 
+def test_a_batch_first_net_is_told_x_is_time_first():
+    s = recur.from_torch(torch.nn.GRU(3, 4, batch_first=True)).stream(2)
+    with pytest.raises(ValueError, match=r"x \(time-first: steps, batch, I, whatever the net's "
+                       r"batch_first\) has shape \(2, 5, 3\), expected \(2, 2, 3\)"):
+        s.step(np.zeros((2, 5, 3), np.float32))  # (batch, steps, I)
+    assert s.step(np.ones((5, 2, 3), np.float32)).shape == (5, 2, 4)
+
+
 @pytest.mark.parametrize("out,error,match", [
     (np.zeros((1, 2, 4), np.float64), TypeError, "float32"),
     (np.zeros((1, 2, 5), np.float32), ValueError, "out y has shape"),
