@@ -31,7 +31,8 @@ typedef struct direction_args {
   const recur_net *net;
   const recur_layer *ly;
   int reverse;
-  const call_sizes *z;
+  const call_sizes *z;    /* the plan's: z->T is the most steps a run may have */
+  int64_t T;              /* this run's steps (1..z->T) */
   const int64_t *lengths;
   seq_view in, out;
   const float *h0, *c0;   /* the direction's initial state (B x H_out, B x H), NULL: zeros */
@@ -39,7 +40,7 @@ typedef struct direction_args {
   float *shared;          /* the direction's buffers, shared by its thread group */
   float *scratch;         /* this thread's own */
   recur_barrier *barrier; /* its batch part's (share.barrier_rank in it) */
-  recur_share share;
+  const recur_share *share;
   const recur_schedule *sched;
 } direction_args;
 

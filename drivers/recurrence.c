@@ -48,11 +48,11 @@ static int64_t tile_rows(int64_t n, int64_t tiles, int64_t i) { return n / tiles
 
 /* The barrier of the threads that split this batch part's hidden tiles (none when alone). */
 static void meet(const packed_ctx *p) {
-  recur_barrier_wait(p->a->barrier, (unsigned)p->a->share.barrier_rank);
+  recur_barrier_wait(p->a->barrier, (unsigned)p->a->share->barrier_rank);
 }
 
 static int64_t length_of(const direction_args *a, int64_t b) {
-  return a->lengths ? a->lengths[b] : a->z->T;
+  return a->lengths ? a->lengths[b] : a->T;
 }
 
 static int64_t time_of(const direction_args *a, int64_t s, int64_t b) {
@@ -264,8 +264,8 @@ void recur_packed_direction(const direction_args *a) {
   const call_sizes *z = a->z;
   int64_t Hout = z->Hout, H = z->H;
   int has_c = net->cell->has_c, proj = net->desc.proj_size > 0;
-  p.b0 = a->share.b0, p.b1 = a->share.b1, p.j0 = a->share.j0, p.j1 = a->share.j1;
-  p.p0 = a->share.p0, p.p1 = a->share.p1;
+  p.b0 = a->share->b0, p.b1 = a->share->b1, p.j0 = a->share->j0, p.j1 = a->share->j1;
+  p.p0 = a->share->p0, p.p1 = a->share->p1;
   p.c0col = p.j0 * t->nr, p.c1col = p.j1 * t->nr;
   p.h0col = proj ? p.p0 * t->nr_proj : p.c0col, p.h1col = proj ? p.p1 * t->nr_proj : p.c1col;
 
@@ -274,8 +274,8 @@ void recur_packed_direction(const direction_args *a) {
     if (has_c) load_columns(p.c, p.hfull_stride, a->c0, H, b, p.c0col, p.c1col);
   }
   meet(&p); /* every thread reads whole h rows */
-  for (int64_t s0 = 0; s0 < z->T; s0 += p.steps_per_chunk) {
-    int64_t s1 = min64(s0 + p.steps_per_chunk, z->T);
+  for (int64_t s0 = 0; s0 < a->T; s0 += p.steps_per_chunk) {
+    int64_t s1 = min64(s0 + p.steps_per_chunk, a->T);
     project_inputs(&p, s0, s1);
     for (int64_t s = s0; s < s1; s++) {
       int64_t n = 0;
