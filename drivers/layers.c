@@ -40,9 +40,14 @@ layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int thr
   layers_plan p = {.net = net, .z = *z, .tuned = tuned};
   p.sched = recur_schedule_choose(net, z->B, threads, tuned);
   const recur_schedule *s = &p.sched;
-  int ref = net->kernels == &recur_kernels_ref;
-  p.shared_floats = recur_round_floats(ref ? recur_ref_shared(net, z) : recur_packed_shared(net, z, s));
-  p.scratch_floats = recur_round_floats(ref ? recur_ref_scratch(net, z) : recur_packed_scratch(net, z, s));
+  if (net->kernels == &recur_kernels_ref) {
+    p.shared_floats = recur_round_floats(recur_ref_shared(net, z));
+    p.scratch_floats = recur_round_floats(recur_ref_scratch(net, z));
+  } else {
+    recur_packed_layout(net, z, s, &p.packed);
+    p.shared_floats = p.packed.shared_floats;
+    p.scratch_floats = p.packed.scratch_floats;
+  }
   p.buf_floats = recur_round_floats(z->y);
   size_t total, part;
   *floats = 0;
@@ -107,7 +112,7 @@ static void run_thread(const layers_plan *p, const layers_io *io, int team, int 
         .h0 = io->h0 ? io->h0 + u * state_h : NULL, .c0 = io->c0 ? io->c0 + u * state_c : NULL,
         .h_n = io->h_n ? io->h_n + u * state_h : NULL, .c_n = io->c_n ? io->c_n + u * state_c : NULL,
         .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
-        .barrier = &p->barriers[share->barrier], .share = share, .sched = &p->sched,
+        .barrier = &p->barriers[share->barrier], .share = share, .layout = &p->packed,
       };
       direction(&da);
     }

@@ -16,6 +16,7 @@ typedef struct layers_plan {
   call_sizes z;                    /* z.T: the most steps one run may have */
   recur_schedule sched;
   const recur_call_choices *tuned; /* what sched was chosen from (NULL: the heuristic) */
+  packed_layout packed;            /* the packed driver's buffers (packed tables only) */
   float *bufs;                     /* inner layers' outputs, ping-pong, buf_floats each */
   size_t buf_floats;
   float *shared[2];                /* per direction, shared_floats each */
