@@ -182,34 +182,40 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   const recur_tiling *t = &net->tiling;
   int proj = net->desc.proj_size > 0, has_c = net->cell->has_c;
   int gnv = (int)(p->l->G * t->pack.nv);
-  int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec;
+  int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec, nr = t->nr, kc = t->pack.kc;
+  /* what no tile changes, out of the plan's layout (the kernels' calls would reload it) */
+  int64_t h_stride = p->l->h_stride, c_stride = p->l->hfull_stride, gx_stride = p->l->gx_stride;
+  int64_t gx_tile = p->l->G * nr, nt = (n + mr - 1) / mr;
   float *hp = p->hbuf[s & 1], *hn = p->hbuf[(s + 1) & 1];
+  const float *gx_rows = p->gx + (s - s0) * p->l->B * gx_stride; /* this step's */
+  float *h_rows = proj ? p->hfull : hn;                          /* where h (or o*tanh(c)) goes */
+  int64_t h_rows_stride = proj ? c_stride : h_stride;
   recur_tile_fn const *fns = p->k->cell[net->cell->epi][recur_nv_index(t->pack.nv)];
   size_t tile_bytes = panel_bytes(p, K, gnv);
-  for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * p->l->h_stride;
+  for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * h_stride;
   convert_rows(p, n, K);
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
-    int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * t->nr;
-    for (int64_t k0 = 0; k0 < K; k0 += t->pack.kc)
-      for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
+    int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * nr;
+    for (int64_t k0 = 0; k0 < K; k0 += kc)
+      for (int64_t i = 0, r0 = 0, m; i < nt; i++, r0 += m) {
         m = tile_rows(n, nt, i);
         const float *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
         float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
           int64_t b = p->active[r0 + r];
           acc[r] = p->acc + (r0 + r) * gnv * vec;
-          gx[r] = p->gx + ((s - s0) * p->l->B + b) * p->l->gx_stride + j * p->l->G * t->nr;
-          h[r] = (proj ? p->hfull + b * p->l->hfull_stride : hn + b * p->l->h_stride) + u0;
-          c[r] = has_c ? p->c + b * p->l->hfull_stride + u0 : NULL;
-          hpr[r] = hp + b * p->l->h_stride + u0;
+          gx[r] = gx_rows + b * gx_stride + j * gx_tile;
+          h[r] = h_rows + b * h_rows_stride + u0;
+          c[r] = has_c ? p->c + b * c_stride + u0 : NULL;
+          hpr[r] = hp + b * h_stride + u0;
           y[r] = proj ? NULL : seq_row(a->out, time_of(a, s, b), b) + u0;
         }
         recur_tile tile = {
-          .k0 = k0, .k1 = min64(k0 + t->pack.kc, K), .k = K,
+          .k0 = k0, .k1 = min64(k0 + kc, K), .k = K,
           .panel = (const char *)a->ly->w_hh + (size_t)j * tile_bytes,
           .a = p->a_rows + r0, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
           .b_hn = a->ly->b_hn + u0, .y = proj ? NULL : y,
-          .units = (int)min64(net->hidden - u0, t->nr),
+          .units = (int)min64(net->hidden - u0, nr),
         };
         fns[m - 1](&tile);
       }
