@@ -27,12 +27,12 @@ static seq_view make_view(const float *data, int64_t T, int64_t B, int64_t width
 
 static size_t n_bufs(const call_sizes *z) { return z->L > 2 ? 2 : (size_t)(z->L - 1); }
 
-/* Floats of the barriers of a team of n threads: 2n lines, then n barriers, rounded so that
- * what follows stays 64-byte aligned. */
-static size_t barrier_floats(int n) {
-  return (2 * (size_t)n * sizeof(recur_barrier_line) +
-          recur_round_floats((size_t)n * sizeof(recur_barrier) / sizeof(float)) * sizeof(float)) /
-         sizeof(float);
+/* Floats of what a team of n threads keeps in the workspace: 2n barrier lines, then n shares
+ * and n barriers, rounded so that what follows stays 64-byte aligned. */
+static size_t team_floats(int n) {
+  size_t bytes = (size_t)n * (sizeof(recur_share) + sizeof(recur_barrier));
+  return 2 * (size_t)n * sizeof(recur_barrier_line) / sizeof(float) +
+         recur_round_floats((bytes + sizeof(float) - 1) / sizeof(float));
 }
 
 layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int threads,
@@ -40,9 +40,14 @@ layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int thr
   layers_plan p = {.net = net, .z = *z, .tuned = tuned};
   p.sched = recur_schedule_choose(net, z->B, threads, tuned);
   const recur_schedule *s = &p.sched;
-  int ref = net->kernels == &recur_kernels_ref;
-  p.shared_floats = recur_round_floats(ref ? recur_ref_shared(net, z) : recur_packed_shared(net, z, s));
-  p.scratch_floats = recur_round_floats(ref ? recur_ref_scratch(net, z) : recur_packed_scratch(net, z, s));
+  if (net->kernels == &recur_kernels_ref) {
+    p.shared_floats = recur_round_floats(recur_ref_shared(net, z));
+    p.scratch_floats = recur_round_floats(recur_ref_scratch(net, z));
+  } else {
+    recur_packed_layout(net, z, s, &p.packed);
+    p.shared_floats = p.packed.shared_floats;
+    p.scratch_floats = p.packed.scratch_floats;
+  }
   p.buf_floats = recur_round_floats(z->y);
   size_t total, part;
   *floats = 0;
@@ -50,32 +55,37 @@ layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int thr
       !recur_mul_size(p.shared_floats, (size_t)z->D, &part) || !recur_add_size(total, part, &total) ||
       !recur_mul_size(p.scratch_floats, (size_t)s->call.use_threads, &part) ||
       !recur_add_size(total, part, &total) ||
-      !recur_add_size(total, barrier_floats(s->call.use_threads), &total) ||
+      !recur_add_size(total, team_floats(s->call.use_threads), &total) ||
       total > SIZE_MAX / sizeof(float))
     return p;
   *floats = total;
   return p;
 }
 
-void recur_layers_carve(layers_plan *p, float *work) {
-  int planned = p->sched.call.use_threads; /* the team the workspace is sized for */
-  float *at = work;
-  p->barrier_lines = (recur_barrier_line *)(void *)at;
-  p->barriers = (recur_barrier *)(void *)(p->barrier_lines + 2 * planned);
-  at += barrier_floats(planned);
-  p->bufs = at;
-  at += n_bufs(&p->z) * p->buf_floats;
-  for (int64_t d = 0; d < p->z.D; d++, at += p->shared_floats) p->shared[d] = at;
-  p->scratch = at;
-}
-
-/* One barrier per batch part of each group, for the threads that split its hidden units. */
-static void init_barriers(const layers_plan *p) {
+/* The team's barriers, one per batch part of each group for the threads that split its hidden
+ * units, and each thread's share. */
+static void init_team(const layers_plan *p) {
   const recur_schedule *s = &p->sched;
   recur_barrier_line *line = p->barrier_lines;
   for (int g = 0, at = 0; g < s->call.groups; g++)
     for (int b = 0; b < s->batch_parts[g]; b++, line += s->hidden_parts[g] + 1)
       recur_barrier_init(&p->barriers[at++], line, (unsigned)s->hidden_parts[g]);
+  for (int tid = 0; tid < s->call.use_threads; tid++)
+    p->shares[tid] = recur_schedule_share(s, p->net, p->z.B, tid);
+}
+
+void recur_layers_carve(layers_plan *p, float *work) {
+  int planned = p->sched.call.use_threads; /* the team the workspace is sized for */
+  float *at = work;
+  p->barrier_lines = (recur_barrier_line *)(void *)at;
+  p->shares = (recur_share *)(void *)(p->barrier_lines + 2 * planned);
+  p->barriers = (recur_barrier *)(void *)(p->shares + planned);
+  at += team_floats(planned);
+  p->bufs = at;
+  at += n_bufs(&p->z) * p->buf_floats;
+  for (int64_t d = 0; d < p->z.D; d++, at += p->shared_floats) p->shared[d] = at;
+  p->scratch = at;
+  init_team(p);
 }
 
 /* One thread's whole run: every layer, its direction(s), its share of each. */
@@ -83,26 +93,26 @@ static void run_thread(const layers_plan *p, const layers_io *io, int team, int 
   const recur_net *net = p->net;
   const call_sizes *z = &p->z;
   unsigned fp_mode = recur_flush_denormals_begin(); /* per thread: MXCSR/FPCR are per thread */
-  recur_share share = recur_schedule_share(&p->sched, net, z->B, tid);
+  const recur_share *share = &p->shares[tid];
   void (*direction)(const direction_args *) =
       net->kernels == &recur_kernels_ref ? recur_ref_direction : recur_packed_direction;
   int64_t width = z->D * z->Hout;
   size_t state_h = (size_t)(z->B * z->Hout), state_c = (size_t)(z->B * z->H);
-  seq_view in = make_view(io->x, z->T, z->B, z->I, io->batch_first);
+  seq_view in = make_view(io->x, io->T, z->B, z->I, io->batch_first);
   for (int64_t l = 0; l < z->L; l++) {
-    seq_view out = l == z->L - 1 ? make_view(io->y, z->T, z->B, width, io->batch_first)
-                                 : make_view(p->bufs + (size_t)(l % 2) * p->buf_floats, z->T,
+    seq_view out = l == z->L - 1 ? make_view(io->y, io->T, z->B, width, io->batch_first)
+                                 : make_view(p->bufs + (size_t)(l % 2) * p->buf_floats, io->T,
                                              z->B, width, 0);
     for (int64_t d = 0; d < z->D; d++) {
-      if (p->sched.call.groups == 2 && d != share.group) continue;
+      if (p->sched.call.groups == 2 && d != share->group) continue;
       size_t u = (size_t)(l * z->D + d);
       direction_args da = {
-        .net = net, .ly = &net->layers[u], .reverse = (int)d, .z = z, .lengths = io->lengths,
-        .in = in, .out = {out.data + d * z->Hout, out.t_stride, out.b_stride},
+        .net = net, .ly = &net->layers[u], .reverse = (int)d, .z = z, .T = io->T,
+        .lengths = io->lengths, .in = in, .out = {out.data + d * z->Hout, out.t_stride, out.b_stride},
         .h0 = io->h0 ? io->h0 + u * state_h : NULL, .c0 = io->c0 ? io->c0 + u * state_c : NULL,
         .h_n = io->h_n ? io->h_n + u * state_h : NULL, .c_n = io->c_n ? io->c_n + u * state_c : NULL,
         .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
-        .barrier = &p->barriers[share.barrier], .share = share, .sched = &p->sched,
+        .barrier = &p->barriers[share->barrier], .share = share, .layout = &p->packed,
       };
       direction(&da);
     }
@@ -122,42 +132,44 @@ void recur_layers_warm(const layers_plan *p) {
 }
 
 /* The plan for a smaller team than it was made for, in the workspace sized for it (its chunk,
- * and so its buffers, kept). */
+ * and so its buffers, kept): its barriers and shares are written over the plan's. */
 static void replan(layers_plan *p, int team) {
   int64_t chunk = p->sched.call.chunk_rows;
   p->sched = recur_schedule_choose(p->net, p->z.B, team, p->tuned);
   p->sched.call.chunk_rows = chunk;
-  init_barriers(p);
+  init_team(p);
+}
+
+/* The plan for a team of `team` threads: plan itself, or its copy in *smaller re-planned. */
+static const layers_plan *plan_for(const layers_plan *plan, int team, layers_plan *smaller) {
+  if (team == plan->sched.call.use_threads) return plan;
+  *smaller = *plan;
+  replan(smaller, team);
+  return smaller;
 }
 
 void recur_layers_run(const layers_plan *plan, const layers_io *io) {
-  layers_plan p = *plan; /* a run may re-plan for a smaller team */
-  p.z.T = io->T;         /* the element counts stay the workspace's */
-  int planned = p.sched.call.use_threads;
-  init_barriers(&p);
+  int planned = plan->sched.call.use_threads;
+  layers_plan smaller;
+  const layers_plan *run = plan;
   /* inside the caller's parallel region (a stream planned outside it): no team to start, and
    * none asked of libgomp, which allocates a team of one each time */
-  if (planned > 1 && recur_call_threads(planned) == 1) {
-    planned = 1;
-    replan(&p, 1);
-  }
-  if (planned == 1) {
-    run_thread(&p, io, 1, 0);
-    return;
-  }
-  int team = planned;
+  if (planned == 1 || recur_call_threads(planned) == 1) {
+    run = plan_for(plan, 1, &smaller);
+    run_thread(run, io, 1, 0);
+  } else {
 #pragma omp parallel num_threads(planned)
-  {
-    /* OpenMP may give a smaller team (thread limits): then re-plan for the team we got */
-#pragma omp single
     {
-      team = omp_get_num_threads();
-      if (team != planned) replan(&p, team);
-    }
-    int tid = omp_get_thread_num();
-    if (tid < p.sched.call.use_threads) run_thread(&p, io, team, tid);
-    else for (int64_t l = 0; l < p.z.L; l++) {
+      /* OpenMP may give a smaller team (thread limits): then re-plan for the team we got */
+      int team = omp_get_num_threads();
+#pragma omp single
+      run = plan_for(plan, team, &smaller);
+      int tid = omp_get_thread_num();
+      if (tid < run->sched.call.use_threads) run_thread(run, io, team, tid);
+      else for (int64_t l = 0; l < run->z.L; l++) {
 #pragma omp barrier
+      }
     }
   }
+  if (run != plan) init_team(plan); /* the re-plan's barriers and shares back to the plan's */
 }

@@ -16,14 +16,18 @@ typedef struct layers_plan {
   call_sizes z;                    /* z.T: the most steps one run may have */
   recur_schedule sched;
   const recur_call_choices *tuned; /* what sched was chosen from (NULL: the heuristic) */
+  packed_layout packed;            /* the packed driver's buffers (packed tables only) */
   float *bufs;                     /* inner layers' outputs, ping-pong, buf_floats each */
   size_t buf_floats;
   float *shared[2];                /* per direction, shared_floats each */
   size_t shared_floats;
   float *scratch;                  /* per thread, scratch_floats each */
   size_t scratch_floats;
+  /* the team's, in the workspace, set when it is carved (a run that re-plans for a smaller team
+   * sets them for its team, then back) */
   recur_barrier *barriers;         /* per batch part of each group (recur_share.barrier) */
   recur_barrier_line *barrier_lines;
+  recur_share *shares;             /* per thread: recur_schedule_share */
 } layers_plan;
 
 /* One run's buffers: x (T, B, I) and y (T, B, D*H_out), time-first or batch-first; lengths,
@@ -50,7 +54,8 @@ int recur_call_sizes(const recur_net *net, int64_t T, int64_t B, call_sizes *z);
  * needs (0 when that overflows the address space). Carve the workspace before the first run. */
 layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int threads,
                               const recur_call_choices *tuned, size_t *floats);
-/* Points the plan's pieces into work (64-byte aligned, *floats from recur_layers_plan). */
+/* Points the plan's pieces into work (64-byte aligned, *floats from recur_layers_plan) and sets
+ * its team's barriers and shares there. */
 void recur_layers_carve(layers_plan *p, float *work);
 /* Starts the plan's team once, without work: libgomp allocates its threads and team at the
  * first parallel region of a team size (and again whenever the size changes), so that a stream
@@ -58,7 +63,8 @@ void recur_layers_carve(layers_plan *p, float *work);
 void recur_layers_warm(const layers_plan *p);
 
 /* Runs every layer: the team, one barrier per layer between them. Allocates nothing (libgomp
- * reuses its last team when the thread count repeats: README "Streaming"). */
+ * reuses its last team when the thread count repeats: README "Streaming"). Runs on one plan
+ * (one workspace) may not overlap: they share its barriers. */
 void recur_layers_run(const layers_plan *p, const layers_io *io);
 
 #endif

@@ -18,12 +18,7 @@ typedef struct packed_ctx {
   const direction_args *a;
   const recur_kernels *k;
   const recur_tiling *t;
-  int mr;               /* rows per micro-tile; 0: as many as the registers hold */
-  int64_t mc;           /* rows per input-GEMM block; 0: all */
-  int64_t G, B, steps_per_chunk, rows_max;
-  int64_t gx_stride;    /* floats per gx row: tiles * G * nr */
-  int64_t h_stride;     /* floats per h row: the padded H_out */
-  int64_t hfull_stride; /* floats per c (and o*tanh(c)) row: the padded H */
+  const packed_layout *l; /* the plan's sizes, strides and pieces */
   /* shared by the direction's threads */
   float *gx, *hbuf[2], *hfull, *c;
   /* this thread's */
@@ -31,7 +26,6 @@ typedef struct packed_ctx {
   int64_t *active;      /* this step's rows */
   const void **a_rows;  /* the tiles' input rows: float rows, or their conversions in a_buf */
   char *a_buf;          /* formats with convert_a: rows_max converted rows of a_stride bytes */
-  size_t a_stride;
   float **out_rows, **y_rows;
   /* its share: rows [b0, b1), hidden tiles [j0, j1), projection tiles [p0, p1), and the
    * columns of h (h0, h_n, y) and c it owns */
@@ -40,7 +34,7 @@ typedef struct packed_ctx {
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-static int64_t rows_per_tile(const packed_ctx *p, int gnv) { return recur_tile_rows(p->k, p->mr, gnv); }
+static int64_t rows_per_tile(const packed_ctx *p, int gnv) { return recur_tile_rows(p->k, p->l->mr, gnv); }
 
 /* Row tiles as even as possible: n rows in ceil(n / mr) tiles, tile i of tile_rows(), so that
  * a batch of 16 with mr = 3 runs 3,3,3,3,2,2 and not a lone 1-row tile at the end. */
@@ -48,75 +42,70 @@ static int64_t tile_rows(int64_t n, int64_t tiles, int64_t i) { return n / tiles
 
 /* The barrier of the threads that split this batch part's hidden tiles (none when alone). */
 static void meet(const packed_ctx *p) {
-  recur_barrier_wait(p->a->barrier, (unsigned)p->a->share.barrier_rank);
+  recur_barrier_wait(p->a->barrier, (unsigned)p->a->share->barrier_rank);
 }
 
 static int64_t length_of(const direction_args *a, int64_t b) {
-  return a->lengths ? a->lengths[b] : a->z->T;
+  return a->lengths ? a->lengths[b] : a->T;
 }
 
 static int64_t time_of(const direction_args *a, int64_t s, int64_t b) {
   return a->reverse ? length_of(a, b) - 1 - s : s;
 }
 
-static void sizes(packed_ctx *p, const recur_net *net, const call_sizes *z, const recur_schedule *s) {
+/* Places a piece of `bytes` at *at floats, 64-byte aligned; returns its offset. */
+static size_t place(size_t *at, size_t bytes) {
+  size_t offset = *at;
+  *at += recur_round_floats((bytes + sizeof(float) - 1) / sizeof(float));
+  return offset;
+}
+
+void recur_packed_layout(const recur_net *net, const call_sizes *z, const recur_schedule *s,
+                         packed_layout *l) {
   const recur_tiling *t = &net->tiling;
-  p->G = net->gates;
-  p->B = z->B;
-  p->mr = s->call.mr;
-  p->mc = s->call.mc;
+  *l = (packed_layout){.mr = s->call.mr, .mc = s->call.mc, .G = net->gates, .B = z->B};
   int64_t chunk_steps = s->call.chunk_rows / z->B;
-  p->steps_per_chunk = min64(chunk_steps > 1 ? chunk_steps : 1, z->T);
-  p->rows_max = p->steps_per_chunk * z->B;
-  p->gx_stride = t->tiles * p->G * t->nr;
-  p->hfull_stride = t->tiles * t->nr;
-  p->h_stride = net->desc.proj_size ? t->tiles_proj * t->nr_proj : p->hfull_stride;
+  l->steps_per_chunk = min64(chunk_steps > 1 ? chunk_steps : 1, z->T);
+  l->rows_max = l->steps_per_chunk * z->B;
+  l->gx_stride = t->tiles * l->G * t->nr;
+  l->hfull_stride = t->tiles * t->nr;
+  l->h_stride = net->desc.proj_size ? t->tiles_proj * t->nr_proj : l->hfull_stride;
   /* the widest input row: x, h_{t-1} of a layer below (D*H_out), or o*tanh(c) (H) */
   const recur_weight_format *f = net->kernels->format;
   int64_t k_max = net->desc.input_size > net->dirs * net->out ? net->desc.input_size : net->dirs * net->out;
   if (net->hidden > k_max) k_max = net->hidden;
-  p->a_stride = f->convert_a ? (size_t)recur_padded_k(f, k_max) * f->a_bytes : 0;
+  l->a_stride = f->convert_a ? (size_t)recur_padded_k(f, k_max) * f->a_bytes : 0;
+
+  size_t at = 0, B = (size_t)z->B, rows = (size_t)l->rows_max, fl = sizeof(float);
+  l->gx = place(&at, rows * (size_t)l->gx_stride * fl);
+  l->hbuf[0] = place(&at, B * (size_t)l->h_stride * fl);
+  l->hbuf[1] = place(&at, B * (size_t)l->h_stride * fl);
+  l->hfull = place(&at, net->desc.proj_size ? B * (size_t)l->hfull_stride * fl : 0);
+  l->c = place(&at, net->cell->has_c ? B * (size_t)l->hfull_stride * fl : 0);
+  l->shared_floats = at;
+  at = 0;
+  l->acc = place(&at, B * (size_t)(l->G * t->nr) * fl);
+  l->active = place(&at, B * sizeof(int64_t));
+  l->a_rows = place(&at, rows * sizeof(const void *));
+  l->a_buf = place(&at, rows * l->a_stride);
+  l->out_rows = place(&at, rows * sizeof(float *));
+  l->y_rows = place(&at, rows * sizeof(float *));
+  l->scratch_floats = at;
 }
 
-/* Carves a buffer into 64-byte aligned pieces; returns the floats used (base NULL: measure). */
-#define CARVE(base, at, ptr, type, count)                         \
-  do {                                                            \
-    if (base) ptr = (type *)(void *)((base) + (at));              \
-    at += recur_round_floats(((count) * sizeof(type) + 3) / 4);   \
-  } while (0)
-
-static size_t carve_shared(packed_ctx *p, const recur_net *net, float *base) {
-  size_t at = 0, B = (size_t)p->B;
-  CARVE(base, at, p->gx, float, (size_t)p->rows_max * (size_t)p->gx_stride);
-  CARVE(base, at, p->hbuf[0], float, B * (size_t)p->h_stride);
-  CARVE(base, at, p->hbuf[1], float, B * (size_t)p->h_stride);
-  CARVE(base, at, p->hfull, float, net->desc.proj_size ? B * (size_t)p->hfull_stride : 0);
-  CARVE(base, at, p->c, float, net->cell->has_c ? B * (size_t)p->hfull_stride : 0);
-  return at;
-}
-
-static size_t carve_scratch(packed_ctx *p, const recur_net *net, float *base) {
-  size_t at = 0, B = (size_t)p->B;
-  const recur_tiling *t = &net->tiling;
-  CARVE(base, at, p->acc, float, B * (size_t)(p->G * t->nr));
-  CARVE(base, at, p->active, int64_t, B);
-  CARVE(base, at, p->a_rows, const void *, (size_t)p->rows_max);
-  CARVE(base, at, p->a_buf, char, (size_t)p->rows_max * p->a_stride);
-  CARVE(base, at, p->out_rows, float *, (size_t)p->rows_max);
-  CARVE(base, at, p->y_rows, float *, (size_t)p->rows_max);
-  return at;
-}
-
-size_t recur_packed_shared(const recur_net *net, const call_sizes *z, const recur_schedule *s) {
-  packed_ctx p;
-  sizes(&p, net, z, s);
-  return carve_shared(&p, net, NULL);
-}
-
-size_t recur_packed_scratch(const recur_net *net, const call_sizes *z, const recur_schedule *s) {
-  packed_ctx p;
-  sizes(&p, net, z, s);
-  return carve_scratch(&p, net, NULL);
+/* Points the pieces at the direction's shared buffer and this thread's scratch. */
+static void carve(packed_ctx *p, float *shared, float *scratch) {
+  const packed_layout *l = p->l;
+  p->gx = shared + l->gx;
+  p->hbuf[0] = shared + l->hbuf[0], p->hbuf[1] = shared + l->hbuf[1];
+  p->hfull = shared + l->hfull;
+  p->c = shared + l->c;
+  p->acc = scratch + l->acc;
+  p->active = (int64_t *)(void *)(scratch + l->active);
+  p->a_rows = (const void **)(void *)(scratch + l->a_rows);
+  p->a_buf = (char *)(scratch + l->a_buf);
+  p->out_rows = (float **)(void *)(scratch + l->out_rows);
+  p->y_rows = (float **)(void *)(scratch + l->y_rows);
 }
 
 /* Bytes of one tile's panel: its K rows (padded to the format's k_pack) of gnv vectors. */
@@ -131,7 +120,7 @@ static void convert_rows(const packed_ctx *p, int64_t n, int64_t K) {
   void (*convert)(void *, const float *, int64_t) = p->k->format->convert_a;
   if (!convert) return;
   for (int64_t i = 0; i < n; i++) {
-    char *row = p->a_buf + (size_t)i * p->a_stride;
+    char *row = p->a_buf + (size_t)i * p->l->a_stride;
     convert(row, p->a_rows[i], K);
     p->a_rows[i] = row;
   }
@@ -178,11 +167,11 @@ static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1) {
     for (int64_t b = p->b0; b < p->b1; b++) {
       if (s >= length_of(a, b)) continue;
       p->a_rows[n] = seq_row(a->in, time_of(a, s, b), b);
-      p->out_rows[n++] = p->gx + ((s - s0) * p->B + b) * p->gx_stride;
+      p->out_rows[n++] = p->gx + ((s - s0) * p->l->B + b) * p->l->gx_stride;
     }
   convert_rows(p, n, a->ly->in_size);
-  gemm(p, (int)(p->G * t->pack.nv), t->nr, a->ly->in_size, t->pack.kc_input, a->ly->w_ih,
-       a->ly->b_x, p->j0, p->j1, a->net->hidden, n, p->mc, 0);
+  gemm(p, (int)(p->l->G * t->pack.nv), t->nr, a->ly->in_size, t->pack.kc_input, a->ly->w_ih,
+       a->ly->b_x, p->j0, p->j1, a->net->hidden, n, p->l->mc, 0);
 }
 
 /* One time step of the n active rows over this thread's hidden tiles, walked forward on even
@@ -192,35 +181,41 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
   int proj = net->desc.proj_size > 0, has_c = net->cell->has_c;
-  int gnv = (int)(p->G * t->pack.nv);
-  int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec;
+  int gnv = (int)(p->l->G * t->pack.nv);
+  int64_t mr = rows_per_tile(p, gnv), K = net->out, vec = p->k->vec, nr = t->nr, kc = t->pack.kc;
+  /* what no tile changes, out of the plan's layout (the kernels' calls would reload it) */
+  int64_t h_stride = p->l->h_stride, c_stride = p->l->hfull_stride, gx_stride = p->l->gx_stride;
+  int64_t gx_tile = p->l->G * nr, nt = (n + mr - 1) / mr;
   float *hp = p->hbuf[s & 1], *hn = p->hbuf[(s + 1) & 1];
+  const float *gx_rows = p->gx + (s - s0) * p->l->B * gx_stride; /* this step's */
+  float *h_rows = proj ? p->hfull : hn;                          /* where h (or o*tanh(c)) goes */
+  int64_t h_rows_stride = proj ? c_stride : h_stride;
   recur_tile_fn const *fns = p->k->cell[net->cell->epi][recur_nv_index(t->pack.nv)];
   size_t tile_bytes = panel_bytes(p, K, gnv);
-  for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * p->h_stride;
+  for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * h_stride;
   convert_rows(p, n, K);
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
-    int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * t->nr;
-    for (int64_t k0 = 0; k0 < K; k0 += t->pack.kc)
-      for (int64_t i = 0, nt = (n + mr - 1) / mr, r0 = 0, m; i < nt; i++, r0 += m) {
+    int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * nr;
+    for (int64_t k0 = 0; k0 < K; k0 += kc)
+      for (int64_t i = 0, r0 = 0, m; i < nt; i++, r0 += m) {
         m = tile_rows(n, nt, i);
         const float *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
         float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
           int64_t b = p->active[r0 + r];
           acc[r] = p->acc + (r0 + r) * gnv * vec;
-          gx[r] = p->gx + ((s - s0) * p->B + b) * p->gx_stride + j * p->G * t->nr;
-          h[r] = (proj ? p->hfull + b * p->hfull_stride : hn + b * p->h_stride) + u0;
-          c[r] = has_c ? p->c + b * p->hfull_stride + u0 : NULL;
-          hpr[r] = hp + b * p->h_stride + u0;
+          gx[r] = gx_rows + b * gx_stride + j * gx_tile;
+          h[r] = h_rows + b * h_rows_stride + u0;
+          c[r] = has_c ? p->c + b * c_stride + u0 : NULL;
+          hpr[r] = hp + b * h_stride + u0;
           y[r] = proj ? NULL : seq_row(a->out, time_of(a, s, b), b) + u0;
         }
         recur_tile tile = {
-          .k0 = k0, .k1 = min64(k0 + t->pack.kc, K), .k = K,
+          .k0 = k0, .k1 = min64(k0 + kc, K), .k = K,
           .panel = (const char *)a->ly->w_hh + (size_t)j * tile_bytes,
           .a = p->a_rows + r0, .acc = acc, .gx = gx, .h = h, .c = c, .hp = hpr,
           .b_hn = a->ly->b_hn + u0, .y = proj ? NULL : y,
-          .units = (int)min64(net->hidden - u0, t->nr),
+          .units = (int)min64(net->hidden - u0, nr),
         };
         fns[m - 1](&tile);
       }
@@ -229,8 +224,8 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   meet(p); /* all of o * tanh(c) is written */
   for (int64_t i = 0; i < n; i++) {
     int64_t b = p->active[i];
-    p->a_rows[i] = p->hfull + b * p->hfull_stride;
-    p->out_rows[i] = hn + b * p->h_stride;
+    p->a_rows[i] = p->hfull + b * p->l->hfull_stride;
+    p->out_rows[i] = hn + b * p->l->h_stride;
     p->y_rows[i] = seq_row(a->out, time_of(a, s, b), b);
   }
   convert_rows(p, n, net->hidden);
@@ -257,25 +252,23 @@ static void store_columns(float *dst, int64_t n, const float *src, int64_t strid
 void recur_packed_direction(const direction_args *a) {
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
-  packed_ctx p = {.a = a, .k = net->kernels, .t = t};
-  sizes(&p, net, a->z, a->sched);
-  carve_shared(&p, net, a->shared);
-  carve_scratch(&p, net, a->scratch);
+  packed_ctx p = {.a = a, .k = net->kernels, .t = t, .l = a->layout};
+  carve(&p, a->shared, a->scratch);
   const call_sizes *z = a->z;
   int64_t Hout = z->Hout, H = z->H;
   int has_c = net->cell->has_c, proj = net->desc.proj_size > 0;
-  p.b0 = a->share.b0, p.b1 = a->share.b1, p.j0 = a->share.j0, p.j1 = a->share.j1;
-  p.p0 = a->share.p0, p.p1 = a->share.p1;
+  p.b0 = a->share->b0, p.b1 = a->share->b1, p.j0 = a->share->j0, p.j1 = a->share->j1;
+  p.p0 = a->share->p0, p.p1 = a->share->p1;
   p.c0col = p.j0 * t->nr, p.c1col = p.j1 * t->nr;
   p.h0col = proj ? p.p0 * t->nr_proj : p.c0col, p.h1col = proj ? p.p1 * t->nr_proj : p.c1col;
 
   for (int64_t b = p.b0; b < p.b1; b++) {
-    load_columns(p.hbuf[0], p.h_stride, a->h0, Hout, b, p.h0col, p.h1col);
-    if (has_c) load_columns(p.c, p.hfull_stride, a->c0, H, b, p.c0col, p.c1col);
+    load_columns(p.hbuf[0], p.l->h_stride, a->h0, Hout, b, p.h0col, p.h1col);
+    if (has_c) load_columns(p.c, p.l->hfull_stride, a->c0, H, b, p.c0col, p.c1col);
   }
   meet(&p); /* every thread reads whole h rows */
-  for (int64_t s0 = 0; s0 < z->T; s0 += p.steps_per_chunk) {
-    int64_t s1 = min64(s0 + p.steps_per_chunk, z->T);
+  for (int64_t s0 = 0; s0 < a->T; s0 += p.l->steps_per_chunk) {
+    int64_t s1 = min64(s0 + p.l->steps_per_chunk, a->T);
     project_inputs(&p, s0, s1);
     for (int64_t s = s0; s < s1; s++) {
       int64_t n = 0;
@@ -290,7 +283,7 @@ void recur_packed_direction(const direction_args *a) {
     }
   }
   for (int64_t b = p.b0; b < p.b1; b++) {
-    store_columns(a->h_n, Hout, p.hbuf[length_of(a, b) & 1], p.h_stride, b, p.h0col, p.h1col);
-    if (has_c) store_columns(a->c_n, H, p.c, p.hfull_stride, b, p.c0col, p.c1col);
+    store_columns(a->h_n, Hout, p.hbuf[length_of(a, b) & 1], p.l->h_stride, b, p.h0col, p.h1col);
+    if (has_c) store_columns(a->c_n, H, p.c, p.l->hfull_stride, b, p.c0col, p.c1col);
   }
 }

@@ -20,15 +20,15 @@ void recur_ref_direction(const direction_args *a) {
   int has_c = a->net->cell->has_c;
   float *h = a->shared, *c = a->shared + z->B * z->Hout;
   size_t nh = (size_t)z->Hout * sizeof(float), nc = (size_t)z->H * sizeof(float);
-  for (int64_t b = a->share.b0; b < a->share.b1; b++) {
+  for (int64_t b = a->share->b0; b < a->share->b1; b++) {
     if (a->h0) memcpy(h + b * z->Hout, a->h0 + b * z->Hout, nh);
     else memset(h + b * z->Hout, 0, nh);
     if (has_c && a->c0) memcpy(c + b * z->H, a->c0 + b * z->H, nc);
     else if (has_c) memset(c + b * z->H, 0, nc);
   }
-  for (int64_t s = 0; s < z->T; s++)
-    for (int64_t b = a->share.b0; b < a->share.b1; b++) {
-      int64_t len = a->lengths ? a->lengths[b] : z->T;
+  for (int64_t s = 0; s < a->T; s++)
+    for (int64_t b = a->share->b0; b < a->share->b1; b++) {
+      int64_t len = a->lengths ? a->lengths[b] : a->T;
       if (s >= len) {
         memset(seq_row(a->out, s, b), 0, nh);
         continue;
@@ -39,7 +39,7 @@ void recur_ref_direction(const direction_args *a) {
                              (double *)a->scratch);
       memcpy(seq_row(a->out, t, b), hb, nh);
     }
-  for (int64_t b = a->share.b0; b < a->share.b1; b++) {
+  for (int64_t b = a->share->b0; b < a->share->b1; b++) {
     if (a->h_n) memcpy(a->h_n + b * z->Hout, h + b * z->Hout, nh);
     if (a->c_n) memcpy(a->c_n + b * z->H, c + b * z->H, nc);
   }
