@@ -82,7 +82,7 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
   int threads = recur_call_threads(a->num_threads);
   size_t floats;
   const recur_call_choices *tuned = given ? given : recur_schedule_tuned(net, z.B, threads);
-  layers_plan p = recur_layers_plan(net, &z, threads, tuned, &floats);
+  layers_plan p = recur_layers_plan(net, &z, threads, tuned, 0, &floats);
   if (!floats)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
   recur_workspace own = {0}, *ws = a->workspace ? a->workspace : &own;

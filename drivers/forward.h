@@ -36,7 +36,9 @@ typedef struct packed_layout {
   int64_t h_stride;            /* floats per h row: the padded H_out */
   int64_t hfull_stride;        /* floats per c (and o*tanh(c)) row: the padded H */
   size_t a_stride;             /* bytes per converted input row (formats with convert_a) */
+  int alternates;              /* a stream's: one-step runs may take the weights in reverse */
   size_t gx, hbuf[2], hfull, c; /* in the shared buffer, of shared_floats */
+  size_t hh;                   /* there too, if it alternates: W_hh h_{t-1} of one step */
   size_t acc, active, a_rows, a_buf, out_rows, y_rows; /* in the scratch, of scratch_floats */
   size_t shared_floats, scratch_floats;
 } packed_layout;
@@ -58,14 +60,16 @@ typedef struct direction_args {
   recur_barrier *barrier; /* its batch part's (share->barrier_rank in it) */
   const recur_share *share;
   const packed_layout *layout; /* the plan's, for the packed driver */
+  int walk_back;          /* a one-step run of a layout that alternates: the weights in reverse */
 } direction_args;
 
 /* Floats the reference driver needs: per direction (shared) and per thread. */
 size_t recur_ref_shared(const recur_net *net, const call_sizes *z);
 size_t recur_ref_scratch(const recur_net *net, const call_sizes *z);
-/* The packed driver's layout for calls of sizes z (z->T: the most steps) with schedule s. */
+/* The packed driver's layout for calls of sizes z (z->T: the most steps) with schedule s,
+ * whose one-step runs may alternate (recurrence.c) if `alternates`. */
 void recur_packed_layout(const recur_net *net, const call_sizes *z, const recur_schedule *s,
-                         packed_layout *l);
+                         int alternates, packed_layout *l);
 
 void recur_ref_direction(const direction_args *a);
 void recur_packed_direction(const direction_args *a);

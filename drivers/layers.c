@@ -36,7 +36,7 @@ static size_t team_floats(int n) {
 }
 
 layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int threads,
-                              const recur_call_choices *tuned, size_t *floats) {
+                              const recur_call_choices *tuned, int alternate, size_t *floats) {
   layers_plan p = {.net = net, .z = *z, .tuned = tuned};
   p.sched = recur_schedule_choose(net, z->B, threads, tuned);
   const recur_schedule *s = &p.sched;
@@ -44,7 +44,8 @@ layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int thr
     p.shared_floats = recur_round_floats(recur_ref_shared(net, z));
     p.scratch_floats = recur_round_floats(recur_ref_scratch(net, z));
   } else {
-    recur_packed_layout(net, z, s, &p.packed);
+    int alternates = alternate < 0 ? recur_schedule_alternates(s, net, z->B) : alternate;
+    recur_packed_layout(net, z, s, alternates, &p.packed);
     p.shared_floats = p.packed.shared_floats;
     p.scratch_floats = p.packed.scratch_floats;
   }
@@ -113,6 +114,7 @@ static void run_thread(const layers_plan *p, const layers_io *io, int team, int 
         .h_n = io->h_n ? io->h_n + u * state_h : NULL, .c_n = io->c_n ? io->c_n + u * state_c : NULL,
         .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
         .barrier = &p->barriers[share->barrier], .share = share, .layout = &p->packed,
+        .walk_back = io->walk_back && p->packed.alternates && io->T == 1,
       };
       direction(&da);
     }

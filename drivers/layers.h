@@ -40,6 +40,7 @@ typedef struct layers_io {
   const int64_t *lengths;
   const float *h0, *c0;
   float *y, *h_n, *c_n;
+  int walk_back; /* the weights in reverse (recurrence.c): for T = 1 on a plan that alternates */
 } layers_io;
 
 /* A call's thread count: requested, else recur_set_num_threads's, else OpenMP's, at most
@@ -50,10 +51,12 @@ int recur_call_threads(int requested);
 int recur_call_sizes(const recur_net *net, int64_t T, int64_t B, call_sizes *z);
 
 /* The plan for calls of sizes z (z->T: the most steps a run may have) on `threads` threads,
- * from the given per-call choices (NULL: the built-in heuristic); *floats is the workspace it
- * needs (0 when that overflows the address space). Carve the workspace before the first run. */
+ * from the given per-call choices (NULL: the built-in heuristic), whose one-step runs may
+ * alternate: 1 yes, 0 no, -1 where recur_schedule_alternates says so (a stream's). *floats is
+ * the workspace it needs (0 when that overflows the address space). Carve the workspace
+ * before the first run. */
 layers_plan recur_layers_plan(const recur_net *net, const call_sizes *z, int threads,
-                              const recur_call_choices *tuned, size_t *floats);
+                              const recur_call_choices *tuned, int alternate, size_t *floats);
 /* Points the plan's pieces into work (64-byte aligned, *floats from recur_layers_plan) and sets
  * its team's barriers and shares there. */
 void recur_layers_carve(layers_plan *p, float *work);

@@ -7,7 +7,12 @@
  *     last one touched most recently;
  *  3. LSTM with projection: h = W_hr (o * tanh(c)), the same micro-kernel with G = 1.
  * Rows past their sequence's length drop out of the active list, so a row's arithmetic never
- * depends on which other rows share its micro-tile. */
+ * depends on which other rows share its micro-tile.
+ * A stream steps one frame per call, each call reading all of a layer's weights once, more
+ * than the L1 (L2, L3) holds from H = 64 (256, 1024). Its layout may alternate: every other
+ * one-step run then takes the weights in reverse, W_hh's tiles last to first and then W_ih's
+ * (W_hh h_{t-1} parked in hh, then each tile's epilogue alone), so that a call starts on the
+ * weights the last one read last, still in cache. The same sums, so the same bits. */
 #include <string.h>
 
 #include "barrier.h"
@@ -20,7 +25,7 @@ typedef struct packed_ctx {
   const recur_tiling *t;
   const packed_layout *l; /* the plan's sizes, strides and pieces */
   /* shared by the direction's threads */
-  float *gx, *hbuf[2], *hfull, *c;
+  float *gx, *hbuf[2], *hfull, *c, *hh;
   /* this thread's */
   float *acc;
   int64_t *active;      /* this step's rows */
@@ -61,9 +66,10 @@ static size_t place(size_t *at, size_t bytes) {
 }
 
 void recur_packed_layout(const recur_net *net, const call_sizes *z, const recur_schedule *s,
-                         packed_layout *l) {
+                         int alternates, packed_layout *l) {
   const recur_tiling *t = &net->tiling;
-  *l = (packed_layout){.mr = s->call.mr, .mc = s->call.mc, .G = net->gates, .B = z->B};
+  *l = (packed_layout){.mr = s->call.mr, .mc = s->call.mc, .G = net->gates, .B = z->B,
+                       .alternates = alternates};
   int64_t chunk_steps = s->call.chunk_rows / z->B;
   l->steps_per_chunk = min64(chunk_steps > 1 ? chunk_steps : 1, z->T);
   l->rows_max = l->steps_per_chunk * z->B;
@@ -82,6 +88,7 @@ void recur_packed_layout(const recur_net *net, const call_sizes *z, const recur_
   l->hbuf[1] = place(&at, B * (size_t)l->h_stride * fl);
   l->hfull = place(&at, net->desc.proj_size ? B * (size_t)l->hfull_stride * fl : 0);
   l->c = place(&at, net->cell->has_c ? B * (size_t)l->hfull_stride * fl : 0);
+  l->hh = place(&at, alternates ? B * (size_t)l->gx_stride * fl : 0);
   l->shared_floats = at;
   at = 0;
   l->acc = place(&at, B * (size_t)(l->G * t->nr) * fl);
@@ -100,6 +107,7 @@ static void carve(packed_ctx *p, float *shared, float *scratch) {
   p->hbuf[0] = shared + l->hbuf[0], p->hbuf[1] = shared + l->hbuf[1];
   p->hfull = shared + l->hfull;
   p->c = shared + l->c;
+  p->hh = shared + l->hh;
   p->acc = scratch + l->acc;
   p->active = (int64_t *)(void *)(scratch + l->active);
   p->a_rows = (const void **)(void *)(scratch + l->a_rows);
@@ -126,19 +134,20 @@ static void convert_rows(const packed_ctx *p, int64_t n, int64_t K) {
   }
 }
 
-/* out_rows[i] + tile offset = a_rows[i] x panels (+ bias), for n rows and tiles [j0, j1);
- * y_rows (if with_y) also get the first `units` outputs. Rows go in blocks of mc (0: all):
- * a block's rows stay in cache while every panel streams past them. */
+/* out_rows[i] + tile offset = a_rows[i] x panels (+ bias), for n rows and tiles [j0, j1), last
+ * to first if back; y_rows (if with_y) also get the first `units` outputs. Rows go in blocks
+ * of mc (0: all): a block's rows stay in cache while every panel streams past them. */
 static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc,
-                 const void *panels, const float *bias, int64_t j0, int64_t j1, int64_t units,
-                 int64_t n, int64_t mc, int with_y) {
+                 const void *panels, const float *bias, int64_t j0, int64_t j1, int back,
+                 int64_t units, int64_t n, int64_t mc, int with_y) {
   int64_t mr = rows_per_tile(p, gnv), vec = p->k->vec;
   size_t tile_bytes = panel_bytes(p, K, gnv);
   int gi = recur_gnv_index(gnv);
   if (mc <= 0 || mc > n) mc = n;
   for (int64_t b0 = 0, b1; b0 < n; b0 = b1) {
     b1 = min64(b0 + mc, n);
-    for (int64_t j = j0; j < j1; j++)
+    for (int64_t jj = j0; jj < j1; jj++) {
+      int64_t j = back ? j1 - 1 - (jj - j0) : jj;
       for (int64_t k0 = 0; k0 < K; k0 += kc)
         for (int64_t i = 0, nb = b1 - b0, nt = (nb + mr - 1) / mr, r0 = b0, m; i < nt; i++, r0 += m) {
           m = tile_rows(nb, nt, i);
@@ -155,11 +164,13 @@ static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc
           };
           p->k->gemm[m - 1][gi](&tile);
         }
+    }
   }
 }
 
-/* gx for steps [s0, s1): rows (s, b) of this thread's active sequences, its hidden tiles. */
-static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1) {
+/* gx for steps [s0, s1): rows (s, b) of this thread's active sequences, its hidden tiles (last
+ * to first if back). */
+static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1, int back) {
   const direction_args *a = p->a;
   const recur_tiling *t = &a->net->tiling;
   int64_t n = 0;
@@ -171,12 +182,28 @@ static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1) {
     }
   convert_rows(p, n, a->ly->in_size);
   gemm(p, (int)(p->l->G * t->pack.nv), t->nr, a->ly->in_size, t->pack.kc_input, a->ly->w_ih,
-       a->ly->b_x, p->j0, p->j1, a->net->hidden, n, p->l->mc, 0);
+       a->ly->b_x, p->j0, p->j1, back, a->net->hidden, n, p->l->mc, 0);
+}
+
+/* W_hh h_{t-1} of step s's n active rows into hh, this thread's hidden tiles last to first:
+ * the sums that cell_step's kernels form before their epilogue, by the same kernel body. */
+static void recurrent_sums(const packed_ctx *p, int64_t s, int64_t n) {
+  const recur_net *net = p->a->net;
+  const recur_tiling *t = &net->tiling;
+  const float *hp = p->hbuf[s & 1];
+  for (int64_t i = 0; i < n; i++) {
+    p->a_rows[i] = hp + p->active[i] * p->l->h_stride;
+    p->out_rows[i] = p->hh + p->active[i] * p->l->gx_stride;
+  }
+  convert_rows(p, n, net->out);
+  gemm(p, (int)(p->l->G * t->pack.nv), t->nr, net->out, t->pack.kc, p->a->ly->w_hh, NULL, p->j0,
+       p->j1, 1, net->hidden, n, 0, 0);
 }
 
 /* One time step of the n active rows over this thread's hidden tiles, walked forward on even
- * steps and backward on odd ones. */
-static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
+ * steps and backward on odd ones. With sums (hh, from recurrent_sums), each tile's epilogue
+ * alone: its kernel over an empty K block. */
+static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n, float *sums) {
   const direction_args *a = p->a;
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
@@ -192,18 +219,21 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   int64_t h_rows_stride = proj ? c_stride : h_stride;
   recur_tile_fn const *fns = p->k->cell[net->cell->epi][recur_nv_index(t->pack.nv)];
   size_t tile_bytes = panel_bytes(p, K, gnv);
-  for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * h_stride;
-  convert_rows(p, n, K);
+  int64_t blocks = sums ? 1 : (K + kc - 1) / kc;
+  if (!sums) {
+    for (int64_t i = 0; i < n; i++) p->a_rows[i] = hp + p->active[i] * h_stride;
+    convert_rows(p, n, K);
+  }
   for (int64_t jj = p->j0; jj < p->j1; jj++) {
     int64_t j = s & 1 ? p->j1 - 1 - (jj - p->j0) : jj, u0 = j * nr;
-    for (int64_t k0 = 0; k0 < K; k0 += kc)
+    for (int64_t kb = 0, k0 = sums ? K : 0; kb < blocks; kb++, k0 += kc)
       for (int64_t i = 0, r0 = 0, m; i < nt; i++, r0 += m) {
         m = tile_rows(n, nt, i);
         const float *gx[RECUR_MR_MAX], *hpr[RECUR_MR_MAX];
         float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
         for (int64_t r = 0; r < m; r++) {
           int64_t b = p->active[r0 + r];
-          acc[r] = p->acc + (r0 + r) * gnv * vec;
+          acc[r] = sums ? sums + b * gx_stride + j * gx_tile : p->acc + (r0 + r) * gnv * vec;
           gx[r] = gx_rows + b * gx_stride + j * gx_tile;
           h[r] = h_rows + b * h_rows_stride + u0;
           c[r] = has_c ? p->c + b * c_stride + u0 : NULL;
@@ -230,7 +260,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n) {
   }
   convert_rows(p, n, net->hidden);
   gemm(p, t->pack.nv_proj, t->nr_proj, net->hidden, t->pack.kc, a->ly->w_hr, NULL, p->p0, p->p1,
-       net->desc.proj_size, n, 0, 1);
+       0, net->desc.proj_size, n, 0, 1);
 }
 
 /* Copies columns [c0, c1) of row b of n-wide rows (src NULL: zeros) into stride-wide rows,
@@ -269,7 +299,7 @@ void recur_packed_direction(const direction_args *a) {
   meet(&p); /* every thread reads whole h rows */
   for (int64_t s0 = 0; s0 < a->T; s0 += p.l->steps_per_chunk) {
     int64_t s1 = min64(s0 + p.l->steps_per_chunk, a->T);
-    project_inputs(&p, s0, s1);
+    if (!a->walk_back) project_inputs(&p, s0, s1, 0);
     for (int64_t s = s0; s < s1; s++) {
       int64_t n = 0;
       for (int64_t b = p.b0; b < p.b1; b++) {
@@ -278,7 +308,11 @@ void recur_packed_direction(const direction_args *a) {
           memset(seq_row(a->out, s, b) + p.h0col, 0,
                  (size_t)(min64(p.h1col, Hout) - p.h0col) * sizeof(float));
       }
-      cell_step(&p, s, s0, n);
+      if (a->walk_back) { /* a one-step run (T = 1): W_hh's sums, then gx */
+        recurrent_sums(&p, s, n);
+        project_inputs(&p, s0, s1, 1);
+      }
+      cell_step(&p, s, s0, n, a->walk_back ? p.hh : NULL);
       meet(&p); /* h_t is whole before step t+1 */
     }
   }

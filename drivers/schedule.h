@@ -46,4 +46,8 @@ recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int thread
                                      const recur_call_choices *given);
 recur_share recur_schedule_share(const recur_schedule *s, const recur_net *net, int64_t B, int tid);
 
+/* Whether a stream of B rows on schedule s alternates the order in which its one-step runs
+ * read the weights (recurrence.c). */
+int recur_schedule_alternates(const recur_schedule *s, const recur_net *net, int64_t B);
+
 #endif

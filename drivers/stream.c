@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "layers.h"
+#include "stream.h"
 #include "workspace.h"
 
 /* The most steps one run takes: bounds the inner layers' (steps, B, H_out) buffers when the
@@ -16,6 +17,7 @@
 struct recur_stream {
   layers_plan plan;     /* z.T: the most steps one run takes */
   recur_workspace work; /* the state, then the plan's workspace */
+  int walk_back;        /* where the plan alternates, the next one-step run's order */
   float *h, *c;         /* (L, B, H_out) and (L, B, H); c NULL without a cell state */
 };
 
@@ -25,7 +27,8 @@ static int64_t chunk_steps(const recur_net *net, int64_t B, int threads,
   return steps < 1 ? 1 : steps > STREAM_STEPS_MAX ? STREAM_STEPS_MAX : steps;
 }
 
-static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int num_threads) {
+static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int num_threads,
+                           int alternate) {
   int threads = recur_call_threads(num_threads);
   const recur_call_choices *tuned = recur_schedule_tuned(net, B, threads);
   call_sizes z;
@@ -33,7 +36,7 @@ static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int
   if (!recur_call_sizes(net, chunk_steps(net, B, threads, tuned), B, &z))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_stream_create: batch %lld overflows the address space",
                       (long long)B);
-  s->plan = recur_layers_plan(net, &z, threads, tuned, &floats);
+  s->plan = recur_layers_plan(net, &z, threads, tuned, alternate, &floats);
   size_t nh = recur_round_floats(z.h), nc = net->cell->has_c ? recur_round_floats(z.c) : 0;
   if (!floats || !recur_add_size(nh, nc, &state) || !recur_add_size(state, floats, &total) ||
       total > SIZE_MAX / sizeof(float))
@@ -51,6 +54,11 @@ static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int
 
 recur_status recur_stream_create(recur_stream **out, const recur_net *net, int64_t batch,
                                  int num_threads) {
+  return recur_stream_create_as(out, net, batch, num_threads, -1);
+}
+
+recur_status recur_stream_create_as(recur_stream **out, const recur_net *net, int64_t batch,
+                                    int num_threads, int alternate) {
   if (!out) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_create: out is NULL");
   *out = NULL;
   if (!net) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_create: net is NULL");
@@ -65,7 +73,7 @@ recur_status recur_stream_create(recur_stream **out, const recur_net *net, int64
                       "needs the whole sequence, so only unidirectional networks stream");
   recur_stream *s = calloc(1, sizeof *s);
   if (!s) return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur_stream_create: out of memory");
-  recur_status st = create(s, net, batch, num_threads);
+  recur_status st = create(s, net, batch, num_threads, alternate);
   if (st) {
     recur_stream_free(s);
     return st;
@@ -103,8 +111,10 @@ recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, f
   for (int64_t t0 = 0, n; t0 < steps; t0 += n) {
     n = steps - t0 < z->T ? steps - t0 : z->T;
     layers_io io = {.T = n, .x = x + (size_t)t0 * row_x, .y = y + (size_t)t0 * row_y,
-                    .h0 = s->h, .c0 = s->c, .h_n = s->h, .c_n = s->c};
+                    .h0 = s->h, .c0 = s->c, .h_n = s->h, .c_n = s->c,
+                    .walk_back = n == 1 && s->walk_back};
     recur_layers_run(&s->plan, &io);
+    if (n == 1 && s->plan.packed.alternates) s->walk_back = !s->walk_back;
   }
   return RECUR_OK;
 }

@@ -16,7 +16,7 @@
 #define RECUR_GNV_MAX 16 /* G * nv */
 
 typedef struct recur_tile {
-  int64_t k0, k1, k;       /* this call's K block [k0, k1) of the full K */
+  int64_t k0, k1, k;       /* this call's K block [k0, k1) of the full K (empty: k0 = k1 = k) */
   const void *panel;       /* the tile's packed panel (k rows of gnv vectors), in the table's format */
   const void *const *a;    /* mr rows of K inputs (x, or h_{t-1}) in the format's a type */
   float *const *acc;       /* mr rows of gnv vectors: where a partial K block's sums wait */

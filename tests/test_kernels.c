@@ -10,6 +10,7 @@
 #include "kernels.h"
 #include "net.h"
 #include "randnet.h"
+#include "stream.h"
 #include "tables.h"
 
 typedef struct shape {
@@ -312,6 +313,71 @@ Test(kernels, tile_sizes_never_change_a_bit_in_either_precision) {
       }
       outputs_free(&base);
     }
+  }
+}
+
+/* T one-step calls of a stream of s->B rows on net, on `threads` threads, alternating the
+ * order in which they read the weights (drivers/recurrence.c), from a random state: y and the
+ * final state must be one recur_forward's bits. */
+static void expect_stream_like_forward(const shape *s, const recur_net *net, int threads, const char *what) {
+  int64_t Hout = s->d.proj_size ? s->d.proj_size : s->d.hidden_size, L = s->d.num_layers;
+  size_t nx = (size_t)(s->B * s->d.input_size), ny = (size_t)(s->B * Hout);
+  size_t nh = (size_t)(L * s->B * Hout), nc = s->d.cell == RECUR_CELL_LSTM ? (size_t)(L * s->B * s->d.hidden_size) : 0;
+  float *x = malloc((size_t)s->T * nx * sizeof *x), *want = malloc((size_t)s->T * ny * sizeof *want);
+  float *got = malloc((size_t)s->T * ny * sizeof *got), *st = malloc(3 * (nh + nc) * sizeof *st);
+  float *h0 = st, *c0 = h0 + nh, *hn = c0 + nc, *cn = hn + nh, *hs = cn + nc, *cs = hs + nh;
+  unsigned seed = 92;
+  randnet_fill(x, (size_t)s->T * nx, &seed);
+  randnet_fill(h0, nh + nc, &seed);
+  recur_forward_args a = {.seq_len = s->T, .batch = s->B, .input_size = s->d.input_size, .x = x,
+                          .h0 = h0, .c0 = nc ? c0 : NULL, .y = want, .h_n = hn, .c_n = nc ? cn : NULL};
+  cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
+  recur_stream *stream;
+  cr_assert_eq(recur_stream_create_as(&stream, net, s->B, threads, 1), RECUR_OK, "%s", recur_last_error());
+  cr_assert_eq(recur_stream_set_state(stream, h0, nc ? c0 : NULL), RECUR_OK);
+  for (int64_t t = 0; t < s->T; t++)
+    cr_assert_eq(recur_stream_step(stream, x + (size_t)t * nx, 1, got + (size_t)t * ny), RECUR_OK);
+  cr_assert_eq(recur_stream_get_state(stream, hs, nc ? cs : NULL), RECUR_OK);
+  cr_expect_arr_eq(got, want, (size_t)s->T * ny * sizeof(float), "%s: y", what);
+  cr_expect_arr_eq(hs, hn, nh * sizeof(float), "%s: h", what);
+  if (nc) cr_expect_arr_eq(cs, cn, nc * sizeof(float), "%s: c", what);
+  recur_stream_free(stream);
+  free(x), free(want), free(got), free(st);
+}
+
+/* Every table and precision, every tiling (K blocks from 1: parked sums), 1 and 2 threads. */
+Test(kernels, alternating_stream_steps_give_forward_bits_on_every_tiling) {
+  static const shape shapes[] = {
+    {{RECUR_CELL_LSTM, 37, 45, 2, 0, 0, 1}, 6, 7, 0, 0, 1},
+    {{RECUR_CELL_LSTM, 20, 45, 1, 0, 21, 1}, 5, 1, 0, 0, 1},
+    {{RECUR_CELL_GRU, 33, 50, 2, 0, 0, 1}, 5, 6, 0, 0, 1},
+    {{RECUR_CELL_RNN_TANH, 17, 40, 1, 0, 0, 1}, 6, 3, 0, 0, 1},
+    {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0}, 5, 2, 0, 0, 1},
+  };
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n_tables = fast_tables(tables);
+  cr_assert_gt(n_tables, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
+  for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+    randnet_tensors w;
+    randnet_make(&shapes[si].d, 91 + (unsigned)si, &w);
+    for (size_t i = 0; i < 2 * n_tables; i++)
+      for (size_t ti = 0; ti < sizeof tilings / sizeof *tilings; ti++) {
+        recur_packing pack = tilings[ti].pack;
+        recur_cell cell = shapes[si].d.cell;
+        if (cell != RECUR_CELL_RNN_TANH && cell != RECUR_CELL_RNN_RELU && pack.nv > 4) pack.nv = 4;
+        recur_net *net;
+        recur_net_options options = {.precision = i % 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32};
+        cr_assert_eq(recur_net_create_for(&net, &shapes[si].d, w.t, w.n, &options, tables[i / 2], &pack),
+                     RECUR_OK, "%s", recur_last_error());
+        for (int threads = 1; threads <= 2; threads++) {
+          char what[96];
+          snprintf(what, sizeof what, "%s %s shape %zu tiling %zu, %d threads", tables[i / 2]->name,
+                   i % 2 ? "bf16" : "fp32", si, ti, threads);
+          expect_stream_like_forward(&shapes[si], net, threads, what);
+        }
+        recur_net_free(net);
+      }
+    randnet_free(&w);
   }
 }
 

@@ -34,12 +34,13 @@
 #include "body/dot_fp32.h"
 #endif
 
-/* acc = the sums over [k0, k1), continuing the chain stored at t->acc when k0 > 0. */
+/* acc = the sums over [k0, k1), continuing the chain stored at t->acc when k0 > 0. An empty
+ * block (k0 = k1 = k) takes the finished sums from t->acc: a cell's epilogue alone. */
 ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
                             vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
   for (int r = 0; r < mr; r++)
     for (int v = 0; v < gnv; v++) acc[r][v] = t->k0 ? vload(t->acc[r] + v * VW) : vzero();
-  dot_k(mr, gnv, t, acc);
+  if (t->k0 < t->k1) dot_k(mr, gnv, t, acc);
 }
 
 /* Parks a partial K block's sums; returns 1 if the block was not the last. */
