@@ -280,14 +280,18 @@ static const recur_tune_params tilings[] = {
   {{.nv = 2, .nv_proj = 8, .kc = 0, .kc_input = 0}, {.mr = 0, .chunk_rows = 64}},
 };
 
+/* The shapes the tilings run on: every cell, stacked, a projection, odd sizes. */
+static const shape tiling_shapes[] = {
+  {{RECUR_CELL_LSTM, 37, 45, 2, 1, 0, 1}, 11, 7, 0, 1, 1},
+  {{RECUR_CELL_LSTM, 20, 45, 2, 1, 21, 1}, 9, 5, 1, 1, 1},
+  {{RECUR_CELL_GRU, 33, 50, 2, 1, 0, 1}, 10, 6, 0, 1, 1},
+  {{RECUR_CELL_RNN_TANH, 17, 40, 1, 1, 0, 1}, 12, 4, 1, 0, 1},
+  {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0}, 12, 9, 0, 1, 0},
+};
+#define N_TILING_SHAPES (sizeof tiling_shapes / sizeof *tiling_shapes)
+
 Test(kernels, tile_sizes_never_change_a_bit_in_either_precision) {
-  static const shape shapes[] = {
-    {{RECUR_CELL_LSTM, 37, 45, 2, 1, 0, 1}, 11, 7, 0, 1, 1},
-    {{RECUR_CELL_LSTM, 20, 45, 2, 1, 21, 1}, 9, 5, 1, 1, 1},
-    {{RECUR_CELL_GRU, 33, 50, 2, 1, 0, 1}, 10, 6, 0, 1, 1},
-    {{RECUR_CELL_RNN_TANH, 17, 40, 1, 1, 0, 1}, 12, 4, 1, 0, 1},
-    {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0}, 12, 9, 0, 1, 0},
-  };
+  const shape *shapes = tiling_shapes;
   const recur_kernels *tables[FAST_TABLES_MAX];
   size_t n_tables = fast_tables(tables);
   cr_assert_gt(n_tables, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
@@ -295,7 +299,7 @@ Test(kernels, tile_sizes_never_change_a_bit_in_either_precision) {
     const recur_kernels *k = tables[i / 2];
     recur_precision precision = i % 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32;
     const char *name = i % 2 ? "bf16" : "fp32";
-    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+    for (size_t si = 0; si < N_TILING_SHAPES; si++) {
       outputs base;
       run(&shapes[si], k, precision, NULL, 77, NULL, &base);
       for (size_t ti = 0; ti < sizeof tilings / sizeof *tilings; ti++) {
@@ -345,19 +349,15 @@ static void expect_stream_like_forward(const shape *s, const recur_net *net, int
   free(x), free(want), free(got), free(st);
 }
 
-/* Every table and precision, every tiling (K blocks from 1: parked sums), 1 and 2 threads. */
+/* Every table and precision, every tiling (K blocks from 1: parked sums), 1 and 2 threads, on
+ * the tiling shapes made unidirectional (streams are). */
 Test(kernels, alternating_stream_steps_give_forward_bits_on_every_tiling) {
-  static const shape shapes[] = {
-    {{RECUR_CELL_LSTM, 37, 45, 2, 0, 0, 1}, 6, 7, 0, 0, 1},
-    {{RECUR_CELL_LSTM, 20, 45, 1, 0, 21, 1}, 5, 1, 0, 0, 1},
-    {{RECUR_CELL_GRU, 33, 50, 2, 0, 0, 1}, 5, 6, 0, 0, 1},
-    {{RECUR_CELL_RNN_TANH, 17, 40, 1, 0, 0, 1}, 6, 3, 0, 0, 1},
-    {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0}, 5, 2, 0, 0, 1},
-  };
+  shape shapes[N_TILING_SHAPES];
+  for (size_t si = 0; si < N_TILING_SHAPES; si++) shapes[si] = tiling_shapes[si], shapes[si].d.bidirectional = 0;
   const recur_kernels *tables[FAST_TABLES_MAX];
   size_t n_tables = fast_tables(tables);
   cr_assert_gt(n_tables, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
-  for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+  for (size_t si = 0; si < N_TILING_SHAPES; si++) {
     randnet_tensors w;
     randnet_make(&shapes[si].d, 91 + (unsigned)si, &w);
     for (size_t i = 0; i < 2 * n_tables; i++)
