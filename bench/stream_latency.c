@@ -8,9 +8,10 @@
  *   base     recur_forward with T = 1 of another librecur build (--baseline LIB, loaded with
  *            dlopen: e.g. the commit before streaming landed, "today's forward" of the issue)
  * each carrying its state from frame to frame (recur_forward in place: h_n = h0, c_n = c0;
- * oneDNN with src_iter/dst_iter). The variants take turns, a batch of calls each, in an order
- * rotated every round, so that a busy stretch of a shared machine slows them alike, and each
- * batch after one untimed call of its own, so that none is timed on the caches another left;
+ * oneDNN with src_iter/dst_iter). The variants take turns, a batch of calls each (at least
+ * 10 ms), in a random order every round, so that a busy stretch of a shared machine slows them
+ * alike and none always follows the same other one, and each batch after one untimed call of
+ * its own, so that none is timed on the caches another left;
  * each reports the median over the rounds of the mean call time in its batch. A ratio is the
  * median over the rounds of that round's variant time over its stream time (paired: a round's
  * variants ran within milliseconds of each other), with its quartiles.
@@ -338,23 +339,32 @@ int main(int argc, char **argv) {
 #ifdef RECUR_BENCH_ONEDNN
       j.onednn = onednn_open(B, H);
 #endif
-      /* a batch of calls takes about 2 ms: clock reads stay negligible */
+      /* a batch of calls takes at least 10 ms: clock reads stay negligible, and so does the
+       * first call's start on what another variant left in the caches */
       double t0 = now();
       for (int v = 0; v < nv; v++) vs[v].run(&j);
-      int per = (int)(2e-3 / ((now() - t0) / nv + 1e-9)) + 1;
+      int per = (int)(10e-3 / ((now() - t0) / nv + 1e-9)) + 1;
       double *times = malloc((size_t)(nv * rounds) * sizeof *times);
       if (!times) die("out of memory");
-      for (int r = 0; r < rounds; r++)
+      unsigned order_seed = 12345;
+      for (int r = 0; r < rounds; r++) {
+        int order[6];
+        for (int i = 0; i < nv; i++) order[i] = i;
+        for (int i = nv - 1; i > 0; i--) { /* Fisher-Yates */
+          int k = (int)(rand_r(&order_seed) % (unsigned)(i + 1)), swap = order[i];
+          order[i] = order[k], order[k] = swap;
+        }
         for (int i = 0; i < nv; i++) {
-          int v = (i + r) % nv; /* each round starts with the next */
-          /* an untimed call first: in the rotation a variant mostly follows the same other one,
-           * whose weights (32 MB at H = 1024, another copy for oneDNN) evicted its own from the
-           * L3; a stream serving frames keeps its weights warm */
+          int v = order[i];
+          /* an untimed call first: the variant before may have read other weights (32 MB at
+           * H = 1024: the read's, oneDNN's and the baseline's copies), evicting this one's from
+           * the L3; a stream serving frames keeps its weights warm */
           vs[v].run(&j);
           double s = now();
           for (int k = 0; k < per; k++) vs[v].run(&j);
           times[v * rounds + r] = (now() - s) / per * 1e6;
         }
+      }
       double q[6][3];
       for (int v = 1; v < nv; v++) paired_ratio(times + v * rounds, times, rounds, q[v]);
       printf("| %4lld | %2lld |", (long long)H, (long long)B);

@@ -133,17 +133,22 @@ recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int thread
   return s;
 }
 
-/* Alternating pays where the weights are the traffic: a thread's share of a layer's W_ih and
- * W_hh overflows its L2 (so the part a run read last, still in the L2 or L3, is what the next
- * one starts on: an LSTM with H = 1024 and B = 1 ran 1.2x faster on the Zen 4, H = 256 1.03x,
- * H = 64 no faster, its 32 KB tiles as large as the L1), and the W_hh sums that a reversed run
- * parks and reads back add at most 1/16 of the weights' bytes: B <= (I + H_out) / 32 (H = 64,
- * B = 64 ran 4% slower). */
+/* Alternating pays where the weights are the traffic: one layer (with more, a call starts on
+ * the first layer, which the last one read before all the others: LSTM H = 256 and 1024 with
+ * 2 layers, B = 1, ran 1.5-3.7% slower), whose share per thread of W_ih and W_hh overflows the
+ * L2 (so the part a run read last, still in the L2 or L3, is what the next one starts on), at
+ * a batch small enough that a step is the weights' read. On the Zen 4, quiet, against the
+ * fixed order: H = 256 and 1024, B = 1 and 2, 1.03-1.05x; B = 4 1.01-1.02x; B = 8-64 0.98-1.0x;
+ * with neighbours busy in the L3, H = 1024, B = 1 1.2x. H = 64 gains nothing: its 32 KB tiles
+ * fill the L1, and a tile is read k ascending either way. */
+#define ALTERNATE_ROWS_MAX 4
+
 int recur_schedule_alternates(const recur_schedule *s, const recur_net *net, int64_t B) {
-  if (net->kernels == &recur_kernels_ref) return 0;
+  if (net->kernels == &recur_kernels_ref || net->desc.num_layers > 1 || B > ALTERNATE_ROWS_MAX)
+    return 0;
   int64_t k = net->desc.input_size + net->out;
   int64_t bytes = net->gates * net->hidden * k * (int64_t)net->kernels->format->bytes;
-  return bytes / s->hidden_parts[0] > l2_bytes() && B * 32 <= k;
+  return bytes / s->hidden_parts[0] > l2_bytes();
 }
 
 /* [n * rank / size, n * (rank + 1) / size): contiguous, as even as possible. */
