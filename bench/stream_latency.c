@@ -25,19 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "recur.h"
 
 #ifdef RECUR_BENCH_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
 #endif
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void fill(float *p, size_t n, float scale, unsigned *state) {
   for (size_t i = 0; i < n; i++) {
@@ -229,11 +223,6 @@ static void onednn_close(void *p) {
 }
 #endif
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* A variant's time over the stream's, round by round: the median and quartiles. */
 static void paired_ratio(const double *v, const double *stream, int rounds, double q[3]) {
   double *r = malloc((size_t)rounds * sizeof *r);
@@ -260,15 +249,6 @@ static recur_net *make_lstm(const recur_lib *lib, int64_t H) {
   if (lib->net_create(&net, &d, t, 4)) die("recur_net_create");
   free(wih), free(whh), free(bih), free(bhh);
   return net;
-}
-
-static int parse_list(const char *s, int64_t *out, int max) {
-  int n = 0;
-  for (char *end; *s && n < max; s = *end ? end + 1 : end) {
-    out[n++] = strtoll(s, &end, 10);
-    if (end == s) break;
-  }
-  return n;
 }
 
 typedef struct variant {

@@ -10,35 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "recur.h"
 #include "stream.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static void check(recur_status st, const char *what) {
   if (st == RECUR_OK) return;
   fprintf(stderr, "stream_order: %s: %s\n", what, recur_last_error());
   exit(1);
-}
-
-static int parse_list(const char *s, int64_t *out, int max) {
-  int n = 0;
-  for (char *end; *s && n < max; s = *end ? end + 1 : end) {
-    out[n++] = strtoll(s, &end, 10);
-    if (end == s) break;
-  }
-  return n;
 }
 
 /* Median us per call of each stream, and the round-by-round ratio fixed / alternating. */
