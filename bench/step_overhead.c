@@ -6,18 +6,8 @@
 #include <recur.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return 1e6 * (double)ts.tv_sec + 1e-3 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 static int fail(const char *what) {
   fprintf(stderr, "step_overhead: %s: %s\n", what, recur_last_error());
@@ -51,12 +41,12 @@ int main(int argc, char **argv) {
   double *per_call = malloc((size_t)batches * sizeof(double));
   if (!per_call) return fprintf(stderr, "step_overhead: out of memory\n"), 1;
   for (int b = -1; b < batches; b++) { /* b = -1: the warm-up */
-    double t0 = now_us();
+    double t0 = now();
     for (int i = 0; i < calls; i++)
       if (recur_forward(net, &a) != RECUR_OK) return fail("recur_forward");
-    if (b >= 0) per_call[b] = (now_us() - t0) / calls;
+    if (b >= 0) per_call[b] = 1e6 * (now() - t0) / calls;
   }
-  qsort(per_call, (size_t)batches, sizeof(double), cmp);
+  qsort(per_call, (size_t)batches, sizeof(double), cmp_double);
   printf("%.4f\n", per_call[batches / 2]);
   free(per_call);
   free(all);

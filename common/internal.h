@@ -42,6 +42,13 @@ static inline int recur_add_size(size_t a, size_t b, size_t *out) {
   return !__builtin_add_overflow(a, b, out);
 }
 
+/* Whether the n_a bytes at a and the n_b bytes at b share a byte (NULL or empty: never). */
+static inline int recur_overlaps(const void *a, size_t n_a, const void *b, size_t n_b) {
+  if (!a || !b || !n_a || !n_b) return 0;
+  uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
+  return a0 < b0 + n_b && b0 < a0 + n_a;
+}
+
 /* RECUR_ERR_LIMIT naming what when bytes exceed recur_memory_limit(). */
 recur_status recur_check_memory(const char *what, size_t bytes);
 

@@ -11,9 +11,7 @@ typedef struct byte_range {
 } byte_range;
 
 static int overlaps(const byte_range *a, const byte_range *b) {
-  if (!a->p || !b->p || !a->n || !b->n) return 0;
-  uintptr_t a0 = (uintptr_t)a->p, b0 = (uintptr_t)b->p;
-  return a0 < b0 + b->n && b0 < a0 + a->n;
+  return recur_overlaps(a->p, a->n, b->p, b->n);
 }
 
 static recur_status check_args(const recur_net *net, const recur_forward_args *a, call_sizes *z) {

@@ -100,6 +100,7 @@ static void run_thread(const layers_plan *p, const layers_io *io, int team, int 
   int64_t width = z->D * z->Hout;
   size_t state_h = (size_t)(z->B * z->Hout), state_c = (size_t)(z->B * z->H);
   seq_view in = make_view(io->x, io->T, z->B, z->I, io->batch_first);
+  int walk_back = io->walk_back && p->packed.alternates && io->T == 1;
   for (int64_t l = 0; l < z->L; l++) {
     seq_view out = l == z->L - 1 ? make_view(io->y, io->T, z->B, width, io->batch_first)
                                  : make_view(p->bufs + (size_t)(l % 2) * p->buf_floats, io->T,
@@ -114,7 +115,7 @@ static void run_thread(const layers_plan *p, const layers_io *io, int team, int 
         .h_n = io->h_n ? io->h_n + u * state_h : NULL, .c_n = io->c_n ? io->c_n + u * state_c : NULL,
         .shared = p->shared[d], .scratch = p->scratch + (size_t)tid * p->scratch_floats,
         .barrier = &p->barriers[share->barrier], .share = share, .layout = &p->packed,
-        .walk_back = io->walk_back && p->packed.alternates && io->T == 1,
+        .walk_back = walk_back,
       };
       direction(&da);
     }

@@ -40,7 +40,7 @@ typedef struct layers_io {
   const int64_t *lengths;
   const float *h0, *c0;
   float *y, *h_n, *c_n;
-  int walk_back; /* the weights in reverse (recurrence.c): for T = 1 on a plan that alternates */
+  int walk_back; /* the weights in reverse (recurrence.c); taken where T = 1 and the plan alternates */
 } layers_io;
 
 /* A call's thread count: requested, else recur_set_num_threads's, else OpenMP's, at most

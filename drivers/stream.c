@@ -17,7 +17,7 @@
 struct recur_stream {
   layers_plan plan;     /* z.T: the most steps one run takes */
   recur_workspace work; /* the state, then the plan's workspace */
-  int walk_back;        /* where the plan alternates, the next one-step run's order */
+  int walk_back;        /* the parity of its one-step runs (layers_io.walk_back) */
   float *h, *c;         /* (L, B, H_out) and (L, B, H); c NULL without a cell state */
 };
 
@@ -88,12 +88,6 @@ void recur_stream_free(recur_stream *s) {
   free(s);
 }
 
-/* Whether the n_a bytes at a and the n_b bytes at b share a byte. */
-static int overlap(const void *a, size_t n_a, const void *b, size_t n_b) {
-  uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
-  return a0 < b0 + n_b && b0 < a0 + n_a;
-}
-
 recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y) {
   const char *null = !s ? "s" : !x ? "x" : !y ? "y" : NULL;
   if (null) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_step: %s is NULL", null);
@@ -106,15 +100,14 @@ recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, f
       !recur_mul_size((size_t)steps, row_y * sizeof(float), &ny))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_stream_step: %lld steps overflow the address space",
                       (long long)steps);
-  if (overlap(x, nx, y, ny))
+  if (recur_overlaps(x, nx, y, ny))
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_stream_step: y overlaps x");
   for (int64_t t0 = 0, n; t0 < steps; t0 += n) {
     n = steps - t0 < z->T ? steps - t0 : z->T;
     layers_io io = {.T = n, .x = x + (size_t)t0 * row_x, .y = y + (size_t)t0 * row_y,
-                    .h0 = s->h, .c0 = s->c, .h_n = s->h, .c_n = s->c,
-                    .walk_back = n == 1 && s->walk_back};
+                    .h0 = s->h, .c0 = s->c, .h_n = s->h, .c_n = s->c, .walk_back = s->walk_back};
     recur_layers_run(&s->plan, &io);
-    if (n == 1 && s->plan.packed.alternates) s->walk_back = !s->walk_back;
+    if (n == 1) s->walk_back = !s->walk_back;
   }
   return RECUR_OK;
 }
@@ -145,7 +138,7 @@ recur_status recur_stream_get_state(const recur_stream *s, float *h, float *c) {
   if (!s) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_get_state: s is NULL");
   recur_status st = check_c(s, c, "recur_stream_get_state");
   if (st) return st;
-  if (h && c && overlap(h, s->plan.z.h * sizeof(float), c, s->plan.z.c * sizeof(float)))
+  if (recur_overlaps(h, s->plan.z.h * sizeof(float), c, s->plan.z.c * sizeof(float)))
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_stream_get_state: h overlaps c");
   if (h) memcpy(h, s->h, s->plan.z.h * sizeof(float));
   if (c) memcpy(c, s->c, s->plan.z.c * sizeof(float));
