@@ -1,16 +1,15 @@
 /* No allocation after creation: a stream's steps (every table this CPU runs, 1 to 3 threads,
  * calls of 1 step, of several and longer than a chunk, and from the threads of the caller's
- * own parallel region) and a loop of same-shape recur_forward
- * calls with a workspace after its first call make no malloc, calloc, realloc, aligned_alloc,
- * posix_memalign, memalign or free call, on any thread, nor does the first call after one that
- * the memory limit refused (the workspace keeps its block).
+ * own parallel region) and a loop of same-shape recur_forward calls with a workspace after
+ * its first call make no malloc, calloc, realloc, aligned_alloc, posix_memalign, memalign or
+ * free call, on any thread, nor does the first call after one that the memory limit refused
+ * (the workspace keeps its block).
  *
  * Counting: alloc_counter.c, linked in, defines the allocation functions and forwards them to
  * glibc's own, or under a sanitizer counts through its allocation hooks; under valgrind, run it
  * with --soname-synonyms=somalloc=nouserintercepts (tests/meson.build). Either way the count is
- * first shown to work: a plain malloc and
- * a forward call without a workspace and libgomp starting a team of a new size must be
- * counted, or the test fails.
+ * first shown to work: a plain malloc and a forward call without a workspace and libgomp
+ * starting a team of a new size must be counted, or the test fails.
  * Plain C, not Criterion: one process, no allocations of a test framework's own.
  * `test_alloc --best-table` runs the best kernel table only (for memcheck). */
 #include <stdio.h>
