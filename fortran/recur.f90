@@ -123,9 +123,8 @@ module recur
   type, public :: recur_stream
     private
     type(c_ptr) :: handle = c_null_ptr
-    integer(c_int64_t) :: batch = 0, input_size = 0, output_size = 0, hidden_size = 0
-    integer(c_int64_t) :: layers = 0
-    logical :: lstm = .false.
+    integer(c_int64_t) :: batch = 0
+    type(recur_desc) :: desc    ! its network's, for the shape checks
   end type recur_stream
 
   !> Scratch memory reused by recur_forward calls (recur_workspace *): one thread at a time.
@@ -481,13 +480,12 @@ contains
       st = recur_c_net_load(handle, trim(path) // c_null_char, prefix_ptr)
     end if
     if (st == RECUR_OK) st = recur_c_net_describe(handle, net%desc)
-    if (st /= RECUR_OK) then
+    if (st == RECUR_OK) then
+      net%handle = handle
+    else
       call recur_c_net_free(handle)
-      call check(st, 'recur_load', status)
-      return
     end if
-    net%handle = handle
-    if (present(status)) status = RECUR_OK
+    call check(st, 'recur_load', status)
   end subroutine recur_load
 
   !> The network's description (recur_net_describe): cell, sizes, layers, directions.
@@ -674,18 +672,12 @@ contains
     threads = 0
     if (present(num_threads)) threads = int(num_threads, c_int)
     st = recur_c_stream_create(handle, net%handle, int(batch, c_int64_t), threads)
-    if (st /= RECUR_OK) then
-      call check(st, 'recur_stream_create', status)
-      return
+    if (st == RECUR_OK) then
+      s%handle = handle
+      s%batch = batch
+      s%desc = net%desc
     end if
-    s%handle = handle
-    s%batch = batch
-    s%input_size = net%desc%input_size
-    s%output_size = hidden_out(net%desc)
-    s%hidden_size = net%desc%hidden_size
-    s%layers = net%desc%num_layers
-    s%lstm = net%desc%cell == RECUR_CELL_LSTM
-    if (present(status)) status = RECUR_OK
+    call check(st, 'recur_stream_create', status)
   end subroutine recur_stream_create
 
   ! Fails unless s holds a stream.
@@ -712,10 +704,10 @@ contains
     if (.not. ok) return
     steps = size(x, 3, c_int64_t)
     call check_shape(proc, 'x(I, B, steps)', shape(x, c_int64_t), &
-      [s%input_size, s%batch, steps], ok, status)
+      [s%desc%input_size, s%batch, steps], ok, status)
     if (.not. ok) return
     call check_shape(proc, 'y(H_out, B, steps)', shape(y, c_int64_t), &
-      [s%output_size, s%batch, steps], ok, status)
+      [hidden_out(s%desc), s%batch, steps], ok, status)
     if (.not. ok) return
     call check(recur_c_stream_step(s%handle, c_loc(x), steps, c_loc(y)), proc, status)
   end subroutine stream_step_steps
@@ -730,10 +722,10 @@ contains
     logical :: ok
     call check_stream(s, proc, ok, status)
     if (.not. ok) return
-    call check_shape(proc, 'x(I, B)', shape(x, c_int64_t), [s%input_size, s%batch], ok, status)
+    call check_shape(proc, 'x(I, B)', shape(x, c_int64_t), [s%desc%input_size, s%batch], ok, status)
     if (.not. ok) return
-    call check_shape(proc, 'y(H_out, B)', shape(y, c_int64_t), [s%output_size, s%batch], ok, &
-      status)
+    call check_shape(proc, 'y(H_out, B)', shape(y, c_int64_t), [hidden_out(s%desc), s%batch], &
+      ok, status)
     if (.not. ok) return
     call check(recur_c_stream_step(s%handle, c_loc(x), 1_c_int64_t, c_loc(y)), proc, status)
   end subroutine stream_step_one
@@ -771,7 +763,7 @@ contains
     logical, intent(out) :: ok
     integer, intent(out), optional :: status
     call check_stream(s, proc, ok, status)
-    if (ok .and. has_c .and. .not. s%lstm) then
+    if (ok .and. has_c .and. s%desc%cell /= RECUR_CELL_LSTM) then
       ok = .false.
       call fail(RECUR_ERR_INVALID_ARGUMENT, proc // ': c is for LSTMs only', status)
     end if
@@ -782,7 +774,7 @@ contains
     type(recur_stream), intent(in) :: s
     integer(c_int64_t), intent(in) :: width
     integer(c_int64_t) :: want(3)
-    want = [width, s%batch, s%layers]
+    want = [width, s%batch, s%desc%num_layers]
   end function state_shape
 
   !> Copies the stream's state out (recur_stream_get_state): h(H_out, B, L), and for an LSTM
@@ -797,10 +789,10 @@ contains
     hp = c_null_ptr
     cp = c_null_ptr
     call check_state(s, proc, present(c), ok, status)
-    if (present(h)) call point_at_state(proc, 'h(H_out, B, L)', state_shape(s, s%output_size), &
-      h, hp, ok, status)
-    if (present(c)) call point_at_state(proc, 'c(H, B, L)', state_shape(s, s%hidden_size), c, cp, &
-      ok, status)
+    if (present(h)) call point_at_state(proc, 'h(H_out, B, L)', &
+      state_shape(s, hidden_out(s%desc)), h, hp, ok, status)
+    if (present(c)) call point_at_state(proc, 'c(H, B, L)', &
+      state_shape(s, s%desc%hidden_size), c, cp, ok, status)
     if (ok) call check(recur_c_stream_get_state(s%handle, hp, cp), proc, status)
   end subroutine recur_stream_get_state
 
@@ -817,10 +809,10 @@ contains
     hp = c_null_ptr
     cp = c_null_ptr
     call check_state(s, proc, present(c), ok, status)
-    if (present(h)) call point_at_state(proc, 'h(H_out, B, L)', state_shape(s, s%output_size), &
-      h, hp, ok, status)
-    if (present(c)) call point_at_state(proc, 'c(H, B, L)', state_shape(s, s%hidden_size), c, cp, &
-      ok, status)
+    if (present(h)) call point_at_state(proc, 'h(H_out, B, L)', &
+      state_shape(s, hidden_out(s%desc)), h, hp, ok, status)
+    if (present(c)) call point_at_state(proc, 'c(H, B, L)', &
+      state_shape(s, s%desc%hidden_size), c, cp, ok, status)
     if (ok) call check(recur_c_stream_set_state(s%handle, hp, cp), proc, status)
   end subroutine recur_stream_set_state
 
@@ -834,10 +826,12 @@ contains
   ! ------------------------------------------------------------------------------------------
   ! .npy files
 
-  ! Saves n elements at p with the Fortran shape dims (reversed for C).
-  subroutine npy_save(path, p, dims, status)
+  ! Saves a, taken as its elements in order (sequence association: no copy of a contiguous
+  ! array), with the Fortran shape dims (reversed for C). An empty a fails before c_loc, which
+  ! a zero-sized array may not be given.
+  subroutine npy_save(path, a, dims, status)
     character(len=*), intent(in) :: path
-    type(c_ptr), intent(in) :: p
+    real(c_float), target, intent(in) :: a(*)
     integer(c_int64_t), intent(in) :: dims(:)
     integer, intent(out), optional :: status
     integer(c_int64_t) :: c_shape(size(dims))
@@ -845,41 +839,29 @@ contains
     call check_shape('recur_npy_save: ' // trim(path), 'the array', dims, dims, ok, status)
     if (.not. ok) return
     c_shape = dims(size(dims):1:-1)
-    call check(recur_c_npy_save(trim(path) // c_null_char, p, size(dims, kind=c_int), c_shape), &
-      'recur_npy_save', status)
+    call check(recur_c_npy_save(trim(path) // c_null_char, c_loc(a), size(dims, kind=c_int), &
+      c_shape), 'recur_npy_save', status)
   end subroutine npy_save
 
   subroutine npy_save_1(path, a, status)
     character(len=*), intent(in) :: path
     real(c_float), contiguous, target, intent(in) :: a(:)
     integer, intent(out), optional :: status
-    if (size(a) == 0) then
-      call npy_save(path, c_null_ptr, shape(a, c_int64_t), status)
-    else
-      call npy_save(path, c_loc(a), shape(a, c_int64_t), status)
-    end if
+    call npy_save(path, a, shape(a, c_int64_t), status)
   end subroutine npy_save_1
 
   subroutine npy_save_2(path, a, status)
     character(len=*), intent(in) :: path
     real(c_float), contiguous, target, intent(in) :: a(:, :)
     integer, intent(out), optional :: status
-    if (size(a) == 0) then
-      call npy_save(path, c_null_ptr, shape(a, c_int64_t), status)
-    else
-      call npy_save(path, c_loc(a), shape(a, c_int64_t), status)
-    end if
+    call npy_save(path, a, shape(a, c_int64_t), status)
   end subroutine npy_save_2
 
   subroutine npy_save_3(path, a, status)
     character(len=*), intent(in) :: path
     real(c_float), contiguous, target, intent(in) :: a(:, :, :)
     integer, intent(out), optional :: status
-    if (size(a) == 0) then
-      call npy_save(path, c_null_ptr, shape(a, c_int64_t), status)
-    else
-      call npy_save(path, c_loc(a), shape(a, c_int64_t), status)
-    end if
+    call npy_save(path, a, shape(a, c_int64_t), status)
   end subroutine npy_save_3
 
 end module recur
