@@ -19,7 +19,8 @@
 
 #include <recur.h>
 
-/* errors.c: recur.RecurError, raised with a recur_status and the thread's recur_last_error. */
+/* errors.c: recur.RecurError, raised with a recur_status and the thread's recur_last_error.
+ * init adds it to the module with the statuses as constants (ERR_BAD_FILE, ...). */
 extern PyObject *recur_py_error;
 int recur_py_error_init(PyObject *module);
 PyObject *recur_py_raise(recur_status status);
