@@ -105,7 +105,7 @@ static int derive_shapes(const recur_py_net *net, PyArrayObject *x, call_shapes 
                  "least 1", s->T, s->B);
     return -1;
   }
-  npy_intp dirs = d->bidirectional ? 2 : 1, hout = d->proj_size ? d->proj_size : d->hidden_size;
+  npy_intp dirs = d->bidirectional ? 2 : 1, hout = recur_py_h_out(d);
   npy_intp ld = d->num_layers * dirs;
   s->state_ndim = s->unbatched ? 2 : 3;
   if (s->unbatched) {

@@ -43,6 +43,10 @@ typedef struct recur_py_net {
 } recur_py_net;
 
 extern PyTypeObject recur_py_net_type;
+/* H_out: an LSTM's proj_size if it has one, else hidden_size. */
+static inline npy_intp recur_py_h_out(const recur_desc *d) {
+  return d->proj_size ? d->proj_size : d->hidden_size;
+}
 PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs);
 /* The net's C handle for one call, or NULL with ValueError if it is closed; a successful
  * acquire must be paired with recur_py_net_release (both under the GIL). */

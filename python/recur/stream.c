@@ -24,10 +24,6 @@ static recur_stream *usable(recur_py_stream *self) {
   return self->stream;
 }
 
-static npy_intp h_out(const recur_desc *d) {
-  return d->proj_size ? d->proj_size : d->hidden_size;
-}
-
 PyObject *recur_py_stream_new(recur_py_net *net, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
   long long batch;
@@ -118,7 +114,7 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *args, PyObject *kw
   int ndim = PyArray_NDIM(x), one_step = ndim == 2;
   npy_intp steps = ndim == 3 ? PyArray_DIM(x, 0) : 1;
   npy_intp x_shape[3] = {steps, self->batch, d->input_size};
-  npy_intp y_shape[3] = {steps, self->batch, h_out(d)};
+  npy_intp y_shape[3] = {steps, self->batch, recur_py_h_out(d)};
   /* a batch_first net's user may pass (batch, steps, I): say why that shape is wrong */
   const char *x_name = ndim == 3 && self->net->batch_first
                            ? "x (time-first: steps, batch, I, whatever the net's batch_first)"
@@ -171,7 +167,7 @@ static void state_shapes(const recur_py_stream *self, npy_intp h[3], npy_intp c[
   const recur_desc *d = &self->net->desc;
   h[0] = c[0] = d->num_layers;
   h[1] = c[1] = self->batch;
-  h[2] = h_out(d);
+  h[2] = recur_py_h_out(d);
   c[2] = d->hidden_size;
 }
 
