@@ -160,11 +160,11 @@ PyDoc_STRVAR(plan_doc,
 static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
   long long batch = 1;
-  int threads = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Li:plan", keywords, &batch, &threads))
+  PyObject *threads_obj = NULL;
+  int threads;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|LO:plan", keywords, &batch, &threads_obj) ||
+      recur_py_threads(threads_obj, &threads) < 0)
     return NULL;
-  if (threads < 0)
-    return PyErr_Format(PyExc_ValueError, "num_threads is %d, expected >= 0", threads);
   const recur_net *net = recur_py_net_acquire(self);
   if (!net) return NULL;
   recur_plan p;
