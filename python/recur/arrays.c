@@ -55,6 +55,13 @@ PyArrayObject *recur_py_input(PyObject *obj, const char *name) {
   return a;
 }
 
+int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                         PyArrayObject **out) {
+  if (!obj || obj == Py_None) return 0;
+  if (!(*out = recur_py_input(obj, name))) return -1;
+  return recur_py_check_shape(*out, name, ndim, shape);
+}
+
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps) {
   PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
   if (!src) return NULL;

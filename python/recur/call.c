@@ -121,14 +121,6 @@ static int derive_shapes(const recur_py_net *net, PyArrayObject *x, call_shapes 
   return 0;
 }
 
-/* An input state (h0 or c0) if given, converted and of the state's shape. */
-int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
-                         PyArrayObject **out) {
-  if (!obj || obj == Py_None) return 0;
-  if (!(*out = recur_py_input(obj, name))) return -1;
-  return recur_py_check_shape(*out, name, ndim, shape);
-}
-
 /* Converts and checks everything recur_forward will touch. */
 static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *a,
                    recur_forward_args *fa) {

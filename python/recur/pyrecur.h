@@ -62,14 +62,15 @@ PyObject *recur_py_net_call(PyObject *self, PyObject *const *args, size_t nargsf
  * (an __array__) that empties a list hx and would free a borrowed c. */
 int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *what,
                          PyObject **h, PyObject **c);
-/* A state array if obj is given (not NULL or None): converted as an input and checked to
- * have the state's shape; *out stays NULL otherwise. */
-int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
-                         PyArrayObject **out);
 
 /* arrays.c: the arguments of a call as arrays recur can read or write. Each returns a new
  * reference, or NULL with TypeError/ValueError naming the argument. */
 PyArrayObject *recur_py_input(PyObject *obj, const char *name);
+/* A state array if obj is given (not NULL or None): converted as an input into *out (which
+ * the caller releases, even on -1) and checked to have the state's shape; *out stays NULL
+ * otherwise. */
+int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                         PyArrayObject **out);
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps);
 PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape);
 int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape);
