@@ -11,15 +11,19 @@ typedef struct recur_py_stream {
   int busy;             /* a step runs without the GIL (set and read only under the GIL) */
 } recur_py_stream;
 
-/* The stream for one call, or NULL with the call's exception: a stream is used by one thread
- * at a time, and recur_stream has no lock, so a second thread is refused rather than racing
- * the step that runs without the GIL. */
-static recur_stream *usable(recur_py_stream *self) {
-  if (self->busy) {
+/* 1 with RuntimeError if a step runs on another thread: a stream is used by one thread at a
+ * time, and recur_stream has no lock, so a second thread is refused rather than racing the
+ * step that runs without the GIL. */
+static int in_use(const recur_py_stream *self) {
+  if (self->busy)
     PyErr_SetString(PyExc_RuntimeError, "the recur.Stream is in use by another thread (a "
                     "stream serves one thread at a time: give each thread its own)");
-    return NULL;
-  }
+  return self->busy;
+}
+
+/* The stream for one call, or NULL with the call's exception (in use, or closed). */
+static recur_stream *usable(recur_py_stream *self) {
+  if (in_use(self)) return NULL;
   if (!self->stream) PyErr_SetString(PyExc_ValueError, "the recur.Stream is closed");
   return self->stream;
 }
@@ -76,7 +80,7 @@ PyDoc_STRVAR(close_doc,
 
 static PyObject *stream_close(recur_py_stream *self, PyObject *unused) {
   (void)unused;
-  if (self->busy && !usable(self)) return NULL;
+  if (in_use(self)) return NULL;
   if (self->stream) free_stream(self);
   Py_RETURN_NONE;
 }
