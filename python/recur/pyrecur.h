@@ -31,13 +31,12 @@ typedef struct recur_py_net {
   PyObject_HEAD
   vectorcallfunc vectorcall;
   recur_net *net;      /* NULL once freed */
-  int closed;          /* close() was called: new calls are refused */
   Py_ssize_t running;  /* forward calls in flight (changed only under the GIL) */
   recur_desc desc;
   recur_precision precision;
   const char *isa;     /* the kernel table it runs on (a static string of recur's) */
   int batch_first;
-  PyObject *model;     /* bytes: the safetensors file; NULL once closed */
+  PyObject *model;     /* bytes: the safetensors file; NULL once closed (new calls refused) */
   PyObject *prefix;    /* str or None */
   Py_hash_t hash;      /* -1 until first asked for (it reads all of the model's bytes) */
 } recur_py_net;
