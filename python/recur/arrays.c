@@ -65,9 +65,10 @@ int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_in
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps) {
   PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
   if (!src) return NULL;
-  PyArray_Descr *d = PyArray_DESCR(src);
-  if (d->kind != 'i' && d->kind != 'u') {
-    PyErr_Format(PyExc_TypeError, "lengths: dtype %S, expected integers", (PyObject *)d);
+  char kind = PyArray_DESCR(src)->kind; /* kept: src is released before the range check */
+  if (kind != 'i' && kind != 'u') {
+    PyErr_Format(PyExc_TypeError, "lengths: dtype %S, expected integers",
+                 (PyObject *)PyArray_DESCR(src));
     Py_DECREF(src);
     return NULL;
   }
@@ -81,10 +82,9 @@ PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps) {
   if (!a) return NULL;
   const int64_t *v = PyArray_DATA(a);
   for (npy_intp b = 0; b < batch; b++) {
-    /* uint64 values past INT64_MAX wrapped to negatives: out of range as well */
-    int wrapped = d->kind == 'u' && v[b] < 0;
     if (v[b] < 1 || v[b] > steps) {
-      if (wrapped)
+      /* uint64 values past INT64_MAX wrapped to negatives: out of range as well */
+      if (kind == 'u' && v[b] < 0)
         PyErr_Format(PyExc_ValueError, "lengths[%zd] is past 2**63, outside 1..%zd", b, steps);
       else
         PyErr_Format(PyExc_ValueError, "lengths[%zd] = %lld, outside 1..%zd (T)", b,
