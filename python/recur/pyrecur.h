@@ -55,6 +55,20 @@ void recur_py_net_release(recur_py_net *self);
 /* call.c: net(x, hx=None, *, lengths=None, num_threads=0, out=None). */
 PyObject *recur_py_net_call(PyObject *self, PyObject *const *args, size_t nargsf,
                             PyObject *kwnames);
+/* A callable's parameters for recur_py_parse_args: names[0] is required, the first
+ * max_positional may be passed by position, and those from first_keyword on by keyword. */
+typedef struct recur_py_params {
+  const char *func;         /* the callable in TypeErrors: "recur.Net", "recur.Stream.step" */
+  const char *positional;   /* what may be passed by position: "x and hx" */
+  const char *const *names; /* NULL-terminated */
+  int max_positional, first_keyword;
+} recur_py_params;
+/* Vectorcall (or METH_FASTCALL | METH_KEYWORDS) arguments into slots[i], borrowed, for
+ * names[i] (NULL if not given), with no tuple or dict built as PyArg_ParseTupleAndKeywords
+ * builds them: a cost on every call. TypeError for a wrong count or an unknown or repeated
+ * keyword. */
+int recur_py_parse_args(const recur_py_params *p, PyObject *const *args, size_t nargsf,
+                        PyObject *kwnames, PyObject **slots);
 /* A state argument split as the cell takes it: h for an RNN or GRU, the pair (h, c) for an
  * LSTM (TypeError otherwise, naming `what`); hx NULL or None gives h = c = NULL, and either
  * may be None. New references (the caller releases them): converting h may run Python code

@@ -103,11 +103,14 @@ PyDoc_STRVAR(step_doc,
 "out: a float32, C-contiguous, writeable numpy.ndarray of y's shape to write y into (it must\n"
 "not overlap x). The GIL is released while recur computes. A failed step changes nothing.");
 
-static PyObject *stream_step(recur_py_stream *self, PyObject *args, PyObject *kwargs) {
-  static char *keywords[] = {"x", "out", NULL};
-  PyObject *x_obj, *out_obj = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:step", keywords, &x_obj, &out_obj))
-    return NULL;
+static const char *const step_names[] = {"x", "out", NULL};
+static const recur_py_params step_params = {"recur.Stream.step", "x and out", step_names, 2, 0};
+
+static PyObject *stream_step(recur_py_stream *self, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames) {
+  PyObject *arg[2];
+  if (recur_py_parse_args(&step_params, args, (size_t)nargs, kwnames, arg) < 0) return NULL;
+  PyObject *x_obj = arg[0], *out_obj = arg[1];
   const recur_desc *d = &self->net->desc;
   PyArrayObject *x = recur_py_input(x_obj, "x"), *y = NULL;
   recur_stream *stream = x ? usable(self) : NULL; /* after x's conversion: it may run Python */
@@ -237,7 +240,7 @@ static PyObject *stream_reduce(recur_py_stream *self, PyObject *unused) {
 }
 
 static PyMethodDef stream_methods[] = {
-  {"step", (PyCFunction)(void (*)(void))stream_step, METH_VARARGS | METH_KEYWORDS, step_doc},
+  {"step", (PyCFunction)(void (*)(void))stream_step, METH_FASTCALL | METH_KEYWORDS, step_doc},
   {"reset", (PyCFunction)(void (*)(void))stream_reset, METH_VARARGS | METH_KEYWORDS, reset_doc},
   {"close", (PyCFunction)stream_close, METH_NOARGS, close_doc},
   {"__enter__", (PyCFunction)stream_enter, METH_NOARGS, "Returns the stream itself."},
