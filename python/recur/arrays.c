@@ -100,23 +100,21 @@ PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const 
   if (obj == NULL || obj == Py_None)
     return (PyArrayObject *)PyArray_SimpleNew(ndim, (npy_intp *)shape, NPY_FLOAT32);
   if (!PyArray_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "out %s: expected a numpy.ndarray, got %s", name,
+    PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray, got %s", name,
                  Py_TYPE(obj)->tp_name);
     return NULL;
   }
   PyArrayObject *a = (PyArrayObject *)obj;
   if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_ISNOTSWAPPED(a)) {
-    PyErr_Format(PyExc_TypeError, "out %s: dtype %S, expected float32 in native byte order",
+    PyErr_Format(PyExc_TypeError, "%s: dtype %S, expected float32 in native byte order",
                  name, (PyObject *)PyArray_DESCR(a));
     return NULL;
   }
   if (!PyArray_ISCARRAY(a)) {
-    PyErr_Format(PyExc_ValueError, "out %s must be C-contiguous, aligned and writeable", name);
+    PyErr_Format(PyExc_ValueError, "%s must be C-contiguous, aligned and writeable", name);
     return NULL;
   }
-  char what[64];
-  PyOS_snprintf(what, sizeof what, "out %s", name);
-  if (recur_py_check_shape(a, what, ndim, shape) < 0) return NULL;
+  if (recur_py_check_shape(a, name, ndim, shape) < 0) return NULL;
   Py_INCREF(obj);
   return a;
 }

@@ -148,9 +148,9 @@ static int prepare(const recur_py_net *net, PyObject *const *o, call_arrays *a,
    * states_out, borrowed from out, stay alive. */
   if (recur_py_split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0)
     return -1;
-  bad = !(a->y = recur_py_output(y_out, "y", s.state_ndim, s.y)) ||
-        !(a->h_n = recur_py_output(h_out, "h_n", s.state_ndim, s.h)) ||
-        (lstm && !(a->c_n = recur_py_output(c_out, "c_n", s.state_ndim, s.c)));
+  bad = !(a->y = recur_py_output(y_out, "out y", s.state_ndim, s.y)) ||
+        !(a->h_n = recur_py_output(h_out, "out h_n", s.state_ndim, s.h)) ||
+        (lstm && !(a->c_n = recur_py_output(c_out, "out c_n", s.state_ndim, s.c)));
   Py_XDECREF(h_out);
   Py_XDECREF(c_out);
   if (bad) return -1;

@@ -85,6 +85,7 @@ PyArrayObject *recur_py_input(PyObject *obj, const char *name);
 int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
                          PyArrayObject **out);
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps);
+/* The caller's buffer obj ("out y" names it), checked, or a new array if obj is NULL or None. */
 PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape);
 int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape);
 /* A thread count: None or an integer >= 0 (0: the default), capped at INT_MAX; 0 or -1. */

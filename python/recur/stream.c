@@ -132,7 +132,7 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *const *args, Py_ss
   } else if (steps < 1) {
     PyErr_SetString(PyExc_ValueError, "x has 0 steps, expected at least 1");
   } else if (recur_py_check_shape(x, x_name, ndim, x_shape + one_step) == 0 &&
-             (y = recur_py_output(out_obj, "y", ndim, y_shape + one_step))) {
+             (y = recur_py_output(out_obj, "out y", ndim, y_shape + one_step))) {
     recur_status status;
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
