@@ -23,10 +23,16 @@ static void clear_arrays(call_arrays *a) {
   Py_XDECREF(a->c_n);
 }
 
+static int positional_error(const recur_py_params *p, Py_ssize_t n) {
+  PyErr_Format(PyExc_TypeError, "%s takes %s (%zd positional arguments given)", p->func,
+               p->positional, n);
+  return -1;
+}
+
 int recur_py_parse_args(const recur_py_params *p, PyObject *const *args, size_t nargsf,
                         PyObject *kwnames, PyObject **slots) {
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
-  if (n > p->max_positional) goto positional;
+  if (n > p->max_positional) return positional_error(p, n);
   for (int i = 0; p->names[i]; i++) slots[i] = i < n ? args[i] : NULL;
   Py_ssize_t nk = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
   for (Py_ssize_t i = 0; i < nk; i++) {
@@ -43,11 +49,7 @@ int recur_py_parse_args(const recur_py_params *p, PyObject *const *args, size_t 
     }
     slots[k] = args[n + i];
   }
-  if (slots[0]) return 0;
-positional:
-  PyErr_Format(PyExc_TypeError, "%s takes %s (%zd positional arguments given)", p->func,
-               p->positional, n);
-  return -1;
+  return slots[0] ? 0 : positional_error(p, n);
 }
 
 static int is_pair(PyObject *o) {

@@ -63,8 +63,8 @@ typedef struct recur_py_params {
   const char *const *names; /* NULL-terminated */
   int max_positional, first_keyword;
 } recur_py_params;
-/* Vectorcall (or METH_FASTCALL | METH_KEYWORDS) arguments into slots[i], borrowed, for
- * names[i] (NULL if not given), with no tuple or dict built as PyArg_ParseTupleAndKeywords
+/* Vectorcall (or METH_FASTCALL | METH_KEYWORDS) arguments into slots[i] (one per name),
+ * borrowed, for names[i] (NULL if not given), with no tuple or dict built as PyArg_ParseTupleAndKeywords
  * builds them: a cost on every call. TypeError for a wrong count or an unknown or repeated
  * keyword. */
 int recur_py_parse_args(const recur_py_params *p, PyObject *const *args, size_t nargsf,
