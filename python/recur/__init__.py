@@ -46,12 +46,13 @@ def load(path, prefix=None, batch_first=False, precision="fp32"):
     The file is read once and its bytes kept, so the net pickles without the file. Raises
     OSError if the file cannot be read, RecurError if recur refuses its contents.
     """
-    with open(_os.fspath(path), "rb") as f:
+    path = _os.fspath(path)
+    with open(path, "rb") as f:
         data = f.read()
     try:
         return load_bytes(data, prefix, batch_first, precision)
     except RecurError as e:
-        e.add_note(f"while loading {_os.fspath(path)!r}")
+        e.add_note(f"while loading {path!r}")
         raise
 
 

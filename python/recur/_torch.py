@@ -10,7 +10,6 @@ import numpy as np
 
 from . import _safetensors
 
-FORMAT = _safetensors.FORMAT
 CELLS = {"RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu", "LSTM": "lstm", "GRU": "gru"}
 ATTRIBUTES = ("mode", "input_size", "hidden_size", "num_layers", "bidirectional", "proj_size",
               "bias", "batch_first", "state_dict")
@@ -29,7 +28,7 @@ def module_safetensors(module):
     for name, tensor in module.state_dict().items():
         array = np.ascontiguousarray(_float32(tensor), dtype="<f4")
         tensors[name] = ("F32", array.shape, array.tobytes())
-    metadata = {"cell": cell, "format": FORMAT, "dtype": "F32"}
+    metadata = {"cell": cell, "format": _safetensors.FORMAT, "dtype": "F32"}
     torch = sys.modules.get("torch")
     if torch is not None:
         metadata["torch"] = torch.__version__

@@ -55,12 +55,20 @@ PyArrayObject *recur_py_input(PyObject *obj, const char *name) {
   return a;
 }
 
+int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                         PyArrayObject **out) {
+  if (!obj || obj == Py_None) return 0;
+  if (!(*out = recur_py_input(obj, name))) return -1;
+  return recur_py_check_shape(*out, name, ndim, shape);
+}
+
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps) {
   PyArrayObject *src = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
   if (!src) return NULL;
-  PyArray_Descr *d = PyArray_DESCR(src);
-  if (d->kind != 'i' && d->kind != 'u') {
-    PyErr_Format(PyExc_TypeError, "lengths: dtype %S, expected integers", (PyObject *)d);
+  char kind = PyArray_DESCR(src)->kind; /* kept: src is released before the range check */
+  if (kind != 'i' && kind != 'u') {
+    PyErr_Format(PyExc_TypeError, "lengths: dtype %S, expected integers",
+                 (PyObject *)PyArray_DESCR(src));
     Py_DECREF(src);
     return NULL;
   }
@@ -74,10 +82,9 @@ PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps) {
   if (!a) return NULL;
   const int64_t *v = PyArray_DATA(a);
   for (npy_intp b = 0; b < batch; b++) {
-    /* uint64 values past INT64_MAX wrapped to negatives: out of range as well */
-    int wrapped = d->kind == 'u' && v[b] < 0;
     if (v[b] < 1 || v[b] > steps) {
-      if (wrapped)
+      /* uint64 values past INT64_MAX wrapped to negatives: out of range as well */
+      if (kind == 'u' && v[b] < 0)
         PyErr_Format(PyExc_ValueError, "lengths[%zd] is past 2**63, outside 1..%zd", b, steps);
       else
         PyErr_Format(PyExc_ValueError, "lengths[%zd] = %lld, outside 1..%zd (T)", b,
@@ -93,23 +100,21 @@ PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const 
   if (obj == NULL || obj == Py_None)
     return (PyArrayObject *)PyArray_SimpleNew(ndim, (npy_intp *)shape, NPY_FLOAT32);
   if (!PyArray_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "out %s: expected a numpy.ndarray, got %s", name,
+    PyErr_Format(PyExc_TypeError, "%s: expected a numpy.ndarray, got %s", name,
                  Py_TYPE(obj)->tp_name);
     return NULL;
   }
   PyArrayObject *a = (PyArrayObject *)obj;
   if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_ISNOTSWAPPED(a)) {
-    PyErr_Format(PyExc_TypeError, "out %s: dtype %S, expected float32 in native byte order",
+    PyErr_Format(PyExc_TypeError, "%s: dtype %S, expected float32 in native byte order",
                  name, (PyObject *)PyArray_DESCR(a));
     return NULL;
   }
   if (!PyArray_ISCARRAY(a)) {
-    PyErr_Format(PyExc_ValueError, "out %s must be C-contiguous, aligned and writeable", name);
+    PyErr_Format(PyExc_ValueError, "%s must be C-contiguous, aligned and writeable", name);
     return NULL;
   }
-  char what[64];
-  PyOS_snprintf(what, sizeof what, "out %s", name);
-  if (recur_py_check_shape(a, what, ndim, shape) < 0) return NULL;
+  if (recur_py_check_shape(a, name, ndim, shape) < 0) return NULL;
   Py_INCREF(obj);
   return a;
 }

@@ -1,12 +1,13 @@
 /* The forward call, net(x, hx=None, *, lengths=None, num_threads=0, out=None): arguments
  * parsed by hand from the vectorcall (no tuple or dict is built: a T=1 step must cost little
- * more than recur_forward), converted and checked (arrays.c), then recur_forward without the
- * GIL. */
+ * more than recur_forward; Stream.step parses its own the same way), converted and checked
+ * (arrays.c), then recur_forward without the GIL. */
 #include "pyrecur.h"
 
-typedef struct call_objects { /* borrowed: the caller's arguments */
-  PyObject *x, *hx, *lengths, *num_threads, *out;
-} call_objects;
+/* The parameters, as slots of the argument array recur_py_parse_args fills. */
+enum { ARG_X, ARG_HX, ARG_LENGTHS, ARG_NUM_THREADS, ARG_OUT, N_ARGS };
+static const char *const call_names[] = {"x", "hx", "lengths", "num_threads", "out", NULL};
+static const recur_py_params call_params = {"recur.Net", "x and hx", call_names, 2, 1};
 
 typedef struct call_arrays { /* owned */
   PyArrayObject *x, *h0, *c0, *lengths, *y, *h_n, *c_n;
@@ -22,31 +23,33 @@ static void clear_arrays(call_arrays *a) {
   Py_XDECREF(a->c_n);
 }
 
-static int parse_args(PyObject *const *args, size_t nargsf, PyObject *kwnames, call_objects *o) {
+static int positional_error(const recur_py_params *p, Py_ssize_t n) {
+  PyErr_Format(PyExc_TypeError, "%s takes %s (%zd positional arguments given)", p->func,
+               p->positional, n);
+  return -1;
+}
+
+int recur_py_parse_args(const recur_py_params *p, PyObject *const *args, size_t nargsf,
+                        PyObject *kwnames, PyObject **slots) {
   Py_ssize_t n = PyVectorcall_NARGS(nargsf);
-  if (n < 1 || n > 2) {
-    PyErr_Format(PyExc_TypeError, "recur.Net takes x and hx (%zd positional arguments given)", n);
-    return -1;
-  }
-  *o = (call_objects){args[0], n > 1 ? args[1] : NULL, NULL, NULL, NULL};
+  if (n > p->max_positional) return positional_error(p, n);
+  for (int i = 0; p->names[i]; i++) slots[i] = i < n ? args[i] : NULL;
   Py_ssize_t nk = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
   for (Py_ssize_t i = 0; i < nk; i++) {
-    PyObject *key = PyTuple_GET_ITEM(kwnames, i), **slot = NULL;
-    if (PyUnicode_CompareWithASCIIString(key, "hx") == 0) slot = &o->hx;
-    else if (PyUnicode_CompareWithASCIIString(key, "lengths") == 0) slot = &o->lengths;
-    else if (PyUnicode_CompareWithASCIIString(key, "num_threads") == 0) slot = &o->num_threads;
-    else if (PyUnicode_CompareWithASCIIString(key, "out") == 0) slot = &o->out;
-    if (!slot) {
-      PyErr_Format(PyExc_TypeError, "recur.Net got an unexpected keyword argument '%U'", key);
+    PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+    int k = p->first_keyword;
+    while (p->names[k] && PyUnicode_CompareWithASCIIString(key, p->names[k]) != 0) k++;
+    if (!p->names[k]) {
+      PyErr_Format(PyExc_TypeError, "%s got an unexpected keyword argument '%U'", p->func, key);
       return -1;
     }
-    if (*slot) {
-      PyErr_Format(PyExc_TypeError, "recur.Net got multiple values for argument '%U'", key);
+    if (slots[k]) {
+      PyErr_Format(PyExc_TypeError, "%s got multiple values for argument '%U'", p->func, key);
       return -1;
     }
-    *slot = args[n + i];
+    slots[k] = args[n + i];
   }
-  return 0;
+  return slots[0] ? 0 : positional_error(p, n);
 }
 
 static int is_pair(PyObject *o) {
@@ -105,7 +108,7 @@ static int derive_shapes(const recur_py_net *net, PyArrayObject *x, call_shapes 
                  "least 1", s->T, s->B);
     return -1;
   }
-  npy_intp dirs = d->bidirectional ? 2 : 1, hout = d->proj_size ? d->proj_size : d->hidden_size;
+  npy_intp dirs = d->bidirectional ? 2 : 1, hout = recur_py_h_out(d);
   npy_intp ld = d->num_layers * dirs;
   s->state_ndim = s->unbatched ? 2 : 3;
   if (s->unbatched) {
@@ -121,43 +124,35 @@ static int derive_shapes(const recur_py_net *net, PyArrayObject *x, call_shapes 
   return 0;
 }
 
-/* An input state (h0 or c0) if given, converted and of the state's shape. */
-int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
-                         PyArrayObject **out) {
-  if (!obj || obj == Py_None) return 0;
-  if (!(*out = recur_py_input(obj, name))) return -1;
-  return recur_py_check_shape(*out, name, ndim, shape);
-}
-
 /* Converts and checks everything recur_forward will touch. */
-static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *a,
+static int prepare(const recur_py_net *net, PyObject *const *o, call_arrays *a,
                    recur_forward_args *fa) {
   int lstm = net->desc.cell == RECUR_CELL_LSTM;
   const char *cell = recur_cell_name(net->desc.cell);
   call_shapes s;
-  PyObject *h0, *c0, *y_out = o->out, *states_out = NULL, *h_out, *c_out;
-  if (!(a->x = recur_py_input(o->x, "x")) || derive_shapes(net, a->x, &s) < 0 ||
-      recur_py_split_state(o->hx, lstm, cell, "hx", &h0, &c0) < 0)
+  PyObject *h0, *c0, *y_out = o[ARG_OUT], *states_out = NULL, *h_out, *c_out;
+  if (!(a->x = recur_py_input(o[ARG_X], "x")) || derive_shapes(net, a->x, &s) < 0 ||
+      recur_py_split_state(o[ARG_HX], lstm, cell, "hx", &h0, &c0) < 0)
     return -1;
   int bad = recur_py_state_input(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
             recur_py_state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0;
   Py_XDECREF(h0);
   Py_XDECREF(c0);
-  if (bad || (o->lengths && o->lengths != Py_None &&
-              !(a->lengths = recur_py_lengths(o->lengths, s.B, s.T))) ||
-      recur_py_threads(o->num_threads, &fa->num_threads) < 0)
+  if (bad || (o[ARG_LENGTHS] && o[ARG_LENGTHS] != Py_None &&
+              !(a->lengths = recur_py_lengths(o[ARG_LENGTHS], s.B, s.T))) ||
+      recur_py_threads(o[ARG_NUM_THREADS], &fa->num_threads) < 0)
     return -1;
-  if (o->out && is_pair(o->out)) { /* (y, h_n) or (y, (h_n, c_n)) */
-    y_out = PySequence_Fast_GET_ITEM(o->out, 0);
-    states_out = PySequence_Fast_GET_ITEM(o->out, 1);
+  if (o[ARG_OUT] && is_pair(o[ARG_OUT])) { /* (y, h_n) or (y, (h_n, c_n)) */
+    y_out = PySequence_Fast_GET_ITEM(o[ARG_OUT], 0);
+    states_out = PySequence_Fast_GET_ITEM(o[ARG_OUT], 1);
   }
   /* No Python code runs from here on (outputs are checked, never converted), so y_out and
    * states_out, borrowed from out, stay alive. */
   if (recur_py_split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0)
     return -1;
-  bad = !(a->y = recur_py_output(y_out, "y", s.state_ndim, s.y)) ||
-        !(a->h_n = recur_py_output(h_out, "h_n", s.state_ndim, s.h)) ||
-        (lstm && !(a->c_n = recur_py_output(c_out, "c_n", s.state_ndim, s.c)));
+  bad = !(a->y = recur_py_output(y_out, "out y", s.state_ndim, s.y)) ||
+        !(a->h_n = recur_py_output(h_out, "out h_n", s.state_ndim, s.h)) ||
+        (lstm && !(a->c_n = recur_py_output(c_out, "out c_n", s.state_ndim, s.c)));
   Py_XDECREF(h_out);
   Py_XDECREF(c_out);
   if (bad) return -1;
@@ -179,14 +174,14 @@ static int prepare(const recur_py_net *net, const call_objects *o, call_arrays *
 PyObject *recur_py_net_call(PyObject *callable, PyObject *const *args, size_t nargsf,
                             PyObject *kwnames) {
   recur_py_net *self = (recur_py_net *)callable;
-  call_objects o;
-  if (parse_args(args, nargsf, kwnames, &o) < 0) return NULL;
+  PyObject *o[N_ARGS]; /* borrowed: the caller's arguments, NULL if not given */
+  if (recur_py_parse_args(&call_params, args, nargsf, kwnames, o) < 0) return NULL;
   const recur_net *net = recur_py_net_acquire(self);
   if (!net) return NULL;
   call_arrays a = {0};
   recur_forward_args fa = {0};
   PyObject *result = NULL;
-  if (prepare(self, &o, &a, &fa) == 0) {
+  if (prepare(self, o, &a, &fa) == 0) {
     recur_status status;
     Py_BEGIN_ALLOW_THREADS
     status = recur_forward(net, &fa);

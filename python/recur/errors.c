@@ -19,6 +19,25 @@ PyDoc_STRVAR(error_doc,
 "ValueError before recur is called; RecurError is what recur refuses: a model file, a\n"
 "memory limit, an instruction set this CPU lacks.");
 
+/* A status's name, the part of recur_status_string before the colon: "RECUR_ERR_BAD_FILE". */
+static PyObject *status_name(recur_status status) {
+  const char *text = recur_status_string(status), *colon = strchr(text, ':');
+  return PyUnicode_FromStringAndSize(text, colon ? colon - text : (Py_ssize_t)strlen(text));
+}
+
+/* recur.h's statuses as module constants, without "RECUR_" (ERR_BAD_FILE = -8, ...): what
+ * RecurError.status holds. */
+static int add_statuses(PyObject *module) {
+  for (int s = RECUR_ERR_NULL_POINTER; s >= RECUR_ERR_INTERNAL; s--) {
+    PyObject *name = status_name((recur_status)s);
+    const char *utf8 = name ? PyUnicode_AsUTF8(name) : NULL;
+    int rc = utf8 ? PyModule_AddIntConstant(module, utf8 + strlen("RECUR_"), s) : -1;
+    Py_XDECREF(name);
+    if (rc < 0) return -1;
+  }
+  return 0;
+}
+
 int recur_py_error_init(PyObject *module) {
   /* Class attributes, so that a RecurError raised by hand still has them. */
   PyObject *attrs = Py_BuildValue("{sOsOsO}", "status", Py_None, "name", Py_None,
@@ -28,7 +47,8 @@ int recur_py_error_init(PyObject *module) {
   Py_DECREF(attrs);
   if (!recur_py_error) return -1;
   Py_INCREF(recur_py_error);
-  return PyModule_AddObject(module, "RecurError", recur_py_error) < 0 ? -1 : 0;
+  if (PyModule_AddObject(module, "RecurError", recur_py_error) < 0) return -1;
+  return add_statuses(module);
 }
 
 static int set_attr(PyObject *exc, const char *name, PyObject *value) {
@@ -39,8 +59,7 @@ static int set_attr(PyObject *exc, const char *name, PyObject *value) {
 }
 
 PyObject *recur_py_raise(recur_status status) {
-  /* recur_status_string is "RECUR_ERR_BAD_FILE: a file is truncated or malformed". */
-  const char *text = recur_status_string(status), *colon = strchr(text, ':');
+  const char *text = recur_status_string(status);
   const char *detail = recur_last_error();
   PyObject *message = *detail ? PyUnicode_FromFormat("%s (%s)", detail, text)
                               : PyUnicode_FromString(text);
@@ -49,8 +68,7 @@ PyObject *recur_py_raise(recur_status status) {
   Py_DECREF(message);
   if (!exc) return NULL;
   if (set_attr(exc, "status", PyLong_FromLong(status)) < 0 ||
-      set_attr(exc, "name", PyUnicode_FromStringAndSize(
-                                text, colon ? colon - text : (Py_ssize_t)strlen(text))) < 0 ||
+      set_attr(exc, "name", status_name(status)) < 0 ||
       set_attr(exc, "detail", PyUnicode_DecodeUTF8(detail, (Py_ssize_t)strlen(detail),
                                                    "replace")) < 0) {
     Py_DECREF(exc);

@@ -1,7 +1,5 @@
 /* recur._recur: the module, and its functions over recur's process-wide settings. */
 #define RECUR_PY_IMPORT_NUMPY
-#include <string.h>
-
 #include "pyrecur.h"
 
 /* "avx512 avx2 scalar" -> ['avx512', 'avx2', 'scalar'] */
@@ -97,18 +95,6 @@ static struct PyModuleDef module_def = {
   NULL, NULL, NULL, NULL,
 };
 
-/* recur.h's statuses as module constants (ERR_BAD_FILE = -8, ...): what RecurError.status
- * holds. */
-static int add_statuses(PyObject *module) {
-  for (int s = RECUR_ERR_NULL_POINTER; s >= RECUR_ERR_INTERNAL; s--) {
-    const char *text = recur_status_string((recur_status)s), *colon = strchr(text, ':');
-    char name[64];
-    PyOS_snprintf(name, sizeof name, "%.*s", (int)(colon - text) - 6, text + 6); /* "RECUR_" */
-    if (PyModule_AddIntConstant(module, name, s) < 0) return -1;
-  }
-  return 0;
-}
-
 PyMODINIT_FUNC PyInit__recur(void) {
   import_array();
   if (PyType_Ready(&recur_py_net_type) < 0 || PyType_Ready(&recur_py_stream_type) < 0)
@@ -117,7 +103,7 @@ PyMODINIT_FUNC PyInit__recur(void) {
   if (!m) return NULL;
   if (PyModule_AddObjectRef(m, "Net", (PyObject *)&recur_py_net_type) < 0 ||
       PyModule_AddObjectRef(m, "Stream", (PyObject *)&recur_py_stream_type) < 0 ||
-      recur_py_error_init(m) < 0 || add_statuses(m) < 0 ||
+      recur_py_error_init(m) < 0 ||
       PyModule_AddStringConstant(m, "__version__", recur_version_string()) < 0) {
     Py_DECREF(m);
     return NULL;

@@ -4,12 +4,22 @@
 
 #include "pyrecur.h"
 
+/* close() drops the model's bytes: that is what marks a net closed. */
+static int is_closed(const recur_py_net *self) {
+  return !self->model;
+}
+
+static PyObject *closed_error(void) {
+  PyErr_SetString(PyExc_ValueError, "the recur.Net is closed");
+  return NULL;
+}
+
 /* The net's handle for a call. Calls run without the GIL, so close() cannot free the net
  * under one: it only marks it closed, and whoever ends the last call frees it. `running` is
  * changed only with the GIL held. */
 const recur_net *recur_py_net_acquire(recur_py_net *self) {
-  if (self->closed) {
-    PyErr_SetString(PyExc_ValueError, "the recur.Net is closed");
+  if (is_closed(self)) {
+    closed_error();
     return NULL;
   }
   self->running++;
@@ -18,7 +28,7 @@ const recur_net *recur_py_net_acquire(recur_py_net *self) {
 }
 
 static void free_if_done(recur_py_net *self) {
-  if (self->closed && self->running == 0 && self->net) {
+  if (is_closed(self) && self->running == 0 && self->net) {
     recur_net *net = self->net;
     self->net = NULL;
     Py_BEGIN_ALLOW_THREADS
@@ -71,7 +81,6 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
   }
   self->vectorcall = recur_py_net_call;
   self->net = NULL;
-  self->closed = 0;
   self->running = 0;
   self->batch_first = batch_first;
   self->hash = -1;
@@ -117,7 +126,6 @@ PyDoc_STRVAR(close_doc,
 
 static PyObject *net_close(recur_py_net *self, PyObject *unused) {
   (void)unused;
-  self->closed = 1;
   Py_CLEAR(self->model);
   free_if_done(self);
   Py_RETURN_NONE;
@@ -125,8 +133,7 @@ static PyObject *net_close(recur_py_net *self, PyObject *unused) {
 
 static PyObject *net_enter(recur_py_net *self, PyObject *unused) {
   (void)unused;
-  if (self->closed) return PyErr_Format(PyExc_ValueError, "the recur.Net is closed");
-  return Py_NewRef(self);
+  return is_closed(self) ? closed_error() : Py_NewRef(self);
 }
 
 static PyObject *net_exit(recur_py_net *self, PyObject *const *args, Py_ssize_t n) {
@@ -142,7 +149,7 @@ PyDoc_STRVAR(reduce_doc,
 
 static PyObject *net_reduce(recur_py_net *self, PyObject *unused) {
   (void)unused;
-  if (self->closed) return PyErr_Format(PyExc_ValueError, "cannot pickle a closed recur.Net");
+  if (is_closed(self)) return PyErr_Format(PyExc_ValueError, "cannot pickle a closed recur.Net");
   PyObject *load = PyObject_GetAttrString(PyImport_AddModule("recur._recur"), "load_bytes");
   if (!load) return NULL;
   return Py_BuildValue("N(OOON)", load, self->model, self->prefix,
@@ -160,11 +167,11 @@ PyDoc_STRVAR(plan_doc,
 static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
   long long batch = 1;
-  int threads = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Li:plan", keywords, &batch, &threads))
+  PyObject *threads_obj = NULL;
+  int threads;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|LO:plan", keywords, &batch, &threads_obj) ||
+      recur_py_threads(threads_obj, &threads) < 0)
     return NULL;
-  if (threads < 0)
-    return PyErr_Format(PyExc_ValueError, "num_threads is %d, expected >= 0", threads);
   const recur_net *net = recur_py_net_acquire(self);
   if (!net) return NULL;
   recur_plan p;
@@ -212,9 +219,8 @@ GETTER(batch_first, PyBool_FromLong(s->batch_first))
 GETTER(precision, precision_str(s->precision))
 GETTER(isa, PyUnicode_FromString(s->isa))
 GETTER(prefix, Py_NewRef(s->prefix))
-GETTER(closed, PyBool_FromLong(s->closed))
-GETTER(model_bytes, s->closed ? PyErr_Format(PyExc_ValueError, "the recur.Net is closed")
-                              : Py_NewRef(s->model))
+GETTER(closed, PyBool_FromLong(is_closed(s)))
+GETTER(model_bytes, is_closed(s) ? closed_error() : Py_NewRef(s->model))
 
 #define PROPERTY(name, doc) {#name, (getter)get_##name, NULL, doc, NULL}
 static PyGetSetDef net_getset[] = {
@@ -238,7 +244,7 @@ static PyGetSetDef net_getset[] = {
  * and precision (so a net equals its unpickled copy); a closed net equals only itself. */
 static int same_net(recur_py_net *a, recur_py_net *b) {
   if (a == b) return 1;
-  if (a->closed || b->closed || a->batch_first != b->batch_first ||
+  if (is_closed(a) || is_closed(b) || a->batch_first != b->batch_first ||
       a->precision != b->precision)
     return 0;
   int same = PyObject_RichCompareBool(a->prefix, b->prefix, Py_EQ);
@@ -255,7 +261,7 @@ static PyObject *net_richcompare(PyObject *a, PyObject *b, int op) {
 
 static Py_hash_t net_hash(recur_py_net *self) {
   if (self->hash != -1) return self->hash;
-  if (self->closed) /* equal only to itself */
+  if (is_closed(self)) /* equal only to itself */
     return PyBaseObject_Type.tp_hash((PyObject *)self);
   PyObject *key = Py_BuildValue("(OOii)", self->model, self->prefix, self->batch_first,
                                 (int)self->precision);
@@ -275,7 +281,7 @@ static PyObject *net_repr(recur_py_net *s) {
       (long long)s->desc.input_size, (long long)s->desc.hidden_size, (long long)s->desc.num_layers,
       s->desc.bidirectional ? "True" : "False", proj, s->desc.bias ? "" : " bias=False",
       s->batch_first ? "True" : "False",
-      recur_precision_name(s->precision), s->isa, s->closed ? " closed" : "");
+      recur_precision_name(s->precision), s->isa, is_closed(s) ? " closed" : "");
 }
 
 PyDoc_STRVAR(net_doc,

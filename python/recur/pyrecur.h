@@ -19,7 +19,8 @@
 
 #include <recur.h>
 
-/* errors.c: recur.RecurError, raised with a recur_status and the thread's recur_last_error. */
+/* errors.c: recur.RecurError, raised with a recur_status and the thread's recur_last_error.
+ * init adds it to the module with the statuses as constants (ERR_BAD_FILE, ...). */
 extern PyObject *recur_py_error;
 int recur_py_error_init(PyObject *module);
 PyObject *recur_py_raise(recur_status status);
@@ -30,18 +31,21 @@ typedef struct recur_py_net {
   PyObject_HEAD
   vectorcallfunc vectorcall;
   recur_net *net;      /* NULL once freed */
-  int closed;          /* close() was called: new calls are refused */
   Py_ssize_t running;  /* forward calls in flight (changed only under the GIL) */
   recur_desc desc;
   recur_precision precision;
   const char *isa;     /* the kernel table it runs on (a static string of recur's) */
   int batch_first;
-  PyObject *model;     /* bytes: the safetensors file; NULL once closed */
+  PyObject *model;     /* bytes: the safetensors file; NULL once closed (new calls refused) */
   PyObject *prefix;    /* str or None */
   Py_hash_t hash;      /* -1 until first asked for (it reads all of the model's bytes) */
 } recur_py_net;
 
 extern PyTypeObject recur_py_net_type;
+/* H_out: an LSTM's proj_size if it has one, else hidden_size. */
+static inline npy_intp recur_py_h_out(const recur_desc *d) {
+  return d->proj_size ? d->proj_size : d->hidden_size;
+}
 PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs);
 /* The net's C handle for one call, or NULL with ValueError if it is closed; a successful
  * acquire must be paired with recur_py_net_release (both under the GIL). */
@@ -51,21 +55,37 @@ void recur_py_net_release(recur_py_net *self);
 /* call.c: net(x, hx=None, *, lengths=None, num_threads=0, out=None). */
 PyObject *recur_py_net_call(PyObject *self, PyObject *const *args, size_t nargsf,
                             PyObject *kwnames);
+/* A callable's parameters for recur_py_parse_args: names[0] is required, the first
+ * max_positional may be passed by position, and those from first_keyword on by keyword. */
+typedef struct recur_py_params {
+  const char *func;         /* the callable in TypeErrors: "recur.Net", "recur.Stream.step" */
+  const char *positional;   /* what may be passed by position: "x and hx" */
+  const char *const *names; /* NULL-terminated */
+  int max_positional, first_keyword;
+} recur_py_params;
+/* Vectorcall (or METH_FASTCALL | METH_KEYWORDS) arguments into slots[i] (one per name),
+ * borrowed, for names[i] (NULL if not given), with no tuple or dict built as PyArg_ParseTupleAndKeywords
+ * builds them: a cost on every call. TypeError for a wrong count or an unknown or repeated
+ * keyword. */
+int recur_py_parse_args(const recur_py_params *p, PyObject *const *args, size_t nargsf,
+                        PyObject *kwnames, PyObject **slots);
 /* A state argument split as the cell takes it: h for an RNN or GRU, the pair (h, c) for an
  * LSTM (TypeError otherwise, naming `what`); hx NULL or None gives h = c = NULL, and either
  * may be None. New references (the caller releases them): converting h may run Python code
  * (an __array__) that empties a list hx and would free a borrowed c. */
 int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *what,
                          PyObject **h, PyObject **c);
-/* A state array if obj is given (not NULL or None): converted as an input and checked to
- * have the state's shape; *out stays NULL otherwise. */
-int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
-                         PyArrayObject **out);
 
 /* arrays.c: the arguments of a call as arrays recur can read or write. Each returns a new
  * reference, or NULL with TypeError/ValueError naming the argument. */
 PyArrayObject *recur_py_input(PyObject *obj, const char *name);
+/* A state array if obj is given (not NULL or None): converted as an input into *out (which
+ * the caller releases, even on -1) and checked to have the state's shape; *out stays NULL
+ * otherwise. */
+int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                         PyArrayObject **out);
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps);
+/* The caller's buffer obj ("out y" names it), checked, or a new array if obj is NULL or None. */
 PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape);
 int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape);
 /* A thread count: None or an integer >= 0 (0: the default), capped at INT_MAX; 0 or -1. */

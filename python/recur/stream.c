@@ -11,21 +11,21 @@ typedef struct recur_py_stream {
   int busy;             /* a step runs without the GIL (set and read only under the GIL) */
 } recur_py_stream;
 
-/* The stream for one call, or NULL with the call's exception: a stream is used by one thread
- * at a time, and recur_stream has no lock, so a second thread is refused rather than racing
- * the step that runs without the GIL. */
-static recur_stream *usable(recur_py_stream *self) {
-  if (self->busy) {
+/* 1 with RuntimeError if a step runs on another thread: a stream is used by one thread at a
+ * time, and recur_stream has no lock, so a second thread is refused rather than racing the
+ * step that runs without the GIL. */
+static int in_use(const recur_py_stream *self) {
+  if (self->busy)
     PyErr_SetString(PyExc_RuntimeError, "the recur.Stream is in use by another thread (a "
                     "stream serves one thread at a time: give each thread its own)");
-    return NULL;
-  }
-  if (!self->stream) PyErr_SetString(PyExc_ValueError, "the recur.Stream is closed");
-  return self->stream;
+  return self->busy;
 }
 
-static npy_intp h_out(const recur_desc *d) {
-  return d->proj_size ? d->proj_size : d->hidden_size;
+/* The stream for one call, or NULL with the call's exception (in use, or closed). */
+static recur_stream *usable(recur_py_stream *self) {
+  if (in_use(self)) return NULL;
+  if (!self->stream) PyErr_SetString(PyExc_ValueError, "the recur.Stream is closed");
+  return self->stream;
 }
 
 PyObject *recur_py_stream_new(recur_py_net *net, PyObject *args, PyObject *kwargs) {
@@ -80,7 +80,7 @@ PyDoc_STRVAR(close_doc,
 
 static PyObject *stream_close(recur_py_stream *self, PyObject *unused) {
   (void)unused;
-  if (self->busy && !usable(self)) return NULL;
+  if (in_use(self)) return NULL;
   if (self->stream) free_stream(self);
   Py_RETURN_NONE;
 }
@@ -103,11 +103,14 @@ PyDoc_STRVAR(step_doc,
 "out: a float32, C-contiguous, writeable numpy.ndarray of y's shape to write y into (it must\n"
 "not overlap x). The GIL is released while recur computes. A failed step changes nothing.");
 
-static PyObject *stream_step(recur_py_stream *self, PyObject *args, PyObject *kwargs) {
-  static char *keywords[] = {"x", "out", NULL};
-  PyObject *x_obj, *out_obj = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:step", keywords, &x_obj, &out_obj))
-    return NULL;
+static const char *const step_names[] = {"x", "out", NULL};
+static const recur_py_params step_params = {"recur.Stream.step", "x and out", step_names, 2, 0};
+
+static PyObject *stream_step(recur_py_stream *self, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames) {
+  PyObject *arg[2];
+  if (recur_py_parse_args(&step_params, args, (size_t)nargs, kwnames, arg) < 0) return NULL;
+  PyObject *x_obj = arg[0], *out_obj = arg[1];
   const recur_desc *d = &self->net->desc;
   PyArrayObject *x = recur_py_input(x_obj, "x"), *y = NULL;
   recur_stream *stream = x ? usable(self) : NULL; /* after x's conversion: it may run Python */
@@ -118,7 +121,7 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *args, PyObject *kw
   int ndim = PyArray_NDIM(x), one_step = ndim == 2;
   npy_intp steps = ndim == 3 ? PyArray_DIM(x, 0) : 1;
   npy_intp x_shape[3] = {steps, self->batch, d->input_size};
-  npy_intp y_shape[3] = {steps, self->batch, h_out(d)};
+  npy_intp y_shape[3] = {steps, self->batch, recur_py_h_out(d)};
   /* a batch_first net's user may pass (batch, steps, I): say why that shape is wrong */
   const char *x_name = ndim == 3 && self->net->batch_first
                            ? "x (time-first: steps, batch, I, whatever the net's batch_first)"
@@ -129,7 +132,7 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *args, PyObject *kw
   } else if (steps < 1) {
     PyErr_SetString(PyExc_ValueError, "x has 0 steps, expected at least 1");
   } else if (recur_py_check_shape(x, x_name, ndim, x_shape + one_step) == 0 &&
-             (y = recur_py_output(out_obj, "y", ndim, y_shape + one_step))) {
+             (y = recur_py_output(out_obj, "out y", ndim, y_shape + one_step))) {
     recur_status status;
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
@@ -171,7 +174,7 @@ static void state_shapes(const recur_py_stream *self, npy_intp h[3], npy_intp c[
   const recur_desc *d = &self->net->desc;
   h[0] = c[0] = d->num_layers;
   h[1] = c[1] = self->batch;
-  h[2] = h_out(d);
+  h[2] = recur_py_h_out(d);
   c[2] = d->hidden_size;
 }
 
@@ -237,7 +240,7 @@ static PyObject *stream_reduce(recur_py_stream *self, PyObject *unused) {
 }
 
 static PyMethodDef stream_methods[] = {
-  {"step", (PyCFunction)(void (*)(void))stream_step, METH_VARARGS | METH_KEYWORDS, step_doc},
+  {"step", (PyCFunction)(void (*)(void))stream_step, METH_FASTCALL | METH_KEYWORDS, step_doc},
   {"reset", (PyCFunction)(void (*)(void))stream_reset, METH_VARARGS | METH_KEYWORDS, reset_doc},
   {"close", (PyCFunction)stream_close, METH_NOARGS, close_doc},
   {"__enter__", (PyCFunction)stream_enter, METH_NOARGS, "Returns the stream itself."},
