@@ -60,7 +60,8 @@ ninja -C build-aarch64 >/dev/null
 # recur must pick the NEON table by itself (getauxval's HWCAP_ASIMD), or the suites below
 # would test only the scalar one; and see FEAT_BF16 (HWCAP2_BF16) on max, not on cortex-a57.
 for qemu_cpu in max cortex-a57; do
-  info=$(QEMU_CPU=$qemu_cpu build-aarch64/recur info)
+  # no tune file, as in every test (meson.build's hermetic_env)
+  info=$(QEMU_CPU=$qemu_cpu RECUR_TUNE_FILE=build-aarch64/test-home/no-tune.conf build-aarch64/recur info)
   if [[ $info != *$'\nkernels: neon'* ]]; then
     echo "build-aarch64: recur does not choose the neon kernels on qemu's $qemu_cpu CPU" >&2
     exit 1
