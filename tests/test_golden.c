@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "golden.h"
+#include "poison.h"
 
 #define MAX_CASES 512
 
@@ -58,8 +59,12 @@ static void run_case(const golden_case *c, const char *isa, const run_mode *m) {
   cr_assert_eq(!!len, c->lengths, "%s: lengths file vs manifest", c->name);
   cr_assert(!len || len->dtype == RECUR_DTYPE_I64, "%s: lengths must be int64", c->name);
 
-  float *got_y = calloc(y->count, sizeof(float)), *got_hn = calloc(hn->count, sizeof(float));
-  float *got_cn = cn ? calloc(cn->count, sizeof(float)) : NULL;
+  float *got_y = malloc(y->count * sizeof(float)), *got_hn = malloc(hn->count * sizeof(float));
+  float *got_cn = cn ? malloc(cn->count * sizeof(float)) : NULL;
+  cr_assert(got_y && got_hn && (!cn || got_cn), "%s: out of memory", c->name);
+  poison_outputs(got_y, y->count, OUT_POISON);
+  poison_outputs(got_hn, hn->count, OUT_POISON);
+  poison_outputs(got_cn, cn ? cn->count : 0, OUT_POISON);
   recur_forward_args a = {
     .seq_len = c->T, .batch = c->B, .input_size = c->I, .batch_first = c->batch_first,
     .unbatched = c->unbatched, .x = x->data, .lengths = len ? len->data : NULL,

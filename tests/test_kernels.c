@@ -9,6 +9,7 @@
 #include "golden.h"
 #include "kernels.h"
 #include "net.h"
+#include "poison.h"
 #include "randnet.h"
 #include "stream.h"
 #include "tables.h"
@@ -100,6 +101,8 @@ static void run(const shape *s, const recur_kernels *k, recur_precision precisio
   o->y = malloc(o->ny * sizeof(float));
   o->hn = malloc(o->nh * sizeof(float));
   o->cn = o->nc ? malloc(o->nc * sizeof(float)) : NULL;
+  float fill = k == &recur_kernels_ref ? WANT_POISON : OUT_POISON; /* the reference is compared with */
+  poison_outputs(o->y, o->ny, fill), poison_outputs(o->hn, o->nh, fill), poison_outputs(o->cn, o->nc, fill);
   recur_forward_args a = {.seq_len = s->T, .batch = s->B, .input_size = s->d.input_size,
                           .batch_first = s->batch_first, .x = x,
                           .lengths = s->lengths ? len : NULL, .h0 = s->h0 ? h0 : NULL,
@@ -333,6 +336,8 @@ static void expect_stream_like_forward(const shape *s, const recur_net *net, int
   unsigned seed = 92;
   randnet_fill(x, (size_t)s->T * nx, &seed);
   randnet_fill(h0, nh + nc, &seed);
+  poison_outputs(want, (size_t)s->T * ny, WANT_POISON), poison_outputs(hn, nh + nc, WANT_POISON);
+  poison_outputs(got, (size_t)s->T * ny, OUT_POISON), poison_outputs(hs, nh + nc, OUT_POISON);
   recur_forward_args a = {.seq_len = s->T, .batch = s->B, .input_size = s->d.input_size, .x = x,
                           .h0 = h0, .c0 = nc ? c0 : NULL, .y = want, .h_n = hn, .c_n = nc ? cn : NULL};
   cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());

@@ -14,6 +14,7 @@
 
 #include "kernels.h"
 #include "net.h"
+#include "poison.h"
 #include "randnet.h"
 #include "schedule.h"
 
@@ -56,6 +57,8 @@ static void run(recur_net *net, const case_ *c, int threads, result *r) {
   r->y = malloc(r->ny * sizeof(float));
   r->hn = malloc(r->nh * sizeof(float));
   r->cn = r->nc ? malloc(r->nc * sizeof(float)) : NULL;
+  float fill = threads == 1 ? WANT_POISON : OUT_POISON; /* one thread's run is the one compared with */
+  poison_outputs(r->y, r->ny, fill), poison_outputs(r->hn, r->nh, fill), poison_outputs(r->cn, r->nc, fill);
   recur_forward_args a = {.seq_len = c->T, .batch = c->B, .input_size = d->input_size, .x = x,
                           .lengths = c->lengths ? len : NULL, .y = r->y, .h_n = r->hn,
                           .c_n = r->cn, .num_threads = threads};

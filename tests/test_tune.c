@@ -22,6 +22,7 @@
 
 #include "kernels.h"
 #include "net.h"
+#include "poison.h"
 #include "randnet.h"
 #include "schedule.h"
 #include "tunefile.h"
@@ -1075,6 +1076,7 @@ static void put_threads_entries(const recur_desc *d, int64_t B, const threads_en
 static float *plan_test_y(const recur_net *net, const recur_desc *d, int64_t B, int threads) {
   size_t nx = (size_t)(6 * B * d->input_size), ny = (size_t)(6 * B * d->hidden_size);
   float *x = malloc(nx * sizeof *x), *y = malloc(ny * sizeof *y);
+  poison_outputs(y, ny, threads == 1 ? WANT_POISON : OUT_POISON);
   unsigned seed = 8;
   randnet_fill(x, nx, &seed);
   recur_forward_args a = {.seq_len = 6, .batch = B, .input_size = d->input_size, .x = x, .y = y,
@@ -1221,7 +1223,9 @@ typedef struct outputs {
   size_t ny, nh, nc;
 } outputs;
 
-static void forward(const recur_net *net, const recur_desc *d, size_t call, unsigned seed, outputs *o) {
+/* Outputs filled with fill first (poison.h). */
+static void forward(const recur_net *net, const recur_desc *d, size_t call, unsigned seed, float fill,
+                    outputs *o) {
   int64_t T = BIT_T, B = bit_calls[call].B, D = d->bidirectional ? 2 : 1;
   int64_t Hout = d->proj_size ? d->proj_size : d->hidden_size;
   size_t nx = (size_t)(T * B * d->input_size);
@@ -1238,6 +1242,7 @@ static void forward(const recur_net *net, const recur_desc *d, size_t call, unsi
   o->y = malloc(o->ny * sizeof(float));
   o->hn = malloc(o->nh * sizeof(float));
   o->cn = o->nc ? malloc(o->nc * sizeof(float)) : NULL;
+  poison_outputs(o->y, o->ny, fill), poison_outputs(o->hn, o->nh, fill), poison_outputs(o->cn, o->nc, fill);
   recur_forward_args a = {.seq_len = T, .batch = B, .input_size = d->input_size, .x = x,
                           .y = o->y, .h_n = o->hn, .c_n = o->cn,
                           .num_threads = bit_calls[call].threads};
@@ -1275,7 +1280,7 @@ static int run_all(const char tables[][16], int n_tables, const variant *v, int 
             cr_expect_eq(p.chunk_rows, want.call.chunk_rows);
             cr_expect_eq(p.mc, want.call.mc);
           }
-          forward(net, &d, k, (unsigned)(7 * c + s + 3), &out[runs++]);
+          forward(net, &d, k, (unsigned)(7 * c + s + 3), tuned ? OUT_POISON : WANT_POISON, &out[runs++]);
         }
         recur_net_free(net);
       }
