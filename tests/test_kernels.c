@@ -81,6 +81,7 @@ static void run(const shape *s, const recur_kernels *k, recur_precision precisio
   recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, &options, k,
                                          choices ? &choices->pack : NULL);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
+  tables_note(net->kernels);
   randnet_free(&w);
   int64_t D = s->d.bidirectional ? 2 : 1, Hout = s->d.proj_size ? s->d.proj_size : s->d.hidden_size;
   size_t nx = (size_t)(s->T * s->B * s->d.input_size);
@@ -159,6 +160,8 @@ static void expect_like_reference(const char *label, const shape *s, const recur
 }
 
 #define N_SHAPES 300
+
+TestSuite(kernels, .fini = tables_print);
 
 Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
   const recur_kernels *tables[FAST_TABLES_MAX];

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net.h"
 #include "poison.h"
 #include "randnet.h"
+#include "tables.h"
 
 typedef struct case_ {
   recur_desc d;
@@ -49,6 +51,7 @@ static recur_net *make_net(const recur_desc *d, recur_precision precision, unsig
   recur_net_options o = {.precision = precision};
   recur_net *net;
   cr_assert_eq(recur_net_create_ex(&net, d, w.t, w.n, &o), RECUR_OK, "%s", recur_last_error());
+  tables_note(net->kernels);
   randnet_free(&w);
   return net;
 }
@@ -78,6 +81,8 @@ static void step_in_pieces(recur_stream *s, const float *x, float *y, int64_t T,
 
 /* Every case on every table and precision at 1, 2 and 3 threads: random splits of a sequence,
  * from a random state, against one recur_forward; then get_state against its h_n, c_n. */
+TestSuite(stream, .fini = tables_print);
+
 Test(stream, random_splits_equal_one_forward) {
   char list[128], *save = NULL;
   snprintf(list, sizeof list, "%s", recur_isa_list());

@@ -17,6 +17,7 @@
 #include "poison.h"
 #include "randnet.h"
 #include "schedule.h"
+#include "tables.h"
 
 typedef struct case_ {
   recur_desc d;
@@ -69,6 +70,8 @@ static void run(recur_net *net, const case_ *c, int threads, result *r) {
 
 static void result_free(result *r) { free(r->y); free(r->hn); free(r->cn); }
 
+TestSuite(threads, .fini = tables_print);
+
 Test(threads, any_thread_count_gives_the_same_bits) {
   static const int counts[] = {2, 3, 4, 7, 16, 32, 64};
   char list[128], *save = NULL;
@@ -83,6 +86,7 @@ Test(threads, any_thread_count_gives_the_same_bits) {
       randnet_make(&c->d, (unsigned)ci / 2 + 1, &w);
       recur_net *net;
       cr_assert_eq(recur_net_create_ex(&net, &c->d, w.t, w.n, &options), RECUR_OK, "%s", recur_last_error());
+      tables_note(net->kernels);
       randnet_free(&w);
       result one;
       run(net, c, 1, &one);
