@@ -78,7 +78,7 @@ done
 status=0
 # The bf16 suite on a CPU without BFDOT: bf16 networks take neon_bf16fma there (checked by
 # each_isa_offers_its_best_bf16_table); the runs below, on max, take neon_bf16.
-QEMU_CPU=cortex-a57 meson test -C build-aarch64 bf16 || status=1
+QEMU_CPU=cortex-a57 meson test -C build-aarch64 --logbase testlog-a57 bf16 || status=1
 meson test -C build-aarch64 "$@" || status=1
 meson test -C build-aarch64 --setup scalar "$@" || status=1
 exit $status
