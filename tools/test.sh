@@ -2,7 +2,8 @@
 # The whole test suite: installs what it needs, then builds and tests a release build with
 # -Werror (valgrind included), an AddressSanitizer + UBSan build, an AArch64 cross build run
 # under qemu-user (the NEON kernels), and two clang builds: the libFuzzer targets over their
-# corpus and crash regressions, and ThreadSanitizer on the threaded tests. Ends with the
+# corpus and crash regressions, then 40 s of fuzzing each (fuzz/run_fuzzer.sh), and
+# ThreadSanitizer on the threaded tests. Ends with the
 # skipped suites and why, the kernel tables the suites ran (and those built that none ran),
 # and "N passed, N failed, N skipped" (suites).
 set -uo pipefail
