@@ -66,7 +66,7 @@ void recur_layers_carve(layers_plan *p, float *work);
 void recur_layers_warm(const layers_plan *p);
 
 /* Runs every layer: the team, one barrier per layer between them. Allocates nothing (libgomp
- * reuses its last team when the thread count repeats: README "Streaming"). Runs on one plan
+ * reuses its last team when the thread count repeats: docs/streaming.md). Runs on one plan
  * (one workspace) may not overlap: they share its barriers. */
 void recur_layers_run(const layers_plan *p, const layers_io *io);
 

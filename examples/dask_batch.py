@@ -6,7 +6,7 @@
 
 x is split along its batch axis with dask.array; each chunk runs as one
 `net(chunk, num_threads=1)` call in one of 2 local worker processes (one thread each, so the
-workers together use 2 cores; see README "Across processes: Dask and MPI"). The network
+workers together use 2 cores; see docs/python.md "Across processes"). The network
 travels to the workers pickled (its model bytes), once per worker. Sequences are independent
 and recur's results do not depend on the batch size, so y, h_n and c_n are bitwise those of one
 `net(x)` call (tests/python/test_dask.py checks it).

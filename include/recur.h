@@ -144,7 +144,7 @@ RECUR_API recur_status recur_net_describe(const recur_net *net, recur_desc *out)
  *        where they enter a dot product; the products (exact in fp32) are summed in fp32.
  *        Biases, gates, the cell state c and every output stay fp32. Half the weight memory
  *        traffic on CPUs with bf16 dot products; results differ from fp32 by bf16 rounding
- *        (README "Precision" states the measured error). Bitwise the same for any thread count,
+ *        (docs/precision.md states the measured error). Bitwise the same for any thread count,
  *        as fp32. */
 typedef enum recur_precision {
   RECUR_PRECISION_FP32 = 0,
@@ -260,7 +260,7 @@ RECUR_API void recur_set_num_threads(int n);
  * With more than one thread, OpenMP (GCC's libgomp) allocates only when a parallel region's
  * team size differs from the last one the calling thread started: a stream always starts the
  * same team, so its steps allocate nothing as long as the thread stepping it runs no other
- * parallel region of another size in between (README "Streaming"). Stepped from inside the
+ * parallel region of another size in between (docs/streaming.md). Stepped from inside the
  * caller's parallel region (without nesting), a step runs on the calling thread alone and starts
  * no team. */
 typedef struct recur_stream recur_stream;

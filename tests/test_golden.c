@@ -91,7 +91,7 @@ Test(golden, every_case_matches_pytorch_under_every_isa) {
 }
 
 /* The same cases as bf16 networks against PyTorch's fp32 outputs, within GOLDEN_BF16_TOL (the
- * bound README "Precision" states); prints the worst errors per table and cell. */
+ * bound docs/precision.md states); prints the worst errors per table and cell. */
 Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
   load_manifest();
   char list[128], *save = NULL;

@@ -30,7 +30,7 @@ run_suite() { # DIR MESON_SETUP_ARGS...
 # the build instead of dropping those suites (the options' default, auto, builds the bindings
 # only where it can).
 run_suite build -Dpython=enabled -Dfortran=enabled
-# The README's sanitizer build, flag for flag; UBSAN_OPTIONS above makes any UB report fatal.
+# docs/tests.md's sanitizer build, flag for flag; UBSAN_OPTIONS above makes any UB report fatal.
 # The Python suites run there with the sanitizer runtimes preloaded (python/meson.build).
 run_suite build-san -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dpython=enabled \
   -Dfortran=enabled

@@ -72,7 +72,7 @@ if [[ -n ${RECUR_PYTHON:-} ]]; then
     PYTHONPATH="$root$RECUR_PYTHON_DIR" LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
     "$RECUR_PYTHON" "$(dirname "$0")/consumer.py" "$lib" "$package"
 fi
-# Fortran, as README's "Fortran" says: the installed recur.f90 compiled with the program (its
+# Fortran, as docs/fortran.md says: the installed recur.f90 compiled with the program (its
 # .mod written into the work folder), `pkg-config --libs recur`.
 if [[ ${#fc[@]} != 0 ]]; then
   libs=$(PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
