@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward.h"
 #include "golden.h"
 #include "kernels.h"
 #include "net.h"
