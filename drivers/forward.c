@@ -20,8 +20,13 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
   if (!net || !a) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_forward: net or args is NULL");
   if (!a->x) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_forward: x is NULL");
   if (!a->y) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_forward: y is NULL");
-  if ((a->batch_first != 0 && a->batch_first != 1) || (a->unbatched != 0 && a->unbatched != 1))
-    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_forward: batch_first and unbatched are 0 or 1");
+  if ((a->batch_first != 0 && a->batch_first != 1) || (a->time_first != 0 && a->time_first != 1) ||
+      (a->unbatched != 0 && a->unbatched != 1))
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT,
+                      "recur_forward: batch_first, time_first and unbatched are 0 or 1");
+  if (a->batch_first && a->time_first)
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT,
+                      "recur_forward: batch_first and time_first are both 1; give one or neither");
   if (a->num_threads < 0)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_forward: num_threads is %d", a->num_threads);
   if (a->seq_len < 1 || a->seq_len > RECUR_MAX_DIM || a->batch < 1 || a->batch > RECUR_MAX_DIM)
@@ -91,8 +96,10 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
       (st = recur_workspace_reserve(ws, floats, what)))
     return st;
   recur_layers_carve(&p, ws->data);
-  recur_layers_io io = {.T = z.T, .batch_first = a->batch_first, .x = a->x, .lengths = a->lengths,
-                  .h0 = a->h0, .c0 = a->c0, .y = a->y, .h_n = a->h_n, .c_n = a->c_n};
+  /* neither flag: the network's layout (an unbatched call's views are the same either way) */
+  int batch_first = a->batch_first || (!a->time_first && net->desc.batch_first);
+  recur_layers_io io = {.T = z.T, .batch_first = batch_first, .x = a->x, .lengths = a->lengths,
+                        .h0 = a->h0, .c0 = a->c0, .y = a->y, .h_n = a->h_n, .c_n = a->c_n};
   recur_layers_run(&p, &io);
   recur_workspace_release(&own);
   return RECUR_OK;

@@ -277,8 +277,19 @@ static recur_status unexpected_projection(const module *m, recur_cell cell) {
                     "has no weight_hr)", recur_escape(t->name).s, recur_cell_name(cell));
 }
 
-/* The description, from the metadata cell (or the layer-0 shapes) and the tensors present. */
-static recur_status infer_desc(const module *m, const char *cell_meta, recur_desc *desc) {
+/* The layout the file's metadata records: "0" or "1", as tools/export_torch.py and
+ * recur.from_torch write PyTorch's flag; absent, time-first. */
+static recur_status parse_batch_first(const char *value, int *batch_first) {
+  *batch_first = value && strcmp(value, "1") == 0;
+  if (!value || *batch_first || strcmp(value, "0") == 0)
+    return RECUR_OK;
+  return recur_fail(RECUR_ERR_BAD_FILE, "metadata batch_first '%s' is not '0' or '1'",
+                    recur_escape(value).s);
+}
+
+/* The description, from the metadata (or the layer-0 shapes) and the tensors present. */
+static recur_status infer_desc(const module *m, const recur_st_file *file, recur_desc *desc) {
+  const char *cell_meta = file->cell;
   const recur_st_tensor *w_ih = find(m, 0, 0, W_IH), *w_hh = find(m, 0, 0, W_HH);
   if (!w_hh)
     return missing(m, W_HH, 0, 0);
@@ -291,6 +302,8 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
 
   *desc = (recur_desc){.input_size = w_ih->shape[1], .num_layers = m->layers,
                        .bidirectional = m->reverse, .bias = m->bias};
+  if ((status = parse_batch_first(file->batch_first, &desc->batch_first)) != RECUR_OK)
+    return status;
   if (cell_meta) {
     if ((status = parse_cell(cell_meta, &desc->cell)) != RECUR_OK)
       return status;
@@ -403,7 +416,7 @@ static recur_status load(recur_net **out, const uint8_t *buf, size_t len, const 
   if (status == RECUR_OK && (status = collect(&file, &m)) == RECUR_OK) {
     decide(&m);
     if ((status = check_strays(&m)) == RECUR_OK && (status = check_gaps(&m)) == RECUR_OK)
-      status = infer_desc(&m, file.cell, &desc);
+      status = infer_desc(&m, &file, &desc);
   }
   if (status == RECUR_OK)
     status = create(out, &m, &desc, held, options);

@@ -493,16 +493,16 @@ Test(model, infers_each_cell) {
     recur_desc want;
   } cases[] = {
       {{.gates = 1, .input = 3, .hidden = 5, .layers = 1},
-       {RECUR_CELL_RNN_TANH, 3, 5, 1, 0, 0, 0}},
+       {RECUR_CELL_RNN_TANH, 3, 5, 1, 0, 0, 0, 0}},
       {{.gates = 3, .input = 5, .hidden = 4, .layers = 2, .bidirectional = 1, .bias = 1},
-       {RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1}},
+       {RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1, 0}},
       {{.gates = 4, .input = 2, .hidden = 6, .layers = 3, .bias = 1},
-       {RECUR_CELL_LSTM, 2, 6, 3, 0, 0, 1}},
+       {RECUR_CELL_LSTM, 2, 6, 3, 0, 0, 1, 0}},
       {{.gates = 4, .input = 3, .hidden = 6, .layers = 2, .proj = 2, .bidirectional = 1},
-       {RECUR_CELL_LSTM, 3, 6, 2, 1, 2, 0}},
+       {RECUR_CELL_LSTM, 3, 6, 2, 1, 2, 0, 0}},
       /* weight_ih is square here: the gate count comes from weight_hh's columns. */
       {{.gates = 4, .input = 16, .hidden = 4, .layers = 1, .bias = 1},
-       {RECUR_CELL_LSTM, 16, 4, 1, 0, 0, 1}},
+       {RECUR_CELL_LSTM, 16, 4, 1, 0, 0, 1, 0}},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     builder b = {0};
@@ -528,8 +528,40 @@ Test(model, metadata_cell_is_used_and_unknown_keys_ignored) {
     add_member(&b, "\"__metadata__\": %s", cases[i].meta);
     model_spec s = {.gates = cases[i].gates, .input = 2, .hidden = 3, .layers = 1, .bias = 1};
     add_model(&b, &s);
-    expect_desc(load_builder_desc(&b, NULL), (recur_desc){cases[i].cell, 2, 3, 1, 0, 0, 1});
+    expect_desc(load_builder_desc(&b, NULL), (recur_desc){cases[i].cell, 2, 3, 1, 0, 0, 1, 0});
   }
+}
+
+/* The layout the exporters record ("batch_first": "0" or "1", as str(int(flag))) is the
+ * network's; absent it is time-first, and anything else is a bad file naming the value. */
+Test(model, metadata_batch_first_is_the_networks_layout) {
+  static const struct {
+    const char *meta;
+    int batch_first;
+  } good[] = {{"{\"cell\": \"gru\", \"batch_first\": \"1\"}", 1},
+              {"{\"batch_first\": \"0\"}", 0},
+              {"{\"cell\": \"gru\"}", 0}};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    builder b = {0};
+    add_member(&b, "\"__metadata__\": %s", good[i].meta);
+    add_model(&b, &gru);
+    cr_expect_eq(load_builder_desc(&b, NULL).batch_first, good[i].batch_first, "%s",
+                 good[i].meta);
+  }
+  static const char *const bad[] = {"true", "True", "", "01", "1 ", "2", "-1", "yes\\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    builder b = {0};
+    add_member(&b, "\"__metadata__\": {\"batch_first\": \"%s\"}", bad[i]);
+    add_model(&b, &gru);
+    char message[128];
+    snprintf(message, sizeof message, "metadata batch_first '%s' is not '0' or '1'", bad[i]);
+    expect_builder_message(&b, NULL, RECUR_ERR_BAD_FILE, message);
+  }
+  builder n = {0};
+  add_member(&n, "\"__metadata__\": {\"batch_first\": 1}");
+  add_model(&n, &gru);
+  expect_builder_message(&n, NULL, RECUR_ERR_BAD_FILE,
+                         "safetensors __metadata__['batch_first'] is not a string");
 }
 
 Test(model, space_padded_header) {
@@ -538,7 +570,7 @@ Test(model, space_padded_header) {
   for (size_t pad = 0; pad < 8; pad++) {
     size_t len;
     uint8_t *file = finish_padded(&b, pad, &len);
-    expect_desc(load_desc(file, len, NULL), (recur_desc){RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1});
+    expect_desc(load_desc(file, len, NULL), (recur_desc){RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1, 0});
     free(file);
   }
 }
@@ -553,7 +585,7 @@ Test(model, prefixes) {
   add_f32(&b, "fc.bias", 1, 3, 0);
   /* A submodule of the chosen module is another module, not part of it. */
   add_f32(&b, "encoder.rnn.extra.weight", 1, 2, 0);
-  recur_desc want = {RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1};
+  recur_desc want = {RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1, 0};
   expect_desc(load_builder_desc(&b, NULL), want);
   expect_desc(load_builder_desc(&b, ""), want);
   expect_desc(load_builder_desc(&b, "encoder.rnn"), want);
@@ -622,7 +654,7 @@ Test(model, partial_sets_name_what_is_missing) {
   expect_builder_message(&g, NULL, RECUR_ERR_MISSING_TENSOR, "weight_ih_l1: missing");
   add_f32(&g, "weight_ih_l1", 2, 3, 3);
   add_f32(&g, "weight_hh_l1", 2, 3, 3);
-  expect_desc(load_builder_desc(&g, NULL), (recur_desc){RECUR_CELL_RNN_TANH, 3, 3, 3, 0, 0, 0});
+  expect_desc(load_builder_desc(&g, NULL), (recur_desc){RECUR_CELL_RNN_TANH, 3, 3, 3, 0, 0, 0, 0});
 
   /* A layer next to the others is theirs, however little of it there is. */
   builder n = {0};
@@ -823,7 +855,7 @@ Test(model, loads_from_a_file) {
   recur_desc desc = {0};
   cr_expect_eq(status, RECUR_OK, "%s", recur_last_error());
   cr_expect_eq(recur_net_describe(net, &desc), RECUR_OK);
-  expect_desc(desc, (recur_desc){RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1});
+  expect_desc(desc, (recur_desc){RECUR_CELL_GRU, 5, 4, 2, 1, 0, 1, 0});
   recur_net_free(net);
   unlink(path);
   cr_expect_eq(recur_net_load(&net, path, NULL), RECUR_ERR_IO);
