@@ -235,7 +235,7 @@ static void paired_ratio(const double *v, const double *stream, int rounds, doub
 
 /* The same weights for every lib that makes the net. */
 static recur_net *make_lstm(const recur_lib *lib, int64_t H) {
-  recur_desc d = {RECUR_CELL_LSTM, H, H, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, H, H, 1, 0, 0, 1, 0};
   size_t n = (size_t)(4 * H * H);
   float *wih = malloc(n * sizeof *wih), *whh = malloc(n * sizeof *whh);
   float *bih = malloc((size_t)(4 * H) * sizeof *bih), *bhh = malloc((size_t)(4 * H) * sizeof *bhh);

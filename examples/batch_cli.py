@@ -8,7 +8,8 @@ import numpy as np
 
 def parser(description):
     """An ArgumentParser with the shared arguments: model, input, -o/--output, --hn, --cn,
-    --lengths and --batch-first; a script adds its own."""
+    --lengths and --batch-first or --time-first (args.batch_first True or False; None: the
+    layout the model records, as recur.load takes it); a script adds its own."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("model")
     p.add_argument("input")
@@ -16,7 +17,11 @@ def parser(description):
     p.add_argument("--hn")
     p.add_argument("--cn")
     p.add_argument("--lengths")
-    p.add_argument("--batch-first", action="store_true")
+    layout = p.add_mutually_exclusive_group()
+    layout.add_argument("--batch-first", dest="batch_first", action="store_const", const=True,
+                        help="x and y are (B, T, ...), whatever the model records")
+    layout.add_argument("--time-first", dest="batch_first", action="store_const", const=False,
+                        help="x and y are (T, B, ...), whatever the model records")
     return p
 
 

@@ -2,7 +2,8 @@
 """Runs one recur network over a large batch on a Dask cluster, a chunk of sequences per task.
 
     PYTHONPATH=build/python /usr/bin/python3 examples/dask_batch.py MODEL.safetensors X.npy \
-        -o Y.npy [--hn HN.npy] [--cn CN.npy] [--lengths L.npy] [--batch-first] [--chunk 64]
+        -o Y.npy [--hn HN.npy] [--cn CN.npy] [--lengths L.npy] [--batch-first | --time-first] \
+        [--chunk 64]
 
 x is split along its batch axis with dask.array; each chunk runs as one
 `net(chunk, num_threads=1)` call in one of 2 local worker processes (one thread each, so the

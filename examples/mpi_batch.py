@@ -3,7 +3,7 @@
 
     mpirun -np 2 --bind-to none env PYTHONPATH=build/python /usr/bin/python3 \
         examples/mpi_batch.py MODEL.safetensors X.npy -o Y.npy [--hn HN.npy] [--cn CN.npy] \
-        [--lengths L.npy] [--batch-first] [--verbose]
+        [--lengths L.npy] [--batch-first | --time-first] [--verbose]
 
 Rank 0 loads the model and the input; the network reaches the other ranks pickled (its model
 bytes) by one bcast, and each rank gets a contiguous share of the batch's sequences by

@@ -12,6 +12,10 @@
 !     y (D*H_out, B, T)    output (D = 2 if bidirectional, H_out = proj_size or hidden_size)
 !     h (H_out, B, L*D)    hidden state per layer (h0, h_n)
 !     c (H, B, L*D)        LSTM cell state (c0, c_n)
+! That is the time-first layout. A batch-first network (recur_desc%batch_first = 1: a model
+! exported from a PyTorch module with batch_first=True) takes x (I, T, B) and gives
+! y (D*H_out, T, B) in recur_forward, unless its batch_first argument says otherwise; states
+! and streams keep the shapes above.
 ! Every array argument is a contiguous real(c_float) array; a non-contiguous section is
 ! copied by the compiler into a temporary (the call then still works, at the cost of a copy).
 !
@@ -82,6 +86,7 @@ module recur
     integer(c_int) :: bidirectional = 0              ! 0 or 1
     integer(c_int64_t) :: proj_size = 0              ! LSTM only; 0: no projection
     integer(c_int) :: bias = 1
+    integer(c_int) :: batch_first = 0                ! 1: forward calls take x (I, T, B)
   end type recur_desc
 
   !> recur_net_options: a network's creation options (the precision).
@@ -105,6 +110,7 @@ module recur
     type(c_ptr) :: c_n = c_null_ptr
     integer(c_int) :: num_threads = 0
     type(c_ptr) :: workspace = c_null_ptr
+    integer(c_int) :: time_first = 0
   end type recur_forward_args
 
   ! ------------------------------------------------------------------------------------------
@@ -520,8 +526,8 @@ contains
   ! Forward pass
 
   !> One forward pass over whole sequences (recur_forward), in the caller's arrays, no copy:
-  !>   x(I, B, T)          input
-  !>   y(D*H_out, B, T)    output, always written
+  !>   x(I, B, T)          input; x(I, T, B) batch-first
+  !>   y(D*H_out, B, T)    output, always written; y(D*H_out, T, B) batch-first
   !>   h0(H_out, B, L*D)   initial hidden state (absent: zeros)
   !>   c0(H, B, L*D)       initial cell state, LSTM only (absent: zeros)
   !>   h_n, c_n            final states, same shapes (absent: not wanted)
@@ -533,9 +539,11 @@ contains
   !>                       allocation a wrapper makes on success)
   !>   num_threads         threads for this call (0 or absent: recur's default)
   !>   workspace           scratch reused across calls (absent: allocated per call)
+  !>   batch_first         .true.: x and y batch-first; .false.: time-first; absent: the
+  !>                       network's layout (recur_desc%batch_first, the one its file records)
   !> Outputs are intent(inout) because a failed call leaves them unchanged (recur.h).
   subroutine recur_forward(net, x, y, h0, c0, h_n, c_n, h, c, lengths, num_threads, &
-      workspace, status)
+      workspace, status, batch_first)
     type(recur_net), intent(in) :: net
     real(c_float), contiguous, target, intent(in) :: x(:, :, :)
     real(c_float), contiguous, target, intent(inout) :: y(:, :, :)
@@ -546,25 +554,38 @@ contains
     integer, intent(in), optional :: num_threads
     type(recur_workspace), intent(inout), optional :: workspace
     integer, intent(out), optional :: status
+    logical, intent(in), optional :: batch_first
     character(len=*), parameter :: proc = 'recur_forward'
     integer(c_int64_t), allocatable, target :: lengths64(:)
     type(recur_forward_args) :: args
-    integer(c_int64_t) :: t, b, i, d, hout, layers, hs(3), cs(3)
-    logical :: ok
+    integer(c_int64_t) :: t, b, i, d, hout, layers, xs(3), hs(3), cs(3)
+    character(len=4) :: axes
+    logical :: ok, bf
     if (.not. c_associated(net%handle)) then
       call fail(RECUR_ERR_NULL_POINTER, proc // ': the recur_net holds no network', status)
       return
     end if
-    i = size(x, 1, c_int64_t)
-    b = size(x, 2, c_int64_t)
-    t = size(x, 3, c_int64_t)
+    bf = net%desc%batch_first == 1
+    if (present(batch_first)) bf = batch_first
+    xs = shape(x, c_int64_t)
+    i = xs(1)
+    if (bf) then
+      axes = 'T, B'
+      t = xs(2)
+      b = xs(3)
+    else
+      axes = 'B, T'
+      b = xs(2)
+      t = xs(3)
+    end if
     d = 1 + net%desc%bidirectional
     hout = hidden_out(net%desc)
     layers = net%desc%num_layers * d
-    call check_shape(proc, 'x(I, B, T)', shape(x, c_int64_t), [net%desc%input_size, b, t], &
-      ok, status)
+    call check_shape(proc, 'x(I, ' // axes // ')', xs, [net%desc%input_size, xs(2:3)], ok, &
+      status)
     if (.not. ok) return
-    call check_shape(proc, 'y(D*H_out, B, T)', shape(y, c_int64_t), [d * hout, b, t], ok, status)
+    call check_shape(proc, 'y(D*H_out, ' // axes // ')', shape(y, c_int64_t), &
+      [d * hout, xs(2:3)], ok, status)
     if (.not. ok) return
     hs = [hout, b, layers]
     cs = [net%desc%hidden_size, b, layers]
@@ -587,6 +608,8 @@ contains
     args%seq_len = t
     args%batch = b
     args%input_size = i
+    args%batch_first = merge(1_c_int, 0_c_int, bf)
+    args%time_first = merge(0_c_int, 1_c_int, bf)
     args%x = c_loc(x)
     args%y = c_loc(y)
     if (present(h0)) call point_at_state(proc, 'h0(H_out, B, L*D)', hs, h0, args%h0, ok, status)

@@ -89,7 +89,8 @@ typedef enum recur_cell {
 /* "rnn_tanh", "rnn_relu", "lstm", "gru"; NULL for an unknown value. */
 RECUR_API const char *recur_cell_name(recur_cell cell);
 
-/* What PyTorch's constructor takes. proj_size is LSTM only (0 = no projection). */
+/* What PyTorch's constructor takes. proj_size is LSTM only (0 = no projection). Fields are only
+ * ever appended. */
 typedef struct recur_desc {
   recur_cell cell;
   int64_t input_size;
@@ -98,6 +99,8 @@ typedef struct recur_desc {
   int bidirectional; /* 0 or 1 */
   int64_t proj_size; /* 0, or 1..hidden_size-1 for LSTM */
   int bias;          /* 1: bias_ih/bias_hh tensors are given; 0: bias=False */
+  int batch_first;   /* 0 or 1: the layout forward calls take by default (recur_forward_args):
+                        1: x and y are (B, T, ...), PyTorch's batch_first=True */
 } recur_desc;
 
 /* One weight in PyTorch's layout (row-major fp32), named as in its state_dict:
@@ -120,7 +123,9 @@ typedef struct recur_net recur_net;
 RECUR_API recur_status recur_net_create(recur_net **out, const recur_desc *desc,
                                         const recur_tensor *tensors, size_t n_tensors);
 
-/* Loads a safetensors model file (a PyTorch state_dict, optional metadata "cell").
+/* Loads a safetensors model file (a PyTorch state_dict, optional metadata "cell" and
+ * "batch_first": "0" or "1", what tools/export_torch.py writes, the network's default layout;
+ * absent: 0; any other value is RECUR_ERR_BAD_FILE).
  * prefix selects one module's tensors in a file holding several ("encoder.rnn" or
  * "encoder.rnn."); NULL or "" picks the only RNN module in the file. Tensors may be F32, F16,
  * BF16 or F64. */
@@ -181,7 +186,10 @@ RECUR_API recur_status recur_net_precision(const recur_net *net, recur_precision
 
 /* One forward call. Shapes, with D = 1 or 2 directions, L layers, H_out = proj_size or
  * hidden_size:
- *   x        (T, B, I), or (B, T, I) if batch_first, or (T, I) if unbatched
+ *   x        (T, B, I) time-first, or (B, T, I) batch-first, or (T, I) if unbatched. The layout:
+ *            batch-first if batch_first = 1, time-first if time_first = 1, else the network's
+ *            own (its recur_desc's batch_first, a loaded model's file's); both 1 is
+ *            RECUR_ERR_INVALID_ARGUMENT. An unbatched call has no layout to choose.
  *   y        (T, B, D*H_out) or (B, T, D*H_out) or (T, D*H_out): always written
  *   h0, h_n  (L*D, B, H_out), or (L*D, H_out) if unbatched: NULL h0 means zeros;
  *            NULL h_n means not wanted
@@ -200,7 +208,7 @@ typedef struct recur_forward_args {
   int64_t seq_len;    /* T */
   int64_t batch;      /* B; must be 1 if unbatched */
   int64_t input_size; /* I: must equal the network's input size */
-  int batch_first;
+  int batch_first;    /* 1: x and y are (B, T, ...) (see above) */
   int unbatched;
   const float *x;
   const int64_t *lengths;
@@ -212,6 +220,7 @@ typedef struct recur_forward_args {
   int num_threads; /* threads for this call; 0: recur_set_num_threads's, else OpenMP's default */
   recur_workspace *workspace; /* NULL: scratch allocated per call; else reused, grown when a call
                                  needs more; one thread at a time */
+  int time_first;     /* 1: x and y are (T, B, ...), whatever the network's layout */
 } recur_forward_args;
 
 RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_args *args);
@@ -273,7 +282,8 @@ RECUR_API recur_status recur_stream_create(recur_stream **out, const recur_net *
                                            int64_t batch, int num_threads);
 
 /* Advances every row by `steps` (1..2^28) steps: x (steps, batch, I) -> y (steps, batch, H_out),
- * time-first, the caller's buffers, which must not overlap. A failed call changes nothing. */
+ * time-first whatever the network's batch_first, the caller's buffers, which must not overlap.
+ * A failed call changes nothing. */
 RECUR_API recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y);
 
 /* Zeroes row `row`'s state (in every layer: h, and c for an LSTM), so that a new sequence starts

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Raised whenever anything below changes. */
-#define RECUR_TOOL_API_VERSION 2
+#define RECUR_TOOL_API_VERSION 3
 
 #if defined(RECUR_BUILDING) && defined(__GNUC__)
 #define RECUR_TOOL_API __attribute__((visibility("default")))

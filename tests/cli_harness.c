@@ -244,7 +244,6 @@ void cli_run_golden(const golden_case *c, const char *extra) {
   if (c->h0) cli_add(&args, "--h0", h0, NULL);
   if (c->c0) cli_add(&args, "--c0", c0, NULL);
   if (c->lengths) cli_add(&args, "--lengths", len, NULL);
-  if (c->batch_first) cli_add(&args, "--batch-first", NULL);
   if (c->prefix[0]) cli_add(&args, "--prefix", c->prefix, NULL);
   if (extra) cli_add(&args, extra, NULL);
   cli_run_args(&args);

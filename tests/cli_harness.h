@@ -62,7 +62,8 @@ void cli_expect_golden(const golden_case *c, const char *suffix, const char *pat
 
 /* Runs a golden case with every input it has, writing every output to out/ (y.npy, hn.npy,
  * cn.npy), plus one extra argument (or NULL), and compares the outputs with PyTorch's (within
- * GOLDEN_BF16_TOL when extra is "--precision=bf16"). */
+ * GOLDEN_BF16_TOL when extra is "--precision=bf16"). The input is in the layout the model
+ * records, which recur takes unless extra names one (--batch-first, --time-first). */
 void cli_run_golden(const golden_case *c, const char *extra);
 
 /* Monotonic seconds; sleeping for s seconds. */

@@ -31,10 +31,60 @@ Test(cli, golden_gru_lengths) {
   cli_run_golden(c, NULL);
 }
 
+/* A batch-first file's layout is taken without a flag (golden_every_case), and may be named. */
 Test(cli, golden_batch_first) {
   const golden_case *c = cli_golden_case("gru_bf_bi");
   FITS(c, c->batch_first);
-  cli_run_golden(c, NULL);
+  cli_run_golden(c, "--batch-first");
+}
+
+Test(cli, golden_time_first) {
+  const golden_case *c = cli_golden_case("lstm_h0c0_bi_l2");
+  FITS(c, !c->batch_first);
+  cli_run_golden(c, "--time-first");
+}
+
+/* a, (n0, n1, n2), with its first two axes swapped: out is (n1, n0, n2). */
+static void swap_axes01(const float *a, long n0, long n1, long n2, float *out) {
+  for (long i = 0; i < n0; i++)
+    for (long j = 0; j < n1; j++)
+      memcpy(out + (j * n0 + i) * n2, a + (i * n1 + j) * n2, (size_t)n2 * sizeof *out);
+}
+
+/* --time-first overrides the layout the file records: a batch-first model's input given as
+ * (T, B, I) gives PyTorch's y as (T, B, D*H_out), and the same h_n. */
+Test(cli, time_first_overrides_the_files_layout) {
+  const golden_case *c = cli_golden_case("gru_bf_bi");
+  FITS(c, c->batch_first && !c->h0 && !c->lengths);
+  recur_array *x = golden_load(c->name, ".x.npy"), *want = golden_load(c->name, ".y.npy");
+  cr_assert(x && want && want->ndim == 3);
+  long width = (long)want->shape[2];
+  float *x_tb = malloc(x->count * sizeof(float)), *want_tb = malloc(want->count * sizeof(float));
+  cr_assert(x_tb && want_tb);
+  swap_axes01(x->data, c->B, c->T, c->I, x_tb);
+  swap_axes01(want->data, c->B, c->T, width, want_tb);
+  char model[CLI_PATH_LEN], xpath[CLI_PATH_LEN], y[CLI_PATH_LEN], hn[CLI_PATH_LEN];
+  golden_path(model, sizeof model, c->name, ".safetensors");
+  cli_tmp_path(xpath, "x_tb.npy");
+  cli_out_path(y, "y.npy");
+  cli_out_path(hn, "hn.npy");
+  cli_write_npy(xpath, "<f4", 3, (long[]){c->T, c->B, c->I}, x_tb, x->count * sizeof(float));
+  cli_run("run", model, xpath, "--time-first", "-o", y, "--hn", hn, NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  recur_array *got = NULL;
+  cr_assert_eq(recur_npy_load(y, &got), RECUR_OK, "%s", recur_last_error());
+  cr_assert(got->ndim == 3 && got->shape[0] == c->T && got->shape[1] == c->B &&
+            got->shape[2] == width, "y is not (T, B, %ld)", width);
+  size_t worst = 0;
+  cr_expect_eq(golden_mismatches(got->data, want_tb, want->count, &worst), 0,
+               "y [%zu]: got %.9g want %.9g", worst, (double)((float *)got->data)[worst],
+               (double)want_tb[worst]);
+  cli_expect_golden(c, ".hn.npy", hn);
+  recur_array_free(got);
+  recur_array_free(x);
+  recur_array_free(want);
+  free(x_tb);
+  free(want_tb);
 }
 
 Test(cli, golden_unbatched) {
@@ -62,6 +112,7 @@ Test(cli, golden_precision_bf16) {
   cli_run_golden(c, "--precision=fp32");
 }
 
+/* Every case in the layout its file records, no flag given. */
 Test(cli, golden_every_case) {
   static golden_case cases[MAX_CASES];
   int n = golden_read_manifest(cases, MAX_CASES);
@@ -213,6 +264,33 @@ Test(cli, info) {
   int threads = atoi(strstr(cli_res.out, "threads: ") + strlen("threads: "));
   cr_expect_geq(threads, 1, "stdout: %s", cli_res.out);
   cr_expect_null(strstr(cli_res.out, "peak "), "a peak without --peak: %s", cli_res.out);
+}
+
+/* With MODEL, info describes its network and the layout `recur run` takes for it. */
+Test(cli, info_model) {
+  static const struct {
+    const char *name, *network, *layout;
+  } cases[] = {
+      {"gru_bf_bi", "\nmodel: %s\n  gru input_size=5 hidden_size=7 num_layers=2 bidirectional=1 "
+       "proj_size=0 bias=1\n", "\n  layout: batch-first: x (B, T, 5), y (B, T, 14)\n"},
+      {"lstm_proj_bi_l2", "\nmodel: %s\n  lstm input_size=6 hidden_size=8 num_layers=2 "
+       "bidirectional=1 proj_size=5 bias=1\n", "\n  layout: time-first: x (T, B, 6), y (T, B, 10)\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const golden_case *c = cli_golden_case(cases[i].name);
+    FITS(c, c->batch_first == (strstr(cases[i].layout, "batch-first") != NULL));
+    char model[CLI_PATH_LEN], network[CLI_PATH_LEN + 160];
+    golden_path(model, sizeof model, c->name, ".safetensors");
+    snprintf(network, sizeof network, cases[i].network, model);
+    cli_run("info", model, NULL);
+    expect_success("\ntune file: ", network, cases[i].layout, NULL);
+  }
+  const golden_case *c = cli_golden_case("prefix_gru_decoder");
+  FITS(c, c->prefix[0]);
+  char model[CLI_PATH_LEN];
+  golden_path(model, sizeof model, c->name, ".safetensors");
+  cli_run("info", model, "--prefix", c->prefix, NULL);
+  expect_success("\n  layout: ", NULL);
 }
 
 /* Whether name is one of the tables recur_isa_list() names. */

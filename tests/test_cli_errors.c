@@ -69,9 +69,19 @@ Test(cli_errors, unknown_precision) {
   cli_expect_failure(2, "unknown precision 'fp16'", "try 'recur run --help'", NULL);
 }
 
-Test(cli_errors, info_takes_no_arguments) {
+Test(cli_errors, info_takes_only_its_arguments) {
   cli_run("info", "--threads", "2", NULL);
   cli_expect_failure(2, "'--threads'", "try 'recur info --help'", NULL);
+  cli_run("info", "m.safetensors", "x.npy", NULL);
+  cli_expect_failure(2, "unexpected argument 'x.npy'", "try 'recur info --help'", NULL);
+  cli_run("info", "--prefix", "encoder", NULL);
+  cli_expect_failure(2, "option '--prefix' needs MODEL", "try 'recur info --help'", NULL);
+}
+
+Test(cli_errors, one_layout_at_most) {
+  cli_run("run", "m.safetensors", "x.npy", "--time-first", "--batch-first", NULL);
+  cli_expect_failure(2, "options '--batch-first' and '--time-first' exclude each other",
+                     "try 'recur run --help'", NULL);
 }
 
 /* ---- other errors: exit 1 ----------------------------------------------------------------- */
@@ -87,6 +97,16 @@ Test(cli_errors, missing_model) {
   golden_file(x, "lstm_l1_uni", ".x.npy");
   cli_run("run", model, x, NULL);
   cli_expect_failure(1, model, NULL);
+}
+
+Test(cli_errors, info_missing_model) {
+  char model[CLI_PATH_LEN];
+  cli_out_path(model, "absent.safetensors");
+  cli_run("info", model, NULL);
+  cr_expect_eq(cli_res.code, 1, "exit %d", cli_res.code);
+  cr_expect(strstr(cli_res.out, "\ntune file: "), "stdout: %s", cli_res.out);
+  cr_expect_eq(cli_count_lines(cli_res.err), 1, "stderr: %s", cli_res.err);
+  cr_expect(strstr(cli_res.err, model), "stderr: %s", cli_res.err);
 }
 
 Test(cli_errors, truncated_model) {

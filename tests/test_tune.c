@@ -493,9 +493,9 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
 
 /* The networks the fallback tests look at, and the calls. */
 static const recur_desc probe_nets[] = {
-  {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1}, /* bidirectional */
-  {RECUR_CELL_LSTM, 19, 37, 1, 0, 11, 1}, /* projection */
-  {RECUR_CELL_GRU, 32, 64, 1, 0, 0, 1},
+  {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1, 0}, /* bidirectional */
+  {RECUR_CELL_LSTM, 19, 37, 1, 0, 11, 1, 0}, /* projection */
+  {RECUR_CELL_GRU, 32, 64, 1, 0, 0, 1, 0},
 };
 #define N_PROBE_NETS (sizeof probe_nets / sizeof *probe_nets)
 static const struct { int64_t B; int threads; } probe_calls[] = {{4, 1}, {4, 2}, {16, 2}, {5, 2}};
@@ -862,7 +862,7 @@ Test(tune, a_folder_in_place_of_the_file_falls_back) {
 /* The network of the plan tests, and its entries per table: one packing per table (tables
  * differ so that a table's net shows it got its own), per-call choices at threads=2 for B=4
  * and B=16, at threads=1 for B=20 and B=40, at threads=4 for B=20 and B=45. */
-static const recur_desc plan_net = {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1};
+static const recur_desc plan_net = {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1, 0};
 
 typedef struct call_entry {
   int threads;
@@ -1062,14 +1062,14 @@ Test(tune, plan_rejects_bad_arguments) {
 /* 4. Tuned choices never change a bit                                                       */
 
 static const recur_desc bit_cells[] = {
-  {RECUR_CELL_RNN_TANH, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_RNN_RELU, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_LSTM, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_GRU, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_LSTM, 0, 0, 1, 0, 1, 1}, /* proj_size: set from the sizes */
-  {RECUR_CELL_GRU, 0, 0, 1, 1, 0, 1},  /* bidirectional */
-  {RECUR_CELL_LSTM, 0, 0, 2, 1, 1, 0}, /* 2 layers, bidirectional, projection, no bias */
-  {RECUR_CELL_RNN_TANH, 0, 0, 2, 1, 0, 1},
+  {RECUR_CELL_RNN_TANH, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_RNN_RELU, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_LSTM, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_GRU, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_LSTM, 0, 0, 1, 0, 1, 1, 0}, /* proj_size: set from the sizes */
+  {RECUR_CELL_GRU, 0, 0, 1, 1, 0, 1, 0},  /* bidirectional */
+  {RECUR_CELL_LSTM, 0, 0, 2, 1, 1, 0, 0}, /* 2 layers, bidirectional, projection, no bias */
+  {RECUR_CELL_RNN_TANH, 0, 0, 2, 1, 0, 1, 0},
 };
 #define N_BIT_CELLS (sizeof bit_cells / sizeof *bit_cells)
 static const struct { int64_t I, H, P; } bit_sizes[] = {{19, 37, 11}, {32, 64, 16}};

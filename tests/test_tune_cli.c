@@ -353,7 +353,7 @@ Test(tune_cli, writes_a_file_the_library_reads) {
   cr_assert_eq(info.loaded, 1, "%s", info.reason);
   cr_expect_eq(info.entries, (int64_t)f.n);
   cr_assert_eq(recur_isa_force(tune_isa()), RECUR_OK);
-  recur_desc d = {RECUR_CELL_LSTM, 16, 16, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, 16, 16, 1, 0, 0, 1, 0};
   recur_net *net;
   float w[4 * 16 * 16] = {0}, b[4 * 16] = {0};
   recur_tensor t[] = {{"weight_ih_l0", w, 2, {64, 16}}, {"weight_hh_l0", w, 2, {64, 16}},
@@ -456,7 +456,7 @@ Test(tune_cli, bf16_entries_are_kept_apart) {
   cr_assert_eq(recur_isa_force(tune_isa()), RECUR_OK);
   long long T, B, I, H;
   cr_assert_eq(sscanf(SHAPE1, "%lld,%lld,%lld,%lld", &T, &B, &I, &H), 4);
-  recur_desc d = {RECUR_CELL_LSTM, I, H, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, I, H, 1, 0, 0, 1, 0};
   static float w[4 * 16 * 16], b[4 * 16];
   cr_assert(I == 16 && H == 16, "the weights below are for 16x16");
   recur_tensor t[] = {{"weight_ih_l0", w, 2, {64, 16}}, {"weight_hh_l0", w, 2, {64, 16}},

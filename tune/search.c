@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward.h"
 #include "schedule.h"
 #include "tune.h"
 

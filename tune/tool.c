@@ -2,6 +2,7 @@
  * without seeing the library's structs (tune entries, tilings, per-call choices). */
 #include <stdlib.h>
 
+#include "forward.h"
 #include "recur_tool.h"
 #include "tune.h"
 

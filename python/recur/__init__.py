@@ -35,13 +35,15 @@ __all__ = ["Net", "RecurError", "Stream", "__version__", "load", "load_bytes", "
            "memory_limit"]
 
 
-def load(path, prefix=None, batch_first=False, precision="fp32"):
+def load(path, prefix=None, batch_first=None, precision="fp32"):
     """Loads a network from a safetensors file (a PyTorch state_dict; tools/export_torch.py
     writes one).
 
     prefix picks one RNN module of a file holding a whole model ("encoder.rnn"; None: the
-    only one). batch_first: x and y are (B, T, ...), as PyTorch's flag. precision: "fp32" or
-    "bf16" (weights and dot-product inputs rounded to bf16; README "Precision").
+    only one). batch_first: x and y are (B, T, ...), as PyTorch's flag; None: the layout the
+    file records (the exporter writes the module's; time-first if none), net.batch_first says
+    which. precision: "fp32" or "bf16" (weights and dot-product inputs rounded to bf16; README
+    "Precision").
 
     The file is read once and its bytes kept, so the net pickles without the file. Raises
     OSError if the file cannot be read, RecurError if recur refuses its contents.

@@ -159,7 +159,8 @@ static int prepare(const recur_py_net *net, PyObject *const *o, call_arrays *a,
   fa->seq_len = s.T;
   fa->batch = s.B;
   fa->input_size = net->desc.input_size;
-  fa->batch_first = net->batch_first && !s.unbatched;
+  fa->batch_first = net->batch_first; /* named either way: the shapes above assumed it */
+  fa->time_first = !net->batch_first;
   fa->unbatched = s.unbatched;
   fa->x = PyArray_DATA(a->x);
   fa->lengths = a->lengths ? PyArray_DATA(a->lengths) : NULL;

@@ -61,12 +61,13 @@ static PyObject *py_memory_limit(PyObject *m, PyObject *unused) {
 
 static PyMethodDef functions[] = {
   {"load_bytes", (PyCFunction)(void (*)(void))recur_py_load_bytes, METH_VARARGS | METH_KEYWORDS,
-   "load_bytes(data, prefix=None, batch_first=False, precision='fp32')\n--\n\n"
+   "load_bytes(data, prefix=None, batch_first=None, precision='fp32')\n--\n\n"
    "Loads a network from a safetensors file's bytes (bytes, bytearray, memoryview or any\n"
    "buffer). prefix picks one module of a file holding several ('encoder.rnn'; None: the only\n"
-   "one). batch_first says how the net reads x and writes y, as PyTorch's flag. precision\n"
-   "'fp32' or 'bf16' (README \"Precision\"). The bytes are kept (copied unless they are a\n"
-   "bytes object) for pickling. Raises RecurError if recur refuses the model."},
+   "one). batch_first says how the net reads x and writes y, as PyTorch's flag; None: as the\n"
+   "file records (what the exporter wrote; time-first if nothing). precision 'fp32' or 'bf16'\n"
+   "(README \"Precision\"). The bytes are kept (copied unless they are a bytes object) for\n"
+   "pickling. Raises RecurError if recur refuses the model."},
   {"isa", py_isa, METH_NOARGS,
    "isa()\n--\n\nThe kernel table new networks are built for ('avx512', 'avx2', 'neon',\n"
    "'scalar'): RECUR_ISA or set_isa() if given, else the best this CPU runs."},

@@ -60,12 +60,13 @@ static int parse_precision(const char *name, recur_precision *out) {
 PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs) {
   (void)module;
   static char *keywords[] = {"data", "prefix", "batch_first", "precision", NULL};
-  PyObject *data;
+  PyObject *data, *batch_first = Py_None; /* None: the file's layout */
   const char *prefix = NULL, *precision_name = "fp32";
-  int batch_first = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|zps:load_bytes", keywords, &data, &prefix,
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|zOs:load_bytes", keywords, &data, &prefix,
                                    &batch_first, &precision_name))
     return NULL;
+  int given_layout = batch_first == Py_None ? -1 : PyObject_IsTrue(batch_first);
+  if (batch_first != Py_None && given_layout < 0) return NULL;
   recur_net_options options = {0};
   if (parse_precision(precision_name, &options.precision) < 0) return NULL;
   if (PyUnicode_Check(data))
@@ -82,7 +83,6 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
   self->vectorcall = recur_py_net_call;
   self->net = NULL;
   self->running = 0;
-  self->batch_first = batch_first;
   self->hash = -1;
   self->model = model;
   self->prefix = prefix ? PyUnicode_FromString(prefix) : Py_NewRef(Py_None);
@@ -108,6 +108,7 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
     Py_DECREF(self);
     return recur_py_raise(status);
   }
+  self->batch_first = given_layout < 0 ? self->desc.batch_first : given_layout;
   return (PyObject *)self;
 }
 
@@ -231,7 +232,8 @@ static PyGetSetDef net_getset[] = {
   PROPERTY(bidirectional, "True if each layer runs both directions (D = 2)"),
   PROPERTY(proj_size, "an LSTM's projection size P (0: none); H_out = P or H"),
   PROPERTY(bias, "False if the model has no bias tensors (bias=False)"),
-  PROPERTY(batch_first, "True if x and y are (B, T, ...) rather than (T, B, ...)"),
+  PROPERTY(batch_first, "True if x and y are (B, T, ...) rather than (T, B, ...): the layout "
+           "the file records unless load's batch_first said otherwise"),
   PROPERTY(precision, "'fp32' or 'bf16' (README \"Precision\")"),
   PROPERTY(isa, "the kernel table the net runs on ('avx512', 'avx2', 'neon', 'scalar', ...)"),
   PROPERTY(prefix, "the module prefix it was loaded with, or None"),
@@ -292,7 +294,7 @@ PyDoc_STRVAR(net_doc,
 "PyTorch's module does and returns (y, h_n) for an RNN or GRU, (y, (h_n, c_n)) for an LSTM.\n"
 "With D = 2 if bidirectional else 1, L = num_layers, H_out = proj_size or hidden_size:\n"
 "\n"
-"    x       (T, B, I), or (B, T, I) if batch_first, or (T, I) unbatched\n"
+"    x       (T, B, I), or (B, T, I) if net.batch_first, or (T, I) unbatched\n"
 "    y       (T, B, D*H_out), (B, T, D*H_out) or (T, D*H_out)\n"
 "    h0, h_n (L*D, B, H_out), or (L*D, H_out) unbatched\n"
 "    c0, c_n (L*D, B, H), or (L*D, H) unbatched: LSTM only\n"

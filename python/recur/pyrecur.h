@@ -35,7 +35,7 @@ typedef struct recur_py_net {
   recur_desc desc;
   recur_precision precision;
   const char *isa;     /* the kernel table it runs on (a static string of recur's) */
-  int batch_first;
+  int batch_first;     /* the layout of its calls: load's batch_first, else the file's */
   PyObject *model;     /* bytes: the safetensors file; NULL once closed (new calls refused) */
   PyObject *prefix;    /* str or None */
   Py_hash_t hash;      /* -1 until first asked for (it reads all of the model's bytes) */

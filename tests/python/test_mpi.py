@@ -65,10 +65,8 @@ def test_ranks_give_one_processs_bits(tmp_path, name, with_lengths):
         lengths = np.array([7, 1, 3, 7, 5, 2, 6, 4, 1], np.int64)
         np.save(tmp_path / "lengths.npy", lengths)
         args += ["--lengths", "lengths.npy"]
-    if module.batch_first:
-        args.append("--batch-first")
-    mpirun(tmp_path, *args)
-    net = recur.load(str(tmp_path / "model.safetensors"), batch_first=module.batch_first)
+    mpirun(tmp_path, *args)  # no layout flag: the file's, the module's
+    net = recur.load(str(tmp_path / "model.safetensors"))
     want_y, want_state = net(x, lengths=lengths)
     y = np.load(tmp_path / "y.npy")
     assert y.shape == want_y.shape and np.abs(y).max() > 0.01

@@ -41,7 +41,8 @@ static recur_status make_net(const struct recur_bench_case *c, recur_precision p
                              recur_tool_packing packing, recur_net **net) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
-  recur_desc desc = {info->cell, s->I, s->H, 1, info->directions == 2, s->P, 1};
+  recur_desc desc = {.cell = info->cell, .input_size = s->I, .hidden_size = s->H, .num_layers = 1,
+                     .bidirectional = info->directions == 2, .proj_size = s->P, .bias = 1};
   return recur_tool_random_net(net, &desc, packing, precision);
 }
 

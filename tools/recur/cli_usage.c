@@ -19,9 +19,10 @@ static const char general_usage[] =
 static const char run_usage[] =
     "usage: recur run MODEL.safetensors INPUT.npy [OPTIONS]\n"
     "\n"
-    "Runs the network in MODEL on INPUT, a float32 array (T, B, I), or (B, T, I) with\n"
-    "--batch-first, or (T, I) for one unbatched sequence. Without -o, prints the shape and a\n"
-    "summary of the output y.\n"
+    "Runs the network in MODEL on INPUT, a float32 array (T, B, I) time-first or (B, T, I)\n"
+    "batch-first, the layout MODEL records (PyTorch's batch_first; time-first if it records\n"
+    "none; 'recur info MODEL' says which), or (T, I) for one unbatched sequence. Without -o,\n"
+    "prints the shape and a summary of the output y.\n"
     "\n"
     "options:\n"
     "  -o Y.npy            write the output y: (T, B, D*H_out), (B, T, D*H_out) or (T, D*H_out)\n"
@@ -30,7 +31,8 @@ static const char run_usage[] =
     "  --h0 H0.npy         initial hidden state (L*D, B, H_out); zeros if not given\n"
     "  --c0 C0.npy         initial cell state (L*D, B, H) (LSTM only); zeros if not given\n"
     "  --lengths LEN.npy   per-sequence lengths (B,), int32 or int64, each in 1..T\n"
-    "  --batch-first       INPUT is (B, T, I) and y is (B, T, D*H_out)\n"
+    "  --batch-first       INPUT is (B, T, I) and y is (B, T, D*H_out), whatever MODEL records\n"
+    "  --time-first        INPUT is (T, B, I) and y is (T, B, D*H_out), whatever MODEL records\n"
     "  --prefix P          the module's tensor-name prefix in MODEL (e.g. encoder.rnn)\n"
     "  --threads N         number of threads, 1..1024 (default: OpenMP's)\n"
     "  --isa NAME          kernels: scalar, avx2, avx512 or neon (default: the best available)\n"
@@ -42,13 +44,16 @@ static const char run_usage[] =
     "'--opt=value'. Outputs are written atomically; if one fails, none is left.\n";
 
 static const char info_usage[] =
-    "usage: recur info [--peak]\n"
+    "usage: recur info [MODEL.safetensors [--prefix P]] [--peak]\n"
     "\n"
     "Prints the library version, the CPU features seen, the kernel table in use (RECUR_ISA\n"
     "or the best this CPU runs) and those available, the default thread count and the tune\n"
-    "file in use. Exits 1 if RECUR_ISA names a table this CPU or build lacks.\n"
+    "file in use; with MODEL, its network and the layout its input takes (time-first or\n"
+    "batch-first, as the file records). Exits 1 if RECUR_ISA names a table this CPU or build\n"
+    "lacks, or MODEL does not load.\n"
     "\n"
     "options:\n"
+    "  --prefix P   the module's tensor-name prefix in MODEL (e.g. encoder.rnn)\n"
     "  --peak       also measure each available table's FMA peak on one core (0.2 s each)\n"
     "  -h, --help   show this help\n";
 

@@ -1,4 +1,5 @@
-/* `recur info`: what this build and this machine offer, as the library sees them. */
+/* `recur info [MODEL]`: what this build and this machine offer, as the library sees them, and
+ * the network in MODEL with the layout its input takes. */
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,26 @@ static int print_peaks(void) {
   return RECUR_EXIT_OK;
 }
 
+/* The network in path: its description, and its input and output in the layout `recur run`
+ * takes without --batch-first or --time-first. */
+static int print_model(const char *path, const char *prefix) {
+  recur_net *net;
+  recur_desc d;
+  recur_status st = recur_net_load(&net, path, prefix);
+  if (st != RECUR_OK) return recur_cmd_fail_status(path, st);
+  recur_net_describe(net, &d);
+  recur_net_free(net);
+  long long I = d.input_size, H_out = d.proj_size ? d.proj_size : d.hidden_size;
+  const char *axes = d.batch_first ? "B, T" : "T, B";
+  printf("model: %s\n", path);
+  printf("  %s input_size=%lld hidden_size=%lld num_layers=%lld bidirectional=%d proj_size=%lld "
+         "bias=%d\n", recur_cell_name(d.cell), I, (long long)d.hidden_size,
+         (long long)d.num_layers, d.bidirectional, (long long)d.proj_size, d.bias);
+  printf("  layout: %s: x (%s, %lld), y (%s, %lld)\n", d.batch_first ? "batch-first" : "time-first",
+         axes, I, axes, (d.bidirectional ? 2 : 1) * H_out);
+  return RECUR_EXIT_OK;
+}
+
 int recur_cmd_info(const struct recur_cli_opts *opts) {
   int status = RECUR_EXIT_OK;
   printf("recur %s\n", recur_version_string());
@@ -45,5 +66,7 @@ int recur_cmd_info(const struct recur_cli_opts *opts) {
   else printf("tune file: %s: %lld entr%s, %lld for %s\n", tune.path, (long long)tune.entries,
               tune.entries == 1 ? "y" : "ies", (long long)tune.applicable, isa);
   if (opts->peak && print_peaks() != RECUR_EXIT_OK) status = RECUR_EXIT_FAILURE;
+  if (opts->model_path && print_model(opts->model_path, opts->prefix) != RECUR_EXIT_OK)
+    status = RECUR_EXIT_FAILURE;
   return status;
 }

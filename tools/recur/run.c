@@ -17,6 +17,7 @@ struct dims {
   int64_t LD;  /* layers x directions */
   int64_t H, H_out;
   int unbatched;
+  int batch_first; /* the layout: --batch-first, --time-first, else the model's */
 };
 
 /* An output array: always computed for y, only when asked for h_n and c_n. */
@@ -85,7 +86,7 @@ static int check_state(const char *path, const recur_array *a, const struct dims
   return RECUR_EXIT_OK;
 }
 
-/* Takes T and B from the input's shape and the rest from the network. */
+/* Takes T and B from the input's shape in the given layout, and the rest from the network. */
 static int read_dims(const char *path, const recur_array *x, const recur_desc *desc,
                      int batch_first, struct dims *d) {
   const long long I = desc->input_size;
@@ -113,6 +114,7 @@ static int read_dims(const char *path, const recur_array *x, const recur_desc *d
     return recur_cmd_fail(path, "shape %s is empty, expected T >= 1 and B >= 1",
                 shape_text(x->ndim, x->shape).s);
   d->I = I;
+  d->batch_first = batch_first;
   d->D = desc->bidirectional ? 2 : 1;
   d->LD = desc->num_layers * d->D;
   d->H = desc->hidden_size;
@@ -164,7 +166,7 @@ static int alloc_outputs(struct run *r) {
   int fails = 0;
   if (d->unbatched) {
     y_shape[1] = DH;
-  } else if (r->opts->batch_first) {
+  } else if (d->batch_first) {
     y_shape[0] = d->B;
     y_shape[1] = d->T;
   }
@@ -185,7 +187,8 @@ static int forward(const struct run *r) {
   args.seq_len = r->dims.T;
   args.batch = r->dims.B;
   args.input_size = r->dims.I;
-  args.batch_first = o->batch_first;
+  args.batch_first = r->dims.batch_first;
+  args.time_first = !r->dims.batch_first;
   args.unbatched = r->dims.unbatched;
   args.x = r->x->data;
   args.lengths = r->lengths64;
@@ -312,8 +315,9 @@ static int run_steps(struct run *r) {
     return recur_cmd_fail(o->model_path, "%s needs an LSTM model, this one is %s",
                 o->c0_path ? "--c0" : "--cn", recur_cell_name(r->desc.cell));
 
+  int batch_first = o->batch_first || (!o->time_first && r->desc.batch_first);
   if (load_array(o->input_path, &r->x) ||
-      read_dims(o->input_path, r->x, &r->desc, o->batch_first, &r->dims))
+      read_dims(o->input_path, r->x, &r->desc, batch_first, &r->dims))
     return RECUR_EXIT_FAILURE;
   if (o->h0_path && (load_array(o->h0_path, &r->h0) ||
                      check_state(o->h0_path, r->h0, &r->dims, r->dims.H_out)))

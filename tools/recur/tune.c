@@ -68,8 +68,10 @@ static int make_cases(const struct recur_cli_opts *o, recur_tool_tune_case **out
       }
       const struct recur_bench_cell_info *info = recur_bench_cell_info(bench[s].cell);
       const struct recur_bench_shape *sh = &bench[s].shape;
-      *c = (recur_tool_tune_case){{info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1},
-                             sh->T, sh->B, threads[t], o->precision};
+      recur_desc desc = {.cell = info->cell, .input_size = sh->I, .hidden_size = sh->H,
+                         .num_layers = 1, .bidirectional = info->directions == 2,
+                         .proj_size = sh->P, .bias = 1};
+      *c = (recur_tool_tune_case){desc, sh->T, sh->B, threads[t], o->precision};
     }
   return RECUR_EXIT_OK;
 }
