@@ -67,6 +67,11 @@ static PyMethodDef functions[] = {
    "one). batch_first says how the net reads x and writes y, as PyTorch's flag. precision\n"
    "'fp32' or 'bf16' (README \"Precision\"). The bytes are kept (copied unless they are a\n"
    "bytes object) for pickling. Raises RecurError if recur refuses the model."},
+  {"read_model", recur_py_read_model, METH_O,
+   "read_model(path)\n--\n\n"
+   "A model file's bytes, as recur reads a model (recur_model_read): RecurError ERR_IO at once\n"
+   "for a path that is not a regular file (a FIFO, a device, a folder) or cannot be read,\n"
+   "ERR_LIMIT for a file over set_memory_limit(), both before a byte is read."},
   {"isa", py_isa, METH_NOARGS,
    "isa()\n--\n\nThe kernel table new networks are built for ('avx512', 'avx2', 'neon',\n"
    "'scalar'): RECUR_ISA or set_isa() if given, else the best this CPU runs."},

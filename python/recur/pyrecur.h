@@ -47,6 +47,9 @@ static inline npy_intp recur_py_h_out(const recur_desc *d) {
   return d->proj_size ? d->proj_size : d->hidden_size;
 }
 PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs);
+/* A model file's bytes, read by recur_model_read (its checks first: a regular file, within the
+ * memory limit): what recur.load keeps. */
+PyObject *recur_py_read_model(PyObject *module, PyObject *path);
 /* The net's C handle for one call, or NULL with ValueError if it is closed; a successful
  * acquire must be paired with recur_py_net_release (both under the GIL). */
 const recur_net *recur_py_net_acquire(recur_py_net *self);

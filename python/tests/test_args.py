@@ -3,7 +3,9 @@ clear message, never a crash; conversions give the bits of the float32 array; ou
 The hypothesis tests throw random shapes, dtypes, layouts and garbage at each argument: a
 call either returns the reference's bits or raises one of the documented exceptions."""
 import math
+import os
 import pydoc
+import threading
 
 import numpy as np
 import pytest
@@ -256,8 +258,10 @@ def test_load_errors(tmp_path):
         recur.load_bytes("model.safetensors")
     with pytest.raises(TypeError):
         recur.load_bytes(42)
-    with pytest.raises(FileNotFoundError):
-        recur.load(tmp_path / "missing.safetensors")
+    for missing in (tmp_path / "missing.safetensors", tmp_path):  # a folder is no model
+        with pytest.raises(recur.RecurError, match=str(missing)) as e:
+            recur.load(missing)
+        assert e.value.status == recur.ERR_IO
     path = tmp_path / "bad.safetensors"
     path.write_bytes(b"nonsense")
     with pytest.raises(recur.RecurError) as e:
@@ -268,10 +272,60 @@ def test_load_errors(tmp_path):
         recur.load_bytes(data, precision="fp16")
     with pytest.raises(ValueError):
         recur.load_bytes(data, prefix="a\0b")
+    with pytest.raises(ValueError):
+        recur.load_bytes(data, precision="fp32\0junk")
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(data)
+    with pytest.raises(ValueError, match="null"):  # not model.safetensors
+        recur.load(f"{model}\0junk")
+    assert recur.load(model).model_bytes == data
     with pytest.raises(recur.RecurError):
         recur.load_bytes(data, prefix="nothing.here")
     assert recur.load_bytes(bytearray(data)).model_bytes == data
     assert recur.load_bytes(memoryview(data), batch_first=True).batch_first
+
+
+def test_load_refuses_a_fifo_at_once(tmp_path):
+    """As the C loader does; Python's open() would wait for a writer."""
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    errors = []
+
+    def load():
+        try:
+            recur.load(fifo)
+        except Exception as e:
+            errors.append(e)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    if worker.is_alive():  # waiting for a writer: one that writes nothing lets it end
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join()
+        pytest.fail("recur.load waited for a writer on a FIFO")
+    assert len(errors) == 1 and isinstance(errors[0], recur.RecurError), errors
+    assert errors[0].status == recur.ERR_IO and "not a regular file" in errors[0].detail
+
+
+def test_load_refuses_a_device():
+    """/dev/zero is not read until memory runs out."""
+    with pytest.raises(recur.RecurError, match="/dev/zero: not a regular file") as e:
+        recur.load("/dev/zero")
+    assert e.value.status == recur.ERR_IO
+
+
+def test_load_checks_the_memory_limit_before_reading(tmp_path):
+    path = tmp_path / "big.safetensors"
+    with open(path, "wb") as f:
+        f.truncate(2**26)  # sparse: no disk, and nothing to read if the limit is checked first
+    recur.set_memory_limit(2**20)
+    try:
+        with pytest.raises(recur.RecurError, match="memory limit of 1048576") as e:
+            recur.load(path)
+    finally:
+        recur.set_memory_limit(0)
+    assert e.value.status == recur.ERR_LIMIT and str(path) in e.value.detail
 
 
 def test_recur_error_raised_by_hand():
