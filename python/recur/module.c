@@ -48,8 +48,20 @@ static PyObject *py_set_num_threads(PyObject *m, PyObject *arg) {
 
 static PyObject *py_set_memory_limit(PyObject *m, PyObject *arg) {
   (void)m;
-  size_t bytes = PyLong_AsSize_t(arg);
-  if (bytes == (size_t)-1 && PyErr_Occurred()) return NULL;
+  PyObject *index = PyNumber_Index(arg);
+  if (!index) return NULL;
+  int overflow;
+  long long n = PyLong_AsLongLongAndOverflow(index, &overflow); /* for the sign */
+  int negative = overflow < 0 || (!overflow && n < 0);
+  size_t bytes = negative ? 0 : PyLong_AsSize_t(index);
+  Py_DECREF(index);
+  if (negative)
+    return PyErr_Format(PyExc_ValueError, "set_memory_limit: %S bytes is negative (0: the "
+                        "default)", arg);
+  if (bytes == (size_t)-1 && PyErr_Occurred()) { /* past SIZE_MAX: it limits nothing more */
+    PyErr_Clear();
+    bytes = SIZE_MAX;
+  }
   recur_set_memory_limit(bytes);
   Py_RETURN_NONE;
 }
@@ -88,7 +100,7 @@ static PyMethodDef functions[] = {
   {"set_memory_limit", py_set_memory_limit, METH_O,
    "set_memory_limit(nbytes)\n--\n\nThe most memory recur allocates for one network, call or\n"
    "file, checked before allocating (RecurError RECUR_ERR_LIMIT above it); 0: the default,\n"
-   "16 GiB."},
+   "16 GiB. A negative nbytes is ValueError; one past the address space, no limit."},
   {"memory_limit", py_memory_limit, METH_NOARGS,
    "memory_limit()\n--\n\nThe memory limit in bytes (set_memory_limit)."},
   {NULL, NULL, 0, NULL},

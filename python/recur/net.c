@@ -190,10 +190,12 @@ PyDoc_STRVAR(plan_doc,
 
 static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
-  long long batch = 1;
-  PyObject *threads_obj = NULL;
+  PyObject *batch_obj = NULL, *threads_obj = NULL;
+  int64_t batch = 1;
   int threads;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|LO:plan", keywords, &batch, &threads_obj) ||
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:plan", keywords, &batch_obj,
+                                   &threads_obj) ||
+      (batch_obj && recur_py_int64(batch_obj, &batch) < 0) ||
       recur_py_threads(threads_obj, &threads) < 0)
     return NULL;
   const recur_net *net = recur_py_net_acquire(self);

@@ -5,6 +5,7 @@ call either returns the reference's bits or raises one of the documented excepti
 import math
 import os
 import pydoc
+import sys
 import threading
 
 import numpy as np
@@ -66,6 +67,30 @@ def test_integer_and_float16_x_convert():
 def test_bad_x(x, error, match):
     with pytest.raises(error, match=match):
         LSTM(x)
+
+
+HUGE = 2**40  # a broadcast view this long would take terabytes as a float32 copy
+
+
+def huge(shape, dtype=np.float32):
+    return np.broadcast_to(np.zeros((), dtype), shape)
+
+
+@pytest.mark.parametrize("x,hx,kwargs,match", [
+    (huge((HUGE, 1, 4)), None, {}, "input_size is 3"),
+    (huge((HUGE, 1, 4), np.float64), None, {}, "input_size is 3"),
+    (huge((1, HUGE, 3)), (np.zeros((4, 1, 2)), None), {}, "h0 has shape"),
+    (huge((1, HUGE, 3)), (huge((4, HUGE, 2)), np.zeros((4, 1, 5))), {}, "c0 has shape"),
+    (np.zeros((T, B, 3)), (huge((4, HUGE, 2), np.float64), None), {}, "h0 has shape"),
+    (huge((1, HUGE, 3)), None, {"lengths": [1]}, "lengths has shape"),
+    (huge((1, HUGE, 3)), None, {"out": np.zeros((1, 1, 4), np.float32)}, "out y has shape"),
+    (huge((1, HUGE, 3)), None, {"out": (None, (np.zeros((4, 1, 2), np.float32), None))},
+     "out h_n has shape"),
+], ids=["x", "x_float64", "h0", "c0", "h0_float64", "lengths", "out_y", "out_h_n"])
+def test_shapes_are_checked_before_anything_is_copied(x, hx, kwargs, match):
+    """A wrong shape is a ValueError, not the MemoryError of copying a huge input first."""
+    with pytest.raises(ValueError, match=match):
+        LSTM(x, hx, **kwargs)
 
 
 def test_unbatched_x_and_batch_first():
@@ -143,7 +168,9 @@ def test_lengths_types(lengths):
     ([0, 4], ValueError, r"lengths\[0\] = 0, outside 1..4"),
     ([2, 5], ValueError, r"lengths\[1\] = 5"), ([-1, 2], ValueError, "outside"),
     (np.array([2, 2**64 - 1], np.uint64), ValueError, "outside"),
-    ([2 ** 70, 1], TypeError, "integers"), ([2], ValueError, "shape"),
+    ([2**70, 1], ValueError, r"lengths\[0\] = 1180591620717411303424, outside 1..4"),
+    ([2, -2**70], ValueError, r"lengths\[1\] = -1180591620717411303424, outside 1..4"),
+    ([2**70, 1.5], TypeError, "integers"), ([2], ValueError, "shape"),
     ([2, 3, 4], ValueError, "shape"), ([[2, 3]], ValueError, "shape"), (3, ValueError, "shape"),
     (torch.tensor([1.5, 2.0]), TypeError, "integers"),
 ])
@@ -160,6 +187,12 @@ def test_bad_lengths(lengths, error, match):
 def test_good_num_threads(threads):
     x = lstm_inputs()[0]
     assert_same_bits(LSTM(x, num_threads=threads)[0], LSTM(x)[0])
+    if threads is not None:
+        try:
+            recur.set_num_threads(threads)
+            assert_same_bits(LSTM(x)[0], LSTM(x, num_threads=1)[0])
+        finally:
+            recur.set_num_threads(0)
 
 
 @pytest.mark.parametrize("threads,error", [(-1, ValueError), (-10**30, ValueError),
@@ -345,7 +378,19 @@ def test_module_functions_and_docs():
     assert len(plan["batch_parts"]) == len(plan["hidden_parts"]) == 2
     with pytest.raises(ValueError):
         LSTM.plan(num_threads=-1)
+    for batch in (0, 2**40, 2**70):  # 2**70 too: not an OverflowError
+        with pytest.raises(recur.RecurError, match="recur_net_plan: batch") as e:
+            LSTM.plan(batch=batch)
+        assert e.value.status == recur.ERR_INVALID_SIZE
     limit = recur.memory_limit()
+    for bad in (-1, -2**70):
+        with pytest.raises(ValueError, match=f"{bad} bytes is negative"):
+            recur.set_memory_limit(bad)
+    with pytest.raises(TypeError):
+        recur.set_memory_limit(1.5)
+    assert recur.memory_limit() == limit
+    recur.set_memory_limit(2**70)  # past the address space: no limit
+    assert recur.memory_limit() == 2 * sys.maxsize + 1
     recur.set_memory_limit(1000)
     try:
         with pytest.raises(recur.RecurError) as e:
