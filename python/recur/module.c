@@ -1,4 +1,6 @@
 /* recur._recur: the module, and its functions over recur's process-wide settings. */
+#include <string.h>
+
 #define RECUR_PY_IMPORT_NUMPY
 #include "pyrecur.h"
 
@@ -28,11 +30,14 @@ static PyObject *py_cpu_features(PyObject *m, PyObject *unused) {
 
 static PyObject *py_set_isa(PyObject *m, PyObject *arg) {
   (void)m;
-  const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+  Py_ssize_t len;
+  const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8AndSize(arg, &len) : NULL;
   if (!name) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "set_isa: expected a str");
     return NULL;
   }
+  if (strlen(name) != (size_t)len) /* C would read "scalar\0junk" as "scalar" */
+    return PyErr_Format(PyExc_ValueError, "set_isa: the name %R holds a NUL character", arg);
   recur_status status = recur_isa_force(name);
   if (status != RECUR_OK) return recur_py_raise(status);
   Py_RETURN_NONE;

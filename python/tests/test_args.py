@@ -368,6 +368,14 @@ def test_recur_error_raised_by_hand():
         recur.set_isa("no_such_isa")
 
 
+def test_set_isa_refuses_a_nul():
+    """C would read the name up to the NUL: this one would force the ISA in use."""
+    with pytest.raises(ValueError, match="NUL"):
+        recur.set_isa(recur.isa() + "\0junk")
+    with pytest.raises(TypeError, match="str"):
+        recur.set_isa(b"scalar")
+
+
 def test_module_functions_and_docs():
     assert recur.__version__.count(".") == 2
     assert recur.isa() in recur.isa_list() and "scalar" in recur.isa_list()
