@@ -466,3 +466,24 @@ recur_status recur_net_load_ex(recur_net **out, const char *path, const char *pr
   recur_free_file(&file);
   return status;
 }
+
+recur_status recur_model_read(const char *path, void **data, size_t *size) {
+  if (!data || !size)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_model_read: %s is NULL",
+                      !data ? "data" : "size");
+  *data = NULL;
+  *size = 0;
+  if (!path)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_model_read: path is NULL");
+  recur_file_bytes file;
+  recur_status status = recur_read_file(path, &file);
+  if (status != RECUR_OK)
+    return status;
+  *data = file.data;
+  *size = file.size;
+  return RECUR_OK;
+}
+
+void recur_model_free(void *data) {
+  free(data);
+}

@@ -393,6 +393,21 @@ contains
     end if
   end subroutine check
 
+  ! Fails with RECUR_ERR_INVALID_ARGUMENT if text, the argument `name`, holds a char(0): C would
+  ! end the string there (a path 'x.npy' // char(0) // 'junk' would name x.npy). ok is .false.
+  ! after a failure.
+  subroutine check_no_nul(proc, name, text, ok, status)
+    character(len=*), intent(in) :: proc, name, text
+    logical, intent(out) :: ok
+    integer, intent(out), optional :: status
+    character(len=12) :: at
+    ok = index(text, achar(0)) == 0
+    if (ok) return
+    write(at, '(i0)') index(text, achar(0))
+    call fail(RECUR_ERR_INVALID_ARGUMENT, proc // ': ' // name // ' holds char(0) (at ' // &
+      'character ' // trim(at) // '), which would end it in C', status)
+  end subroutine check_no_nul
+
   ! '(a, b, c)' for a shape.
   function shape_text(dims) result(s)
     integer(c_int64_t), intent(in) :: dims(:)
@@ -469,11 +484,15 @@ contains
     type(recur_net_options) :: options
     type(c_ptr) :: prefix_ptr, handle
     integer(c_int) :: st
+    logical :: ok
     if (c_associated(net%handle)) then
       call fail(RECUR_ERR_INVALID_ARGUMENT, 'recur_load: ' // trim(path) // &
         ': the recur_net already holds a network (recur_free it first)', status)
       return
     end if
+    call check_no_nul('recur_load', 'path', path, ok, status)
+    if (ok .and. present(prefix)) call check_no_nul('recur_load', 'prefix', prefix, ok, status)
+    if (.not. ok) return
     prefix_ptr = c_null_ptr
     if (present(prefix)) then
       c_prefix = trim(prefix) // c_null_char
@@ -860,6 +879,7 @@ contains
     integer(c_int64_t) :: c_shape(size(dims))
     logical :: ok
     call check_shape('recur_npy_save: ' // trim(path), 'the array', dims, dims, ok, status)
+    if (ok) call check_no_nul('recur_npy_save', 'path', path, ok, status)
     if (.not. ok) return
     c_shape = dims(size(dims):1:-1)
     call check(recur_c_npy_save(trim(path) // c_null_char, c_loc(a), size(dims, kind=c_int), &

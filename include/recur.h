@@ -178,6 +178,16 @@ RECUR_API recur_status recur_net_load_memory_ex(recur_net **out, const void *buf
                                                 const char *prefix,
                                                 const recur_net_options *options);
 
+/* A model file's bytes, for a caller that keeps them (the Python package pickles a network as
+ * its model's bytes) and loads them with recur_net_load_memory(_ex). The file is read as
+ * recur_net_load reads it, with the same checks before a byte is read: path must name a regular
+ * file (a folder, FIFO, socket or device is RECUR_ERR_IO at once, never waited on or read) whose
+ * size fits recur_memory_limit() (else RECUR_ERR_LIMIT); no more than that size is read. *data
+ * (NULL for an empty file) is the caller's: free it with recur_model_free. On error *data is
+ * NULL and *size 0. */
+RECUR_API recur_status recur_model_read(const char *path, void **data, size_t *size);
+RECUR_API void recur_model_free(void *data);
+
 /* The precision net computes in. */
 RECUR_API recur_status recur_net_precision(const recur_net *net, recur_precision *out);
 

@@ -138,6 +138,12 @@ Test(api, null_pointers_are_errors) {
   w.t[0] = saved;
   EXPECT_NULL(recur_net_load(NULL, path, NULL));
   EXPECT_NULL(recur_net_load(&out, NULL, NULL));
+  void *bytes = &bytes;
+  size_t size = 1;
+  EXPECT_NULL(recur_model_read(NULL, &bytes, &size));
+  cr_expect(bytes == NULL && size == 0, "recur_model_read(NULL path) leaves its outputs set");
+  EXPECT_NULL(recur_model_read(path, NULL, &size));
+  EXPECT_NULL(recur_model_read(path, &bytes, NULL));
   EXPECT_NULL(recur_net_load_memory(NULL, &one, sizeof one, NULL));
   out = (recur_net *)&out;
   EXPECT_NULL(recur_net_load_memory(&out, NULL, 8, NULL));
@@ -170,6 +176,7 @@ Test(api, null_pointers_are_errors) {
   cr_expect_eq(recur_tune_status(&info), RECUR_OK, "%s", recur_last_error());
   recur_net_free(NULL);
   recur_array_free(NULL);
+  recur_model_free(NULL);
   recur_net_free(net);
   randnet_free(&w);
 }

@@ -112,6 +112,30 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
   return (PyObject *)self;
 }
 
+PyObject *recur_py_read_model(PyObject *module, PyObject *arg) {
+  (void)module;
+  PyObject *path; /* bytes; PyUnicode_FSConverter refuses a NUL inside */
+  if (!PyUnicode_FSConverter(arg, &path)) return NULL;
+  void *data;
+  size_t size;
+  recur_status status;
+  Py_BEGIN_ALLOW_THREADS
+  status = recur_model_read(PyBytes_AS_STRING(path), &data, &size);
+  Py_END_ALLOW_THREADS
+  Py_DECREF(path);
+  if (status != RECUR_OK) return recur_py_raise(status);
+  /* Copied: a bytes object cannot take over recur's block. size fits: it is within the limit,
+   * and no file is longer than PY_SSIZE_T_MAX. */
+  PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+  if (bytes && size) {
+    Py_BEGIN_ALLOW_THREADS
+    memcpy(PyBytes_AS_STRING(bytes), data, size);
+    Py_END_ALLOW_THREADS
+  }
+  recur_model_free(data);
+  return bytes;
+}
+
 static void net_dealloc(recur_py_net *self) {
   recur_net_free(self->net); /* no call is running: each holds a reference */
   Py_XDECREF(self->model);
@@ -167,10 +191,12 @@ PyDoc_STRVAR(plan_doc,
 
 static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
-  long long batch = 1;
-  PyObject *threads_obj = NULL;
+  PyObject *batch_obj = NULL, *threads_obj = NULL;
+  int64_t batch = 1;
   int threads;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|LO:plan", keywords, &batch, &threads_obj) ||
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:plan", keywords, &batch_obj,
+                                   &threads_obj) ||
+      (batch_obj && recur_py_int64(batch_obj, &batch) < 0) ||
       recur_py_threads(threads_obj, &threads) < 0)
     return NULL;
   const recur_net *net = recur_py_net_acquire(self);
