@@ -13,8 +13,11 @@
 
 #include "internal.h"
 
+/* Leaves errno = err, so that a caller can tell which system error it was (recur_model_read). */
 static recur_status io_error(const char *what, const char *path, int err) {
-  return recur_fail(RECUR_ERR_IO, "%s%s: %s", what, path, strerror(err));
+  recur_status status = recur_fail(RECUR_ERR_IO, "%s%s: %s", what, path, strerror(err));
+  errno = err;
+  return status;
 }
 
 recur_status recur_read_file(const char *path, recur_file_bytes *out) {
@@ -37,7 +40,9 @@ recur_status recur_read_file_at_most(const char *path, size_t max, recur_file_by
     close(fd);
     if (S_ISDIR(st.st_mode))
       return io_error("cannot read ", path, EISDIR);
-    return recur_fail(RECUR_ERR_IO, "cannot read %s: not a regular file", path);
+    recur_status status = recur_fail(RECUR_ERR_IO, "cannot read %s: not a regular file", path);
+    errno = 0; /* no system call failed */
+    return status;
   }
   if ((uintmax_t)st.st_size > SIZE_MAX) {
     close(fd);
@@ -64,9 +69,11 @@ recur_status recur_read_file_at_most(const char *path, size_t max, recur_file_by
     else if (errno != EINTR)
       status = io_error("cannot read ", path, errno);
   }
+  int err = errno;
   close(fd);
   if (status) {
     free(data);
+    errno = err;
     return status;
   }
   out->data = data;

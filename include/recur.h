@@ -184,7 +184,8 @@ RECUR_API recur_status recur_net_load_memory_ex(recur_net **out, const void *buf
  * file (a folder, FIFO, socket or device is RECUR_ERR_IO at once, never waited on or read) whose
  * size fits recur_memory_limit() (else RECUR_ERR_LIMIT); no more than that size is read. *data
  * (NULL for an empty file) is the caller's: free it with recur_model_free. On error *data is
- * NULL and *size 0. */
+ * NULL and *size 0; on RECUR_ERR_IO errno is the failed system call's error (ENOENT, EACCES,
+ * EISDIR, ...), or 0 for a path that is no regular file. */
 RECUR_API recur_status recur_model_read(const char *path, void **data, size_t *size);
 RECUR_API void recur_model_free(void *data);
 

@@ -4,6 +4,7 @@
  * would fail, or abort under AddressSanitizer, instead). The terabyte files here are sparse: a
  * few bytes on disk. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,9 +113,17 @@ Test(limits, model_read_checks_before_reading) {
   cr_expect(data == NULL && size == 0);
   cli_tmp_path(fifo, "fifo");
   cr_assert_eq(mkfifo(fifo, 0600), 0);
+  /* errno tells a system call's failure (the Python package raises OSError for it) from a path
+   * that is no regular file (0). */
   expect_status(recur_model_read(fifo, &data, &size), RECUR_ERR_IO, "not a regular file");
+  cr_expect_eq(errno, 0);
   expect_status(recur_model_read("/dev/zero", &data, &size), RECUR_ERR_IO, "not a regular file");
+  cr_expect_eq(errno, 0);
   expect_status(recur_model_read("/", &data, &size), RECUR_ERR_IO, "Is a directory");
+  cr_expect_eq(errno, EISDIR);
+  expect_status(recur_model_read("/nonexistent/m.safetensors", &data, &size), RECUR_ERR_IO,
+                "No such file");
+  cr_expect_eq(errno, ENOENT);
   cr_expect(data == NULL && size == 0);
 
   golden_path(model, sizeof model, "lstm_l3_bi", ".safetensors");

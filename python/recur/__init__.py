@@ -47,9 +47,10 @@ def load(path, prefix=None, batch_first=None, precision="fp32"):
     "Precision").
 
     The file is read once, as recur reads a model, and its bytes kept, so the net pickles
-    without the file. Raises RecurError if recur cannot read the file (ERR_IO: missing,
-    unreadable, or not a regular file such as a FIFO or a device, refused before a byte is
-    read; ERR_LIMIT: larger than set_memory_limit()) or refuses its contents.
+    without the file. Raises OSError if the system cannot open or read it (FileNotFoundError,
+    IsADirectoryError, ...), RecurError if recur refuses it before reading a byte (ERR_IO: not
+    a regular file, such as a FIFO or a device; ERR_LIMIT: larger than set_memory_limit()) or
+    refuses its contents.
     """
     path = _os.fspath(path)
     data = _read_model(path)

@@ -87,9 +87,9 @@ static PyMethodDef functions[] = {
    "pickling. Raises RecurError if recur refuses the model."},
   {"read_model", recur_py_read_model, METH_O,
    "read_model(path)\n--\n\n"
-   "A model file's bytes, as recur reads a model (recur_model_read): RecurError ERR_IO at once\n"
-   "for a path that is not a regular file (a FIFO, a device, a folder) or cannot be read,\n"
-   "ERR_LIMIT for a file over set_memory_limit(), both before a byte is read."},
+   "A model file's bytes, as recur reads a model (recur_model_read): OSError where the system\n"
+   "cannot open or read it, RecurError ERR_IO at once for a path that is no regular file (a\n"
+   "FIFO, a device), ERR_LIMIT for a file over set_memory_limit(), both before a byte is read."},
   {"isa", py_isa, METH_NOARGS,
    "isa()\n--\n\nThe kernel table new networks are built for ('avx512', 'avx2', 'neon',\n"
    "'scalar'): RECUR_ISA or set_isa() if given, else the best this CPU runs."},

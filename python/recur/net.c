@@ -119,10 +119,18 @@ PyObject *recur_py_read_model(PyObject *module, PyObject *arg) {
   void *data;
   size_t size;
   recur_status status;
+  int err;
   Py_BEGIN_ALLOW_THREADS
   status = recur_model_read(PyBytes_AS_STRING(path), &data, &size);
+  err = errno;
   Py_END_ALLOW_THREADS
   Py_DECREF(path);
+  /* A system call's failure is Python's OSError (FileNotFoundError, PermissionError, ...), as
+   * open() would raise; what recur refuses (no regular file, the memory limit) is RecurError. */
+  if (status == RECUR_ERR_IO && err) {
+    errno = err;
+    return PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arg);
+  }
   if (status != RECUR_OK) return recur_py_raise(status);
   /* Copied: a bytes object cannot take over recur's block. size fits: it is within the limit,
    * and no file is longer than PY_SSIZE_T_MAX. */
