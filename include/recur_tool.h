@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Raised whenever anything below changes. */
-#define RECUR_TOOL_API_VERSION 2
+#define RECUR_TOOL_API_VERSION 3
 
 #if defined(RECUR_BUILDING) && defined(__GNUC__)
 #define RECUR_TOOL_API __attribute__((visibility("default")))
@@ -35,6 +35,14 @@ RECUR_TOOL_API int recur_tool_api_version(void);
 /* Whether name is a kernel table recur knows ("scalar", "avx2", "avx512", "neon"), whether or
  * not this build or CPU has it (recur_isa_list: those it has). */
 RECUR_TOOL_API int recur_tool_isa_known(const char *name);
+
+/* What recur_isa_peak_gflops_at times for the named table (NULL: the active one) and a
+ * precision: the kernel table the precision runs on there ("avx512_bf16") and the instruction
+ * its dot product is made of ("vdpbf16ps", "fp32 FMA"). RECUR_ERR_UNSUPPORTED for the scalar
+ * table, which has none. */
+RECUR_TOOL_API recur_status recur_tool_peak_instruction(const char *name, recur_precision precision,
+                                                        const char **table,
+                                                        const char **instruction);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Tuning                                                                                    */

@@ -10,6 +10,7 @@
 #include "../tools/recur/cli.h"
 #include "cli_harness.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 /* ---- option parsing ------------------------------------------------------------------------ */
 
@@ -358,6 +359,40 @@ Test(bench_run, every_precision) {
   cr_expect(strstr(cli_res.out, heading), "%s", cli_res.out);
   cr_expect(strstr(cli_res.out, "; fp32 and bf16, one layer"), "%s", cli_res.out);
   cr_expect(strstr(cli_res.out, "_bf16/"), "the ratio table compares the precisions: %s", cli_res.out);
+}
+
+/* A row's %peak is against the peak of its precision's instruction (recur_tool_peak_instruction,
+ * checked against the hardware in test_kernels): a bf16 row on a table with a bf16 pair dot
+ * product (vdpbf16ps: twice the FMA's flops) once got the fp32 FMA's peak and read 150-166%. */
+Test(bench_run, each_precision_takes_its_own_peak) {
+  cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "50,16,512", "--threads", "1",
+          "--precision", "fp32,bf16", "--json", NULL);
+  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
+  json_error_t jerr;
+  json_t *root = json_loads(cli_res.out, 0, &jerr);
+  cr_assert(root, "not JSON: %s", jerr.text);
+  json_t *results = json_object_get(root, "results");
+  cr_assert_eq(json_array_size(results), 2);
+  double peak[2];
+  for (int p = 0; p < 2; p++) {
+    json_t *row = json_array_get(results, (size_t)p);
+    const char *table, *instruction;
+    cr_assert_eq(recur_tool_peak_instruction(recur_isa_name(), (recur_precision)p, &table,
+                                             &instruction), RECUR_OK, "%s", recur_last_error());
+    cr_expect_str_eq(json_string_value(json_object_get(row, "precision")), p ? "bf16" : "fp32");
+    cr_expect_str_eq(json_string_value(json_object_get(row, "peak_table")), table);
+    cr_expect_str_eq(json_string_value(json_object_get(row, "peak_instruction")), instruction);
+    peak[p] = json_real_value(json_object_get(row, "peak_gflops"));
+    double pct = json_real_value(json_object_get(row, "pct_peak"));
+    cr_expect(pct > 0 && pct <= 100, "%s %%peak %g: %s", p ? "bf16" : "fp32", pct, cli_res.out);
+  }
+  const char *instruction = json_string_value(
+      json_object_get(json_array_get(results, 1), "peak_instruction"));
+  if (strcmp(instruction, "fp32 FMA"))
+    cr_expect(peak[1] > 1.6 * peak[0], "bf16 %s peak %g, fp32 %g", instruction, peak[1], peak[0]);
+  else
+    cr_expect(peak[1] > 0.8 * peak[0] && peak[1] < 1.25 * peak[0], "%g, %g", peak[1], peak[0]);
+  json_decref(root);
 }
 
 Test(bench_run, table_and_onednn_if_built) {

@@ -203,10 +203,15 @@ static int list_isas(const struct recur_cli_opts *opts, char names[MAX_ISAS][REC
   return n;
 }
 
-/* The FMA peak of one core on isa; 0 if there is none (the scalar table). */
-static double core_peak_gflops(const char *isa, int quick) {
+/* The peak of one core on isa at a precision, and what it timed (row's peak_*); 0 and NULL if
+ * there is none (the scalar table). */
+static void core_peak(const char *isa, recur_precision precision, int quick,
+                      struct recur_bench_row *row) {
   double gflops = 0;
-  return recur_isa_peak_gflops(isa, quick ? 0.1 : 0.3, &gflops) == RECUR_OK ? gflops : 0;
+  if (recur_tool_peak_instruction(isa, precision, &row->peak_table, &row->peak_instruction) ||
+      recur_isa_peak_gflops_at(isa, precision, quick ? 0.1 : 0.3, &gflops))
+    row->peak_table = row->peak_instruction = NULL, gflops = 0;
+  row->peak_gflops = gflops;
 }
 
 /* --threads, else 1,2 (1 if this process has a single CPU). */
@@ -272,17 +277,18 @@ static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
   if (!rows) return NULL;
   int procs = omp_get_num_procs();
   struct recur_bench_row *row = rows;
-  double peaks[MAX_ISAS];
-  for (int t = 0; t < n_isas; t++) peaks[t] = core_peak_gflops(isas[t], opts->quick);
   for (int b = 0; b < run->n_tables; b++) {
     int t = b % run->tables_per_precision;
+    recur_precision precision = precisions[b / run->tables_per_precision];
+    struct recur_bench_row peak = {0}; /* the block's: one core's */
+    if (n_isas) core_peak(isas[t], precision, opts->quick, &peak);
     for (int c = 0; c < run->n_cases; c++) {
       for (int k = 0; k < run->n_threads; k++) {
         int cores = run->threads[k] < procs ? run->threads[k] : procs;
         *row++ = (struct recur_bench_row){
-            .c = cases[c], .precision = precisions[b / run->tables_per_precision],
-            .threads = run->threads[k], .cores = cores, .isa = n_isas ? isas[t] : NULL,
-            .peak_gflops = n_isas ? peaks[t] * cores : 0};
+            .c = cases[c], .precision = precision, .threads = run->threads[k], .cores = cores,
+            .isa = n_isas ? isas[t] : NULL, .peak_gflops = peak.peak_gflops * cores,
+            .peak_table = peak.peak_table, .peak_instruction = peak.peak_instruction};
       }
     }
   }

@@ -164,12 +164,12 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
   int recur = rows[0].isa != NULL, onednn = run->onednn_version != NULL;
   printf("\n");
   if (recur) {
-    printf("kernels %s, %s: FMA peak ", rows[0].isa, recur_precision_name(rows[0].precision));
+    printf("kernels %s, %s: peak ", rows[0].isa, recur_precision_name(rows[0].precision));
     if (rows[0].peak_gflops > 0)
-      printf("%.1f GFLOP/s on one core (%%peak: times the cores used)\n",
-             rows[0].peak_gflops / rows[0].cores);
+      printf("%.1f GFLOP/s on one core (%s: %s; %%peak: times the cores used)\n",
+             rows[0].peak_gflops / rows[0].cores, rows[0].peak_table, rows[0].peak_instruction);
     else
-      printf("unknown (no vector FMA loop)\n");
+      printf("unknown (no vector loop)\n");
   } else {
     printf("oneDNN at %s\n", recur_precision_name(rows[0].precision));
   }
@@ -337,7 +337,7 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
     json_object_set_new(unsupported, onednn_names[k], row->onednn_unsupported[k][0]
                         ? json_string(row->onednn_unsupported[k]) : json_null());
   }
-  return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:s, s:i, s:o, s:o, s:o, "
+  json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:s, s:i, s:o, s:o, s:o, "
                    "s:o, s:o, s:o, s:o, s:s?, s:o, s:b, s:b, s:o, s:o}",
                    "cell", recur_bench_cell_info(row->c.cell)->name, "T", (json_int_t)s->T, "B",
                    (json_int_t)s->B, "I", (json_int_t)s->I, "H", (json_int_t)s->H, "P",
@@ -351,6 +351,9 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
                    json_number(d.speedup), "tuned", row->tuned == RECUR_BENCH_TUNED,
                    "tuned_packing", row->tuned != RECUR_BENCH_DEFAULTS, "defaults",
                    json_timing(&row->defaults, NULL), "vs_defaults", json_number(d.vs_defaults));
+  if (o) json_object_update_new(o, json_pack("{s:s?, s:s?}", "peak_table", row->peak_table,
+                                             "peak_instruction", row->peak_instruction));
+  return o;
 }
 
 int recur_bench_print_json(const struct recur_bench_run *run) {

@@ -49,7 +49,8 @@ static const char info_usage[] =
     "file in use. Exits 1 if RECUR_ISA names a table this CPU or build lacks.\n"
     "\n"
     "options:\n"
-    "  --peak       also measure each available table's FMA peak on one core (0.2 s each)\n"
+    "  --peak       also measure each available table's peak on one core at each precision:\n"
+    "               that of the instruction its dot product is made of (0.2 s each)\n"
     "  -h, --help   show this help\n";
 
 static const char bench_usage[] =
@@ -59,8 +60,8 @@ static const char bench_usage[] =
     "DeepBench inference shapes (T,B,I=H) (50,1,512) (50,4,512) (50,16,512) (25,64,1024)\n"
     "(100,32,512) (150,1,256) (25,1,1536) for rnn (tanh), lstm and gru, and a bidirectional\n"
     "lstm at (50,16,512), each at every thread count. Reports the median time over at least\n"
-    "5 runs and 0.3 s per case and thread count, GFLOP/s, the percentage of the FMA peak of\n"
-    "the cores used (measured), and the scaling from the first thread count.\n"
+    "5 runs and 0.3 s per case and thread count, GFLOP/s, the percentage of the peak of the\n"
+    "cores used at the row's precision (measured), and the scaling from the first thread count.\n"
     "\n"
     "options:\n"
     "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
