@@ -256,6 +256,49 @@ static int measure(const struct recur_cli_opts *opts, struct recur_bench_run *ru
   return RECUR_EXIT_OK;
 }
 
+/* The largest thread count of the run. */
+static int most_threads(const struct recur_bench_run *run) {
+  int most = 1;
+  for (int k = 0; k < run->n_threads; k++) most = run->threads[k] > most ? run->threads[k] : most;
+  return most;
+}
+
+/* On stderr, if other work is taking the CPUs the run's threads need (run->load). */
+static void warn_busy(const struct recur_bench_run *run) {
+  int threads = most_threads(run);
+  if (run->cpus && recur_bench_busy(run->load, run->cpus, threads))
+    fprintf(stderr, "recur bench: warning: the machine is busy (load average %.2f on %d CPUs; "
+            "this run takes up to %d thread%s): its figures are unreliable\n", run->load,
+            run->cpus, threads, threads == 1 ? "" : "s");
+}
+
+/* On stderr: how many of the run's timings spread too much run to run to be trusted, and the
+ * worst, if any. */
+static void warn_noisy(const struct recur_bench_run *run) {
+  int noisy = 0, timed = 0;
+  const struct recur_bench_row *worst = NULL;
+  double most = 0;
+  for (int i = 0; i < run->n_tables * run->n_cases * run->n_threads; i++) {
+    const struct recur_bench_row *row = &run->rows[i];
+    const struct recur_bench_timing *t[2 + RECUR_BENCH_ONEDNN_N] = {&row->recur, &row->defaults};
+    for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) t[2 + k] = &row->onednn[k];
+    for (int k = 0; k < 2 + RECUR_BENCH_ONEDNN_N; k++) {
+      if (!t[k]->runs) continue;
+      timed++;
+      if (t[k]->spread <= RECUR_BENCH_NOISY) continue;
+      noisy++;
+      if (t[k]->spread > most) most = t[k]->spread, worst = row;
+    }
+  }
+  if (!noisy) return;
+  char label[96];
+  case_label(&worst->c, label, sizeof label);
+  fprintf(stderr, "recur bench: warning: %d of %d timings spread more than %.0f%% run to run "
+          "(the most, %.1f%%: %s, %s, %d thread%s): their medians are unreliable\n", noisy, timed,
+          100 * RECUR_BENCH_NOISY, 100 * most, label, recur_precision_name(worst->precision),
+          worst->threads, worst->threads == 1 ? "" : "s");
+}
+
 static int report(const struct recur_cli_opts *opts, const struct recur_bench_run *run) {
   if (opts->json) return recur_bench_print_json(run) ? recur_cmd_fail("bench", "cannot build the JSON report")
                                                      : RECUR_EXIT_OK;
@@ -320,6 +363,8 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
   };
   run.rows = make_rows(opts, precisions, isas, n_isas, cases, &run);
   if (!run.rows) return recur_cmd_fail("bench", "out of memory");
+  if (!recur_bench_load(&run.load, &run.cpus)) run.cpus = 0;
+  warn_busy(&run);
   int rc = measure(opts, &run);
   char err[256];
   if (rc == RECUR_EXIT_OK && opts->vs_onednn &&
@@ -336,6 +381,7 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
       memcpy(run.rows[i].onednn_unsupported, from->onednn_unsupported,
              sizeof run.rows[i].onednn_unsupported);
     }
+    warn_noisy(&run);
     rc = report(opts, &run);
   }
   free(run.rows);

@@ -60,6 +60,8 @@ struct recur_bench_run {
   struct recur_bench_row *rows;
   int n_tables, n_cases;
   int tables_per_precision;
+  double load; /* the 1-minute load average at the start, on cpus CPUs (0: unknown) */
+  int cpus;
 };
 
 /* The faster of oneDNN's measured configurations, or -1 if none was measured. */

@@ -286,7 +286,7 @@ void recur_bench_print_csv(const struct recur_bench_run *run) {
   printf("cell,T,B,I,H,P,directions,gflop,isa,precision,threads,runs,median_ms,min_ms,gflops,"
          "pct_peak,scaling,onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,"
          "onednn_best,speedup,tuned,default_ms,vs_defaults,onednn_default_unsupported,"
-         "onednn_avx2_unsupported\n");
+         "onednn_avx2_unsupported,spread\n");
   for (int i = 0; i < run->n_tables * rows_per_table(run); i++) {
     const struct recur_bench_row *row = &run->rows[i];
     const struct recur_bench_shape *s = &row->c.shape;
@@ -310,6 +310,8 @@ void recur_bench_print_csv(const struct recur_bench_run *run) {
     csv_number(row->defaults.median_ms, 4);
     csv_number(d.vs_defaults, 3);
     for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) printf(",%s", row->onednn_unsupported[k]);
+    if (row->recur.runs) printf(",%.4f", row->recur.spread);
+    else printf(",");
     printf("\n");
   }
 }
@@ -321,8 +323,8 @@ static json_t *json_number(double value) { return value > 0 ? json_real(value) :
 
 static json_t *json_timing(const struct recur_bench_timing *t, const char *isa) {
   if (!t->runs) return json_null();
-  json_t *o = json_pack("{s:i, s:f, s:f}", "runs", t->runs, "median_ms", t->median_ms, "min_ms",
-                        t->min_ms);
+  json_t *o = json_pack("{s:i, s:f, s:f, s:f}", "runs", t->runs, "median_ms", t->median_ms,
+                        "min_ms", t->min_ms, "spread", t->spread);
   if (o && isa) json_object_set_new(o, "isa", json_string(isa));
   return o;
 }
@@ -377,6 +379,8 @@ int recur_bench_print_json(const struct recur_bench_run *run) {
                       "brand", run->cpu_model, "l1d", (json_int_t)id.l1d, "l2", (json_int_t)id.l2,
                       "l3", (json_int_t)id.l3));
   if (run->n_tables == 1 && run->rows[0].isa) json_object_set_new(root, "isa", json_string(run->rows[0].isa));
+  json_object_set_new(root, "load", run->cpus ? json_pack("{s:f, s:i}", "average", run->load,
+                                                          "cpus", run->cpus) : json_null());
   recur_tune_info tune;
   recur_tune_status(&tune);
   json_object_set_new(root, "tune", json_pack("{s:s?, s:s, s:s?, s:I, s:I}", "file", tune.path,
