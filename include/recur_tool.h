@@ -169,15 +169,15 @@ RECUR_TOOL_API int recur_bench_time(struct recur_bench_contender *contenders, in
 RECUR_TOOL_API double recur_bench_now(void);
 
 /* A timing whose runs spread more than this (recur_bench_timing's spread) is unreliable:
- * `recur bench` and `recur tune` warn of it. A third of it is the least gain a tune entry is
- * kept for (RECUR_TOOL_TUNE_MIN_GAIN). */
+ * `recur bench` and `recur tune` warn of it (about three times the least gain a tune entry is
+ * kept for, RECUR_TOOL_TUNE_MIN_GAIN). */
 #define RECUR_BENCH_NOISY 0.10
 
 /* The 1-minute load average (/proc/loadavg) and the CPUs online: 0 if either is unknown. */
 RECUR_TOOL_API int recur_bench_load(double *load, int *cpus);
 
-/* Whether that load leaves a run of `threads` threads short of free CPUs, beyond
- * RECUR_BENCH_LOAD_SLACK (a CPU's share of the system's own work): its timings are then
+/* Whether that load leaves a run of `threads` threads short of free CPUs by more than
+ * RECUR_BENCH_LOAD_SLACK (half a CPU, for the system's own work): its timings are then
  * unreliable (other work shares its cores), and what is tuned then may not hold on a quiet
  * machine. */
 #define RECUR_BENCH_LOAD_SLACK 0.5
