@@ -51,8 +51,9 @@ which is PyTorch's GRU) on OpenMP with the same thread count, the weights reorde
 preferred layout outside the timing, once with the ISA it chooses and once capped with
 \`DNNL_MAX_CPU_ISA=AVX2\` in a child process. \`best\` is the faster of the two; \`speedup\` =
 oneDNN's best time / recur's time at the same thread count (> 1: recur is faster); \`scaling\` =
-recur's time at 1 thread / at 2; \`%peak\` = recur's GFLOP/s over the FMA peak of the cores
-used (one core's, measured by \`recur_isa_peak_gflops\`, times the threads).
+recur's time at 1 thread / at 2; \`%peak\` = recur's GFLOP/s over the peak of the cores used
+at the row's precision (one core's, measured by \`recur_isa_peak_gflops_at\` with the
+instruction that precision's dot product is made of, times the threads).
 
     $pin2 $recur bench --vs-onednn --threads 1,2
 

@@ -396,6 +396,13 @@ RECUR_API const char *recur_cpu_features(void);
  * The scalar table has no vector FMA loop: RECUR_ERR_UNSUPPORTED. */
 RECUR_API recur_status recur_isa_peak_gflops(const char *name, double seconds, double *gflops);
 
+/* The same peak for networks of a precision on the named table: that of the instruction their
+ * dot products are made of there. FP32: the FMA (recur_isa_peak_gflops). BF16: the ISA's bf16
+ * pair dot product where this CPU has it (avx512: vdpbf16ps; neon: BFDOT), 4 flops per fp32
+ * lane (two products, two sums), else the fp32 FMA that the bf16 fallback widens to. */
+RECUR_API recur_status recur_isa_peak_gflops_at(const char *name, recur_precision precision,
+                                                double seconds, double *gflops);
+
 /* ---------------------------------------------------------------------------------------- */
 /* NumPy .npy arrays (what the command line reads and writes)                                */
 

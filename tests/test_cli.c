@@ -301,21 +301,48 @@ static int isa_available(const char *name) {
   return strstr(padded, needle) != NULL;
 }
 
+/* `recur info --peak`'s line for isa at precision: its GFLOP/s and what its parentheses say
+ * ("avx512_bf16: vdpbf16ps, one core"); 0 if it has none. */
+static int peak_line(const char *isa, const char *precision, double *gflops, char what[64]) {
+  char start[64];
+  snprintf(start, sizeof start, "\npeak %s %s: ", isa, precision);
+  const char *at = strstr(cli_res.out, start);
+  return at && sscanf(at + strlen(start), "%lf GFLOP/s (%63[^)\n])\n", gflops, what) == 2;
+}
+
+/* A line per available table and precision, naming the table that precision runs on and the
+ * instruction timed: bf16 takes the ISA's pair dot product where the CPU has it (2 products
+ * per fp32 lane at the FMA's rate: twice its GFLOP/s), else the fp32 FMA its fallback widens
+ * to (the same GFLOP/s as fp32). */
 Test(cli, info_peak) {
   cli_run("info", "--peak", NULL);
   expect_success("\nthreads: ", NULL);
-  cr_expect_null(strstr(cli_res.out, "peak scalar"), "the scalar table has no FMA loop");
-  const char *const simd[] = {"avx512", "avx2", "neon"};
+  cr_expect_null(strstr(cli_res.out, "peak scalar"), "the scalar table has no vector loop");
+  char features[192];
+  snprintf(features, sizeof features, " %s ", recur_cpu_features());
+  const struct {
+    const char *isa, *dot, *dot_feature; /* its bf16 pair dot product, if it has one */
+  } simd[] = {{"avx512", "avx512_bf16: vdpbf16ps", " avx512bf16 "}, {"avx2", NULL, NULL},
+              {"neon", "neon_bf16: BFDOT", " bf16 "}};
   for (size_t i = 0; i < sizeof simd / sizeof *simd; i++) {
-    char line[32];
-    snprintf(line, sizeof line, "\npeak %s: ", simd[i]);
-    const char *at = strstr(cli_res.out, line);
-    if (!isa_available(simd[i])) {
-      cr_expect_null(at, "%s is not available here: %s", simd[i], cli_res.out);
+    double fp32, bf16;
+    char what32[64], what16[64], want[64];
+    int has32 = peak_line(simd[i].isa, "fp32", &fp32, what32),
+        has16 = peak_line(simd[i].isa, "bf16", &bf16, what16);
+    if (!isa_available(simd[i].isa)) {
+      cr_expect(!has32 && !has16, "%s is not available here: %s", simd[i].isa, cli_res.out);
       continue;
     }
-    cr_assert(at, "stdout lacks \"%s\": %s", line + 1, cli_res.out);
-    cr_expect_gt(atof(at + strlen(line)), 0.0, "%s", cli_res.out);
+    cr_assert(has32 && has16, "no %s lines for fp32 and bf16: %s", simd[i].isa, cli_res.out);
+    cr_expect_gt(fp32, 0.0, "%s", cli_res.out);
+    snprintf(want, sizeof want, "%s: fp32 FMA, one core", simd[i].isa);
+    cr_expect_str_eq(what32, want, "%s", cli_res.out);
+    int dot = simd[i].dot && strstr(features, simd[i].dot_feature);
+    if (dot) snprintf(want, sizeof want, "%s, one core", simd[i].dot);
+    else snprintf(want, sizeof want, "%s_bf16fma: fp32 FMA, one core", simd[i].isa);
+    cr_expect_str_eq(what16, want, "%s", cli_res.out);
+    if (dot) cr_expect(bf16 > 1.6 * fp32 && bf16 < 2.5 * fp32, "%s", cli_res.out);
+    else cr_expect(bf16 > 0.8 * fp32 && bf16 < 1.25 * fp32, "%s", cli_res.out);
   }
 }
 

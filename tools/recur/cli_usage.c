@@ -54,7 +54,8 @@ static const char info_usage[] =
     "\n"
     "options:\n"
     "  --prefix P   the module's tensor-name prefix in MODEL (e.g. encoder.rnn)\n"
-    "  --peak       also measure each available table's FMA peak on one core (0.2 s each)\n"
+    "  --peak       also measure each available table's peak on one core at each precision:\n"
+    "               that of the instruction its dot product is made of (0.2 s each)\n"
     "  -h, --help   show this help\n";
 
 static const char bench_usage[] =
@@ -64,8 +65,8 @@ static const char bench_usage[] =
     "DeepBench inference shapes (T,B,I=H) (50,1,512) (50,4,512) (50,16,512) (25,64,1024)\n"
     "(100,32,512) (150,1,256) (25,1,1536) for rnn (tanh), lstm and gru, and a bidirectional\n"
     "lstm at (50,16,512), each at every thread count. Reports the median time over at least\n"
-    "5 runs and 0.3 s per case and thread count, GFLOP/s, the percentage of the FMA peak of\n"
-    "the cores used (measured), and the scaling from the first thread count.\n"
+    "5 runs and 0.3 s per case and thread count, GFLOP/s, the percentage of the peak of the\n"
+    "cores used at the row's precision (measured), and the scaling from the first thread count.\n"
     "\n"
     "options:\n"
     "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
@@ -86,7 +87,10 @@ static const char bench_usage[] =
     "  --quick             shorter time boxes: the default run takes under 30 s\n"
     "  --csv               print CSV instead of a table\n"
     "  --json              print JSON (with the CPU, its features and the versions)\n"
-    "  -h, --help          show this help\n";
+    "  -h, --help          show this help\n"
+    "\n"
+    "A warning on stderr says when the load average or the run-to-run spread of the times\n"
+    "makes the figures unreliable.\n";
 
 static const char tune_usage[] =
     "usage: recur tune [OPTIONS]\n"
@@ -94,11 +98,12 @@ static const char tune_usage[] =
     "\n"
     "Measures tile sizes (micro-tile rows, panel width, K blocks, time chunk, GEMM row block)\n"
     "and the thread schedule on this CPU, by default for the shapes `recur bench` runs, and\n"
-    "records for each case the winner if it is at least 3% faster than the built-in defaults,\n"
-    "else the defaults, in the tune file, which the library reads at start-up. Entries\n"
-    "already there are kept, except those re-measured and those of a network shape whose\n"
-    "packing changed; the file is replaced atomically.\n"
-    "Prints default ms, tuned ms and the speed-up of each case.\n"
+    "records for each case the winner if it is at least 3% faster than the built-in defaults\n"
+    "and faster by more than the noise of their runs (each candidate runs in turn with the\n"
+    "one it challenges), else the defaults, in the tune file, which the library reads at\n"
+    "start-up. Entries already there are kept, except those re-measured and those of a\n"
+    "network shape whose packing changed; the file is replaced atomically.\n"
+    "Prints default ms, tuned ms, the speed-up and the run-to-run spread of each case.\n"
     "\n"
     "options:\n"
     "  --model M           tune the shape of this model (weights are not needed: random ones)\n"
@@ -116,7 +121,9 @@ static const char tune_usage[] =
     "                      $XDG_CONFIG_HOME/recur/tune.conf, else ~/.config/recur/tune.conf)\n"
     "  -h, --help          show this help\n"
     "\n"
-    "Progress goes to stderr. Give the tuner idle cores: a busy machine measures noise.\n";
+    "Progress goes to stderr. Give the tuner idle cores: a busy machine measures noise. A\n"
+    "warning on stderr says when the load average or the spread of the times makes the\n"
+    "figures unreliable.\n";
 
 const char *recur_cli_usage(enum recur_cli_command command) {
   switch (command) {

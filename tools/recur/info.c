@@ -7,22 +7,31 @@
 #include "cli.h"
 #include "commands.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 #define PEAK_SECONDS 0.2
 
-/* One line per usable table with a vector FMA loop (the scalar one has none). */
+/* One line per usable table with a vector loop (the scalar one has none) and precision: the
+ * peak of the instruction that precision's dot product is made of on that table. */
 static int print_peaks(void) {
   char list[128], *save = NULL;
   snprintf(list, sizeof list, "%s", recur_isa_list());
   for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
-    double gflops;
-    recur_status st = recur_isa_peak_gflops(isa, PEAK_SECONDS, &gflops);
-    if (st == RECUR_ERR_UNSUPPORTED) continue;
-    if (st != RECUR_OK) {
-      fprintf(stderr, "recur: peak of %s: %s\n", isa, recur_last_error());
-      return RECUR_EXIT_FAILURE;
+    const char *precision;
+    for (int p = 0; (precision = recur_precision_name((recur_precision)p)); p++) {
+      const char *table, *instruction;
+      double gflops;
+      recur_status st = recur_tool_peak_instruction(isa, (recur_precision)p, &table, &instruction);
+      if (st == RECUR_ERR_UNSUPPORTED) continue;
+      if (st == RECUR_OK)
+        st = recur_isa_peak_gflops_at(isa, (recur_precision)p, PEAK_SECONDS, &gflops);
+      if (st != RECUR_OK) {
+        fprintf(stderr, "recur: peak of %s %s: %s\n", isa, precision, recur_last_error());
+        return RECUR_EXIT_FAILURE;
+      }
+      printf("peak %s %s: %.1f GFLOP/s (%s: %s, one core)\n", isa, precision, gflops, table,
+             instruction);
     }
-    printf("peak %s: %.1f GFLOP/s (fp32 FMA, one core)\n", isa, gflops);
   }
   return RECUR_EXIT_OK;
 }
