@@ -123,14 +123,15 @@ Test(cli_errors, input_of_wrong_size) {
   cli_expect_failure(1, x, "shape (5,), expected (T, B, 5) or (T, 5)", NULL);
 }
 
-Test(cli_errors, float64_input) {
+/* Real numbers convert (test_cli.c); other dtypes do not. */
+Test(cli_errors, input_of_a_dtype_that_does_not_convert) {
   char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
   golden_file(model, "lstm_l1_uni", ".safetensors");
-  cli_out_path(x, "x64.npy");
-  static const double zeros[6 * 3 * 5];
-  cli_write_npy(x, "<f8", 3, (long[]){6, 3, 5}, zeros, sizeof zeros);
+  cli_out_path(x, "xc.npy");
+  static const float zeros[6 * 3 * 5 * 2];
+  cli_write_npy(x, "<c8", 3, (long[]){6, 3, 5}, zeros, sizeof zeros);
   cli_run("run", model, x, NULL);
-  cli_expect_failure(1, x, NULL);
+  cli_expect_failure(1, x, "dtype '<c8' not supported", NULL);
 }
 
 Test(cli_errors, h0_of_wrong_shape) {
@@ -162,7 +163,12 @@ Test(cli_errors, bad_lengths) {
   const float as_float[5] = {3, 7, 1, 5, 7};
   cli_write_npy(len, "<f4", 1, (long[]){5}, as_float, sizeof as_float);
   cli_run("run", model, x, "--lengths", len, NULL);
-  cli_expect_failure(1, len, "dtype float32, expected int32 or int64", NULL);
+  cli_expect_failure(1, len, "dtype float32, expected integers", NULL);
+
+  const uint8_t as_bool[5] = {1, 1, 1, 1, 1};
+  cli_write_npy(len, "|b1", 1, (long[]){5}, as_bool, sizeof as_bool);
+  cli_run("run", model, x, "--lengths", len, NULL);
+  cli_expect_failure(1, len, "dtype bool, expected integers", NULL);
 
   cli_write_npy(len, "<i8", 1, (long[]){4}, too_long, 4 * sizeof too_long[0]);
   cli_run("run", model, x, "--lengths", len, NULL);
