@@ -15,6 +15,7 @@ Prints nothing unless --verbose.
 """
 import os
 import time
+import traceback
 
 import numpy as np
 from mpi4py import MPI
@@ -127,6 +128,9 @@ def main():
                         help="a line per rank: its threads and seconds")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
+    problem = comm.bcast(batch_cli.output_problem(args) if comm.rank == 0 else None)
+    if problem:  # every rank stops; rank 0 says why
+        parser.exit(1, f"{parser.prog}: {problem}\n" if comm.rank == 0 else None)
     net = x = lengths = None
     if comm.rank == 0:
         net = recur.load(args.model, batch_first=args.batch_first)
@@ -146,4 +150,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception:  # the other ranks would wait for this one forever: end them all
+        traceback.print_exc()
+        MPI.COMM_WORLD.Abort(1)

@@ -424,6 +424,13 @@ recur_status recur_npy_save(const char *path, const float *data, int ndim,
   return s ? s : recur_write_file_atomic(path, head, head_len, data, bytes);
 }
 
+recur_status recur_npy_save_check(const char *path) {
+  if (!path)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_npy_save_check: path is NULL");
+  recur_file_id id;
+  return recur_check_output(path, &id);
+}
+
 recur_status recur_npy_stage(recur_staging *staging, const char *path, const float *data,
                              int ndim, const int64_t *shape) {
   char head[NPY_HEAD_CAP];

@@ -427,6 +427,11 @@ RECUR_API recur_status recur_npy_load_memory_as(const void *buf, size_t len, rec
 RECUR_API recur_status recur_npy_save(const char *path, const float *data, int ndim,
                                       const int64_t *shape);
 
+/* Checks, writing nothing, that recur_npy_save could put a file at path now: a regular file or
+ * nothing there, in an existing folder this process may write to; else RECUR_ERR_IO saying
+ * why. A program that computes for long before it saves checks its outputs first. */
+RECUR_API recur_status recur_npy_save_check(const char *path);
+
 RECUR_API void recur_array_free(recur_array *array);
 
 #ifdef __cplusplus

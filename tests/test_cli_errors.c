@@ -10,6 +10,7 @@
 
 #include "cli_harness.h"
 #include "recur.h"
+#include "unwritable.h"
 
 TestSuite(cli_errors, .init = cli_setup, .fini = cli_teardown);
 
@@ -231,6 +232,30 @@ Test(cli_errors, output_in_missing_folder) {
   run_to(y, hn, cn);
   cli_expect_failure(1, y, NULL);
   cli_expect_out_listing("");
+}
+
+/* Outputs are checked before anything is loaded or computed: with a model that does not exist,
+ * the error is still the output's. A folder recur may not write to (root included), and a file
+ * where the folder should be. */
+Test(cli_errors, output_checked_before_the_work) {
+  char folder[CLI_PATH_LEN], y[CLI_PATH_LEN], file[CLI_PATH_LEN], under_file[CLI_PATH_LEN],
+      x[CLI_PATH_LEN];
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  cli_out_path(folder, "locked");
+  cli_out_path(y, "locked/y.npy");
+  cli_out_path(file, "file");
+  cli_out_path(under_file, "file/y.npy");
+  FILE *f = fopen(file, "w");
+  cr_assert(f && fclose(f) == 0);
+  cli_run("run", "/nonexistent/model.safetensors", x, "-o", under_file, NULL);
+  cli_expect_failure(1, under_file, "Not a directory", NULL);
+  cr_assert_eq(mkdir(folder, 0700), 0);
+  make_unwritable(folder);
+  cli_run("run", "/nonexistent/model.safetensors", x, "-o", y, NULL);
+  cli_expect_failure(1, y, "Permission denied", NULL);
+  cli_run("run", "/nonexistent/model.safetensors", x, "--hn", y, NULL);
+  cli_expect_failure(1, y, "Permission denied", NULL);
+  make_writable(folder);
 }
 
 Test(cli_errors, output_is_a_folder) {

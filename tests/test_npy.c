@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "recur.h"
+#include "unwritable.h"
 
 /* The values gen_npy_fixtures.py writes. */
 static const float f4_2x3[6] = {-0.5f, -0.25f, 0.0f, 0.25f, 0.5f, 0.75f};
@@ -601,6 +602,38 @@ Test(npy_save, unwritable_paths_leave_nothing) {
   cr_expect(stat(sub, &st) == 0 && S_ISDIR(st.st_mode), "the directory was replaced");
   cr_expect_eq(count_entries(tmpdir), 1, "temporary file left behind");
   cr_expect_eq(count_entries(sub), 0);
+}
+
+/* recur_npy_save_check says, writing nothing, whatever recur_npy_save would refuse for the
+ * path: a missing folder, a file where the folder should be, a folder at the path, a folder
+ * this process may not write to (root too). A new name or a regular file in a writable folder
+ * passes. */
+Test(npy_save, save_check_refuses_what_save_would) {
+  cr_assert_eq(recur_npy_save_check(in_tmp("new.npy")), RECUR_OK, "%s", recur_last_error());
+  write_file(in_tmp("old.npy"), "x", 1);
+  cr_assert_eq(recur_npy_save_check(in_tmp("old.npy")), RECUR_OK, "%s", recur_last_error());
+  char sub[512], in_sub[512];
+  snprintf(sub, sizeof sub, "%s", in_tmp("sub"));
+  snprintf(in_sub, sizeof in_sub, "%s", in_tmp("sub/x.npy"));
+  cr_assert_eq(mkdir(sub, 0700), 0);
+  static const struct {
+    const char *name, *reason;
+  } refused[] = {{"no/such/dir/x.npy", "No such file or directory"},
+                 {"old.npy/x.npy", "Not a directory"},
+                 {"sub", "Is a directory"}};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    const char *path = in_tmp(refused[i].name);
+    expect_error_names(recur_npy_save_check(path), RECUR_ERR_IO, path);
+    cr_expect(strstr(recur_last_error(), refused[i].reason), "%s", recur_last_error());
+  }
+  expect_error(recur_npy_save_check(NULL), RECUR_ERR_NULL_POINTER, "NULL path");
+  make_unwritable(sub);
+  expect_error_names(recur_npy_save_check(in_sub), RECUR_ERR_IO, in_sub);
+  cr_expect(strstr(recur_last_error(), "Permission denied"), "%s", recur_last_error());
+  expect_error_names(recur_npy_save(in_sub, f4_2x3, 1, (int64_t[]){6}), RECUR_ERR_IO, in_sub);
+  make_writable(sub);
+  cr_expect_eq(count_entries(sub), 0);
+  cr_expect_eq(count_entries(tmpdir), 2, "the check wrote something");
 }
 
 /* Criterion skips .fini after cr_skip_test, so this test makes its folder itself. */
