@@ -9,7 +9,8 @@
 ! the velocity of. An uncontrolled copy runs beside each for comparison.
 !
 !     inc=$(pkg-config --variable=includedir recur)
-!     gfortran -O2 "$inc/recur.f90" lstm_timestep.f90 $(pkg-config --libs recur) -o lstm_timestep
+!     gfortran -O2 "$inc/recur.f90" examples/lstm_timestep.f90 $(pkg-config --libs recur) \
+!       -o lstm_timestep
 !     ./lstm_timestep examples/observer.safetensors [OUT_DIR]
 !
 ! With OUT_DIR it also writes what went through the LSTM, as recur run reads and writes it:
