@@ -5,7 +5,7 @@
  * between them; prints each one's median us per call and the median [quartiles] of each
  * round's fixed time over its alternating time (> 1: alternating is faster).
  *
- *   build/stream_order [--hidden 256,1024] [--batch 1,2,4,8] [--layers 1] [--rounds 21]
+ *   build/bench/stream_order [--hidden 256,1024] [--batch 1,2,4,8] [--layers 1] [--rounds 21]
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
 input x.npy and the files their outputs go to. Imported from beside them (a script's own folder
 is first on sys.path)."""
 import argparse
+import os
 
 import numpy as np
 
@@ -23,6 +24,20 @@ def parser(description):
     layout.add_argument("--time-first", dest="batch_first", action="store_const", const=False,
                         help="x and y are (T, B, ...), whatever the model records")
     return p
+
+
+def output_problem(args):
+    """Why an output could not be written, checked before any work (None: each can): its
+    folder is missing, is not a folder or may not be written to, or a folder is at its path."""
+    for path in filter(None, (args.output, args.hn, args.cn)):
+        folder = os.path.dirname(path) or "."
+        if os.path.isdir(path):
+            return f"cannot write {path}: it is a folder"
+        if not os.path.isdir(folder):
+            return f"cannot write {path}: no folder {folder}"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"cannot write {path}: {folder} is not writable"
+    return None
 
 
 def save_outputs(args, y, state):

@@ -77,6 +77,9 @@ def main():
     parser.add_argument("--chunk", type=int, default=64, help="sequences per task (64)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
     args = parser.parse_args()
+    problem = batch_cli.output_problem(args)
+    if problem:
+        parser.exit(1, f"{parser.prog}: {problem}\n")
     net = recur.load(args.model, batch_first=args.batch_first)
     x = np.load(args.input)
     lengths = np.load(args.lengths) if args.lengths else None

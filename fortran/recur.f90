@@ -145,7 +145,7 @@ module recur
 
   public :: recur_c_net_load, recur_c_net_load_ex, recur_c_net_free, recur_c_net_describe
   public :: recur_c_forward, recur_c_status_string, recur_c_last_error, recur_c_version_string
-  public :: recur_c_set_num_threads, recur_c_npy_save
+  public :: recur_c_set_num_threads, recur_c_npy_save, recur_c_npy_save_check
   public :: recur_c_stream_create, recur_c_stream_step, recur_c_stream_reset
   public :: recur_c_stream_get_state, recur_c_stream_set_state, recur_c_stream_free
   public :: recur_c_workspace_create, recur_c_workspace_free
@@ -270,6 +270,12 @@ module recur
       integer(c_int) :: st
     end function recur_c_npy_save
 
+    function recur_c_npy_save_check(path) bind(C, name='recur_npy_save_check') result(st)
+      import :: c_char, c_int
+      character(kind=c_char), intent(in) :: path(*)
+      integer(c_int) :: st
+    end function recur_c_npy_save_check
+
     function c_strlen(s) bind(C, name='strlen') result(n)
       import :: c_ptr, c_size_t
       type(c_ptr), value :: s
@@ -286,7 +292,7 @@ module recur
   public :: recur_workspace_create
   public :: recur_free, recur_net_free, recur_stream_free, recur_workspace_free
   public :: recur_error_message, recur_status_string, recur_version, recur_c_string
-  public :: recur_npy_save
+  public :: recur_npy_save, recur_npy_save_check
 
   !> recur_free(handle): frees a network, a stream or a workspace (nothing if it holds none)
   !> and leaves the handle empty.
@@ -885,6 +891,15 @@ contains
     call check(recur_c_npy_save(trim(path) // c_null_char, c_loc(a), size(dims, kind=c_int), &
       c_shape), 'recur_npy_save', status)
   end subroutine npy_save
+
+  !> recur_npy_save_check(path [, status]): whether recur_npy_save could write path now (a
+  !> regular file or nothing there, in an existing folder this process may write to), writing
+  !> nothing: check a long run's outputs before it starts.
+  subroutine recur_npy_save_check(path, status)
+    character(len=*), intent(in) :: path
+    integer, intent(out), optional :: status
+    call check(recur_c_npy_save_check(trim(path) // c_null_char), 'recur_npy_save_check', status)
+  end subroutine recur_npy_save_check
 
   subroutine npy_save_1(path, a, status)
     character(len=*), intent(in) :: path

@@ -364,7 +364,8 @@ RECUR_API recur_status recur_tune_status(recur_tune_info *out);
  * recur_workspace's block), one recur_stream's block (its state and workspace), one file read
  * (a model or a .npy) or one array, checked before allocating: a larger need is
  * RECUR_ERR_LIMIT. A model load counts as one sum: the file's bytes, fp32 copies of tensors
- * that cannot be used in place, and the weights as given and packed.
+ * that cannot be used in place, and the weights as given and packed; a .npy load too: the
+ * file's bytes and the array converted from them.
  * Default RECUR_DEFAULT_MEMORY_LIMIT (16 GiB); 0 restores the default. Process-wide;
  * thread-safe. */
 #define RECUR_DEFAULT_MEMORY_LIMIT ((size_t)16 << 30)
@@ -420,14 +421,30 @@ typedef struct recur_array {
   int ndim;
   int64_t shape[RECUR_NPY_MAX_DIMS];
   size_t count; /* product of shape (1 for a 0-d array) */
-  void *data;   /* count elements of dtype */
+  void *data;   /* count elements of dtype, 64-byte aligned */
 } recur_array;
 
-/* Reads a .npy file: float32 (either byte order), int32 or int64; header versions 1, 2, 3;
- * C order only. Anything else is an error that says what it found. *out is the caller's: free it
- * with recur_array_free. */
+/* Reads a .npy file (header versions 1, 2, 3) holding float16, float32, float64, signed or
+ * unsigned integers of 1 to 8 bytes, or bool, in either byte order, in C or Fortran order,
+ * into a new array in C order and native byte order. recur_npy_load_as converts it to want,
+ * as NumPy's astype does (the Python package's rule for the same arrays):
+ *   RECUR_DTYPE_F32  from any of those types: floats rounded to nearest (float64 past
+ *                    float32's range becomes +-Inf), integers exact up to 2^24 and rounded to
+ *                    nearest beyond, bool as 0 and 1;
+ *   RECUR_DTYPE_I64, RECUR_DTYPE_I32  from integer types only, each value within want's
+ *                    range (floats and bool are RECUR_ERR_UNSUPPORTED, as is a value past it).
+ * recur_npy_load keeps the file's kind: F32 for floats, I32 for bool and the integer types
+ * int32 holds (int8, int16, int32, uint8, uint16), I64 for uint32, int64 and uint64 (a
+ * uint64 past INT64_MAX is RECUR_ERR_UNSUPPORTED).
+ * Anything else (other dtypes, a malformed header, data of the wrong length) is an error that
+ * says what it found. The file's bytes and the array count together against
+ * recur_memory_limit() (the _memory variants' buf is the caller's and not counted). *out is
+ * the caller's: free it with recur_array_free. */
 RECUR_API recur_status recur_npy_load(const char *path, recur_array **out);
+RECUR_API recur_status recur_npy_load_as(const char *path, recur_dtype want, recur_array **out);
 RECUR_API recur_status recur_npy_load_memory(const void *buf, size_t len, recur_array **out);
+RECUR_API recur_status recur_npy_load_memory_as(const void *buf, size_t len, recur_dtype want,
+                                                recur_array **out);
 
 /* Writes a little-endian float32 .npy (version 1.0) atomically: a temporary file in the same
  * folder, then rename. On error no file is left at path and an existing one is unchanged. A
@@ -437,6 +454,11 @@ RECUR_API recur_status recur_npy_load_memory(const void *buf, size_t len, recur_
  * socket or device is an error. */
 RECUR_API recur_status recur_npy_save(const char *path, const float *data, int ndim,
                                       const int64_t *shape);
+
+/* Checks, writing nothing, that recur_npy_save could put a file at path now: a regular file or
+ * nothing there, in an existing folder this process may write to; else RECUR_ERR_IO saying
+ * why. A program that computes for long before it saves checks its outputs first. */
+RECUR_API recur_status recur_npy_save_check(const char *path);
 
 RECUR_API void recur_array_free(recur_array *array);
 

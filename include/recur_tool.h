@@ -224,7 +224,8 @@ RECUR_TOOL_API int recur_same_file(const recur_file_id *a, const recur_file_id *
 
 /* path as a file to replace: its identity, or RECUR_ERR_IO if it cannot be one: a folder, a
  * FIFO, a device, anything but a regular file (never replaced: the system's /dev/null among
- * them), or a path whose folder does not exist. */
+ * them), or a path whose folder does not exist, is not a folder, or is one this process may
+ * not write to (permissions, a read-only file system). */
 RECUR_TOOL_API recur_status recur_check_output(const char *path, recur_file_id *id);
 
 /* Files replaced together, all or none. Each is staged: checked (recur_check_output) and

@@ -28,9 +28,12 @@ void cli_out_path(char *buf, const char *name);
 /* A whole file, NUL-terminated (free it); its size in *size if size is not NULL. */
 char *cli_read_file(const char *path, size_t *size);
 
-/* Writes a .npy file of any dtype ("<f8", "<i4", ...): the library only writes float32. */
+/* Writes a .npy file of any dtype ("<f8", "<i4", ...): the library only writes float32. The
+ * _order variant writes data in Fortran order (fortran 1: the first axis fastest). */
 void cli_write_npy(const char *path, const char *descr, int ndim, const long *shape,
                    const void *data, size_t nbytes);
+void cli_write_npy_order(const char *path, const char *descr, int fortran, int ndim,
+                         const long *shape, const void *data, size_t nbytes);
 
 /* An argument list for recur, NULL-terminated, without the program name. */
 struct cli_args {

@@ -440,44 +440,15 @@ Test(bench_run, warns_when_the_machine_is_busy_or_the_times_noisy) {
   json_decref(root);
 }
 
-Test(bench_run, table_and_onednn_if_built) {
-  cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "2,1,4,6,3", "--vs-onednn", NULL);
-  if (cli_res.code == 1) { /* a build without oneDNN says so */
-    cr_assert(strstr(cli_res.err, "no oneDNN"), "%s", cli_res.err);
-    return;
+/* The installed recur never links oneDNN: --vs-onednn and --onednn-only say which program
+ * does (test_bench_onednn.c runs it). */
+Test(bench_run, onednn_is_in_recur_onednn_only) {
+  for (int only = 0; only < 2; only++) {
+    cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "2,1,4", only ? "--onednn-only"
+            : "--vs-onednn", NULL);
+    cli_expect_failure(1, "this recur has no oneDNN", "bench/recur_onednn bench --vs-onednn",
+                       NULL);
   }
-  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
-  cr_assert(strstr(cli_res.out, "speedup"), "%s", cli_res.out);
-  cr_assert(strstr(cli_res.out, "avx2 ISA avx2"), "the AVX2 cap did not hold: %s", cli_res.out);
-
-  /* bf16 against oneDNN's bf16 path: each of oneDNN's configurations has a time or says why it
-   * has none (oneDNN 2.x has no bf16 RNN capped at AVX2). */
-  cli_run("bench", "--quick", "--cells", "rnn,lstm,gru", "--shapes", "2,1,4", "--threads", "1",
-          "--precision", "fp32,bf16", "--vs-onednn", "--json", NULL);
-  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
-  json_error_t jerr;
-  json_t *root = json_loads(cli_res.out, 0, &jerr), *row;
-  cr_assert(root, "not JSON: %s", jerr.text);
-  size_t i;
-  json_array_foreach(json_object_get(root, "results"), i, row) {
-    for (int k = 0; k < 2; k++) {
-      const char *config = k ? "avx2" : "default";
-      json_t *time = json_object_get(json_object_get(row, "onednn"), config);
-      json_t *why = json_object_get(json_object_get(row, "onednn_unsupported"), config);
-      cr_expect(json_is_object(time) != json_is_string(why), "row %zu, %s: %s", i, config, cli_res.out);
-      if (!strcmp(json_string_value(json_object_get(row, "precision")), "fp32"))
-        cr_expect(json_is_object(time), "oneDNN has every fp32 cell: row %zu: %s", i, cli_res.out);
-    }
-  }
-  json_decref(root);
-
-  /* oneDNN alone at two precisions: a block each, and no ratios of recur times it lacks */
-  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--threads", "1",
-          "--precision", "fp32,bf16", "--onednn-only", NULL);
-  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
-  cr_expect(strstr(cli_res.out, "\noneDNN at fp32\n") && strstr(cli_res.out, "\noneDNN at bf16\n"),
-            "%s", cli_res.out);
-  cr_expect_null(strstr(cli_res.out, "time ratios"), "%s", cli_res.out);
 }
 
 Test(bench_run, usage_error) {

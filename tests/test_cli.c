@@ -141,6 +141,101 @@ Test(cli, golden_int32_lengths) {
   recur_array_free(len64);
 }
 
+/* x of shape (T, B, I) as big-endian float64 in Fortran order (numpy's np.asfortranarray(
+ * x.astype('>f8'))): the same values, exactly. */
+static void write_x_f8_be_fortran(const char *path, const recur_array *x) {
+  const int64_t T = x->shape[0], B = x->shape[1], I = x->shape[2];
+  unsigned char *bytes = malloc(x->count * 8);
+  cr_assert_not_null(bytes);
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t i = 0; i < I; i++) {
+        double v = ((const float *)x->data)[(t * B + b) * I + i];
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        for (int k = 0; k < 8; k++) bytes[(t + T * (b + B * i)) * 8 + k] = (unsigned char)(bits >> (56 - 8 * k));
+      }
+  cli_write_npy_order(path, ">f8", 1, 3, (long[]){(long)T, (long)B, (long)I}, bytes, x->count * 8);
+  free(bytes);
+}
+
+/* The command line reads any real dtype, byte order and memory order, as the Python package
+ * does: x as big-endian float64 in Fortran order, h0 as float64, lengths as uint8 give the
+ * golden outputs, with the bits of the float32 files. */
+Test(cli, converted_inputs) {
+  const golden_case *c = cli_golden_case("gru_len_bi_h0");
+  FITS(c, c->lengths && c->h0 && !c->batch_first && !c->unbatched);
+  recur_array *x = golden_load(c->name, ".x.npy"), *h0 = golden_load(c->name, ".h0.npy"),
+              *len = golden_load(c->name, ".len.npy");
+  cr_assert(x && h0 && len && len->count <= 64);
+  char model[CLI_PATH_LEN], x32[CLI_PATH_LEN], h032[CLI_PATH_LEN], len64[CLI_PATH_LEN],
+      x64[CLI_PATH_LEN], h064[CLI_PATH_LEN], len8[CLI_PATH_LEN], y32[CLI_PATH_LEN],
+      y[CLI_PATH_LEN], hn[CLI_PATH_LEN];
+  golden_path(model, sizeof model, c->name, ".safetensors");
+  golden_path(x32, sizeof x32, c->name, ".x.npy");
+  golden_path(h032, sizeof h032, c->name, ".h0.npy");
+  golden_path(len64, sizeof len64, c->name, ".len.npy");
+  cli_out_path(x64, "x.npy");
+  cli_out_path(h064, "h0.npy");
+  cli_out_path(len8, "len.npy");
+  cli_out_path(y32, "y32.npy");
+  cli_out_path(y, "y.npy");
+  cli_out_path(hn, "hn.npy");
+  write_x_f8_be_fortran(x64, x);
+  double *h0_f8 = malloc(h0->count * sizeof *h0_f8);
+  uint8_t lengths[64];
+  for (size_t i = 0; i < h0->count; i++) h0_f8[i] = ((const float *)h0->data)[i];
+  for (size_t i = 0; i < len->count; i++) lengths[i] = (uint8_t)((const int64_t *)len->data)[i];
+  cli_write_npy(h064, "<f8", 3, (long[]){h0->shape[0], h0->shape[1], h0->shape[2]}, h0_f8,
+                h0->count * sizeof *h0_f8);
+  cli_write_npy(len8, "|u1", 1, (long[]){(long)len->count}, lengths, len->count);
+  cli_run("run", model, x32, "--h0", h032, "--lengths", len64, "-o", y32, NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  cli_run("run", model, x64, "--h0", h064, "--lengths", len8, "-o", y, "--hn", hn, NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  cli_expect_golden(c, ".y.npy", y);
+  cli_expect_golden(c, ".hn.npy", hn);
+  size_t n32, n;
+  char *a = cli_read_file(y32, &n32), *b = cli_read_file(y, &n);
+  cr_expect(n == n32 && memcmp(a, b, n) == 0, "y differs from the float32 files' run");
+  free(a), free(b), free(h0_f8);
+  recur_array_free(x), recur_array_free(h0), recur_array_free(len);
+}
+
+/* Integers and bool convert to float32 too, as in the Python package: int16 and bool x give
+ * the bits of their float32 copies. */
+Test(cli, integer_and_bool_inputs) {
+  const golden_case *c = cli_golden_case("lstm_l1_uni");
+  FITS(c, c->T == 6 && c->B == 3 && c->I == 5);
+  char model[CLI_PATH_LEN], x[CLI_PATH_LEN], x32[CLI_PATH_LEN], y[CLI_PATH_LEN], y32[CLI_PATH_LEN];
+  golden_path(model, sizeof model, c->name, ".safetensors");
+  cli_out_path(x, "x.npy");
+  cli_out_path(x32, "x32.npy");
+  cli_out_path(y, "y.npy");
+  cli_out_path(y32, "y32.npy");
+  int16_t ints[90];
+  uint8_t bools[90];
+  float as_float[2][90];
+  for (int i = 0; i < 90; i++) {
+    ints[i] = (int16_t)(i % 7 - 3), bools[i] = (uint8_t)(i % 3 == 0);
+    as_float[0][i] = ints[i], as_float[1][i] = bools[i];
+  }
+  for (int k = 0; k < 2; k++) {
+    cli_write_npy(x, k ? "|b1" : "<i2", 3, (long[]){6, 3, 5}, k ? (void *)bools : (void *)ints,
+                  k ? sizeof bools : sizeof ints);
+    cr_assert_eq(recur_npy_save(x32, as_float[k], 3, (int64_t[]){6, 3, 5}), RECUR_OK);
+    cli_run("run", model, x32, "-o", y32, NULL);
+    cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+    cli_run("run", model, x, "-o", y, NULL);
+    cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+    size_t n32, n;
+    char *a = cli_read_file(y32, &n32), *b = cli_read_file(y, &n);
+    cr_expect(n == n32 && memcmp(a, b, n) == 0, "%s x: y differs from its float32 copy's",
+              k ? "bool" : "int16");
+    free(a), free(b);
+  }
+}
+
 /* An unbatched input takes lengths of shape (1,): T gives the golden run without lengths. */
 Test(cli, unbatched_full_length) {
   const golden_case *c = cli_golden_case("lstm_unbatched");

@@ -271,8 +271,19 @@ def main():
         t.check(f"{name}: recur matches torch", t.run_recur, name, path, rnn,
                 torch.randn(6, 3, 5))
 
+    # An output it cannot write is refused before the state_dict is read (it does not exist).
+    for out in ("no/such/m.safetensors", "."):
+        t.check(f"cli -o {out}: refused first", export_refused, t.path(out))
+
     print(f"{t.count - t.failures} of {t.count} checks passed")
     return 1 if t.failures else 0
+
+
+def export_refused(out):
+    cmd = [sys.executable, EXPORTER, "-o", out, "--from-state-dict", "/nonexistent/sd.pt"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 1, f"exit {result.returncode}: {result.stderr.strip()}"
+    assert result.stderr.startswith(f"export_torch.py: error: cannot write {out}:"), result.stderr
 
 
 if __name__ == "__main__":

@@ -1282,7 +1282,7 @@ static recur_tune_outcome tune_on_fake_times(double faster, double jitter) {
   const recur_kernels *k;
   cr_assert_gt(fast_tables(names), 0, "no vector table: nothing to tune");
   cr_assert_eq(recur_kernels_find(names[0], &k), RECUR_OK);
-  recur_tune_case tc = {{RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1}, 10, 4, 1, RECUR_PRECISION_FP32};
+  recur_tune_case tc = {{RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1, 0}, 10, 4, 1, RECUR_PRECISION_FP32};
   recur_tune_opts opts = {30, NULL, NULL};
   fake_timer f = {.default_ms = 1, .faster = faster, .jitter = jitter, .state = 2463534242u};
   recur_tune_timer timer = {{fake_now, &f}, fake_run, &f};

@@ -207,6 +207,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed for a new module's weights")
     parser.add_argument("--dtype", choices=list(EXPORT_DTYPES), default="F32")
     args = parser.parse_args(argv)
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if os.path.isdir(args.output) or not os.access(folder, os.W_OK | os.X_OK):
+        print(f"export_torch.py: error: cannot write {args.output}: it is a folder, or its "
+              "folder is missing or not writable", file=sys.stderr)
+        return 1  # before a state_dict is read or a module built
 
     try:
         if args.from_state_dict:

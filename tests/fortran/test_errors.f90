@@ -150,7 +150,8 @@ program test_errors
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'already holds', 'workspace: one in use')
   call recur_free(ws)
 
-  ! .npy: a folder that does not exist.
+  ! .npy: a folder that does not exist, for the save and for its check beforehand; the work
+  ! folder passes the check.
   call recur_npy_save(trim(work) // '/no/such/folder/x.npy', x, st)
   call expect_error(st, RECUR_ERR_IO, 'recur_npy_save', 'npy: a missing folder')
   call execute_command_line('rm -f ' // trim(work) // '/x.npy')
@@ -159,6 +160,11 @@ program test_errors
     'npy: a path holding char(0)')
   inquire(file=trim(work) // '/x.npy', exist=exists)
   call expect(.not. exists, 'npy: nothing written at the path before the char(0)')
+  call recur_npy_save_check(trim(work) // '/no/such/folder/x.npy', st)
+  call expect_error(st, RECUR_ERR_IO, 'recur_npy_save_check: cannot write', &
+    'npy: the check of a missing folder')
+  call recur_npy_save_check(trim(work) // '/x.npy', st)
+  call expect(st == RECUR_OK, 'npy: the check of a writable folder: ' // recur_error_message())
 
   ! Without status: the message on stderr, then error stop (a non-zero exit status).
   call execute_command_line(trim(stopper) // ' 2>' // trim(work) // '/error_stop.txt', &

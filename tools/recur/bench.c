@@ -158,7 +158,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
   }
   int unsupported = 0;
   for (int k = 0; with_onednn && !unsupported && k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
-    onednn[k] = recur_bench_onednn_open(&rows[0].c, rows[0].precision, run->threads[k],
+    onednn[k] = recur_bench_onednn_open(&rows[0].c, rows[0].precision, run->threads[k], 0,
                                         &unsupported, err, sizeof err);
     if (onednn[k])
       contenders[n++] =
@@ -342,7 +342,9 @@ static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
 int recur_cmd_bench(const struct recur_cli_opts *opts) {
   int with_onednn = opts->vs_onednn || opts->onednn_only;
   if (with_onednn && !recur_bench_onednn_version())
-    return recur_cmd_fail("bench", "this build has no oneDNN (install libdnnl-dev, then `meson setup --wipe BUILD -Donednn=enabled` and rebuild)");
+    return recur_cmd_fail("bench", "this recur has no oneDNN, which only the build folder's "
+                          "bench/recur_onednn links: run `BUILD/bench/recur_onednn bench "
+                          "--vs-onednn` (built where libdnnl-dev is installed; bench/README.md)");
   struct recur_bench_case cases[RECUR_BENCH_MAX_CASES];
   char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN], cpu_model[128];
   int threads[RECUR_BENCH_MAX_THREAD_COUNTS];
