@@ -1,16 +1,17 @@
 #!/bin/bash
 # Regenerates bench/RESULTS.md from one run of each benchmark on this machine:
-#   recur bench --vs-onednn --threads 1,2  every default case against oneDNN (as it chooses and
-#                                          AVX2-capped) at 1 and 2 threads, and recur's scaling
+#   recur_onednn bench --vs-onednn --threads 1,2   every default case against oneDNN (as it
+#                                  chooses and AVX2-capped) at 1 and 2 threads, recur's scaling
 #   recur bench --isa all --threads 1      every kernel table on the same cases, and their ratios
 #   bench/hyperfine_vs_torch.sh            whole `recur run` commands against PyTorch
 # The 1- and 2-thread run is pinned to two cores (CORES, default 0,1), the others to one (CORE,
-# default 1). Takes about 8 minutes, most of it the scalar table and the oneDNN runs. Needs a
-# build with oneDNN (libdnnl-dev), hyperfine and python3-torch: bash tools/setup.sh --bench,
-# then meson setup --reconfigure build.
+# default 1). Takes about 8 minutes, most of it the scalar table and the oneDNN runs. Needs
+# bench/recur_onednn (a build where libdnnl-dev was found), hyperfine and python3-torch: bash
+# tools/setup.sh --bench before meson setup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recur=${RECUR:-build/recur}
+recur_onednn=${RECUR_ONEDNN:-build/bench/recur_onednn}
 pin="taskset -c ${CORE:-1}"
 pin2="taskset -c ${CORES:-0,1}"
 out=bench/RESULTS.md
@@ -18,7 +19,7 @@ ninja -C build >/dev/null
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "recur bench --vs-onednn --threads 1,2 ..." >&2
-vs_onednn=$($pin2 "$recur" bench --vs-onednn --threads 1,2)
+vs_onednn=$($pin2 "$recur_onednn" bench --vs-onednn --threads 1,2)
 echo "recur bench --isa all --threads 1 ..." >&2
 isa_all=$($pin "$recur" bench --isa all --threads 1)
 echo "hyperfine ..." >&2
@@ -51,10 +52,11 @@ which is PyTorch's GRU) on OpenMP with the same thread count, the weights reorde
 preferred layout outside the timing, once with the ISA it chooses and once capped with
 \`DNNL_MAX_CPU_ISA=AVX2\` in a child process. \`best\` is the faster of the two; \`speedup\` =
 oneDNN's best time / recur's time at the same thread count (> 1: recur is faster); \`scaling\` =
-recur's time at 1 thread / at 2; \`%peak\` = recur's GFLOP/s over the FMA peak of the cores
-used (one core's, measured by \`recur_isa_peak_gflops\`, times the threads).
+recur's time at 1 thread / at 2; \`%peak\` = recur's GFLOP/s over the peak of the cores used
+at the row's precision (one core's, measured by \`recur_isa_peak_gflops_at\` with the
+instruction that precision's dot product is made of, times the threads).
 
-    $pin2 $recur bench --vs-onednn --threads 1,2
+    $pin2 $recur_onednn bench --vs-onednn --threads 1,2
 
 \`\`\`
 $vs_onednn

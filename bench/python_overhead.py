@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """What a call through Python costs on top of the C API: one LSTM step (T = 1, B = 1,
 I = H = 64, one thread) as net(x, (h, c)), as net(x, (h, c), out=...) into preallocated
-arrays, and as recur_forward in C (build/step_overhead, the same model file), in alternating
+arrays, and as recur_forward in C (build/bench/step_overhead, the same model file), in alternating
 rounds; median µs per call of each, and Python's extra over C.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_overhead.py [--build build]
@@ -38,7 +38,7 @@ def main():
         model = os.path.join(tmp, "lstm64.safetensors")
         export(torch.nn.LSTM(SIZE, SIZE), model)
         net = recur.load(model)
-        c_command = [os.path.join(args.build, "step_overhead"), model, str(args.batches),
+        c_command = [os.path.join(args.build, "bench", "step_overhead"), model, str(args.batches),
                      str(args.calls)]
         x = np.ones((1, 1, SIZE), np.float32)
         h, c = np.zeros((1, 1, SIZE), np.float32), np.zeros((1, 1, SIZE), np.float32)

@@ -2,7 +2,7 @@
  *   stream   recur_stream_step with steps = 1
  *   fwd      recur_forward with T = 1, no workspace (scratch allocated per call)
  *   fwd+ws   recur_forward with T = 1 and a workspace
- *   onednn   oneDNN's LSTM primitive with T = 1 (builds with oneDNN only)
+ *   onednn   oneDNN's LSTM primitive with T = 1, recur bench's (builds with oneDNN only)
  *   read     no step: a sum over as many bytes as the net's weights (W_ih and W_hh), the memory
  *            floor of a frame, which reads them all once
  *   base     recur_forward with T = 1 of another librecur build (--baseline LIB, loaded with
@@ -16,7 +16,7 @@
  * median over the rounds of that round's variant time over its stream time (paired: a round's
  * variants ran within milliseconds of each other), with its quartiles.
  *
- *   build/stream_latency [--threads N] [--hidden 64,256,1024] [--batch 1,64] [--rounds R]
+ *   build/bench/stream_latency [--threads N] [--hidden 64,256,1024] [--batch 1,64] [--rounds R]
  *                        [--baseline LIB]
  */
 #include <dlfcn.h>
@@ -28,17 +28,11 @@
 
 #include "bench_util.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 #ifdef RECUR_BENCH_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
+#include "bench_onednn.h"
 #endif
-
-static void fill(float *p, size_t n, float scale, unsigned *state) {
-  for (size_t i = 0; i < n; i++) {
-    *state = *state * 1664525u + 1013904223u;
-    p[i] = scale * ((float)(*state >> 8) / 8388608.0f - 1.0f);
-  }
-}
 
 static void die(const char *what) {
   fprintf(stderr, "stream_latency: %s: %s\n", what, recur_last_error());
@@ -63,7 +57,7 @@ typedef struct frame_job {
   const float *weights; /* read's: weight_floats, a multiple of READ_FLOATS */
   size_t weight_floats;
   float read_sum;
-  void *onednn;
+  struct recur_bench_onednn *onednn;
 } frame_job;
 
 typedef void (*frame_fn)(frame_job *);
@@ -125,101 +119,26 @@ static void open_baseline(recur_lib *lib, const char *path) {
 }
 
 #ifdef RECUR_BENCH_ONEDNN
-typedef struct onednn_job {
-  dnnl_engine_t engine;
-  dnnl_stream_t stream;
-  dnnl_primitive_desc_t pd;
-  dnnl_primitive_t prim;
-  dnnl_exec_arg_t args[10];
-  int n_args;
-} onednn_job;
-
-#define CHECK_DNNL(call)                                                  \
-  do {                                                                    \
-    dnnl_status_t st_ = (call);                                           \
-    if (st_ != dnnl_success) {                                            \
-      fprintf(stderr, "stream_latency: %s: oneDNN status %d\n", #call, st_); \
-      exit(1);                                                            \
-    }                                                                     \
-  } while (0)
-
-/* The argument `arg` in the primitive's layout; inputs filled from a plain `tag` layout. */
-static void onednn_arg(onednn_job *o, int arg, dnnl_format_tag_t tag, float scale, unsigned *state) {
-  const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(o->pd, dnnl_query_exec_arg_md, arg);
-  if (!want || want->ndims == 0) return;
-  dnnl_memory_t mem, user;
-  CHECK_DNNL(dnnl_memory_create(&mem, want, o->engine, DNNL_MEMORY_ALLOCATE));
-  if (scale > 0) {
-    dnnl_memory_desc_t user_md;
-    void *data;
-    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&user_md, want->ndims, want->dims, dnnl_f32, tag));
-    CHECK_DNNL(dnnl_memory_create(&user, &user_md, o->engine, DNNL_MEMORY_ALLOCATE));
-    CHECK_DNNL(dnnl_memory_get_data_handle(user, &data));
-    fill(data, dnnl_memory_desc_get_size(&user_md) / sizeof(float), scale, state);
-    dnnl_primitive_desc_t rpd;
-    dnnl_primitive_t r;
-    dnnl_exec_arg_t ra[2] = {{DNNL_ARG_SRC, user}, {DNNL_ARG_DST, mem}};
-    CHECK_DNNL(dnnl_reorder_primitive_desc_create(&rpd, &user_md, o->engine, want, o->engine, NULL));
-    CHECK_DNNL(dnnl_primitive_create(&r, rpd));
-    CHECK_DNNL(dnnl_primitive_execute(r, o->stream, 2, ra));
-    CHECK_DNNL(dnnl_stream_wait(o->stream));
-    dnnl_primitive_destroy(r);
-    dnnl_primitive_desc_destroy(rpd);
-    dnnl_memory_destroy(user);
+/* oneDNN's LSTM (I = H) with T = 1, its states read and written each call: recur bench's own
+ * oneDNN code (tools/recur/bench_onednn.c). */
+static struct recur_bench_onednn *onednn_open(int64_t B, int64_t H, int threads) {
+  struct recur_bench_case c = {RECUR_BENCH_LSTM, {1, B, H, H, 0}};
+  int unsupported;
+  char err[256];
+  struct recur_bench_onednn *o =
+      recur_bench_onednn_open(&c, RECUR_PRECISION_FP32, threads, 1, &unsupported, err, sizeof err);
+  if (!o) {
+    fprintf(stderr, "stream_latency: %s\n", err);
+    exit(1);
   }
-  o->args[o->n_args++] = (dnnl_exec_arg_t){arg, mem};
-}
-
-static void *onednn_open(int64_t B, int64_t H) {
-  onednn_job *o = calloc(1, sizeof *o);
-  CHECK_DNNL(dnnl_engine_create(&o->engine, dnnl_cpu, 0));
-  CHECK_DNNL(dnnl_stream_create(&o->stream, o->engine, dnnl_stream_default_flags));
-  dnnl_memory_desc_t src, dst, sit, sitc, dit, ditc, wl, wi, bias;
-  dnnl_dims_t x_dims = {1, B, H}, s_dims = {1, 1, B, H}, w_dims = {1, 1, H, 4, H}, b_dims = {1, 1, 4, H};
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&src, 3, x_dims, dnnl_f32, dnnl_tnc));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&dst, 3, x_dims, dnnl_f32, dnnl_tnc));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&sit, 4, s_dims, dnnl_f32, dnnl_ldnc));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&sitc, 4, s_dims, dnnl_f32, dnnl_ldnc));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&dit, 4, s_dims, dnnl_f32, dnnl_ldnc));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&ditc, 4, s_dims, dnnl_f32, dnnl_ldnc));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&wl, 5, w_dims, dnnl_f32, dnnl_format_tag_any));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&wi, 5, w_dims, dnnl_f32, dnnl_format_tag_any));
-  CHECK_DNNL(dnnl_memory_desc_init_by_tag(&bias, 4, b_dims, dnnl_f32, dnnl_format_tag_any));
-  dnnl_rnn_desc_t rd;
-  CHECK_DNNL(dnnl_lstm_forward_desc_init(&rd, dnnl_forward_inference, dnnl_unidirectional_left2right,
-                                         &src, &sit, &sitc, &wl, &wi, &bias, &dst, &dit, &ditc, 0));
-  CHECK_DNNL(dnnl_primitive_desc_create(&o->pd, &rd, NULL, o->engine, NULL));
-  CHECK_DNNL(dnnl_primitive_create(&o->prim, o->pd));
-  unsigned state = 4242;
-  float w = 1.0f / sqrtf((float)H);
-  onednn_arg(o, DNNL_ARG_SRC_LAYER, dnnl_tnc, 1.0f, &state);
-  onednn_arg(o, DNNL_ARG_SRC_ITER, dnnl_ldnc, 0.5f, &state);
-  onednn_arg(o, DNNL_ARG_SRC_ITER_C, dnnl_ldnc, 0.5f, &state);
-  onednn_arg(o, DNNL_ARG_WEIGHTS_LAYER, dnnl_ldigo, w, &state);
-  onednn_arg(o, DNNL_ARG_WEIGHTS_ITER, dnnl_ldigo, w, &state);
-  onednn_arg(o, DNNL_ARG_BIAS, dnnl_ldgo, w, &state);
-  onednn_arg(o, DNNL_ARG_DST_LAYER, dnnl_tnc, 0, &state);
-  onednn_arg(o, DNNL_ARG_DST_ITER, dnnl_ldnc, 0, &state);
-  onednn_arg(o, DNNL_ARG_DST_ITER_C, dnnl_ldnc, 0, &state);
-  onednn_arg(o, DNNL_ARG_SCRATCHPAD, dnnl_a, 0, &state);
   return o;
 }
 
 static void run_onednn(frame_job *j) {
-  onednn_job *o = j->onednn;
-  CHECK_DNNL(dnnl_primitive_execute(o->prim, o->stream, o->n_args, o->args));
-  CHECK_DNNL(dnnl_stream_wait(o->stream));
-}
-
-static void onednn_close(void *p) {
-  onednn_job *o = p;
-  if (!o) return;
-  for (int i = 0; i < o->n_args; i++) dnnl_memory_destroy(o->args[i].memory);
-  dnnl_primitive_destroy(o->prim);
-  dnnl_primitive_desc_destroy(o->pd);
-  dnnl_stream_destroy(o->stream);
-  dnnl_engine_destroy(o->engine);
-  free(o);
+  if (recur_bench_onednn_run(j->onednn)) {
+    fprintf(stderr, "stream_latency: %s\n", recur_bench_onednn_error(j->onednn));
+    exit(1);
+  }
 }
 #endif
 
@@ -235,14 +154,14 @@ static void paired_ratio(const double *v, const double *stream, int rounds, doub
 
 /* The same weights for every lib that makes the net. */
 static recur_net *make_lstm(const recur_lib *lib, int64_t H) {
-  recur_desc d = {RECUR_CELL_LSTM, H, H, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, H, H, 1, 0, 0, 1, 0};
   size_t n = (size_t)(4 * H * H);
   float *wih = malloc(n * sizeof *wih), *whh = malloc(n * sizeof *whh);
   float *bih = malloc((size_t)(4 * H) * sizeof *bih), *bhh = malloc((size_t)(4 * H) * sizeof *bhh);
   unsigned state = 7;
   float w = 1.0f / sqrtf((float)H);
-  fill(wih, n, w, &state), fill(whh, n, w, &state);
-  fill(bih, (size_t)(4 * H), w, &state), fill(bhh, (size_t)(4 * H), w, &state);
+  recur_bench_fill_random(wih, n, w, &state), recur_bench_fill_random(whh, n, w, &state);
+  recur_bench_fill_random(bih, (size_t)(4 * H), w, &state), recur_bench_fill_random(bhh, (size_t)(4 * H), w, &state);
   recur_tensor t[4] = {{"weight_ih_l0", wih, 2, {4 * H, H}}, {"weight_hh_l0", whh, 2, {4 * H, H}},
                        {"bias_ih_l0", bih, 1, {4 * H, 0}}, {"bias_hh_l0", bhh, 1, {4 * H, 0}}};
   recur_net *net;
@@ -303,7 +222,7 @@ int main(int argc, char **argv) {
     float *weights = aligned_alloc(64, weight_floats * sizeof(float));
     if (!weights) die("out of memory");
     unsigned wstate = 3;
-    fill(weights, weight_floats, 1.0f, &wstate);
+    recur_bench_fill_random(weights, weight_floats, 1.0f, &wstate);
     for (int ib = 0; ib < nb; ib++) {
       int64_t H = hs[ih], B = bs[ib];
       frame_job j = {.net = net, .base_net = base_net, .base = &base, .B = B, .H = H,
@@ -311,13 +230,13 @@ int main(int argc, char **argv) {
       unsigned state = 1;
       j.x = malloc((size_t)(B * H) * sizeof(float)), j.y = malloc((size_t)(B * H) * sizeof(float));
       j.h = calloc((size_t)(B * H), sizeof(float)), j.c = calloc((size_t)(B * H), sizeof(float));
-      fill(j.x, (size_t)(B * H), 1.0f, &state);
+      recur_bench_fill_random(j.x, (size_t)(B * H), 1.0f, &state);
       if (recur_stream_create(&j.stream, net, B, threads)) die("recur_stream_create");
       if (recur_workspace_create(&j.ws)) die("recur_workspace_create");
       j.fwd = (recur_forward_args){.seq_len = 1, .batch = B, .input_size = H, .x = j.x, .y = j.y,
                                    .h0 = j.h, .c0 = j.c, .h_n = j.h, .c_n = j.c, .num_threads = threads};
 #ifdef RECUR_BENCH_ONEDNN
-      j.onednn = onednn_open(B, H);
+      j.onednn = onednn_open(B, H, threads);
 #endif
       /* a batch of calls takes at least 10 ms: clock reads stay negligible, and so does the
        * first call's start on what another variant left in the caches */
@@ -357,7 +276,7 @@ int main(int argc, char **argv) {
       fflush(stdout);
       free(times);
 #ifdef RECUR_BENCH_ONEDNN
-      onednn_close(j.onednn);
+      recur_bench_onednn_close(j.onednn);
 #endif
       recur_stream_free(j.stream);
       recur_workspace_free(j.ws);

@@ -5,7 +5,7 @@
  * between them; prints each one's median us per call and the median [quartiles] of each
  * round's fixed time over its alternating time (> 1: alternating is faster).
  *
- *   build/stream_order [--hidden 256,1024] [--batch 1,2,4,8] [--layers 1] [--rounds 21]
+ *   build/bench/stream_order [--hidden 256,1024] [--batch 1,2,4,8] [--layers 1] [--rounds 21]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ static void run(const recur_net *net, int64_t B, int64_t I, int rounds) {
 
 /* An LSTM (I = H, `layers` layers) with weights in PyTorch's init range. */
 static recur_net *make_lstm(int64_t H, int64_t layers) {
-  recur_desc d = {RECUR_CELL_LSTM, H, H, layers, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, H, H, layers, 0, 0, 1, 0};
   size_t n = (size_t)(8 * H * H + 8 * H);
   float *w = malloc(n * sizeof *w);
   recur_tensor *t = malloc((size_t)(4 * layers) * sizeof *t);

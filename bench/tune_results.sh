@@ -8,12 +8,14 @@
 #   4. recur bench --vs-defaults --threads 1,2 per vector table with the tune file: tuned and
 #      built-in choices in turn, run by run, in one process (the steadiest comparison on a
 #      shared machine)                          -> bench/tune-results/vs-defaults-ISA.txt
-#   5. recur bench --vs-onednn --threads 1,2 with the tune file -> bench/tune-results/vs-onednn.txt
+#   5. recur_onednn bench --vs-onednn --threads 1,2 with the tune file
+#                                                -> bench/tune-results/vs-onednn.txt
 # Pinned to two cores (CORES, default 0,1). TIME_LIMIT (default 1200 s) caps the tune.
-# Needs a build with oneDNN for step 4 (bash tools/setup.sh --bench; meson setup --reconfigure).
+# Needs bench/recur_onednn for step 5 (a build where libdnnl-dev was found).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recur=${RECUR:-build/recur}
+recur_onednn=${RECUR_ONEDNN:-build/bench/recur_onednn}
 pin="taskset -c ${CORES:-0,1}"
 out=bench/tune-results
 mkdir -p "$out"
@@ -42,5 +44,5 @@ for isa in $isas; do
     >"$out/vs-defaults-$isa.txt"
 done
 echo "recur bench --vs-onednn with the tune file ..." >&2
-RECUR_TUNE_FILE=$tune $pin "$recur" bench --vs-onednn --threads 1,2 >"$out/vs-onednn.txt"
+RECUR_TUNE_FILE=$tune $pin "$recur_onednn" bench --vs-onednn --threads 1,2 >"$out/vs-onednn.txt"
 echo "done: $out/report.md, $out/tune.txt, $out/vs-defaults-*.txt, $out/vs-onednn.txt" >&2

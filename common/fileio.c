@@ -13,8 +13,11 @@
 
 #include "internal.h"
 
+/* Leaves errno = err, so that a caller can tell which system error it was (recur_model_read). */
 static recur_status io_error(const char *what, const char *path, int err) {
-  return recur_fail(RECUR_ERR_IO, "%s%s: %s", what, path, strerror(err));
+  recur_status status = recur_fail(RECUR_ERR_IO, "%s%s: %s", what, path, strerror(err));
+  errno = err;
+  return status;
 }
 
 recur_status recur_read_file(const char *path, recur_file_bytes *out) {
@@ -37,7 +40,9 @@ recur_status recur_read_file_at_most(const char *path, size_t max, recur_file_by
     close(fd);
     if (S_ISDIR(st.st_mode))
       return io_error("cannot read ", path, EISDIR);
-    return recur_fail(RECUR_ERR_IO, "cannot read %s: not a regular file", path);
+    recur_status status = recur_fail(RECUR_ERR_IO, "cannot read %s: not a regular file", path);
+    errno = 0; /* no system call failed */
+    return status;
   }
   if ((uintmax_t)st.st_size > SIZE_MAX) {
     close(fd);
@@ -64,9 +69,11 @@ recur_status recur_read_file_at_most(const char *path, size_t max, recur_file_by
     else if (errno != EINTR)
       status = io_error("cannot read ", path, errno);
   }
+  int err = errno;
   close(fd);
   if (status) {
     free(data);
+    errno = err;
     return status;
   }
   out->data = data;
@@ -112,29 +119,42 @@ int recur_same_file(const recur_file_id *a, const recur_file_id *b) {
   return !a->name || strcmp(a->name, b->name) == 0;
 }
 
+/* path's folder can take a new file: it exists, is a folder, and this process may create and
+ * rename files in it (a folder it may not write to, or on a read-only file system, cannot). */
+static recur_status check_folder(const char *path, const char *name, struct stat *st) {
+  char *folder = folder_of(path);
+  if (!folder)
+    return io_error("cannot write ", path, ENOMEM);
+  int err = 0;
+  if (stat(folder, st) != 0)
+    err = errno;
+  else if (!S_ISDIR(st->st_mode))
+    err = ENOTDIR;
+  else if (!*name) /* the path is "" */
+    err = ENOENT;
+  else if (faccessat(AT_FDCWD, folder, W_OK | X_OK, AT_EACCESS) != 0)
+    err = errno;
+  free(folder);
+  return err ? io_error("cannot write ", path, err) : RECUR_OK;
+}
+
 recur_status recur_check_output(const char *path, recur_file_id *id) {
-  struct stat st;
+  struct stat st, folder;
+  const char *name = last_component(path);
   if (stat(path, &st) == 0) {
     if (S_ISDIR(st.st_mode))
       return io_error("cannot replace ", path, EISDIR);
     if (!S_ISREG(st.st_mode))
       return recur_fail(RECUR_ERR_IO, "cannot replace %s: not a regular file", path);
     *id = (recur_file_id){.dev = st.st_dev, .ino = st.st_ino};
-    return RECUR_OK;
+    return check_folder(path, name, &folder);
   }
   if (errno != ENOENT)
     return io_error("cannot write ", path, errno);
-  const char *name = last_component(path);
-  char *folder = folder_of(path);
-  if (!folder)
-    return io_error("cannot write ", path, ENOMEM);
-  int found = stat(folder, &st) == 0;
-  int err = found ? ENOENT : errno; /* a folder found with no name: the path is "" */
-  free(folder);
-  if (!found || !*name)
-    return io_error("cannot write ", path, err);
-  *id = (recur_file_id){.dev = st.st_dev, .ino = st.st_ino, .name = name};
-  return RECUR_OK;
+  recur_status status = check_folder(path, name, &folder);
+  if (status == RECUR_OK)
+    *id = (recur_file_id){.dev = folder.st_dev, .ino = folder.st_ino, .name = name};
+  return status;
 }
 
 /* The longest name path's folder takes. */

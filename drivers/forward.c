@@ -1,4 +1,5 @@
 /* recur_forward: argument checks, the call's plan and workspace, then the layers (layers.c). */
+#include "forward.h"
 #include "internal.h"
 #include "kernels.h"
 #include "layers.h"
@@ -14,12 +15,18 @@ static int overlaps(const byte_range *a, const byte_range *b) {
   return recur_overlaps(a->p, a->n, b->p, b->n);
 }
 
-static recur_status check_args(const recur_net *net, const recur_forward_args *a, call_sizes *z) {
+static recur_status check_args(const recur_net *net, const recur_forward_args *a,
+                               recur_call_sizes *z) {
   if (!net || !a) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_forward: net or args is NULL");
   if (!a->x) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_forward: x is NULL");
   if (!a->y) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_forward: y is NULL");
-  if ((a->batch_first != 0 && a->batch_first != 1) || (a->unbatched != 0 && a->unbatched != 1))
-    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_forward: batch_first and unbatched are 0 or 1");
+  if ((a->batch_first != 0 && a->batch_first != 1) || (a->time_first != 0 && a->time_first != 1) ||
+      (a->unbatched != 0 && a->unbatched != 1))
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT,
+                      "recur_forward: batch_first, time_first and unbatched are 0 or 1");
+  if (a->batch_first && a->time_first)
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT,
+                      "recur_forward: batch_first and time_first are both 1; give one or neither");
   if (a->num_threads < 0)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_forward: num_threads is %d", a->num_threads);
   if (a->seq_len < 1 || a->seq_len > RECUR_MAX_DIM || a->batch < 1 || a->batch > RECUR_MAX_DIM)
@@ -35,7 +42,7 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_forward: c0/c_n given, but a %s has no cell state",
                       net->cell->name);
 
-  if (!recur_call_sizes(net, a->seq_len, a->batch, z))
+  if (!recur_call_sizes_init(net, a->seq_len, a->batch, z))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: T=%lld, B=%lld overflow the address space",
                       (long long)z->T, (long long)z->B);
 
@@ -50,7 +57,7 @@ static recur_status check_args(const recur_net *net, const recur_forward_args *a
 
 /* Outputs may not overlap anything, except that h_n may be exactly h0 and c_n exactly c0
  * (an in-place state update: each layer reads its h0 slot before writing its h_n slot). */
-static recur_status check_overlaps(const recur_forward_args *a, const call_sizes *z) {
+static recur_status check_overlaps(const recur_forward_args *a, const recur_call_sizes *z) {
   size_t f = sizeof(float);
   byte_range in[] = {{"x", a->x, z->x * f}, {"lengths", a->lengths, a->lengths ? (size_t)z->B * 8 : 0},
                      {"h0", a->h0, z->h * f}, {"c0", a->c0, z->c * f}};
@@ -74,13 +81,13 @@ recur_status recur_forward(const recur_net *net, const recur_forward_args *a) {
 
 recur_status recur_forward_with(const recur_net *net, const recur_forward_args *a,
                                 const recur_call_choices *given) {
-  call_sizes z;
+  recur_call_sizes z;
   recur_status st = check_args(net, a, &z);
   if (st) return st;
   int threads = recur_call_threads(a->num_threads);
-  size_t floats;
   const recur_call_choices *tuned = given ? given : recur_schedule_tuned(net, z.B, &threads);
-  layers_plan p = recur_layers_plan(net, &z, threads, tuned, 0, &floats);
+  recur_layers_plan p;
+  size_t floats = recur_layers_plan_init(&p, net, &z, threads, tuned, 0);
   if (!floats)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_forward: the workspace overflows the address space");
   recur_workspace own = {0}, *ws = a->workspace ? a->workspace : &own;
@@ -89,8 +96,10 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
       (st = recur_workspace_reserve(ws, floats, what)))
     return st;
   recur_layers_carve(&p, ws->data);
-  layers_io io = {.T = z.T, .batch_first = a->batch_first, .x = a->x, .lengths = a->lengths,
-                  .h0 = a->h0, .c0 = a->c0, .y = a->y, .h_n = a->h_n, .c_n = a->c_n};
+  /* neither flag: the network's layout (an unbatched call's views are the same either way) */
+  int batch_first = a->batch_first || (!a->time_first && net->desc.batch_first);
+  recur_layers_io io = {.T = z.T, .batch_first = batch_first, .x = a->x, .lengths = a->lengths,
+                        .h0 = a->h0, .c0 = a->c0, .y = a->y, .h_n = a->h_n, .c_n = a->c_n};
   recur_layers_run(&p, &io);
   recur_workspace_release(&own);
   return RECUR_OK;

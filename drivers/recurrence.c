@@ -16,14 +16,14 @@
 #include <string.h>
 
 #include "barrier.h"
-#include "forward.h"
+#include "direction.h"
 #include "kernels.h"
 
 typedef struct packed_ctx {
-  const direction_args *a;
+  const recur_direction_args *a;
   const recur_kernels *k;
   const recur_tiling *t;
-  const packed_layout *l; /* the plan's sizes, strides and pieces */
+  const recur_packed_layout *l; /* the plan's sizes, strides and pieces */
   /* shared by the direction's threads */
   float *gx, *hbuf[2], *hfull, *c, *hh;
   /* this thread's */
@@ -50,11 +50,11 @@ static void meet(const packed_ctx *p) {
   recur_barrier_wait(p->a->barrier, (unsigned)p->a->share->barrier_rank);
 }
 
-static int64_t length_of(const direction_args *a, int64_t b) {
+static int64_t length_of(const recur_direction_args *a, int64_t b) {
   return a->lengths ? a->lengths[b] : a->T;
 }
 
-static int64_t time_of(const direction_args *a, int64_t s, int64_t b) {
+static int64_t time_of(const recur_direction_args *a, int64_t s, int64_t b) {
   return a->reverse ? length_of(a, b) - 1 - s : s;
 }
 
@@ -65,10 +65,10 @@ static size_t place(size_t *at, size_t bytes) {
   return offset;
 }
 
-void recur_packed_layout(const recur_net *net, const call_sizes *z, const recur_schedule *s,
-                         int alternates, packed_layout *l) {
+void recur_packed_layout_init(const recur_net *net, const recur_call_sizes *z,
+                              const recur_schedule *s, int alternates, recur_packed_layout *l) {
   const recur_tiling *t = &net->tiling;
-  *l = (packed_layout){.mr = s->call.mr, .mc = s->call.mc, .G = net->gates, .B = z->B,
+  *l = (recur_packed_layout){.mr = s->call.mr, .mc = s->call.mc, .G = net->gates, .B = z->B,
                        .alternates = alternates};
   int64_t chunk_steps = s->call.chunk_rows / z->B;
   l->steps_per_chunk = min64(chunk_steps > 1 ? chunk_steps : 1, z->T);
@@ -102,7 +102,7 @@ void recur_packed_layout(const recur_net *net, const call_sizes *z, const recur_
 
 /* Points the pieces at the direction's shared buffer and this thread's scratch. */
 static void carve(packed_ctx *p, float *shared, float *scratch) {
-  const packed_layout *l = p->l;
+  const recur_packed_layout *l = p->l;
   p->gx = shared + l->gx;
   p->hbuf[0] = shared + l->hbuf[0], p->hbuf[1] = shared + l->hbuf[1];
   p->hfull = shared + l->hfull;
@@ -171,13 +171,13 @@ static void gemm(const packed_ctx *p, int gnv, int64_t nr, int64_t K, int64_t kc
 /* gx for steps [s0, s1): rows (s, b) of this thread's active sequences, its hidden tiles (last
  * to first if back). */
 static void project_inputs(const packed_ctx *p, int64_t s0, int64_t s1, int back) {
-  const direction_args *a = p->a;
+  const recur_direction_args *a = p->a;
   const recur_tiling *t = &a->net->tiling;
   int64_t n = 0;
   for (int64_t s = s0; s < s1; s++)
     for (int64_t b = p->b0; b < p->b1; b++) {
       if (s >= length_of(a, b)) continue;
-      p->a_rows[n] = seq_row(a->in, time_of(a, s, b), b);
+      p->a_rows[n] = recur_seq_row(a->in, time_of(a, s, b), b);
       p->out_rows[n++] = p->gx + ((s - s0) * p->l->B + b) * p->l->gx_stride;
     }
   convert_rows(p, n, a->ly->in_size);
@@ -204,7 +204,7 @@ static void recurrent_sums(const packed_ctx *p, int64_t s, int64_t n) {
  * steps and backward on odd ones. With sums (hh, from recurrent_sums), each tile's epilogue
  * alone: its kernel over an empty K block. */
 static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n, float *sums) {
-  const direction_args *a = p->a;
+  const recur_direction_args *a = p->a;
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
   int proj = net->desc.proj_size > 0, has_c = net->cell->has_c;
@@ -238,7 +238,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n, flo
           h[r] = h_rows + b * h_rows_stride + u0;
           c[r] = has_c ? p->c + b * c_stride + u0 : NULL;
           hpr[r] = hp + b * h_stride + u0;
-          y[r] = proj ? NULL : seq_row(a->out, time_of(a, s, b), b) + u0;
+          y[r] = proj ? NULL : recur_seq_row(a->out, time_of(a, s, b), b) + u0;
         }
         recur_tile tile = {
           .k0 = k0, .k1 = min64(k0 + kc, K), .k = K,
@@ -256,7 +256,7 @@ static void cell_step(const packed_ctx *p, int64_t s, int64_t s0, int64_t n, flo
     int64_t b = p->active[i];
     p->a_rows[i] = p->hfull + b * p->l->hfull_stride;
     p->out_rows[i] = hn + b * p->l->h_stride;
-    p->y_rows[i] = seq_row(a->out, time_of(a, s, b), b);
+    p->y_rows[i] = recur_seq_row(a->out, time_of(a, s, b), b);
   }
   convert_rows(p, n, net->hidden);
   gemm(p, t->pack.nv_proj, t->nr_proj, net->hidden, t->pack.kc, a->ly->w_hr, NULL, p->p0, p->p1,
@@ -279,12 +279,12 @@ static void store_columns(float *dst, int64_t n, const float *src, int64_t strid
     memcpy(dst + b * n + c0, src + b * stride + c0, (size_t)(min64(c1, n) - c0) * sizeof(float));
 }
 
-void recur_packed_direction(const direction_args *a) {
+void recur_packed_direction(const recur_direction_args *a) {
   const recur_net *net = a->net;
   const recur_tiling *t = &net->tiling;
   packed_ctx p = {.a = a, .k = net->kernels, .t = t, .l = a->layout};
   carve(&p, a->shared, a->scratch);
-  const call_sizes *z = a->z;
+  const recur_call_sizes *z = a->z;
   int64_t Hout = z->Hout, H = z->H;
   int has_c = net->cell->has_c, proj = net->desc.proj_size > 0;
   p.b0 = a->share->b0, p.b1 = a->share->b1, p.j0 = a->share->j0, p.j1 = a->share->j1;
@@ -305,7 +305,7 @@ void recur_packed_direction(const direction_args *a) {
       for (int64_t b = p.b0; b < p.b1; b++) {
         if (s < length_of(a, b)) p.active[n++] = b;
         else if (p.h0col < Hout)
-          memset(seq_row(a->out, s, b) + p.h0col, 0,
+          memset(recur_seq_row(a->out, s, b) + p.h0col, 0,
                  (size_t)(min64(p.h1col, Hout) - p.h0col) * sizeof(float));
       }
       if (a->walk_back) { /* a one-step run (T = 1): W_hh's sums, then gx */

@@ -3,20 +3,20 @@
  * each other. */
 #include <string.h>
 
-#include "forward.h"
+#include "direction.h"
 #include "cell.h"
 
-size_t recur_ref_shared(const recur_net *net, const call_sizes *z) {
+size_t recur_ref_shared(const recur_net *net, const recur_call_sizes *z) {
   return (size_t)(z->B * (net->out + net->hidden)); /* h and c of every row */
 }
 
-size_t recur_ref_scratch(const recur_net *net, const call_sizes *z) {
+size_t recur_ref_scratch(const recur_net *net, const recur_call_sizes *z) {
   (void)z;
   return 2 * (size_t)(2 * net->gates * net->hidden); /* a step's 2*G*H doubles */
 }
 
-void recur_ref_direction(const direction_args *a) {
-  const call_sizes *z = a->z;
+void recur_ref_direction(const recur_direction_args *a) {
+  const recur_call_sizes *z = a->z;
   int has_c = a->net->cell->has_c;
   float *h = a->shared, *c = a->shared + z->B * z->Hout;
   size_t nh = (size_t)z->Hout * sizeof(float), nc = (size_t)z->H * sizeof(float);
@@ -30,14 +30,14 @@ void recur_ref_direction(const direction_args *a) {
     for (int64_t b = a->share->b0; b < a->share->b1; b++) {
       int64_t len = a->lengths ? a->lengths[b] : a->T;
       if (s >= len) {
-        memset(seq_row(a->out, s, b), 0, nh);
+        memset(recur_seq_row(a->out, s, b), 0, nh);
         continue;
       }
       int64_t t = a->reverse ? len - 1 - s : s;
       float *hb = h + b * z->Hout;
-      a->net->cell->ref_step(a->ly, seq_row(a->in, t, b), hb, has_c ? c + b * z->H : NULL,
+      a->net->cell->ref_step(a->ly, recur_seq_row(a->in, t, b), hb, has_c ? c + b * z->H : NULL,
                              (double *)a->scratch);
-      memcpy(seq_row(a->out, t, b), hb, nh);
+      memcpy(recur_seq_row(a->out, t, b), hb, nh);
     }
   for (int64_t b = a->share->b0; b < a->share->b1; b++) {
     if (a->h_n) memcpy(a->h_n + b * z->Hout, h + b * z->Hout, nh);

@@ -15,9 +15,9 @@
 #define STREAM_STEPS_MAX 1024
 
 struct recur_stream {
-  layers_plan plan;     /* z.T: the most steps one run takes */
+  recur_layers_plan plan;     /* z.T: the most steps one run takes */
   recur_workspace work; /* the state, then the plan's workspace */
-  int walk_back;        /* the parity of its one-step runs (layers_io.walk_back) */
+  int walk_back;        /* the parity of its one-step runs (recur_layers_io.walk_back) */
   float *h, *c;         /* (L, B, H_out) and (L, B, H); c NULL without a cell state */
 };
 
@@ -31,12 +31,12 @@ static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int
                            int alternate) {
   int threads = recur_call_threads(num_threads);
   const recur_call_choices *tuned = recur_schedule_tuned(net, B, &threads);
-  call_sizes z;
-  size_t floats, state, total;
-  if (!recur_call_sizes(net, chunk_steps(net, B, threads, tuned), B, &z))
+  recur_call_sizes z;
+  size_t state, total;
+  if (!recur_call_sizes_init(net, chunk_steps(net, B, threads, tuned), B, &z))
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_stream_create: batch %lld overflows the address space",
                       (long long)B);
-  s->plan = recur_layers_plan(net, &z, threads, tuned, alternate, &floats);
+  size_t floats = recur_layers_plan_init(&s->plan, net, &z, threads, tuned, alternate);
   size_t nh = recur_round_floats(z.h), nc = net->cell->has_c ? recur_round_floats(z.c) : 0;
   if (!floats || !recur_add_size(nh, nc, &state) || !recur_add_size(state, floats, &total) ||
       total > SIZE_MAX / sizeof(float))
@@ -91,7 +91,7 @@ void recur_stream_free(recur_stream *s) {
 recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y) {
   const char *null = !s ? "s" : !x ? "x" : !y ? "y" : NULL;
   if (null) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_step: %s is NULL", null);
-  const call_sizes *z = &s->plan.z;
+  const recur_call_sizes *z = &s->plan.z;
   size_t row_x = (size_t)(z->B * z->I), row_y = (size_t)(z->B * z->Hout), nx, ny;
   if (steps < 1 || steps > RECUR_MAX_DIM)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_stream_step: steps %lld, must be in 1..%lld",
@@ -104,7 +104,7 @@ recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, f
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_stream_step: y overlaps x");
   for (int64_t t0 = 0, n; t0 < steps; t0 += n) {
     n = steps - t0 < z->T ? steps - t0 : z->T;
-    layers_io io = {.T = n, .x = x + (size_t)t0 * row_x, .y = y + (size_t)t0 * row_y,
+    recur_layers_io io = {.T = n, .x = x + (size_t)t0 * row_x, .y = y + (size_t)t0 * row_y,
                     .h0 = s->h, .c0 = s->c, .h_n = s->h, .c_n = s->c, .walk_back = s->walk_back};
     recur_layers_run(&s->plan, &io);
     if (n == 1) s->walk_back = !s->walk_back;
@@ -114,7 +114,7 @@ recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, f
 
 recur_status recur_stream_reset(recur_stream *s, int64_t row) {
   if (!s) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_stream_reset: s is NULL");
-  const call_sizes *z = &s->plan.z;
+  const recur_call_sizes *z = &s->plan.z;
   if (row < -1 || row >= z->B)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "recur_stream_reset: row %lld, must be in -1..%lld",
                       (long long)row, (long long)(z->B - 1));

@@ -2,11 +2,12 @@
 """Runs one recur network over a large batch on a Dask cluster, a chunk of sequences per task.
 
     PYTHONPATH=build/python /usr/bin/python3 examples/dask_batch.py MODEL.safetensors X.npy \
-        -o Y.npy [--hn HN.npy] [--cn CN.npy] [--lengths L.npy] [--batch-first] [--chunk 64]
+        -o Y.npy [--hn HN.npy] [--cn CN.npy] [--lengths L.npy] [--batch-first | --time-first] \
+        [--chunk 64]
 
 x is split along its batch axis with dask.array; each chunk runs as one
 `net(chunk, num_threads=1)` call in one of 2 local worker processes (one thread each, so the
-workers together use 2 cores; see README "Across processes: Dask and MPI"). The network
+workers together use 2 cores; see docs/python.md "Across processes"). The network
 travels to the workers pickled (its model bytes), once per worker. Sequences are independent
 and recur's results do not depend on the batch size, so y, h_n and c_n are bitwise those of one
 `net(x)` call (tests/python/test_dask.py checks it).
@@ -76,6 +77,9 @@ def main():
     parser.add_argument("--chunk", type=int, default=64, help="sequences per task (64)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
     args = parser.parse_args()
+    problem = batch_cli.output_problem(args)
+    if problem:
+        parser.exit(1, f"{parser.prog}: {problem}\n")
     net = recur.load(args.model, batch_first=args.batch_first)
     x = np.load(args.input)
     lengths = np.load(args.lengths) if args.lengths else None

@@ -9,7 +9,8 @@
 ! the velocity of. An uncontrolled copy runs beside each for comparison.
 !
 !     inc=$(pkg-config --variable=includedir recur)
-!     gfortran -O2 "$inc/recur.f90" lstm_timestep.f90 $(pkg-config --libs recur) -o lstm_timestep
+!     gfortran -O2 "$inc/recur.f90" examples/lstm_timestep.f90 $(pkg-config --libs recur) \
+!       -o lstm_timestep
 !     ./lstm_timestep examples/observer.safetensors [OUT_DIR]
 !
 ! With OUT_DIR it also writes what went through the LSTM, as recur run reads and writes it:
@@ -35,6 +36,7 @@ program lstm_timestep
   real(c_float), allocatable :: h(:, :, :), c(:, :, :)   ! final state (H_out, B, L), (H, B, L)
   real(dp) :: x(batch), v(batch), u(batch), x_free(batch), v_free(batch), err2
   character(len=4096) :: model, out_dir
+  character(len=*), parameter :: outputs(4) = ['x.npy', 'y.npy', 'h.npy', 'c.npy']
   integer :: t, nargs
 
   nargs = command_argument_count()
@@ -46,7 +48,13 @@ program lstm_timestep
   out_dir = ''
   if (nargs == 2) call get_command_argument(2, out_dir)
 
-  ! No status argument: any failure prints recur's message and stops the program.
+  ! No status argument: any failure prints recur's message and stops the program. The outputs
+  ! are checked first, so that a run does not end in a folder it cannot write.
+  if (len_trim(out_dir) > 0) then
+    do t = 1, size(outputs)
+      call recur_npy_save_check(trim(out_dir) // '/' // outputs(t))
+    end do
+  end if
   call recur_load(net, model)
   call recur_describe(net, desc)
   call recur_stream_create(stream, net, batch)
@@ -81,10 +89,10 @@ program lstm_timestep
   if (len_trim(out_dir) > 0) then
     allocate(h(desc%proj_size, batch, desc%num_layers), c(desc%hidden_size, batch, desc%num_layers))
     call recur_stream_get_state(stream, h, c)
-    call recur_npy_save(trim(out_dir) // '/x.npy', xs)
-    call recur_npy_save(trim(out_dir) // '/y.npy', ys)
-    call recur_npy_save(trim(out_dir) // '/h.npy', h)
-    call recur_npy_save(trim(out_dir) // '/c.npy', c)
+    call recur_npy_save(trim(out_dir) // '/' // outputs(1), xs)
+    call recur_npy_save(trim(out_dir) // '/' // outputs(2), ys)
+    call recur_npy_save(trim(out_dir) // '/' // outputs(3), h)
+    call recur_npy_save(trim(out_dir) // '/' // outputs(4), c)
     deallocate(h, c)
   end if
   call recur_free(stream)

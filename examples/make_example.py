@@ -3,7 +3,7 @@
 T=20 steps x B=4 sequences, and torch's output for it.
 
     /usr/bin/python3 examples/make_example.py
-    recur run examples/lstm.safetensors examples/input.npy -o y.npy
+    build/recur run examples/lstm.safetensors examples/input.npy -o y.npy
     # y.npy matches examples/expected_y.npy (20, 4, 64)
 """
 import os

@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """Runs one recur network over a batch shared out among MPI ranks.
 
-    mpirun -np 2 --bind-to none env PYTHONPATH=build/python /usr/bin/python3 \
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm=isolated \
+      OMPI_MCA_btl=self,vader OMPI_MCA_pml=ob1 OMPI_MCA_btl_vader_single_copy_mechanism=none \
+      mpirun -np 2 --bind-to none -x PYTHONPATH=build/python /usr/bin/python3 \
         examples/mpi_batch.py MODEL.safetensors X.npy -o Y.npy [--hn HN.npy] [--cn CN.npy] \
-        [--lengths L.npy] [--batch-first] [--verbose]
+        [--lengths L.npy] [--batch-first | --time-first] [--verbose]
+
+(the variables: what Open MPI needs as root in a container with no ssh and no network but
+loopback; README "Across processes: Dask and MPI").
 
 Rank 0 loads the model and the input; the network reaches the other ranks pickled (its model
 bytes) by one bcast, and each rank gets a contiguous share of the batch's sequences by
@@ -15,6 +20,7 @@ Prints nothing unless --verbose.
 """
 import os
 import time
+import traceback
 
 import numpy as np
 from mpi4py import MPI
@@ -127,6 +133,9 @@ def main():
                         help="a line per rank: its threads and seconds")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
+    problem = comm.bcast(batch_cli.output_problem(args) if comm.rank == 0 else None)
+    if problem:  # every rank stops; rank 0 says why
+        parser.exit(1, f"{parser.prog}: {problem}\n" if comm.rank == 0 else None)
     net = x = lengths = None
     if comm.rank == 0:
         net = recur.load(args.model, batch_first=args.batch_first)
@@ -146,4 +155,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception:  # the other ranks would wait for this one forever: end them all
+        traceback.print_exc()
+        MPI.COMM_WORLD.Abort(1)

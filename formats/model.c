@@ -11,19 +11,30 @@
 enum { W_IH = RECUR_W_IH, W_HH = RECUR_W_HH, B_IH = RECUR_B_IH, B_HH = RECUR_B_HH,
        W_HR = RECUR_W_HR, N_KINDS = RECUR_N_WEIGHT_KINDS };
 
-/* One module's tensors, by layer, direction and kind. */
+/* One tensor of the module: its layer, direction and kind. */
+typedef struct entry {
+  int64_t layer;
+  int reverse, kind;
+  const recur_st_tensor *t;
+} entry;
+
+/* One module's tensors, and the network most of them describe (decide). */
 typedef struct module {
   const char *prefix; /* "" or ending in '.' */
   size_t prefix_len;
-  int64_t layers;     /* 1 + the highest layer index named */
-  int64_t max_layers; /* slots allocated: more layers than tensors means a gap */
-  int any[N_KINDS];
-  int any_reverse;
-  const recur_st_tensor **slots; /* [max_layers][2][N_KINDS] */
+  entry *entries;     /* sorted by layer, direction, kind */
+  size_t n;
+  int64_t layers;
+  int reverse, bias, proj; /* whether the network has a reverse direction, biases, weight_hr */
 } module;
 
-static const recur_st_tensor **slot(const module *m, int64_t layer, int reverse, int kind) {
-  return &m->slots[(layer * 2 + reverse) * N_KINDS + kind];
+/* The module's tensor of that layer, direction and kind, or NULL. */
+static const recur_st_tensor *find(const module *m, int64_t layer, int reverse, int kind) {
+  for (size_t i = 0; i < m->n; i++)
+    if (m->entries[i].layer == layer && m->entries[i].reverse == reverse &&
+        m->entries[i].kind == kind)
+      return m->entries[i].t;
+  return NULL;
 }
 
 static recur_status missing(const module *m, int kind, int64_t layer, int reverse) {
@@ -104,20 +115,25 @@ static recur_status module_prefix(const recur_st_file *file, const char *given, 
                     recur_escape(given).s);
 }
 
-/* Files the module's tensors into slots; anything else directly in the module is an error. */
+static int by_position(const void *a, const void *b) {
+  const entry *x = a, *y = b;
+  if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
+  if (x->reverse != y->reverse) return x->reverse - y->reverse;
+  return x->kind - y->kind;
+}
+
+/* Lists the module's tensors, sorted; anything else directly in the module is an error. */
 static recur_status collect(const recur_st_file *file, module *m) {
-  m->max_layers = (int64_t)file->n_tensors;
-  m->slots = calloc(file->n_tensors * 2 * N_KINDS, sizeof *m->slots);
-  if (!m->slots)
+  m->entries = calloc(file->n_tensors ? file->n_tensors : 1, sizeof *m->entries);
+  if (!m->entries)
     return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: out of memory");
   for (size_t i = 0; i < file->n_tensors; i++) {
     const recur_st_tensor *t = &file->tensors[i];
     const char *local = local_name(m, t->name);
-    int kind, reverse;
-    int64_t layer;
+    entry *e = &m->entries[m->n];
     if (!local)
       continue;
-    if (!parse_rnn_name(local, &kind, &layer, &reverse))
+    if (!parse_rnn_name(local, &e->kind, &e->layer, &e->reverse))
       return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: not an RNN weight name",
                         recur_escape(t->name).s);
     if (t->count == 0) {
@@ -126,18 +142,79 @@ static recur_status collect(const recur_st_file *file, module *m) {
       return recur_fail(RECUR_ERR_INVALID_SIZE, "%s: zero-size shape %s", recur_escape(t->name).s,
                         shape);
     }
-    if (layer + 1 > m->layers)
-      m->layers = layer + 1;
-    m->any[kind] = 1;
-    m->any_reverse |= reverse;
-    if (layer < m->max_layers)
-      *slot(m, layer, reverse, kind) = t;
+    e->t = t;
+    m->n++;
   }
-  /* Every layer needs its own weight_ih, so this finds any gap, within max_layers. */
-  for (int64_t k = 0; k < m->layers; k++)
-    if (k >= m->max_layers || !*slot(m, k, 0, W_IH))
-      return missing(m, W_IH, k, 0);
+  qsort(m->entries, m->n, sizeof *m->entries, by_position);
   return RECUR_OK;
+}
+
+static int is_bias(int kind) { return kind == B_IH || kind == B_HH; }
+
+/* What the module's tensors describe where they disagree. A part of the network is there when
+ * the file holds more than half of its tensors (a tie leaves it out): the reverse direction
+ * (more reverse tensors than half the forward ones), a layer past a gap in the layer indices
+ * (more tensors than half of layer 0's: the layers in the gap are then missing), the biases and
+ * the projection (more than half of those the layers' directions would have). A layer next to
+ * the network's layers so far is always one of them. Tensors of a part that is not there are the odd ones
+ * out (strays); tensors a part that is there lacks are missing. */
+static void decide(module *m) {
+  size_t reverse = 0, bias = 0, proj = 0, layer0 = 0;
+  for (size_t i = 0; i < m->n; i++)
+    reverse += (size_t)m->entries[i].reverse;
+  m->reverse = 2 * reverse > m->n - reverse;
+  for (size_t i = 0, next; i < m->n; i = next) {
+    int64_t layer = m->entries[i].layer;
+    size_t count = 0;
+    for (next = i; next < m->n && m->entries[next].layer == layer; next++)
+      count += !m->entries[next].reverse || m->reverse;
+    if (layer == 0)
+      layer0 = count;
+    if (count && (layer == m->layers || 2 * count > layer0))
+      m->layers = layer + 1;
+  }
+  for (size_t i = 0; i < m->n; i++) {
+    const entry *e = &m->entries[i];
+    if (e->layer < m->layers && (!e->reverse || m->reverse)) {
+      bias += (size_t)is_bias(e->kind);
+      proj += e->kind == W_HR;
+    }
+  }
+  size_t units = (size_t)m->layers * (1 + (size_t)m->reverse);
+  m->bias = bias > units; /* of 2 per unit */
+  m->proj = 2 * proj > units;
+}
+
+/* The first stray, named with what the others describe. */
+static recur_status check_strays(const module *m) {
+  char layers[64];
+  snprintf(layers, sizeof layers, "%lld layer%s", (long long)m->layers, m->layers == 1 ? "" : "s");
+  for (size_t i = 0; i < m->n; i++) {
+    const entry *e = &m->entries[i];
+    const char *others = e->layer >= m->layers           ? layers
+                         : e->reverse && !m->reverse     ? "a unidirectional network"
+                         : is_bias(e->kind) && !m->bias  ? "a network without biases"
+                         : e->kind == W_HR && !m->proj   ? "a network without a projection"
+                                                         : NULL;
+    if (others)
+      return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "unexpected tensor %s: the file's other "
+                        "tensors describe %s", recur_escape(e->t->name).s, others);
+  }
+  return RECUR_OK;
+}
+
+/* Every layer needs its own weight_ih, so this finds any gap in the layers. */
+static recur_status check_gaps(const module *m) {
+  int64_t next = 0;
+  for (size_t i = 0; i < m->n && next < m->layers; i++) {
+    const entry *e = &m->entries[i];
+    if (e->reverse || e->kind != W_IH)
+      continue;
+    if (e->layer != next)
+      break;
+    next++;
+  }
+  return next < m->layers ? missing(m, W_IH, next, 0) : RECUR_OK;
 }
 
 static recur_status check_ndim2(const recur_st_tensor *t) {
@@ -178,7 +255,7 @@ static recur_status guess_cell(const module *m, const recur_st_tensor *w_ih,
                                const recur_st_tensor *w_hh, recur_cell *cell) {
   const recur_cell_info *c;
   for (int i = 0; (c = recur_cell_get((recur_cell)i)); i++)
-    if (m->any[W_HR] ? recur_cell_projects(c) : w_ih->shape[0] == c->gates * w_hh->shape[1]) {
+    if (m->proj ? recur_cell_projects(c) : w_ih->shape[0] == c->gates * w_hh->shape[1]) {
       *cell = c->id;
       return RECUR_OK;
     }
@@ -192,16 +269,28 @@ static recur_status guess_cell(const module *m, const recur_st_tensor *w_ih,
 
 /* Names the first weight_hr of a module whose cell has no projection. */
 static recur_status unexpected_projection(const module *m, recur_cell cell) {
-  const recur_st_tensor *t = NULL;
-  for (int64_t i = W_HR; !t; i += N_KINDS)
-    t = m->slots[i];
+  size_t i = 0;
+  while (m->entries[i].kind != W_HR)
+    i++;
+  const recur_st_tensor *t = m->entries[i].t;
   return recur_fail(RECUR_ERR_UNEXPECTED_TENSOR, "%s: a projection weight in a %s module (it "
                     "has no weight_hr)", recur_escape(t->name).s, recur_cell_name(cell));
 }
 
-/* The description, from the metadata cell (or the layer-0 shapes) and the tensors present. */
-static recur_status infer_desc(const module *m, const char *cell_meta, recur_desc *desc) {
-  const recur_st_tensor *w_ih = *slot(m, 0, 0, W_IH), *w_hh = *slot(m, 0, 0, W_HH);
+/* The layout the file's metadata records: "0" or "1", as tools/export_torch.py and
+ * recur.from_torch write PyTorch's flag; absent, time-first. */
+static recur_status parse_batch_first(const char *value, int *batch_first) {
+  *batch_first = value && strcmp(value, "1") == 0;
+  if (!value || *batch_first || strcmp(value, "0") == 0)
+    return RECUR_OK;
+  return recur_fail(RECUR_ERR_BAD_FILE, "metadata batch_first '%s' is not '0' or '1'",
+                    recur_escape(value).s);
+}
+
+/* The description, from the metadata (or the layer-0 shapes) and the tensors present. */
+static recur_status infer_desc(const module *m, const recur_st_file *file, recur_desc *desc) {
+  const char *cell_meta = file->cell;
+  const recur_st_tensor *w_ih = find(m, 0, 0, W_IH), *w_hh = find(m, 0, 0, W_HH);
   if (!w_hh)
     return missing(m, W_HH, 0, 0);
   recur_status status = check_ndim2(w_ih);
@@ -212,11 +301,13 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
   int64_t rows = w_ih->shape[0], hh_cols = w_hh->shape[1];
 
   *desc = (recur_desc){.input_size = w_ih->shape[1], .num_layers = m->layers,
-                       .bidirectional = m->any_reverse, .bias = m->any[B_IH] || m->any[B_HH]};
+                       .bidirectional = m->reverse, .bias = m->bias};
+  if ((status = parse_batch_first(file->batch_first, &desc->batch_first)) != RECUR_OK)
+    return status;
   if (cell_meta) {
     if ((status = parse_cell(cell_meta, &desc->cell)) != RECUR_OK)
       return status;
-    if (!m->any[W_HR] && rows != recur_cell_gates(desc->cell) * hh_cols)
+    if (!m->proj && rows != recur_cell_gates(desc->cell) * hh_cols)
       return recur_fail(RECUR_ERR_SHAPE_MISMATCH, "metadata cell '%s' has %lld gates, but %s "
                         "has %lld rows and %s %lld columns", recur_escape(cell_meta).s,
                         (long long)recur_cell_gates(desc->cell), recur_escape(w_ih->name).s,
@@ -231,11 +322,11 @@ static recur_status infer_desc(const module *m, const char *cell_meta, recur_des
                       "of %s", recur_escape(w_ih->name).s, (long long)rows, (long long)gates,
                       recur_cell_name(desc->cell));
   desc->hidden_size = rows / gates;
-  if (!m->any[W_HR])
+  if (!m->proj)
     return RECUR_OK;
   if (!recur_cell_projects(recur_cell_get(desc->cell)))
     return unexpected_projection(m, desc->cell);
-  const recur_st_tensor *w_hr = *slot(m, 0, 0, W_HR);
+  const recur_st_tensor *w_hr = find(m, 0, 0, W_HR);
   if (!w_hr)
     return missing(m, W_HR, 0, 0);
   if ((status = check_ndim2(w_hr)) != RECUR_OK)
@@ -263,18 +354,18 @@ static recur_status check_load_memory(size_t held, size_t converted, size_t weig
   return recur_check_memory(what, total);
 }
 
-/* Hands the module's tensors to recur_net_create_ex as fp32, in place where the file's bytes are
- * fp32 already, else converted into one block (exactly: BF16 and F16 values are floats; the
- * options alone decide the network's precision). recur_net_create_ex checks that exactly the tensors
- * the description needs are there, with their shapes; its messages name tensors without the
- * module prefix, so the prefix is put back. */
+/* Hands the module's tensors (no stray is left) to recur_net_create_ex as fp32, in place where
+ * the file's bytes are fp32 already, else converted into one block (exactly: BF16 and F16
+ * values are floats; the options alone decide the network's precision). recur_net_create_ex
+ * checks that every tensor the description needs is there, with its shape; its messages name
+ * tensors without the module prefix, so the prefix is put back. */
 static recur_status create(recur_net **out, const module *m, const recur_desc *desc,
                            size_t held, const recur_net_options *options) {
-  size_t n_slots = (size_t)desc->num_layers * 2 * N_KINDS, n = 0, count = 0, converted = 0;
-  for (size_t i = 0; i < n_slots; i++) {
-    const recur_st_tensor *t = m->slots[i];
-    if (t && (!recur_add_size(count, t->count, &count) ||
-              (!recur_st_f32_view(t) && !recur_add_size(converted, t->count, &converted))))
+  size_t n = 0, count = 0, converted = 0;
+  for (size_t i = 0; i < m->n; i++) {
+    const recur_st_tensor *t = m->entries[i].t;
+    if (!recur_add_size(count, t->count, &count) ||
+        (!recur_st_f32_view(t) && !recur_add_size(converted, t->count, &converted)))
       return recur_fail(RECUR_ERR_INVALID_SIZE, "model: the weights' element count overflows");
   }
   if (count > SIZE_MAX / sizeof(float))
@@ -283,15 +374,13 @@ static recur_status create(recur_net **out, const module *m, const recur_desc *d
       check_load_memory(held, converted * sizeof(float), count * sizeof(float));
   if (status != RECUR_OK)
     return status;
-  recur_tensor *tensors = calloc(n_slots, sizeof *tensors);
+  recur_tensor *tensors = calloc(m->n, sizeof *tensors);
   float *block = converted ? malloc(converted * sizeof(float)) : NULL;
   if (!tensors || (converted && !block))
     status = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "model: %zu bytes of weights: out of memory",
                         converted * sizeof(float));
-  for (size_t i = 0, at = 0; i < n_slots && status == RECUR_OK; i++) {
-    const recur_st_tensor *t = m->slots[i];
-    if (!t)
-      continue;
+  for (size_t i = 0, at = 0; i < m->n && status == RECUR_OK; i++) {
+    const recur_st_tensor *t = m->entries[i].t;
     const float *data = recur_st_f32_view(t);
     if (!data) {
       if ((status = recur_st_to_f32(t, block + at)) != RECUR_OK)
@@ -324,13 +413,14 @@ static recur_status load(recur_net **out, const uint8_t *buf, size_t len, const 
   status = module_prefix(&file, prefix, &module_name);
   module m = {.prefix = module_name, .prefix_len = module_name ? strlen(module_name) : 0};
   recur_desc desc;
-  if (status == RECUR_OK)
-    status = collect(&file, &m);
-  if (status == RECUR_OK)
-    status = infer_desc(&m, file.cell, &desc);
+  if (status == RECUR_OK && (status = collect(&file, &m)) == RECUR_OK) {
+    decide(&m);
+    if ((status = check_strays(&m)) == RECUR_OK && (status = check_gaps(&m)) == RECUR_OK)
+      status = infer_desc(&m, &file, &desc);
+  }
   if (status == RECUR_OK)
     status = create(out, &m, &desc, held, options);
-  free(m.slots);
+  free(m.entries);
   free(module_name);
   recur_st_free(&file);
   return status;
@@ -375,4 +465,25 @@ recur_status recur_net_load_ex(recur_net **out, const char *path, const char *pr
   status = load(out, file.data, file.size, prefix, file.size, options);
   recur_free_file(&file);
   return status;
+}
+
+recur_status recur_model_read(const char *path, void **data, size_t *size) {
+  if (!data || !size)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_model_read: %s is NULL",
+                      !data ? "data" : "size");
+  *data = NULL;
+  *size = 0;
+  if (!path)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_model_read: path is NULL");
+  recur_file_bytes file;
+  recur_status status = recur_read_file(path, &file);
+  if (status != RECUR_OK)
+    return status;
+  *data = file.data;
+  *size = file.size;
+  return RECUR_OK;
+}
+
+void recur_model_free(void *data) {
+  free(data);
 }

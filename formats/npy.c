@@ -1,4 +1,5 @@
-/* NumPy .npy files: a strict reader for the header numpy writes, and a float32 writer.
+/* NumPy .npy files: a strict reader for the header numpy writes (its elements converted by
+ * npy_convert.c), and a float32 writer.
  *
  * Layout: "\x93NUMPY", major, minor, header length (u16 LE in 1.0, u32 LE in 2.0 and 3.0),
  * then a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
@@ -8,12 +9,14 @@
 #include <string.h>
 
 #include "internal.h"
+#include "npy_convert.h"
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
 #define NPY_ALIGN 64
 #define NPY_MEMORY_NAME "<memory>" /* stands for the path in messages */
 #define HOST_IS_BIG (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+#define NPY_NATURAL ((recur_dtype)-1) /* a load without a wanted dtype: the file's own */
 
 typedef struct npy_header {
   const char *descr;
@@ -22,8 +25,7 @@ typedef struct npy_header {
   int ndim;
   int64_t shape[RECUR_NPY_MAX_DIMS];
   /* decoded from descr */
-  recur_dtype dtype;
-  size_t itemsize;
+  const npy_type *type;
   int swap; /* the file's byte order is not the host's */
 } npy_header;
 
@@ -195,31 +197,18 @@ static recur_status parse_dict(cursor *c, npy_header *h) {
 /* Reading                                                                                   */
 
 /* '<' and '>' are explicit byte orders, '=' is the reader's (numpy's meaning); '|' (no order)
- * is only valid for single bytes, which no supported dtype is. */
+ * is only valid for single bytes. */
 static recur_status parse_descr(npy_header *h, const char *name) {
-  static const struct {
-    char code[3];
-    recur_dtype dtype;
-    size_t size;
-  } types[] = {
-      {"f4", RECUR_DTYPE_F32, 4},
-      {"i4", RECUR_DTYPE_I32, 4},
-      {"i8", RECUR_DTYPE_I64, 8},
-  };
   const char *d = h->descr;
-  if (h->descr_len == 3 && memchr("<>=", d[0], 3)) {
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-      if (memcmp(d + 1, types[i].code, 2) == 0) {
-        h->dtype = types[i].dtype;
-        h->itemsize = types[i].size;
-        h->swap = d[0] == (HOST_IS_BIG ? '<' : '>');
-        return RECUR_OK;
-      }
-    }
+  const npy_type *t = h->descr_len == 3 ? recur_npy_type(d[1], d[2]) : NULL;
+  if (t && memchr(t->size == 1 ? "<>=|" : "<>=", d[0], t->size == 1 ? 4 : 3)) {
+    h->type = t;
+    h->swap = t->size > 1 && d[0] == (HOST_IS_BIG ? '<' : '>');
+    return RECUR_OK;
   }
-  return recur_fail(RECUR_ERR_UNSUPPORTED,
-                    "%s: dtype '%s' not supported (float32 for data, int32/int64 for lengths)",
-                    name, recur_escape_n(d, h->descr_len).s);
+  return recur_fail(RECUR_ERR_UNSUPPORTED, "%s: dtype '%s' not supported (float16, float32, "
+                    "float64, integers of 1 to 8 bytes, bool)", name,
+                    recur_escape_n(d, h->descr_len).s);
 }
 
 /* The element count and byte size of a shape of non-negative dimensions; 0 on overflow. */
@@ -234,29 +223,37 @@ static int shape_size(int ndim, const int64_t *shape, size_t itemsize, size_t *c
   return recur_mul_size(n, itemsize, bytes);
 }
 
-static void copy_swapped(uint8_t *dst, const uint8_t *src, size_t count, size_t itemsize) {
-  for (size_t i = 0; i < count; i++, dst += itemsize, src += itemsize) {
-    for (size_t b = 0; b < itemsize; b++)
-      dst[b] = src[itemsize - 1 - b];
-  }
-}
-
-static recur_status make_array(const npy_header *h, size_t count, const uint8_t *data,
-                               size_t bytes, recur_array **out) {
+/* The array of want (NPY_NATURAL: the type's own, recur_npy_natural_dtype) converted from
+ * e; a wanted integer dtype takes integer types only. held is what the caller already holds
+ * for the file, counted with the array against the memory limit. */
+static recur_status make_array(const npy_header *h, const npy_elements *e, recur_dtype want,
+                               size_t held, const char *name, recur_array **out) {
+  if (want == NPY_NATURAL)
+    want = recur_npy_natural_dtype(e->type);
+  else if (want != RECUR_DTYPE_F32 && e->type->kind != 'i' && e->type->kind != 'u')
+    return recur_fail(RECUR_ERR_UNSUPPORTED, "%s: dtype %s, expected integers", name,
+                      e->type->name);
+  size_t bytes, total;
+  if (!recur_mul_size(e->count, want == RECUR_DTYPE_I64 ? 8 : 4, &bytes) ||
+      !recur_add_size(held, bytes, &total))
+    total = SIZE_MAX;
+  recur_status s = recur_check_memory(name, total);
+  if (s)
+    return s;
   recur_array *a = calloc(1, sizeof *a);
   /* one byte for an empty array, so that data is never NULL */
   if (!a || posix_memalign(&a->data, 64, bytes ? bytes : 1) != 0) {
     free(a);
     return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for an array", bytes);
   }
-  a->dtype = h->dtype;
+  a->dtype = want;
   a->ndim = h->ndim;
   memcpy(a->shape, h->shape, sizeof h->shape);
-  a->count = count;
-  if (h->swap)
-    copy_swapped(a->data, data, count, h->itemsize);
-  else if (bytes)
-    memcpy(a->data, data, bytes);
+  a->count = e->count;
+  if ((s = recur_npy_convert(e, want, a->data, name))) {
+    recur_array_free(a);
+    return s;
+  }
   *out = a;
   return RECUR_OK;
 }
@@ -268,8 +265,8 @@ static uint32_t read_le(const uint8_t *p, size_t n) {
   return v;
 }
 
-static recur_status npy_parse(const uint8_t *buf, size_t len, const char *name,
-                              recur_array **out) {
+static recur_status npy_parse(const uint8_t *buf, size_t len, recur_dtype want, size_t held,
+                              const char *name, recur_array **out) {
   if (len < NPY_MAGIC_LEN || memcmp(buf, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
     return recur_fail(RECUR_ERR_BAD_FILE, "%s: not a .npy file (no \\x93NUMPY magic)", name);
   if (len < NPY_MAGIC_LEN + 2)
@@ -297,44 +294,61 @@ static recur_status npy_parse(const uint8_t *buf, size_t len, const char *name,
     return s;
   if ((s = parse_descr(&h, name)))
     return s;
-  if (h.fortran_order)
-    return recur_fail(RECUR_ERR_UNSUPPORTED,
-                      "%s: Fortran order not supported; save with np.ascontiguousarray", name);
   size_t count, bytes;
-  if (!shape_size(h.ndim, h.shape, h.itemsize, &count, &bytes))
+  if (!shape_size(h.ndim, h.shape, h.type->size, &count, &bytes))
     return recur_fail(RECUR_ERR_BAD_FILE, "%s: shape is too large (its size overflows)", name);
   const uint8_t *data = buf + preamble + header_len;
   size_t data_len = len - preamble - header_len;
   if (data_len != bytes)
     return recur_fail(RECUR_ERR_BAD_FILE, "%s: %zu bytes of data, but the shape and dtype "
                       "need %zu", name, data_len, bytes);
-  if ((s = recur_check_memory(name, bytes)))
-    return s;
-  return make_array(&h, count, data, bytes, out);
+  npy_elements e = {data, h.type, h.swap, h.fortran_order, h.ndim, h.shape, count};
+  return make_array(&h, &e, want, held, name, out);
 }
 
-recur_status recur_npy_load(const char *path, recur_array **out) {
-  if (out)
-    *out = NULL;
-  if (!out || !path)
-    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_npy_load: %s is NULL",
-                      out ? "path" : "out");
+static recur_status load_file(const char *path, recur_dtype want, recur_array **out) {
   recur_file_bytes file;
   recur_status s = recur_read_file(path, &file);
   if (s)
     return s;
-  s = npy_parse(file.data, file.size, path, out);
+  s = npy_parse(file.data, file.size, want, file.size, path, out);
   recur_free_file(&file);
   return s;
 }
 
-recur_status recur_npy_load_memory(const void *buf, size_t len, recur_array **out) {
+/* The checks every loader makes first; want is a dtype or NPY_NATURAL. */
+static recur_status check_load(const char *fn, const void *from, const char *from_name,
+                               recur_dtype want, recur_array **out) {
   if (out)
     *out = NULL;
-  if (!out || !buf)
-    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_npy_load_memory: %s is NULL",
-                      out ? "buf" : "out");
-  return npy_parse(buf, len, NPY_MEMORY_NAME, out);
+  if (!out || !from)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "%s: %s is NULL", fn, out ? from_name : "out");
+  if (want != NPY_NATURAL && want != RECUR_DTYPE_F32 && want != RECUR_DTYPE_I32 &&
+      want != RECUR_DTYPE_I64)
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "%s: want %d is not a recur_dtype", fn,
+                      (int)want);
+  return RECUR_OK;
+}
+
+recur_status recur_npy_load(const char *path, recur_array **out) {
+  recur_status s = check_load("recur_npy_load", path, "path", NPY_NATURAL, out);
+  return s ? s : load_file(path, NPY_NATURAL, out);
+}
+
+recur_status recur_npy_load_as(const char *path, recur_dtype want, recur_array **out) {
+  recur_status s = check_load("recur_npy_load_as", path, "path", want, out);
+  return s ? s : load_file(path, want, out);
+}
+
+recur_status recur_npy_load_memory(const void *buf, size_t len, recur_array **out) {
+  recur_status s = check_load("recur_npy_load_memory", buf, "buf", NPY_NATURAL, out);
+  return s ? s : npy_parse(buf, len, NPY_NATURAL, 0, NPY_MEMORY_NAME, out);
+}
+
+recur_status recur_npy_load_memory_as(const void *buf, size_t len, recur_dtype want,
+                                      recur_array **out) {
+  recur_status s = check_load("recur_npy_load_memory_as", buf, "buf", want, out);
+  return s ? s : npy_parse(buf, len, want, 0, NPY_MEMORY_NAME, out);
 }
 
 void recur_array_free(recur_array *array) {
@@ -408,6 +422,13 @@ recur_status recur_npy_save(const char *path, const float *data, int ndim,
   size_t head_len, bytes;
   recur_status s = prepare_save(path, data, ndim, shape, head, &head_len, &bytes);
   return s ? s : recur_write_file_atomic(path, head, head_len, data, bytes);
+}
+
+recur_status recur_npy_save_check(const char *path) {
+  if (!path)
+    return recur_fail(RECUR_ERR_NULL_POINTER, "recur_npy_save_check: path is NULL");
+  recur_file_id id;
+  return recur_check_output(path, &id);
 }
 
 recur_status recur_npy_stage(recur_staging *staging, const char *path, const float *data,

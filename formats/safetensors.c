@@ -145,6 +145,14 @@ static recur_status parse_tensor(const char *name, json_t *entry, const uint8_t 
                                          shown.s);
 }
 
+/* A copy of the string __metadata__[key] in *out (NULL when absent). */
+static recur_status copy_metadata(const json_t *meta, const char *key, char **out) {
+  const json_t *value = json_object_get(meta, key);
+  if (value && !(*out = strdup(json_string_value(value))))
+    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "safetensors __metadata__: out of memory");
+  return RECUR_OK;
+}
+
 static recur_status parse_metadata(json_t *meta, recur_st_file *out) {
   if (!json_is_object(meta))
     return recur_fail(RECUR_ERR_BAD_FILE, "safetensors __metadata__ is not a JSON object");
@@ -155,10 +163,8 @@ static recur_status parse_metadata(json_t *meta, recur_st_file *out) {
       return recur_fail(RECUR_ERR_BAD_FILE, "safetensors __metadata__['%s'] is not a string",
                         recur_escape(key).s);
   }
-  const json_t *cell = json_object_get(meta, "cell");
-  if (cell && !(out->cell = strdup(json_string_value(cell))))
-    return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "safetensors __metadata__: out of memory");
-  return RECUR_OK;
+  recur_status status = copy_metadata(meta, "cell", &out->cell);
+  return status ? status : copy_metadata(meta, "batch_first", &out->batch_first);
 }
 
 static int by_offset(const void *a, const void *b) {
@@ -289,6 +295,7 @@ void recur_st_free(recur_st_file *file) {
     free(file->tensors[i].name);
   free(file->tensors);
   free(file->cell);
+  free(file->batch_first);
   memset(file, 0, sizeof *file);
 }
 

@@ -33,7 +33,8 @@ typedef struct recur_st_tensor {
 typedef struct recur_st_file {
   recur_st_tensor *tensors;
   size_t n_tensors;
-  char *cell; /* __metadata__["cell"], or NULL */
+  char *cell;        /* __metadata__["cell"], or NULL */
+  char *batch_first; /* __metadata__["batch_first"], or NULL */
 } recur_st_file;
 
 /* Parses and validates a whole safetensors buffer like the reference implementation: header

@@ -12,6 +12,10 @@
 !     y (D*H_out, B, T)    output (D = 2 if bidirectional, H_out = proj_size or hidden_size)
 !     h (H_out, B, L*D)    hidden state per layer (h0, h_n)
 !     c (H, B, L*D)        LSTM cell state (c0, c_n)
+! That is the time-first layout. A batch-first network (recur_desc%batch_first = 1: a model
+! exported from a PyTorch module with batch_first=True) takes x (I, T, B) and gives
+! y (D*H_out, T, B) in recur_forward, unless its batch_first argument says otherwise; states
+! and streams keep the shapes above.
 ! Every array argument is a contiguous real(c_float) array; a non-contiguous section is
 ! copied by the compiler into a temporary (the call then still works, at the cost of a copy).
 !
@@ -82,6 +86,7 @@ module recur
     integer(c_int) :: bidirectional = 0              ! 0 or 1
     integer(c_int64_t) :: proj_size = 0              ! LSTM only; 0: no projection
     integer(c_int) :: bias = 1
+    integer(c_int) :: batch_first = 0                ! 1: forward calls take x (I, T, B)
   end type recur_desc
 
   !> recur_net_options: a network's creation options (the precision).
@@ -105,6 +110,7 @@ module recur
     type(c_ptr) :: c_n = c_null_ptr
     integer(c_int) :: num_threads = 0
     type(c_ptr) :: workspace = c_null_ptr
+    integer(c_int) :: time_first = 0
   end type recur_forward_args
 
   ! ------------------------------------------------------------------------------------------
@@ -139,7 +145,7 @@ module recur
 
   public :: recur_c_net_load, recur_c_net_load_ex, recur_c_net_free, recur_c_net_describe
   public :: recur_c_forward, recur_c_status_string, recur_c_last_error, recur_c_version_string
-  public :: recur_c_set_num_threads, recur_c_npy_save
+  public :: recur_c_set_num_threads, recur_c_npy_save, recur_c_npy_save_check
   public :: recur_c_stream_create, recur_c_stream_step, recur_c_stream_reset
   public :: recur_c_stream_get_state, recur_c_stream_set_state, recur_c_stream_free
   public :: recur_c_workspace_create, recur_c_workspace_free
@@ -264,6 +270,12 @@ module recur
       integer(c_int) :: st
     end function recur_c_npy_save
 
+    function recur_c_npy_save_check(path) bind(C, name='recur_npy_save_check') result(st)
+      import :: c_char, c_int
+      character(kind=c_char), intent(in) :: path(*)
+      integer(c_int) :: st
+    end function recur_c_npy_save_check
+
     function c_strlen(s) bind(C, name='strlen') result(n)
       import :: c_ptr, c_size_t
       type(c_ptr), value :: s
@@ -280,7 +292,7 @@ module recur
   public :: recur_workspace_create
   public :: recur_free, recur_net_free, recur_stream_free, recur_workspace_free
   public :: recur_error_message, recur_status_string, recur_version, recur_c_string
-  public :: recur_npy_save
+  public :: recur_npy_save, recur_npy_save_check
 
   !> recur_free(handle): frees a network, a stream or a workspace (nothing if it holds none)
   !> and leaves the handle empty.
@@ -387,6 +399,21 @@ contains
     end if
   end subroutine check
 
+  ! Fails with RECUR_ERR_INVALID_ARGUMENT if text, the argument `name`, holds a char(0): C would
+  ! end the string there (a path 'x.npy' // char(0) // 'junk' would name x.npy). ok is .false.
+  ! after a failure.
+  subroutine check_no_nul(proc, name, text, ok, status)
+    character(len=*), intent(in) :: proc, name, text
+    logical, intent(out) :: ok
+    integer, intent(out), optional :: status
+    character(len=12) :: at
+    ok = index(text, achar(0)) == 0
+    if (ok) return
+    write(at, '(i0)') index(text, achar(0))
+    call fail(RECUR_ERR_INVALID_ARGUMENT, proc // ': ' // name // ' holds char(0) (at ' // &
+      'character ' // trim(at) // '), which would end it in C', status)
+  end subroutine check_no_nul
+
   ! '(a, b, c)' for a shape.
   function shape_text(dims) result(s)
     integer(c_int64_t), intent(in) :: dims(:)
@@ -463,11 +490,15 @@ contains
     type(recur_net_options) :: options
     type(c_ptr) :: prefix_ptr, handle
     integer(c_int) :: st
+    logical :: ok
     if (c_associated(net%handle)) then
       call fail(RECUR_ERR_INVALID_ARGUMENT, 'recur_load: ' // trim(path) // &
         ': the recur_net already holds a network (recur_free it first)', status)
       return
     end if
+    call check_no_nul('recur_load', 'path', path, ok, status)
+    if (ok .and. present(prefix)) call check_no_nul('recur_load', 'prefix', prefix, ok, status)
+    if (.not. ok) return
     prefix_ptr = c_null_ptr
     if (present(prefix)) then
       c_prefix = trim(prefix) // c_null_char
@@ -520,8 +551,8 @@ contains
   ! Forward pass
 
   !> One forward pass over whole sequences (recur_forward), in the caller's arrays, no copy:
-  !>   x(I, B, T)          input
-  !>   y(D*H_out, B, T)    output, always written
+  !>   x(I, B, T)          input; x(I, T, B) batch-first
+  !>   y(D*H_out, B, T)    output, always written; y(D*H_out, T, B) batch-first
   !>   h0(H_out, B, L*D)   initial hidden state (absent: zeros)
   !>   c0(H, B, L*D)       initial cell state, LSTM only (absent: zeros)
   !>   h_n, c_n            final states, same shapes (absent: not wanted)
@@ -533,9 +564,11 @@ contains
   !>                       allocation a wrapper makes on success)
   !>   num_threads         threads for this call (0 or absent: recur's default)
   !>   workspace           scratch reused across calls (absent: allocated per call)
+  !>   batch_first         .true.: x and y batch-first; .false.: time-first; absent: the
+  !>                       network's layout (recur_desc%batch_first, the one its file records)
   !> Outputs are intent(inout) because a failed call leaves them unchanged (recur.h).
   subroutine recur_forward(net, x, y, h0, c0, h_n, c_n, h, c, lengths, num_threads, &
-      workspace, status)
+      workspace, status, batch_first)
     type(recur_net), intent(in) :: net
     real(c_float), contiguous, target, intent(in) :: x(:, :, :)
     real(c_float), contiguous, target, intent(inout) :: y(:, :, :)
@@ -546,25 +579,38 @@ contains
     integer, intent(in), optional :: num_threads
     type(recur_workspace), intent(inout), optional :: workspace
     integer, intent(out), optional :: status
+    logical, intent(in), optional :: batch_first
     character(len=*), parameter :: proc = 'recur_forward'
     integer(c_int64_t), allocatable, target :: lengths64(:)
     type(recur_forward_args) :: args
-    integer(c_int64_t) :: t, b, i, d, hout, layers, hs(3), cs(3)
-    logical :: ok
+    integer(c_int64_t) :: t, b, i, d, hout, layers, xs(3), hs(3), cs(3)
+    character(len=4) :: axes
+    logical :: ok, bf
     if (.not. c_associated(net%handle)) then
       call fail(RECUR_ERR_NULL_POINTER, proc // ': the recur_net holds no network', status)
       return
     end if
-    i = size(x, 1, c_int64_t)
-    b = size(x, 2, c_int64_t)
-    t = size(x, 3, c_int64_t)
+    bf = net%desc%batch_first == 1
+    if (present(batch_first)) bf = batch_first
+    xs = shape(x, c_int64_t)
+    i = xs(1)
+    if (bf) then
+      axes = 'T, B'
+      t = xs(2)
+      b = xs(3)
+    else
+      axes = 'B, T'
+      b = xs(2)
+      t = xs(3)
+    end if
     d = 1 + net%desc%bidirectional
     hout = hidden_out(net%desc)
     layers = net%desc%num_layers * d
-    call check_shape(proc, 'x(I, B, T)', shape(x, c_int64_t), [net%desc%input_size, b, t], &
-      ok, status)
+    call check_shape(proc, 'x(I, ' // axes // ')', xs, [net%desc%input_size, xs(2:3)], ok, &
+      status)
     if (.not. ok) return
-    call check_shape(proc, 'y(D*H_out, B, T)', shape(y, c_int64_t), [d * hout, b, t], ok, status)
+    call check_shape(proc, 'y(D*H_out, ' // axes // ')', shape(y, c_int64_t), &
+      [d * hout, xs(2:3)], ok, status)
     if (.not. ok) return
     hs = [hout, b, layers]
     cs = [net%desc%hidden_size, b, layers]
@@ -587,6 +633,8 @@ contains
     args%seq_len = t
     args%batch = b
     args%input_size = i
+    args%batch_first = merge(1_c_int, 0_c_int, bf)
+    args%time_first = merge(0_c_int, 1_c_int, bf)
     args%x = c_loc(x)
     args%y = c_loc(y)
     if (present(h0)) call point_at_state(proc, 'h0(H_out, B, L*D)', hs, h0, args%h0, ok, status)
@@ -837,11 +885,21 @@ contains
     integer(c_int64_t) :: c_shape(size(dims))
     logical :: ok
     call check_shape('recur_npy_save: ' // trim(path), 'the array', dims, dims, ok, status)
+    if (ok) call check_no_nul('recur_npy_save', 'path', path, ok, status)
     if (.not. ok) return
     c_shape = dims(size(dims):1:-1)
     call check(recur_c_npy_save(trim(path) // c_null_char, c_loc(a), size(dims, kind=c_int), &
       c_shape), 'recur_npy_save', status)
   end subroutine npy_save
+
+  !> recur_npy_save_check(path [, status]): whether recur_npy_save could write path now (a
+  !> regular file or nothing there, in an existing folder this process may write to), writing
+  !> nothing: check a long run's outputs before it starts.
+  subroutine recur_npy_save_check(path, status)
+    character(len=*), intent(in) :: path
+    integer, intent(out), optional :: status
+    call check(recur_c_npy_save_check(trim(path) // c_null_char), 'recur_npy_save_check', status)
+  end subroutine recur_npy_save_check
 
   subroutine npy_save_1(path, a, status)
     character(len=*), intent(in) :: path

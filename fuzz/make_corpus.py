@@ -190,12 +190,12 @@ def npy_corpus():
     write("npy", "bad_duplicate_key", npy("{'descr': '<f4', 'descr': '<f4', "
                                           "'fortran_order': False, 'shape': ()}", bytes(4)))
     write("npy", "bad_missing_key", npy("{'descr': '<f4', 'shape': ()}", bytes(4)))
-    write("npy", "bad_fortran", npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2)}",
-                                    bytes(16)))
+    write("npy", "valid_fortran", npy("{'descr': '>f8', 'fortran_order': True, "
+                                      "'shape': (2, 1, 3)}", bytes(48)))
     write("npy", "bad_structured", npy("{'descr': [('a', '<f4')], 'fortran_order': False, "
                                        "'shape': ()}", bytes(4)))
-    write("npy", "bad_dtype", npy("{'descr': '|u1', 'fortran_order': False, 'shape': ()}",
-                                  bytes(1)))
+    write("npy", "bad_dtype", npy("{'descr': '<c8', 'fortran_order': False, 'shape': ()}",
+                                  bytes(8)))
     write("npy", "bad_string", npy("{'descr': '<f4\\', 'fortran_order': False, 'shape': ()}"))
     write("npy", "bad_trailing_text", npy("{'descr': '<f4', 'fortran_order': False, "
                                           "'shape': ()} x", bytes(4)))

@@ -89,7 +89,8 @@ typedef enum recur_cell {
 /* "rnn_tanh", "rnn_relu", "lstm", "gru"; NULL for an unknown value. */
 RECUR_API const char *recur_cell_name(recur_cell cell);
 
-/* What PyTorch's constructor takes. proj_size is LSTM only (0 = no projection). */
+/* What PyTorch's constructor takes. proj_size is LSTM only (0 = no projection). Fields are only
+ * ever appended. */
 typedef struct recur_desc {
   recur_cell cell;
   int64_t input_size;
@@ -98,6 +99,8 @@ typedef struct recur_desc {
   int bidirectional; /* 0 or 1 */
   int64_t proj_size; /* 0, or 1..hidden_size-1 for LSTM */
   int bias;          /* 1: bias_ih/bias_hh tensors are given; 0: bias=False */
+  int batch_first;   /* 0 or 1: the layout forward calls take by default (recur_forward_args):
+                        1: x and y are (B, T, ...), PyTorch's batch_first=True */
 } recur_desc;
 
 /* One weight in PyTorch's layout (row-major fp32), named as in its state_dict:
@@ -120,7 +123,9 @@ typedef struct recur_net recur_net;
 RECUR_API recur_status recur_net_create(recur_net **out, const recur_desc *desc,
                                         const recur_tensor *tensors, size_t n_tensors);
 
-/* Loads a safetensors model file (a PyTorch state_dict, optional metadata "cell").
+/* Loads a safetensors model file (a PyTorch state_dict, optional metadata "cell" and
+ * "batch_first": "0" or "1", what tools/export_torch.py writes, the network's default layout;
+ * absent: 0; any other value is RECUR_ERR_BAD_FILE).
  * prefix selects one module's tensors in a file holding several ("encoder.rnn" or
  * "encoder.rnn."); NULL or "" picks the only RNN module in the file. Tensors may be F32, F16,
  * BF16 or F64. */
@@ -144,7 +149,7 @@ RECUR_API recur_status recur_net_describe(const recur_net *net, recur_desc *out)
  *        where they enter a dot product; the products (exact in fp32) are summed in fp32.
  *        Biases, gates, the cell state c and every output stay fp32. Half the weight memory
  *        traffic on CPUs with bf16 dot products; results differ from fp32 by bf16 rounding
- *        (README "Precision" states the measured error). Bitwise the same for any thread count,
+ *        (docs/precision.md states the measured error). Bitwise the same for any thread count,
  *        as fp32. */
 typedef enum recur_precision {
   RECUR_PRECISION_FP32 = 0,
@@ -173,6 +178,17 @@ RECUR_API recur_status recur_net_load_memory_ex(recur_net **out, const void *buf
                                                 const char *prefix,
                                                 const recur_net_options *options);
 
+/* A model file's bytes, for a caller that keeps them (the Python package pickles a network as
+ * its model's bytes) and loads them with recur_net_load_memory(_ex). The file is read as
+ * recur_net_load reads it, with the same checks before a byte is read: path must name a regular
+ * file (a folder, FIFO, socket or device is RECUR_ERR_IO at once, never waited on or read) whose
+ * size fits recur_memory_limit() (else RECUR_ERR_LIMIT); no more than that size is read. *data
+ * (NULL for an empty file) is the caller's: free it with recur_model_free. On error *data is
+ * NULL and *size 0; on RECUR_ERR_IO errno is the failed system call's error (ENOENT, EACCES,
+ * EISDIR, ...), or 0 for a path that is no regular file. */
+RECUR_API recur_status recur_model_read(const char *path, void **data, size_t *size);
+RECUR_API void recur_model_free(void *data);
+
 /* The precision net computes in. */
 RECUR_API recur_status recur_net_precision(const recur_net *net, recur_precision *out);
 
@@ -181,7 +197,10 @@ RECUR_API recur_status recur_net_precision(const recur_net *net, recur_precision
 
 /* One forward call. Shapes, with D = 1 or 2 directions, L layers, H_out = proj_size or
  * hidden_size:
- *   x        (T, B, I), or (B, T, I) if batch_first, or (T, I) if unbatched
+ *   x        (T, B, I) time-first, or (B, T, I) batch-first, or (T, I) if unbatched. The layout:
+ *            batch-first if batch_first = 1, time-first if time_first = 1, else the network's
+ *            own (its recur_desc's batch_first, a loaded model's file's); both 1 is
+ *            RECUR_ERR_INVALID_ARGUMENT. An unbatched call has no layout to choose.
  *   y        (T, B, D*H_out) or (B, T, D*H_out) or (T, D*H_out): always written
  *   h0, h_n  (L*D, B, H_out), or (L*D, H_out) if unbatched: NULL h0 means zeros;
  *            NULL h_n means not wanted
@@ -200,7 +219,7 @@ typedef struct recur_forward_args {
   int64_t seq_len;    /* T */
   int64_t batch;      /* B; must be 1 if unbatched */
   int64_t input_size; /* I: must equal the network's input size */
-  int batch_first;
+  int batch_first;    /* 1: x and y are (B, T, ...) (see above) */
   int unbatched;
   const float *x;
   const int64_t *lengths;
@@ -212,6 +231,7 @@ typedef struct recur_forward_args {
   int num_threads; /* threads for this call; 0: recur_set_num_threads's, else OpenMP's default */
   recur_workspace *workspace; /* NULL: scratch allocated per call; else reused, grown when a call
                                  needs more; one thread at a time */
+  int time_first;     /* 1: x and y are (T, B, ...), whatever the network's layout */
 } recur_forward_args;
 
 RECUR_API recur_status recur_forward(const recur_net *net, const recur_forward_args *args);
@@ -260,7 +280,7 @@ RECUR_API void recur_set_num_threads(int n);
  * With more than one thread, OpenMP (GCC's libgomp) allocates only when a parallel region's
  * team size differs from the last one the calling thread started: a stream always starts the
  * same team, so its steps allocate nothing as long as the thread stepping it runs no other
- * parallel region of another size in between (README "Streaming"). Stepped from inside the
+ * parallel region of another size in between (docs/streaming.md). Stepped from inside the
  * caller's parallel region (without nesting), a step runs on the calling thread alone and starts
  * no team. */
 typedef struct recur_stream recur_stream;
@@ -273,7 +293,8 @@ RECUR_API recur_status recur_stream_create(recur_stream **out, const recur_net *
                                            int64_t batch, int num_threads);
 
 /* Advances every row by `steps` (1..2^28) steps: x (steps, batch, I) -> y (steps, batch, H_out),
- * time-first, the caller's buffers, which must not overlap. A failed call changes nothing. */
+ * time-first whatever the network's batch_first, the caller's buffers, which must not overlap.
+ * A failed call changes nothing. */
 RECUR_API recur_status recur_stream_step(recur_stream *s, const float *x, int64_t steps, float *y);
 
 /* Zeroes row `row`'s state (in every layer: h, and c for an LSTM), so that a new sequence starts
@@ -343,7 +364,8 @@ RECUR_API recur_status recur_tune_status(recur_tune_info *out);
  * recur_workspace's block), one recur_stream's block (its state and workspace), one file read
  * (a model or a .npy) or one array, checked before allocating: a larger need is
  * RECUR_ERR_LIMIT. A model load counts as one sum: the file's bytes, fp32 copies of tensors
- * that cannot be used in place, and the weights as given and packed.
+ * that cannot be used in place, and the weights as given and packed; a .npy load too: the
+ * file's bytes and the array converted from them.
  * Default RECUR_DEFAULT_MEMORY_LIMIT (16 GiB); 0 restores the default. Process-wide;
  * thread-safe. */
 #define RECUR_DEFAULT_MEMORY_LIMIT ((size_t)16 << 30)
@@ -375,6 +397,13 @@ RECUR_API const char *recur_cpu_features(void);
  * The scalar table has no vector FMA loop: RECUR_ERR_UNSUPPORTED. */
 RECUR_API recur_status recur_isa_peak_gflops(const char *name, double seconds, double *gflops);
 
+/* The same peak for networks of a precision on the named table: that of the instruction their
+ * dot products are made of there. FP32: the FMA (recur_isa_peak_gflops). BF16: the ISA's bf16
+ * pair dot product where this CPU has it (avx512: vdpbf16ps; neon: BFDOT), 4 flops per fp32
+ * lane (two products, two sums), else the fp32 FMA that the bf16 fallback widens to. */
+RECUR_API recur_status recur_isa_peak_gflops_at(const char *name, recur_precision precision,
+                                                double seconds, double *gflops);
+
 /* ---------------------------------------------------------------------------------------- */
 /* NumPy .npy arrays (what the command line reads and writes)                                */
 
@@ -392,14 +421,30 @@ typedef struct recur_array {
   int ndim;
   int64_t shape[RECUR_NPY_MAX_DIMS];
   size_t count; /* product of shape (1 for a 0-d array) */
-  void *data;   /* count elements of dtype */
+  void *data;   /* count elements of dtype, 64-byte aligned */
 } recur_array;
 
-/* Reads a .npy file: float32 (either byte order), int32 or int64; header versions 1, 2, 3;
- * C order only. Anything else is an error that says what it found. *out is the caller's: free it
- * with recur_array_free. */
+/* Reads a .npy file (header versions 1, 2, 3) holding float16, float32, float64, signed or
+ * unsigned integers of 1 to 8 bytes, or bool, in either byte order, in C or Fortran order,
+ * into a new array in C order and native byte order. recur_npy_load_as converts it to want,
+ * as NumPy's astype does (the Python package's rule for the same arrays):
+ *   RECUR_DTYPE_F32  from any of those types: floats rounded to nearest (float64 past
+ *                    float32's range becomes +-Inf), integers exact up to 2^24 and rounded to
+ *                    nearest beyond, bool as 0 and 1;
+ *   RECUR_DTYPE_I64, RECUR_DTYPE_I32  from integer types only, each value within want's
+ *                    range (floats and bool are RECUR_ERR_UNSUPPORTED, as is a value past it).
+ * recur_npy_load keeps the file's kind: F32 for floats, I32 for bool and the integer types
+ * int32 holds (int8, int16, int32, uint8, uint16), I64 for uint32, int64 and uint64 (a
+ * uint64 past INT64_MAX is RECUR_ERR_UNSUPPORTED).
+ * Anything else (other dtypes, a malformed header, data of the wrong length) is an error that
+ * says what it found. The file's bytes and the array count together against
+ * recur_memory_limit() (the _memory variants' buf is the caller's and not counted). *out is
+ * the caller's: free it with recur_array_free. */
 RECUR_API recur_status recur_npy_load(const char *path, recur_array **out);
+RECUR_API recur_status recur_npy_load_as(const char *path, recur_dtype want, recur_array **out);
 RECUR_API recur_status recur_npy_load_memory(const void *buf, size_t len, recur_array **out);
+RECUR_API recur_status recur_npy_load_memory_as(const void *buf, size_t len, recur_dtype want,
+                                                recur_array **out);
 
 /* Writes a little-endian float32 .npy (version 1.0) atomically: a temporary file in the same
  * folder, then rename. On error no file is left at path and an existing one is unchanged. A
@@ -409,6 +454,11 @@ RECUR_API recur_status recur_npy_load_memory(const void *buf, size_t len, recur_
  * socket or device is an error. */
 RECUR_API recur_status recur_npy_save(const char *path, const float *data, int ndim,
                                       const int64_t *shape);
+
+/* Checks, writing nothing, that recur_npy_save could put a file at path now: a regular file or
+ * nothing there, in an existing folder this process may write to; else RECUR_ERR_IO saying
+ * why. A program that computes for long before it saves checks its outputs first. */
+RECUR_API recur_status recur_npy_save_check(const char *path);
 
 RECUR_API void recur_array_free(recur_array *array);
 

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Raised whenever anything below changes. */
-#define RECUR_TOOL_API_VERSION 2
+#define RECUR_TOOL_API_VERSION 3
 
 #if defined(RECUR_BUILDING) && defined(__GNUC__)
 #define RECUR_TOOL_API __attribute__((visibility("default")))
@@ -35,6 +35,14 @@ RECUR_TOOL_API int recur_tool_api_version(void);
 /* Whether name is a kernel table recur knows ("scalar", "avx2", "avx512", "neon"), whether or
  * not this build or CPU has it (recur_isa_list: those it has). */
 RECUR_TOOL_API int recur_tool_isa_known(const char *name);
+
+/* What recur_isa_peak_gflops_at times for the named table (NULL: the active one) and a
+ * precision: the kernel table the precision runs on there ("avx512_bf16") and the instruction
+ * its dot product is made of ("vdpbf16ps", "fp32 FMA"). RECUR_ERR_UNSUPPORTED for the scalar
+ * table, which has none. */
+RECUR_TOOL_API recur_status recur_tool_peak_instruction(const char *name, recur_precision precision,
+                                                        const char **table,
+                                                        const char **instruction);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Tuning                                                                                    */
@@ -63,9 +71,18 @@ typedef struct recur_tool_tune_result {
   int measured; /* 0: the time limit came first; nothing below is set */
   int compared; /* 1: the search found something faster and compared it with the defaults at
                    the end; 0: the defaults won every step */
-  int improved; /* 1: the winner beat the defaults by enough to be kept */
+  int improved; /* 1: the winner beat the defaults by enough to be kept: at least
+                   RECUR_TOOL_TUNE_MIN_GAIN, and more than the noise */
   double default_ms, tuned_ms; /* tuned_ms is default_ms when not improved */
+  double gain, noise; /* compared: 1 - the winner's time over the defaults' (the median of
+                         rounds run in turn), and the noise of that ratio (half its
+                         interquartile range); a gain within the noise is not kept */
+  double spread; /* the run-to-run spread of the final times (interquartile range over the
+                    median): a figure to distrust when large (RECUR_BENCH_NOISY) */
 } recur_tool_tune_result;
+
+/* The least gain a tuned entry is kept for. */
+#define RECUR_TOOL_TUNE_MIN_GAIN 0.03
 
 /* Tunes n cases on the active kernel table (recur_isa_force picks it), from the built-in
  * defaults whatever tune file is in use, then merges what was measured into the tune file at
@@ -124,6 +141,11 @@ struct recur_bench_budget {
 struct recur_bench_timing {
   int runs; /* 0: not measured */
   double median_ms, min_ms;
+  double spread; /* the runs' interquartile range over their median: run-to-run noise */
+  /* Round by round, this contender's time over the first contender's in the same round: the
+   * median of those ratios and half their interquartile range, the noise a difference
+   * between the two must beat to be real (0 for the first contender). */
+  double ratio, ratio_noise;
 };
 
 /* One run of the code being timed: 0 on success, else nonzero (timing stops). */
@@ -137,12 +159,29 @@ struct recur_bench_contender {
 };
 
 /* Times n contenders, one run of each in turn, until every
- * one has filled its budget. Returns 0, or nonzero if a run failed (see the statuses). */
+ * one has filled its budget. Returns 0, or nonzero if a run failed (see the statuses). Each
+ * round runs every contender once (a warm-up that filled the budget alone stays the only
+ * sample), so the rounds pair the contenders' runs. */
 RECUR_TOOL_API int recur_bench_time(struct recur_bench_contender *contenders, int n,
                                     const struct recur_bench_budget *budget);
 
 /* Monotonic seconds. */
 RECUR_TOOL_API double recur_bench_now(void);
+
+/* A timing whose runs spread more than this (recur_bench_timing's spread) is unreliable:
+ * `recur bench` and `recur tune` warn of it (about three times the least gain a tune entry is
+ * kept for, RECUR_TOOL_TUNE_MIN_GAIN). */
+#define RECUR_BENCH_NOISY 0.10
+
+/* The 1-minute load average (/proc/loadavg) and the CPUs online: 0 if either is unknown. */
+RECUR_TOOL_API int recur_bench_load(double *load, int *cpus);
+
+/* Whether that load leaves a run of `threads` threads short of free CPUs by more than
+ * RECUR_BENCH_LOAD_SLACK (half a CPU, for the system's own work): its timings are then
+ * unreliable (other work shares its cores), and what is tuned then may not hold on a quiet
+ * machine. */
+#define RECUR_BENCH_LOAD_SLACK 0.5
+RECUR_TOOL_API int recur_bench_busy(double load, int cpus, int threads);
 
 /* The budget for a run: normal (>= 5 runs and >= 0.3 s), quick, or capped for a slow ISA. */
 RECUR_TOOL_API struct recur_bench_budget recur_bench_budget_for(int quick, int slow);
@@ -185,7 +224,8 @@ RECUR_TOOL_API int recur_same_file(const recur_file_id *a, const recur_file_id *
 
 /* path as a file to replace: its identity, or RECUR_ERR_IO if it cannot be one: a folder, a
  * FIFO, a device, anything but a regular file (never replaced: the system's /dev/null among
- * them), or a path whose folder does not exist. */
+ * them), or a path whose folder does not exist, is not a folder, or is one this process may
+ * not write to (permissions, a read-only file system). */
 RECUR_TOOL_API recur_status recur_check_output(const char *path, recur_file_id *id);
 
 /* Files replaced together, all or none. Each is staged: checked (recur_check_output) and

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cpu.h"
 #include "internal.h"
@@ -115,15 +114,23 @@ const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision p
   return precision == RECUR_PRECISION_FP32 ? k : recur_kernels_bf16_for(k);
 }
 
+recur_status recur_kernels_find(const char *name, const recur_kernels **out) {
+  pthread_once(&once, choose);
+  if (!name) {
+    *out = recur_kernels_active();
+    return *out ? RECUR_OK : env_status;
+  }
+  char msg[256];
+  recur_status st = find(name, out, msg, sizeof msg);
+  return st ? recur_fail(st, "%s", msg) : RECUR_OK;
+}
+
 recur_status recur_isa_force(const char *name) {
   if (!name) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_isa_force: name is NULL");
-  pthread_once(&once, choose);
   const recur_kernels *k = NULL;
-  char msg[256];
-  recur_status st = find(name, &k, msg, sizeof msg);
-  if (st) return recur_fail(st, "%s", msg);
-  atomic_store(&forced, k);
-  return RECUR_OK;
+  recur_status st = recur_kernels_find(name, &k);
+  if (!st) atomic_store(&forced, k);
+  return st;
 }
 
 const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table) {
@@ -154,36 +161,4 @@ const char *recur_isa_list(void) {
 const char *recur_cpu_features(void) {
   pthread_once(&once, choose);
   return feature_names;
-}
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-recur_status recur_isa_peak_gflops(const char *name, double seconds, double *gflops) {
-  if (!gflops) return recur_fail(RECUR_ERR_NULL_POINTER, "recur_isa_peak_gflops: gflops is NULL");
-  pthread_once(&once, choose);
-  const recur_kernels *k = name ? NULL : recur_kernels_active();
-  char msg[256];
-  if (name) {
-    recur_status st = find(name, &k, msg, sizeof msg);
-    if (st) return recur_fail(st, "%s", msg);
-  }
-  if (!k) return RECUR_ERR_ISA_UNAVAILABLE;
-  if (!k->fma_probe)
-    return recur_fail(RECUR_ERR_UNSUPPORTED, "the %s table has no vector FMA loop", k->name);
-  float sink[16];
-  int64_t iters = 1 << 16;
-  double best = 0, start = now_seconds();
-  do { /* grow the run to about a millisecond, then keep the best of the rest */
-    double t0 = now_seconds();
-    k->fma_probe(sink, iters);
-    double dt = now_seconds() - t0, rate = (double)iters * 12 * k->vec * 2 / dt;
-    if (dt < 1e-3) iters *= 2;
-    else if (rate > best) best = rate;
-  } while (now_seconds() - start < seconds || best == 0);
-  *gflops = best * 1e-9;
-  return RECUR_OK;
 }

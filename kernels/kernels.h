@@ -26,6 +26,14 @@ typedef struct recur_layer {
   recur_precision precision;
 } recur_layer;
 
+/* The instruction a table's dot product is made of, and a loop that times it: a table's %peak
+ * is measured against it (recur_isa_peak_gflops_at). */
+typedef struct recur_peak_probe {
+  const char *instruction; /* "fp32 FMA", or the pair dot product: "vdpbf16ps", "BFDOT" */
+  double (*run)(float *out, int64_t iters); /* iters rounds of independent chains of it; out:
+                                               vec floats; returns the flops done */
+} recur_peak_probe;
+
 typedef struct recur_kernels {
   const char *name;
   const char *isa;   /* its instruction set's name (RECUR_ISA, the tune key): name less the format */
@@ -39,7 +47,7 @@ typedef struct recur_kernels {
   int nv[RECUR_N_EPI];        /* default vectors of units per tile, per epilogue (nr = nv * vec) */
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
-  void (*fma_probe)(float *out, int64_t iters); /* iters * 12 * vec FMAs; out: vec floats */
+  recur_peak_probe peak;      /* run NULL: none (the scalar table) */
   recur_tile_fn gemm[RECUR_MR_MAX][RECUR_N_GNV];
   recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];
 } recur_kernels;
@@ -74,6 +82,11 @@ extern const recur_kernels recur_kernels_neon_bf16fma;
 /* The table new networks are built for (RECUR_ISA, recur_isa_force, else the best one this
  * CPU runs); NULL with the reason recorded (recur_fail) if RECUR_ISA names one it lacks. */
 const recur_kernels *recur_kernels_active(void);
+
+/* The table called name ("avx512") if this build has it and this CPU runs it, else
+ * RECUR_ERR_INVALID_ARGUMENT (unknown) or RECUR_ERR_ISA_UNAVAILABLE, the reason recorded; name
+ * NULL: the active table (recur_kernels_active). */
+recur_status recur_kernels_find(const char *name, const recur_kernels **out);
 
 /* The table a network of this precision runs on where k is the fp32 table asked for: k itself
  * for FP32, and for the scalar table whatever the precision (its reference steps round as the

@@ -34,6 +34,9 @@ static recur_status check_desc(const recur_desc *d) {
                       d->bidirectional);
   if (d->bias != 0 && d->bias != 1)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "bias is %d; it must be 0 or 1", d->bias);
+  if (d->batch_first != 0 && d->batch_first != 1)
+    return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "batch_first is %d; it must be 0 or 1",
+                      d->batch_first);
   if (d->proj_size != 0) {
     if (!recur_cell_projects(cell))
       return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "proj_size is %lld; a %s has no projection",

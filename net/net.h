@@ -50,11 +50,6 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
 /* RECUR_ERR_INVALID_ARGUMENT, with the detail, unless options are NULL or valid. */
 recur_status recur_net_check_options(const recur_net_options *options);
 
-/* recur_forward with the per-call choices given (NULL: the tune file's, as recur_forward; all
- * zero: the built-in heuristic's). The tuner uses it to time candidates. */
-recur_status recur_forward_with(const recur_net *net, const recur_forward_args *args,
-                                const recur_call_choices *choices);
-
 /* Replaces net's reference-layout weights by panels for net->kernels (net_pack.c), packed as
  * given (NULL: the table's defaults). */
 recur_status recur_net_pack(recur_net *net, const recur_packing *given);

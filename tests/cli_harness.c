@@ -81,12 +81,17 @@ char *cli_read_file(const char *path, size_t *size) {
 
 void cli_write_npy(const char *path, const char *descr, int ndim, const long *shape,
                    const void *data, size_t nbytes) {
+  cli_write_npy_order(path, descr, 0, ndim, shape, data, nbytes);
+}
+
+void cli_write_npy_order(const char *path, const char *descr, int fortran, int ndim,
+                         const long *shape, const void *data, size_t nbytes) {
   char dims[128] = "", header[256];
   for (int i = 0; i < ndim; i++)
     snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%ld, ", shape[i]);
   if (ndim > 1) dims[strlen(dims) - 2] = '\0'; /* (4,) keeps its comma */
-  int len = snprintf(header, sizeof header,
-                     "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, dims);
+  int len = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': %s, 'shape': (%s), }",
+                     descr, fortran ? "True" : "False", dims);
   while ((10 + len + 1) % 64) header[len++] = ' '; /* magic + header + '\n': 64-byte aligned */
   header[len++] = '\n';
   unsigned char magic[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)len,
@@ -244,7 +249,6 @@ void cli_run_golden(const golden_case *c, const char *extra) {
   if (c->h0) cli_add(&args, "--h0", h0, NULL);
   if (c->c0) cli_add(&args, "--c0", c0, NULL);
   if (c->lengths) cli_add(&args, "--lengths", len, NULL);
-  if (c->batch_first) cli_add(&args, "--batch-first", NULL);
   if (c->prefix[0]) cli_add(&args, "--prefix", c->prefix, NULL);
   if (extra) cli_add(&args, extra, NULL);
   cli_run_args(&args);

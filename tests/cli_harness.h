@@ -28,9 +28,12 @@ void cli_out_path(char *buf, const char *name);
 /* A whole file, NUL-terminated (free it); its size in *size if size is not NULL. */
 char *cli_read_file(const char *path, size_t *size);
 
-/* Writes a .npy file of any dtype ("<f8", "<i4", ...): the library only writes float32. */
+/* Writes a .npy file of any dtype ("<f8", "<i4", ...): the library only writes float32. The
+ * _order variant writes data in Fortran order (fortran 1: the first axis fastest). */
 void cli_write_npy(const char *path, const char *descr, int ndim, const long *shape,
                    const void *data, size_t nbytes);
+void cli_write_npy_order(const char *path, const char *descr, int fortran, int ndim,
+                         const long *shape, const void *data, size_t nbytes);
 
 /* An argument list for recur, NULL-terminated, without the program name. */
 struct cli_args {
@@ -62,7 +65,8 @@ void cli_expect_golden(const golden_case *c, const char *suffix, const char *pat
 
 /* Runs a golden case with every input it has, writing every output to out/ (y.npy, hn.npy,
  * cn.npy), plus one extra argument (or NULL), and compares the outputs with PyTorch's (within
- * GOLDEN_BF16_TOL when extra is "--precision=bf16"). */
+ * GOLDEN_BF16_TOL when extra is "--precision=bf16"). The input is in the layout the model
+ * records, which recur takes unless extra names one (--batch-first, --time-first). */
 void cli_run_golden(const golden_case *c, const char *extra);
 
 /* Monotonic seconds; sleeping for s seconds. */

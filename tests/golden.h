@@ -34,7 +34,7 @@ typedef struct golden_tol {
 #define GOLDEN_FP32_TOL ((golden_tol){1e-5, 1e-5})
 
 /* bf16 (recur.h's RECUR_PRECISION_BF16) against PyTorch's fp32, on every table. Measured
- * (README "Precision"): worst |err| 0.0074 on the golden cases, 0.0173 on test_kernels' 300
+ * (docs/precision.md): worst |err| 0.0074 on the golden cases, 0.0173 on test_kernels' 300
  * random shapes (against the fp32 reference); the bound keeps 1.7x of margin, and its relative
  * part covers outputs larger than these (relu). */
 #define GOLDEN_BF16_TOL ((golden_tol){3e-2, 1e-2})

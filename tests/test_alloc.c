@@ -35,7 +35,7 @@ static int failures;
 #define OK(call) CHECK((call) == RECUR_OK, "%s: %s", #call, recur_last_error())
 
 static recur_net *make_net(recur_cell cell, int64_t I, int64_t H, int64_t L, int64_t P) {
-  recur_desc d = {cell, I, H, L, 0, P, 1};
+  recur_desc d = {cell, I, H, L, 0, P, 1, 0};
   randnet_tensors w;
   randnet_make(&d, 7, &w);
   recur_net *net = NULL;

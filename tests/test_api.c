@@ -25,7 +25,7 @@ Test(api, status_strings_are_distinct) {
   cr_expect_eq(RECUR_ERR_ISA_UNAVAILABLE, -13, "status values are pinned");
 }
 
-static const recur_desc lstm_desc = {RECUR_CELL_LSTM, 5, 7, 2, 1, 0, 1};
+static const recur_desc lstm_desc = {RECUR_CELL_LSTM, 5, 7, 2, 1, 0, 1, 0};
 
 /* Expects status st and a detail containing needle; the handle must come back NULL. */
 static void expect_create_fails(const recur_desc *d, const recur_tensor *t, size_t n,
@@ -43,18 +43,19 @@ Test(api, create_rejects_bad_descriptions) {
   expect_create_fails(NULL, w.t, w.n, RECUR_ERR_NULL_POINTER, "desc");
   expect_create_fails(&lstm_desc, NULL, 3, RECUR_ERR_NULL_POINTER, "tensors");
   struct { recur_desc d; recur_status st; const char *needle; } bad[] = {
-    {{RECUR_CELL_LSTM, 0, 7, 2, 1, 0, 1}, RECUR_ERR_INVALID_SIZE, "input_size"},
-    {{RECUR_CELL_LSTM, 5, -7, 2, 1, 0, 1}, RECUR_ERR_INVALID_SIZE, "hidden_size"},
-    {{RECUR_CELL_LSTM, 5, 7, 0, 1, 0, 1}, RECUR_ERR_INVALID_SIZE, "num_layers"},
-    {{RECUR_CELL_LSTM, (int64_t)1 << 40, 7, 2, 1, 0, 1}, RECUR_ERR_INVALID_SIZE, "input_size"},
-    {{(recur_cell)9, 5, 7, 2, 1, 0, 1}, RECUR_ERR_INVALID_ARGUMENT, "cell"},
-    {{RECUR_CELL_LSTM, 5, 7, 2, 2, 0, 1}, RECUR_ERR_INVALID_ARGUMENT, "bidirectional"},
-    {{RECUR_CELL_LSTM, 5, 7, 2, 1, 0, 3}, RECUR_ERR_INVALID_ARGUMENT, "bias"},
-    {{RECUR_CELL_GRU, 5, 7, 2, 1, 3, 1}, RECUR_ERR_INVALID_ARGUMENT, "proj_size"},
-    {{RECUR_CELL_LSTM, 5, 7, 2, 1, 7, 1}, RECUR_ERR_INVALID_SIZE, "proj_size"},
-    {{RECUR_CELL_LSTM, 5, 7, 2, 1, -1, 1}, RECUR_ERR_INVALID_SIZE, "proj_size"},
+    {{RECUR_CELL_LSTM, 0, 7, 2, 1, 0, 1, 0}, RECUR_ERR_INVALID_SIZE, "input_size"},
+    {{RECUR_CELL_LSTM, 5, -7, 2, 1, 0, 1, 0}, RECUR_ERR_INVALID_SIZE, "hidden_size"},
+    {{RECUR_CELL_LSTM, 5, 7, 0, 1, 0, 1, 0}, RECUR_ERR_INVALID_SIZE, "num_layers"},
+    {{RECUR_CELL_LSTM, (int64_t)1 << 40, 7, 2, 1, 0, 1, 0}, RECUR_ERR_INVALID_SIZE, "input_size"},
+    {{(recur_cell)9, 5, 7, 2, 1, 0, 1, 0}, RECUR_ERR_INVALID_ARGUMENT, "cell"},
+    {{RECUR_CELL_LSTM, 5, 7, 2, 2, 0, 1, 0}, RECUR_ERR_INVALID_ARGUMENT, "bidirectional"},
+    {{RECUR_CELL_LSTM, 5, 7, 2, 1, 0, 3, 0}, RECUR_ERR_INVALID_ARGUMENT, "bias"},
+    {{RECUR_CELL_LSTM, 5, 7, 2, 1, 0, 1, 2}, RECUR_ERR_INVALID_ARGUMENT, "batch_first is 2"},
+    {{RECUR_CELL_GRU, 5, 7, 2, 1, 3, 1, 0}, RECUR_ERR_INVALID_ARGUMENT, "proj_size"},
+    {{RECUR_CELL_LSTM, 5, 7, 2, 1, 7, 1, 0}, RECUR_ERR_INVALID_SIZE, "proj_size"},
+    {{RECUR_CELL_LSTM, 5, 7, 2, 1, -1, 1, 0}, RECUR_ERR_INVALID_SIZE, "proj_size"},
     /* sizes each within range whose weights overflow the address space */
-    {{RECUR_CELL_LSTM, (int64_t)1 << 28, (int64_t)1 << 28, 64, 1, 0, 1}, RECUR_ERR_INVALID_SIZE, "address space"},
+    {{RECUR_CELL_LSTM, (int64_t)1 << 28, (int64_t)1 << 28, 64, 1, 0, 1, 0}, RECUR_ERR_INVALID_SIZE, "address space"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     expect_create_fails(&bad[i].d, w.t, w.n, bad[i].st, bad[i].needle);
@@ -137,6 +138,12 @@ Test(api, null_pointers_are_errors) {
   w.t[0] = saved;
   EXPECT_NULL(recur_net_load(NULL, path, NULL));
   EXPECT_NULL(recur_net_load(&out, NULL, NULL));
+  void *bytes = &bytes;
+  size_t size = 1;
+  EXPECT_NULL(recur_model_read(NULL, &bytes, &size));
+  cr_expect(bytes == NULL && size == 0, "recur_model_read(NULL path) leaves its outputs set");
+  EXPECT_NULL(recur_model_read(path, NULL, &size));
+  EXPECT_NULL(recur_model_read(path, &bytes, NULL));
   EXPECT_NULL(recur_net_load_memory(NULL, &one, sizeof one, NULL));
   out = (recur_net *)&out;
   EXPECT_NULL(recur_net_load_memory(&out, NULL, 8, NULL));
@@ -169,6 +176,7 @@ Test(api, null_pointers_are_errors) {
   cr_expect_eq(recur_tune_status(&info), RECUR_OK, "%s", recur_last_error());
   recur_net_free(NULL);
   recur_array_free(NULL);
+  recur_model_free(NULL);
   recur_net_free(net);
   randnet_free(&w);
 }
@@ -234,6 +242,9 @@ Test(api, forward_rejects_bad_arguments) {
   BAD(input_size, 6, RECUR_ERR_SHAPE_MISMATCH, "input size 6, the network expects 5");
   BAD(unbatched, 1, RECUR_ERR_INVALID_ARGUMENT, "batch = 1");
   BAD(batch_first, 7, RECUR_ERR_INVALID_ARGUMENT, "batch_first");
+  BAD(time_first, -1, RECUR_ERR_INVALID_ARGUMENT, "time_first");
+  a = f.a; a.batch_first = a.time_first = 1;
+  expect_forward_fails(&f, &a, RECUR_ERR_INVALID_ARGUMENT, "batch_first and time_first are both 1");
   BAD(num_threads, -1, RECUR_ERR_INVALID_ARGUMENT, "num_threads");
   BAD(y, f.x + 1, RECUR_ERR_INVALID_ARGUMENT, "y overlaps x");
   BAD(h_n, f.y + 5, RECUR_ERR_INVALID_ARGUMENT, "h_n overlaps y");
@@ -278,6 +289,47 @@ Test(api, state_update_in_place_matches_separate_buffers) {
   recur_net_free(f.net);
 }
 
+/* A network's layout (its recur_desc's batch_first) is what a call without a layout flag
+ * takes; batch_first or time_first override it. One network of each layout, the same weights:
+ * every way of asking for a layout gives the bits of the call that names it. */
+Test(api, a_call_without_a_layout_flag_takes_the_networks) {
+  static fixture f;
+  fixture_make(&f, RECUR_CELL_LSTM);
+  recur_desc d = lstm_desc;
+  d.batch_first = 1;
+  randnet_tensors w;
+  randnet_make(&d, 3, &w); /* fixture_make's weights: the same description and seed */
+  recur_net *bf = NULL;
+  cr_assert_eq(recur_net_create(&bf, &d, w.t, w.n), RECUR_OK, "%s", recur_last_error());
+  randnet_free(&w);
+  recur_desc got;
+  cr_assert_eq(recur_net_describe(bf, &got), RECUR_OK);
+  cr_expect_eq(got.batch_first, 1);
+  static float want_bf[sizeof f.y / sizeof *f.y], want_tf[sizeof f.y / sizeof *f.y];
+  recur_forward_args a = f.a;
+  a.batch_first = 1;
+  cr_assert_eq(recur_forward(f.net, &a), RECUR_OK, "%s", recur_last_error());
+  memcpy(want_bf, f.y, sizeof f.y);
+  a = f.a;
+  cr_assert_eq(recur_forward(f.net, &a), RECUR_OK, "%s", recur_last_error());
+  memcpy(want_tf, f.y, sizeof f.y);
+  cr_assert(memcmp(want_bf, want_tf, sizeof f.y), "the layouts give the same y: a weak test");
+
+  static const struct { int batch_first, time_first; const float *want; } calls[] = {
+    {0, 0, want_bf}, {1, 0, want_bf}, {0, 1, want_tf}};
+  for (size_t i = 0; i < 3; i++) {
+    a = f.a;
+    a.batch_first = calls[i].batch_first;
+    a.time_first = calls[i].time_first;
+    memset(f.y, 0, sizeof f.y);
+    cr_assert_eq(recur_forward(bf, &a), RECUR_OK, "%s", recur_last_error());
+    cr_expect_arr_eq(f.y, calls[i].want, sizeof f.y, "batch_first %d, time_first %d",
+                     calls[i].batch_first, calls[i].time_first);
+  }
+  recur_net_free(bf);
+  recur_net_free(f.net);
+}
+
 /* Each batch row is computed on its own: running a row alone gives the same bits. */
 Test(api, rows_are_independent_of_the_batch) {
   static fixture f;
@@ -307,7 +359,7 @@ Test(api, rnn_by_hand) {
   float w = 0.5f, u = -0.75f, bi = 0.1f, bh = -0.2f;
   recur_tensor t[] = {{"weight_ih_l0", &w, 2, {1, 1}}, {"weight_hh_l0", &u, 2, {1, 1}},
                       {"bias_ih_l0", &bi, 1, {1, 0}}, {"bias_hh_l0", &bh, 1, {1, 0}}};
-  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 1, 0};
   recur_net *net;
   cr_assert_eq(recur_net_create(&net, &d, t, 4), RECUR_OK, "%s", recur_last_error());
   float x[3] = {1.0f, -2.0f, 0.25f}, y[3], hn, h0 = 0.3f;
@@ -351,7 +403,7 @@ static void fpcr_set(unsigned v) { __asm__ volatile("msr fpcr, %0" : : "r"((uint
 Test(api, denormals_flushed_and_caller_fp_mode_restored) {
   float one = 1.0f, zero = 0.0f;
   recur_tensor t[] = {{"weight_ih_l0", &one, 2, {1, 1}}, {"weight_hh_l0", &zero, 2, {1, 1}}};
-  recur_desc d = {RECUR_CELL_RNN_RELU, 1, 1, 1, 0, 0, 0};
+  recur_desc d = {RECUR_CELL_RNN_RELU, 1, 1, 1, 0, 0, 0, 0};
   float x[3] = {1e-40f, 3e-39f, 0.5f}, y[3];
   recur_forward_args a = {.seq_len = 3, .batch = 1, .input_size = 1, .x = x, .y = y};
   unsigned saved = FP_MODE_GET();

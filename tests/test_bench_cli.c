@@ -6,10 +6,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../tools/recur/cli.h"
 #include "cli_harness.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 /* ---- option parsing ------------------------------------------------------------------------ */
 
@@ -360,44 +362,93 @@ Test(bench_run, every_precision) {
   cr_expect(strstr(cli_res.out, "_bf16/"), "the ratio table compares the precisions: %s", cli_res.out);
 }
 
-Test(bench_run, table_and_onednn_if_built) {
-  cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "2,1,4,6,3", "--vs-onednn", NULL);
-  if (cli_res.code == 1) { /* a build without oneDNN says so */
-    cr_assert(strstr(cli_res.err, "no oneDNN"), "%s", cli_res.err);
-    return;
-  }
+/* A row's %peak is against the peak of its precision's instruction (recur_tool_peak_instruction,
+ * checked against the hardware in test_kernels): a bf16 row on a table with a bf16 pair dot
+ * product (vdpbf16ps: twice the FMA's flops) once got the fp32 FMA's peak and read 150-166%. */
+Test(bench_run, each_precision_takes_its_own_peak) {
+  cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "50,16,512", "--threads", "1",
+          "--precision", "fp32,bf16", "--json", NULL);
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
-  cr_assert(strstr(cli_res.out, "speedup"), "%s", cli_res.out);
-  cr_assert(strstr(cli_res.out, "avx2 ISA avx2"), "the AVX2 cap did not hold: %s", cli_res.out);
+  json_error_t jerr;
+  json_t *root = json_loads(cli_res.out, 0, &jerr);
+  cr_assert(root, "not JSON: %s", jerr.text);
+  json_t *results = json_object_get(root, "results");
+  cr_assert_eq(json_array_size(results), 2);
+  double peak[2];
+  for (int p = 0; p < 2; p++) {
+    json_t *row = json_array_get(results, (size_t)p);
+    const char *table, *instruction;
+    cr_assert_eq(recur_tool_peak_instruction(recur_isa_name(), (recur_precision)p, &table,
+                                             &instruction), RECUR_OK, "%s", recur_last_error());
+    cr_expect_str_eq(json_string_value(json_object_get(row, "precision")), p ? "bf16" : "fp32");
+    cr_expect_str_eq(json_string_value(json_object_get(row, "peak_table")), table);
+    cr_expect_str_eq(json_string_value(json_object_get(row, "peak_instruction")), instruction);
+    peak[p] = json_real_value(json_object_get(row, "peak_gflops"));
+    double pct = json_real_value(json_object_get(row, "pct_peak"));
+    cr_expect(pct > 0 && pct <= 100, "%s %%peak %g: %s", p ? "bf16" : "fp32", pct, cli_res.out);
+  }
+  const char *instruction = json_string_value(
+      json_object_get(json_array_get(results, 1), "peak_instruction"));
+  if (strcmp(instruction, "fp32 FMA"))
+    cr_expect(peak[1] > 1.6 * peak[0], "bf16 %s peak %g, fp32 %g", instruction, peak[1], peak[0]);
+  else
+    cr_expect(peak[1] > 0.8 * peak[0] && peak[1] < 1.25 * peak[0], "%g, %g", peak[1], peak[0]);
+  json_decref(root);
+}
 
-  /* bf16 against oneDNN's bf16 path: each of oneDNN's configurations has a time or says why it
-   * has none (oneDNN 2.x has no bf16 RNN capped at AVX2). */
-  cli_run("bench", "--quick", "--cells", "rnn,lstm,gru", "--shapes", "2,1,4", "--threads", "1",
-          "--precision", "fp32,bf16", "--vs-onednn", "--json", NULL);
+/* A run warns on stderr, without failing, of a busy machine (the load average it read, which
+ * the JSON gives, above the CPUs its threads leave free plus half a CPU: recur_bench_busy) and
+ * of timings whose runs spread more than 10% (each timing's spread in the JSON): exactly when
+ * those hold, counting them. */
+Test(bench_run, warns_when_the_machine_is_busy_or_the_times_noisy) {
+  cli_run("bench", "--quick", "--cells", "gru,lstm", "--shapes", "20,4,64;2,1,4", "--threads",
+          "1,2", "--vs-defaults", "--json", NULL);
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
   json_error_t jerr;
   json_t *root = json_loads(cli_res.out, 0, &jerr), *row;
   cr_assert(root, "not JSON: %s", jerr.text);
+  json_t *load = json_object_get(root, "load");
+  cr_assert(json_is_object(load), "no load read from /proc/loadavg: %s", cli_res.out);
+  double average = json_real_value(json_object_get(load, "average"));
+  int cpus = (int)json_integer_value(json_object_get(load, "cpus"));
+  cr_expect_eq(cpus, (int)sysconf(_SC_NPROCESSORS_ONLN));
+  int busy = recur_bench_busy(average, cpus, 2);
+  const char *said = strstr(cli_res.err, "recur bench: warning: the machine is busy (");
+  cr_expect_eq(said != NULL, busy, "load %g on %d CPUs, yet stderr: %s", average, cpus, cli_res.err);
+  char want[96];
+  snprintf(want, sizeof want, "(load average %.2f on %d CPUs; this run takes up to 2 threads)",
+           average, cpus);
+  if (said) cr_expect(strstr(said, want), "want %s: %s", want, cli_res.err);
+  int timings = 0, noisy = 0;
   size_t i;
   json_array_foreach(json_object_get(root, "results"), i, row) {
+    const char *const which[] = {"recur", "defaults"};
     for (int k = 0; k < 2; k++) {
-      const char *config = k ? "avx2" : "default";
-      json_t *time = json_object_get(json_object_get(row, "onednn"), config);
-      json_t *why = json_object_get(json_object_get(row, "onednn_unsupported"), config);
-      cr_expect(json_is_object(time) != json_is_string(why), "row %zu, %s: %s", i, config, cli_res.out);
-      if (!strcmp(json_string_value(json_object_get(row, "precision")), "fp32"))
-        cr_expect(json_is_object(time), "oneDNN has every fp32 cell: row %zu: %s", i, cli_res.out);
+      json_t *t = json_object_get(row, which[k]);
+      cr_assert(json_is_object(t), "row %zu has no %s timing", i, which[k]);
+      double spread = json_real_value(json_object_get(t, "spread"));
+      cr_expect(spread >= 0 && json_is_real(json_object_get(t, "spread")), "row %zu", i);
+      timings++;
+      noisy += spread > 0.10;
     }
   }
+  cr_expect_eq(timings, 16, "2 cells, 2 shapes, 2 thread counts, recur and its defaults");
+  snprintf(want, sizeof want, "recur bench: warning: %d of %d timings spread more than 10%% run to run",
+           noisy, timings);
+  if (noisy) cr_expect(strstr(cli_res.err, want), "want %s: %s", want, cli_res.err);
+  else cr_expect_null(strstr(cli_res.err, "timings spread"), "none spread, yet: %s", cli_res.err);
   json_decref(root);
+}
 
-  /* oneDNN alone at two precisions: a block each, and no ratios of recur times it lacks */
-  cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--threads", "1",
-          "--precision", "fp32,bf16", "--onednn-only", NULL);
-  cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
-  cr_expect(strstr(cli_res.out, "\noneDNN at fp32\n") && strstr(cli_res.out, "\noneDNN at bf16\n"),
-            "%s", cli_res.out);
-  cr_expect_null(strstr(cli_res.out, "time ratios"), "%s", cli_res.out);
+/* The installed recur never links oneDNN: --vs-onednn and --onednn-only say which program
+ * does (test_bench_onednn.c runs it). */
+Test(bench_run, onednn_is_in_recur_onednn_only) {
+  for (int only = 0; only < 2; only++) {
+    cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "2,1,4", only ? "--onednn-only"
+            : "--vs-onednn", NULL);
+    cli_expect_failure(1, "this recur has no oneDNN", "bench/recur_onednn bench --vs-onednn",
+                       NULL);
+  }
 }
 
 Test(bench_run, usage_error) {

@@ -130,6 +130,18 @@ def check_error(tmp, name, content, *message):
     assert not os.path.exists(out), "an output was written"
 
 
+def check_locked_folder(tmp):
+    """-o a folder it may not write to (root too: without the capabilities that override
+    permissions): exit 1 and one line naming it, before any plot is made."""
+    out = os.path.join(tmp, "locked")
+    os.mkdir(out, 0o500)
+    unprivileged = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    r = run(*(unprivileged if os.geteuid() == 0 else []), REPORT, "-o", out,
+            os.path.join(tmp, "good.json"))
+    assert r.returncode == 1, f"exit {r.returncode}: {r.stderr.strip()}"
+    assert r.stderr == f"bench/report: {out}: not writable\n", f"stderr {r.stderr!r}"
+
+
 def with_new_fields(bench, tuned, factor):
     """A copy of a bench file with the CPU, ISA and tune fields of newer recur versions; when
     tuned, every row ran with a tune file and took `factor` times as long."""
@@ -264,6 +276,7 @@ def main():
             "results[0].threads: expected an integer")
     t.check("error: a missing file", check_error, tmp, "missing.json", None,
             "No such file or directory")
+    t.check("error: an output folder it may not write to", check_locked_folder, tmp)
     print(f"{t.count - t.failures} of {t.count} checks passed")
     return 1 if t.failures else 0
 

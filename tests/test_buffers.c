@@ -63,9 +63,9 @@ static void call_free(call *c) {
   free(c->x), free(c->y), free(c->h0), free(c->hn), free(c->c0), free(c->cn), free(c->lengths);
 }
 
-static const recur_desc lstm_proj = {RECUR_CELL_LSTM, 6, 150, 3, 1, 40, 1};
-static const recur_desc gru = {RECUR_CELL_GRU, 5, 130, 2, 1, 0, 1};
-static const recur_desc rnn = {RECUR_CELL_RNN_RELU, 7, 9, 2, 0, 0, 0};
+static const recur_desc lstm_proj = {RECUR_CELL_LSTM, 6, 150, 3, 1, 40, 1, 0};
+static const recur_desc gru = {RECUR_CELL_GRU, 5, 130, 2, 1, 0, 1, 0};
+static const recur_desc rnn = {RECUR_CELL_RNN_RELU, 7, 9, 2, 0, 0, 0, 0};
 
 /* ---------------------------------------------------------------------------------------- */
 /* In-place state updates                                                                    */

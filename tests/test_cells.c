@@ -45,7 +45,7 @@ Test(cells, tensors_are_pytorchs) {
     {"weight_ih_l1", 12, 4}, {"weight_hh_l1", 12, 2}, {"weight_hr_l1", 2, 3},
     {"weight_ih_l1_reverse", 12, 4}, {"weight_hh_l1_reverse", 12, 2}, {"weight_hr_l1_reverse", 2, 3},
   };
-  recur_desc lstm = {RECUR_CELL_LSTM, 5, 3, 2, 1, 2, 0};
+  recur_desc lstm = {RECUR_CELL_LSTM, 5, 3, 2, 1, 2, 0, 0};
   recur_tensor_spec s[12];
   cr_assert_eq(recur_desc_tensors(&lstm, NULL), 12);
   recur_desc_tensors(&lstm, s);
@@ -55,7 +55,7 @@ Test(cells, tensors_are_pytorchs) {
               "%s", s[i].name);
     cr_expect_eq(s[i].unit, i / 3);
   }
-  recur_desc gru = {RECUR_CELL_GRU, 5, 3, 1, 0, 0, 1};
+  recur_desc gru = {RECUR_CELL_GRU, 5, 3, 1, 0, 0, 1, 0};
   cr_assert_eq(recur_desc_tensors(&gru, s), 4);
   cr_expect(s[3].kind == RECUR_B_HH && s[3].ndim == 1 && s[3].shape[0] == 9 && !s[3].shape[1]);
   cr_expect_str_eq(s[3].name, "bias_hh_l0");

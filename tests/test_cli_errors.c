@@ -10,6 +10,7 @@
 
 #include "cli_harness.h"
 #include "recur.h"
+#include "unwritable.h"
 
 TestSuite(cli_errors, .init = cli_setup, .fini = cli_teardown);
 
@@ -69,9 +70,19 @@ Test(cli_errors, unknown_precision) {
   cli_expect_failure(2, "unknown precision 'fp16'", "try 'recur run --help'", NULL);
 }
 
-Test(cli_errors, info_takes_no_arguments) {
+Test(cli_errors, info_takes_only_its_arguments) {
   cli_run("info", "--threads", "2", NULL);
   cli_expect_failure(2, "'--threads'", "try 'recur info --help'", NULL);
+  cli_run("info", "m.safetensors", "x.npy", NULL);
+  cli_expect_failure(2, "unexpected argument 'x.npy'", "try 'recur info --help'", NULL);
+  cli_run("info", "--prefix", "encoder", NULL);
+  cli_expect_failure(2, "option '--prefix' needs MODEL", "try 'recur info --help'", NULL);
+}
+
+Test(cli_errors, one_layout_at_most) {
+  cli_run("run", "m.safetensors", "x.npy", "--time-first", "--batch-first", NULL);
+  cli_expect_failure(2, "options '--batch-first' and '--time-first' exclude each other",
+                     "try 'recur run --help'", NULL);
 }
 
 /* ---- other errors: exit 1 ----------------------------------------------------------------- */
@@ -87,6 +98,16 @@ Test(cli_errors, missing_model) {
   golden_file(x, "lstm_l1_uni", ".x.npy");
   cli_run("run", model, x, NULL);
   cli_expect_failure(1, model, NULL);
+}
+
+Test(cli_errors, info_missing_model) {
+  char model[CLI_PATH_LEN];
+  cli_out_path(model, "absent.safetensors");
+  cli_run("info", model, NULL);
+  cr_expect_eq(cli_res.code, 1, "exit %d", cli_res.code);
+  cr_expect(strstr(cli_res.out, "\ntune file: "), "stdout: %s", cli_res.out);
+  cr_expect_eq(cli_count_lines(cli_res.err), 1, "stderr: %s", cli_res.err);
+  cr_expect(strstr(cli_res.err, model), "stderr: %s", cli_res.err);
 }
 
 Test(cli_errors, truncated_model) {
@@ -123,14 +144,15 @@ Test(cli_errors, input_of_wrong_size) {
   cli_expect_failure(1, x, "shape (5,), expected (T, B, 5) or (T, 5)", NULL);
 }
 
-Test(cli_errors, float64_input) {
+/* Real numbers convert (test_cli.c); other dtypes do not. */
+Test(cli_errors, input_of_a_dtype_that_does_not_convert) {
   char model[CLI_PATH_LEN], x[CLI_PATH_LEN];
   golden_file(model, "lstm_l1_uni", ".safetensors");
-  cli_out_path(x, "x64.npy");
-  static const double zeros[6 * 3 * 5];
-  cli_write_npy(x, "<f8", 3, (long[]){6, 3, 5}, zeros, sizeof zeros);
+  cli_out_path(x, "xc.npy");
+  static const float zeros[6 * 3 * 5 * 2];
+  cli_write_npy(x, "<c8", 3, (long[]){6, 3, 5}, zeros, sizeof zeros);
   cli_run("run", model, x, NULL);
-  cli_expect_failure(1, x, NULL);
+  cli_expect_failure(1, x, "dtype '<c8' not supported", NULL);
 }
 
 Test(cli_errors, h0_of_wrong_shape) {
@@ -162,7 +184,12 @@ Test(cli_errors, bad_lengths) {
   const float as_float[5] = {3, 7, 1, 5, 7};
   cli_write_npy(len, "<f4", 1, (long[]){5}, as_float, sizeof as_float);
   cli_run("run", model, x, "--lengths", len, NULL);
-  cli_expect_failure(1, len, "dtype float32, expected int32 or int64", NULL);
+  cli_expect_failure(1, len, "dtype float32, expected integers", NULL);
+
+  const uint8_t as_bool[5] = {1, 1, 1, 1, 1};
+  cli_write_npy(len, "|b1", 1, (long[]){5}, as_bool, sizeof as_bool);
+  cli_run("run", model, x, "--lengths", len, NULL);
+  cli_expect_failure(1, len, "dtype bool, expected integers", NULL);
 
   cli_write_npy(len, "<i8", 1, (long[]){4}, too_long, 4 * sizeof too_long[0]);
   cli_run("run", model, x, "--lengths", len, NULL);
@@ -225,6 +252,30 @@ Test(cli_errors, output_in_missing_folder) {
   run_to(y, hn, cn);
   cli_expect_failure(1, y, NULL);
   cli_expect_out_listing("");
+}
+
+/* Outputs are checked before anything is loaded or computed: with a model that does not exist,
+ * the error is still the output's. A folder recur may not write to (root included), and a file
+ * where the folder should be. */
+Test(cli_errors, output_checked_before_the_work) {
+  char folder[CLI_PATH_LEN], y[CLI_PATH_LEN], file[CLI_PATH_LEN], under_file[CLI_PATH_LEN],
+      x[CLI_PATH_LEN];
+  golden_file(x, "lstm_l1_uni", ".x.npy");
+  cli_out_path(folder, "locked");
+  cli_out_path(y, "locked/y.npy");
+  cli_out_path(file, "file");
+  cli_out_path(under_file, "file/y.npy");
+  FILE *f = fopen(file, "w");
+  cr_assert(f && fclose(f) == 0);
+  cli_run("run", "/nonexistent/model.safetensors", x, "-o", under_file, NULL);
+  cli_expect_failure(1, under_file, "Not a directory", NULL);
+  cr_assert_eq(mkdir(folder, 0700), 0);
+  make_unwritable(folder);
+  cli_run("run", "/nonexistent/model.safetensors", x, "-o", y, NULL);
+  cli_expect_failure(1, y, "Permission denied", NULL);
+  cli_run("run", "/nonexistent/model.safetensors", x, "--hn", y, NULL);
+  cli_expect_failure(1, y, "Permission denied", NULL);
+  make_writable(folder);
 }
 
 Test(cli_errors, output_is_a_folder) {

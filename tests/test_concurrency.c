@@ -49,7 +49,7 @@ static int failed_checks;
 
 /* Bidirectional, two layers, with a projection: every path of the forward pass. H is large
  * enough for four threads to split the hidden tiles (two per direction). */
-static const recur_desc desc = {RECUR_CELL_LSTM, 24, 128, 2, 1, 16, 1};
+static const recur_desc desc = {RECUR_CELL_LSTM, 24, 128, 2, 1, 16, 1, 0};
 #define L 2
 #define D 2
 #define H 128
@@ -311,7 +311,7 @@ static void *churn_worker(void *arg) {
   unsigned seed = 11u + (unsigned)w->id;
   randnet_fill(x, 18, &seed);
   for (int r = 0; r < MIN_ROUNDS || now() < end; r++) {
-    recur_desc d = {(recur_cell)(r % 4), 6, 5, 1 + r % 2, r % 2, 0, 1};
+    recur_desc d = {(recur_cell)(r % 4), 6, 5, 1 + r % 2, r % 2, 0, 1, 0};
     randnet_tensors t;
     randnet_make(&d, (unsigned)r, &t);
     recur_net *mine = NULL, *loaded = NULL;

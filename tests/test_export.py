@@ -101,13 +101,31 @@ class Checker:
             self.failures += 1
             print(f"FAIL {what}: {type(e).__name__}: {e}")
 
+    def run_time_first(self, name, model, rnn, x):
+        """A batch-first rnn's file run with --time-first on x (T, B, I): torch's y for x as
+        (B, T, I), as (T, B, D*H_out)."""
+        assert rnn.batch_first
+        np.save(self.path(f"{name}.x_tb.npy"), x.numpy())
+        cmd = [self.recur, "run", model, self.path(f"{name}.x_tb.npy"), "--time-first", "-o",
+               self.path(f"{name}.y_tb.npy")]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        assert result.returncode == 0, f"{' '.join(cmd)}: {result.stderr.strip()}"
+        want = reference(rnn, x.transpose(0, 1))[0].transpose(1, 0, 2)
+        got = np.load(self.path(f"{name}.y_tb.npy"))
+        assert got.shape == want.shape, f"y: shape {got.shape}, torch {want.shape}"
+        err = np.abs(got - want) - (ATOL + RTOL * np.abs(want))
+        assert (err <= 0).all(), f"y: off by {np.abs(got - want).max():.3g}"
+
     def export_cli(self, out, *args):
         cmd = [sys.executable, EXPORTER, "-o", out, *args]
         result = subprocess.run(cmd, capture_output=True, text=True)
         assert result.returncode == 0, f"{' '.join(cmd)}: {result.stderr.strip()}"
 
-    def run_recur(self, name, model, rnn, x, h0=None, c0=None, lengths=None, prefix=""):
-        """Runs recur on model and compares with torch's outputs of rnn."""
+    def run_recur(self, name, model, rnn, x, h0=None, c0=None, lengths=None, prefix="",
+                  layout=None):
+        """Runs recur on model and compares with torch's outputs of rnn. x is in rnn's layout,
+        which the file records: recur takes it with no flag, or with layout ("--batch-first")
+        naming it."""
         files = {"x": x, "h0": h0, "c0": c0, "lengths": lengths}
         cmd = [self.recur, "run", model]
         for key, value in files.items():
@@ -119,8 +137,8 @@ class Checker:
                                             else {})
         for key, flag in outs.items():
             cmd += [flag, self.path(f"{name}.{key}.npy")]
-        if rnn.batch_first:
-            cmd.append("--batch-first")
+        if layout:
+            cmd.append(layout)
         if prefix:
             cmd += ["--prefix", prefix]
         result = subprocess.run(cmd, capture_output=True, text=True)
@@ -185,7 +203,11 @@ def main():
         x = torch.randn((4, 7, rnn.input_size) if rnn.batch_first else (7, 4, rnn.input_size))
         t.check(f"{name}: export() writes a valid file", export, rnn, path)
         t.check(f"{name}: file format", check_format, path, rnn, "F32")
-        t.check(f"{name}: recur matches torch", t.run_recur, name, path, rnn, x)
+        t.check(f"{name}: recur matches torch (the file's layout)", t.run_recur, name, path,
+                rnn, x)
+        if rnn.batch_first:
+            t.check(f"{name}: recur --time-first matches torch", t.run_time_first, name, path,
+                    rnn, torch.randn(7, 4, rnn.input_size))
 
     # Other dtypes: exact conversion in the file; recur matches torch on the rounded weights.
     for dtype, torch_dtype in (("F16", torch.float16), ("BF16", torch.bfloat16),
@@ -205,7 +227,7 @@ def main():
     t.check("lstm_states: export()", export, rnn, path)
     t.check("lstm_states: recur with --h0 --c0 --lengths", t.run_recur, "lstm_states", path,
             rnn, torch.randn(4, 6, 3), torch.randn(4, 4, 5), torch.randn(4, 4, 5),
-            torch.tensor([2, 6, 1, 4]))
+            torch.tensor([2, 6, 1, 4]), "", "--batch-first")
 
     # A whole model: the RNN is selected by prefix.
     model = torch.nn.Module()
@@ -249,8 +271,19 @@ def main():
         t.check(f"{name}: recur matches torch", t.run_recur, name, path, rnn,
                 torch.randn(6, 3, 5))
 
+    # An output it cannot write is refused before the state_dict is read (it does not exist).
+    for out in ("no/such/m.safetensors", "."):
+        t.check(f"cli -o {out}: refused first", export_refused, t.path(out))
+
     print(f"{t.count - t.failures} of {t.count} checks passed")
     return 1 if t.failures else 0
+
+
+def export_refused(out):
+    cmd = [sys.executable, EXPORTER, "-o", out, "--from-state-dict", "/nonexistent/sd.pt"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 1, f"exit {result.returncode}: {result.stderr.strip()}"
+    assert result.stderr.startswith(f"export_torch.py: error: cannot write {out}:"), result.stderr
 
 
 if __name__ == "__main__":

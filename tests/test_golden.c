@@ -22,15 +22,17 @@ static void load_manifest(void) {
   cr_assert_gt(n_cases, 0, "no golden manifest: set RECUR_TEST_DATA to tests/data");
 }
 
-/* How a case runs: its precision, the tolerance against PyTorch's fp32 outputs, and where the
- * worst errors are gathered (NULL: not). */
+/* How a case runs: its precision, the tolerance against PyTorch's fp32 outputs, where the
+ * worst errors are gathered (NULL: not), and whether the call names its layout (batch_first or
+ * time_first) or takes the one the file records (the exporter writes PyTorch's flag). */
 typedef struct run_mode {
   recur_precision precision;
   golden_tol tol;
   golden_error *error;
+  int layout_flag;
 } run_mode;
 
-static const run_mode fp32_mode = {RECUR_PRECISION_FP32, GOLDEN_FP32_TOL, NULL};
+static const run_mode fp32_mode = {RECUR_PRECISION_FP32, GOLDEN_FP32_TOL, NULL, 0};
 
 static void expect_close(const golden_case *c, const char *isa, const run_mode *m,
                          const char *what, const float *got, const recur_array *want) {
@@ -92,6 +94,7 @@ static void run_case(const golden_case *c, const recur_kernels *k, const run_mod
   cr_expect_str_eq(recur_cell_name(d.cell), c->cell, "%s: cell", c->name);
   cr_expect_eq(d.num_layers, c->layers, "%s: layers", c->name);
   cr_expect_eq(d.bidirectional, c->bidir, "%s: bidirectional", c->name);
+  cr_expect_eq(d.batch_first, c->batch_first, "%s: batch_first", c->name);
 
   recur_array *x = golden_load(c->name, ".x.npy"), *y = golden_load(c->name, ".y.npy");
   recur_array *hn = golden_load(c->name, ".hn.npy"), *cn = golden_load(c->name, ".cn.npy");
@@ -109,7 +112,8 @@ static void run_case(const golden_case *c, const recur_kernels *k, const run_mod
   poison_outputs(got_hn, hn->count, OUT_POISON);
   poison_outputs(got_cn, cn ? cn->count : 0, OUT_POISON);
   recur_forward_args a = {
-    .seq_len = c->T, .batch = c->B, .input_size = c->I, .batch_first = c->batch_first,
+    .seq_len = c->T, .batch = c->B, .input_size = c->I,
+    .batch_first = m->layout_flag && c->batch_first, .time_first = m->layout_flag && !c->batch_first,
     .unbatched = c->unbatched, .x = x->data, .lengths = len ? len->data : NULL,
     .h0 = h0 ? h0->data : NULL, .c0 = c0 ? c0->data : NULL, .y = got_y, .h_n = got_hn, .c_n = got_cn,
   };
@@ -127,7 +131,8 @@ static void run_case(const golden_case *c, const recur_kernels *k, const run_mod
 
 TestSuite(golden, .fini = tables_print);
 
-/* Every case under every fp32 kernel table this CPU runs (recur_isa_list: "avx512 avx2 scalar"). */
+/* Every case under every fp32 kernel table this CPU runs (recur_isa_list: "avx512 avx2 scalar"),
+ * in the layout its file records (no flag in the call). */
 Test(golden, every_case_matches_pytorch_under_every_isa) {
   load_manifest();
   const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
@@ -138,9 +143,10 @@ Test(golden, every_case_matches_pytorch_under_every_isa) {
 }
 
 /* The same cases as bf16 networks against PyTorch's fp32 outputs, within GOLDEN_BF16_TOL (the
- * bound README "Precision" states), on every bf16 table this CPU runs: each ISA's best, which
- * recur_net_load_ex picks, and the fallbacks (<isa>_bf16fma where the CPU has the native
- * instruction), which only tests pick; prints the worst errors per table and cell. */
+ * bound docs/precision.md states), each call naming its layout, on every bf16 table this CPU
+ * runs: each ISA's best, which recur_net_load_ex picks, and the fallbacks (<isa>_bf16fma where
+ * the CPU has the native instruction), which only tests pick; prints the worst errors per
+ * table and cell. */
 Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
   load_manifest();
   const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
@@ -152,7 +158,7 @@ Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
     for (int i = 0; i < n_cases; i++) {
       recur_cell cell = RECUR_CELL_RNN_TANH;
       while (strcmp(recur_cell_name(cell), cases[i].cell)) cell++;
-      run_mode m = {RECUR_PRECISION_BF16, GOLDEN_BF16_TOL, &by_cell[cell]};
+      run_mode m = {RECUR_PRECISION_BF16, GOLDEN_BF16_TOL, &by_cell[cell], 1};
       run_case(&cases[i], tables[t], &m);
     }
     for (int cell = 0; cell < 4; cell++)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward.h"
 #include "golden.h"
 #include "kernels.h"
 #include "net.h"
@@ -288,11 +289,11 @@ static const recur_tune_params tilings[] = {
 
 /* The shapes the tilings run on: every cell, stacked, a projection, odd sizes. */
 static const shape tiling_shapes[] = {
-  {{RECUR_CELL_LSTM, 37, 45, 2, 1, 0, 1}, 11, 7, 0, 1, 1},
-  {{RECUR_CELL_LSTM, 20, 45, 2, 1, 21, 1}, 9, 5, 1, 1, 1},
-  {{RECUR_CELL_GRU, 33, 50, 2, 1, 0, 1}, 10, 6, 0, 1, 1},
-  {{RECUR_CELL_RNN_TANH, 17, 40, 1, 1, 0, 1}, 12, 4, 1, 0, 1},
-  {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0}, 12, 9, 0, 1, 0},
+  {{RECUR_CELL_LSTM, 37, 45, 2, 1, 0, 1, 0}, 11, 7, 0, 1, 1},
+  {{RECUR_CELL_LSTM, 20, 45, 2, 1, 21, 1, 0}, 9, 5, 1, 1, 1},
+  {{RECUR_CELL_GRU, 33, 50, 2, 1, 0, 1, 0}, 10, 6, 0, 1, 1},
+  {{RECUR_CELL_RNN_TANH, 17, 40, 1, 1, 0, 1, 0}, 12, 4, 1, 0, 1},
+  {{RECUR_CELL_RNN_RELU, 17, 19, 2, 0, 0, 0, 0}, 12, 9, 0, 1, 0},
 };
 #define N_TILING_SHAPES (sizeof tiling_shapes / sizeof *tiling_shapes)
 
@@ -447,4 +448,60 @@ Test(kernels, tables_require_their_compile_flags) {
 #elif defined(__aarch64__)
   cr_expect_geq(checked, 1, "neon_bf16's +bf16 was not seen");
 #endif
+}
+
+/* %peak is measured against the instruction a precision's dot product is made of on a table
+ * (recur_isa_peak_gflops_at): for fp32 the FMA; for bf16 the ISA's pair dot product where the
+ * CPU has it (vdpbf16ps, BFDOT: two bf16 products per fp32 lane, at the FMA's rate on Zen 5:
+ * 549 against 275 GFLOP/s), else the fp32 FMA its fallback widens to. Against the FMA's peak a
+ * bf16 row once read 166%. */
+Test(kernels, each_precision_has_the_peak_of_its_instruction) {
+  const recur_kernels *fast[FAST_TABLES_MAX];
+  size_t n = fast_tables(fast);
+  cr_assert_gt(n, 0);
+  unsigned cpu = recur_cpu_detect();
+  for (size_t i = 0; i < n; i++) {
+    const recur_kernels *k = fast[i], *bf16 = recur_kernels_bf16_for(k);
+    cr_assert(bf16, "%s has no bf16 table", k->name);
+    int neon = (k->features & RECUR_CPU_NEON) != 0;
+    int dot = neon ? (cpu & RECUR_CPU_BF16) != 0
+                   : (k->features & RECUR_CPU_AVX512F) && (cpu & RECUR_CPU_AVX512BF16);
+    const char *table, *instruction;
+    cr_assert_eq(recur_tool_peak_instruction(k->name, RECUR_PRECISION_FP32, &table, &instruction),
+                 RECUR_OK, "%s", recur_last_error());
+    cr_expect_str_eq(table, k->name);
+    cr_expect_str_eq(instruction, "fp32 FMA");
+    cr_assert_eq(recur_tool_peak_instruction(k->name, RECUR_PRECISION_BF16, &table, &instruction),
+                 RECUR_OK, "%s", recur_last_error());
+    char want[32];
+    snprintf(want, sizeof want, "%s_bf16%s", k->isa, dot ? "" : "fma");
+    cr_expect_str_eq(table, want, "the fastest bf16 table of %s here", k->name);
+    cr_expect_str_eq(table, bf16->name);
+    cr_expect_str_eq(instruction, !dot ? "fp32 FMA" : neon ? "BFDOT" : "vdpbf16ps");
+    double fp32_gflops, bf16_gflops;
+    cr_assert_eq(recur_isa_peak_gflops_at(k->name, RECUR_PRECISION_FP32, 0.1, &fp32_gflops),
+                 RECUR_OK);
+    cr_assert_eq(recur_isa_peak_gflops_at(k->name, RECUR_PRECISION_BF16, 0.1, &bf16_gflops),
+                 RECUR_OK);
+    double ratio = bf16_gflops / fp32_gflops;
+    cr_expect(dot ? ratio > 1.6 && ratio < 2.5 : ratio > 0.8 && ratio < 1.25,
+              "%s: bf16 %.1f, fp32 %.1f GFLOP/s", k->name, bf16_gflops, fp32_gflops);
+  }
+  const char *table = "", *instruction = "";
+  double gflops = -1;
+  for (int p = 0; p < 2; p++) {
+    cr_expect_eq(recur_isa_peak_gflops_at("scalar", (recur_precision)p, 0.01, &gflops),
+                 RECUR_ERR_UNSUPPORTED);
+    cr_expect_eq(recur_tool_peak_instruction("scalar", (recur_precision)p, &table, &instruction),
+                 RECUR_ERR_UNSUPPORTED);
+    cr_expect(!table && !instruction);
+  }
+  cr_expect_eq(recur_isa_peak_gflops_at(NULL, (recur_precision)7, 0.01, &gflops),
+               RECUR_ERR_INVALID_ARGUMENT);
+  cr_expect(strstr(recur_last_error(), "precision is 7"), "%s", recur_last_error());
+  cr_expect_eq(recur_isa_peak_gflops_at("sse9", RECUR_PRECISION_BF16, 0.01, &gflops),
+               RECUR_ERR_INVALID_ARGUMENT);
+  cr_expect_eq(recur_isa_peak_gflops_at(NULL, RECUR_PRECISION_BF16, 0.01, NULL),
+               RECUR_ERR_NULL_POINTER);
+  cr_expect_eq(gflops, -1, "a failed call wrote its result");
 }

@@ -4,10 +4,12 @@
  * would fail, or abort under AddressSanitizer, instead). The terabyte files here are sparse: a
  * few bytes on disk. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_harness.h"
@@ -90,6 +92,63 @@ Test(limits, terabyte_model_is_over_the_memory_limit) {
   cr_expect(strstr(recur_last_error(), path), "the message names the file: %s",
             recur_last_error());
   cr_expect_null(net);
+}
+
+/* recur_model_read makes recur_net_load's checks before it reads a byte: the 2 TiB model is
+ * over the limit, a file over a lowered limit too, a FIFO without a writer is refused at once
+ * (not waited on), /dev/zero and a folder are not regular files (not read until memory runs
+ * out); a model's bytes come back whole and load as the file does. */
+Test(limits, model_read_checks_before_reading) {
+  static const char header[] = "{\"weight_ih_l0\": {\"dtype\": \"F32\", \"shape\": [1048576, "
+                               "1048576], \"data_offsets\": [0, 4398046511104]}}";
+  uint8_t head[256];
+  size_t len = safetensors_head(head, sizeof head, header);
+  char huge[CLI_PATH_LEN], fifo[CLI_PATH_LEN], model[CLI_PATH_LEN];
+  cli_tmp_path(huge, "huge.safetensors");
+  write_sparse(huge, head, len, len + 4 * TIB);
+  void *data = &data;
+  size_t size = 1;
+  expect_status(recur_model_read(huge, &data, &size), RECUR_ERR_LIMIT,
+                "over the memory limit of 17179869184");
+  cr_expect(data == NULL && size == 0);
+  cli_tmp_path(fifo, "fifo");
+  cr_assert_eq(mkfifo(fifo, 0600), 0);
+  /* errno tells a system call's failure (the Python package raises OSError for it) from a path
+   * that is no regular file (0). */
+  expect_status(recur_model_read(fifo, &data, &size), RECUR_ERR_IO, "not a regular file");
+  cr_expect_eq(errno, 0);
+  expect_status(recur_model_read("/dev/zero", &data, &size), RECUR_ERR_IO, "not a regular file");
+  cr_expect_eq(errno, 0);
+  expect_status(recur_model_read("/", &data, &size), RECUR_ERR_IO, "Is a directory");
+  cr_expect_eq(errno, EISDIR);
+  expect_status(recur_model_read("/nonexistent/m.safetensors", &data, &size), RECUR_ERR_IO,
+                "No such file");
+  cr_expect_eq(errno, ENOENT);
+  cr_expect(data == NULL && size == 0);
+
+  golden_path(model, sizeof model, "lstm_l3_bi", ".safetensors");
+  size_t file_size;
+  char *want = cli_read_file(model, &file_size);
+  recur_set_memory_limit(file_size - 1);
+  expect_status(recur_model_read(model, &data, &size), RECUR_ERR_LIMIT, "memory limit");
+  recur_set_memory_limit(0);
+  cr_assert_eq(recur_model_read(model, &data, &size), RECUR_OK, "%s", recur_last_error());
+  cr_expect(size == file_size && memcmp(data, want, size) == 0, "the bytes differ from the file");
+  recur_net *from_file, *from_bytes;
+  cr_assert_eq(recur_net_load(&from_file, model, NULL), RECUR_OK, "%s", recur_last_error());
+  cr_assert_eq(recur_net_load_memory(&from_bytes, data, size, NULL), RECUR_OK, "%s",
+               recur_last_error());
+  recur_desc a, b;
+  recur_net_describe(from_file, &a);
+  recur_net_describe(from_bytes, &b);
+  cr_expect(a.cell == b.cell && a.input_size == b.input_size && a.hidden_size == b.hidden_size &&
+            a.num_layers == b.num_layers && a.bidirectional == b.bidirectional &&
+            a.proj_size == b.proj_size && a.bias == b.bias && b.num_layers == 3,
+            "the two loads describe different networks");
+  recur_net_free(from_file);
+  recur_net_free(from_bytes);
+  recur_model_free(data);
+  free(want);
 }
 
 /* A 4 TiB .npy input: refused by the library and by `recur run`. */

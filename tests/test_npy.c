@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "recur.h"
+#include "unwritable.h"
 
 /* The values gen_npy_fixtures.py writes. */
 static const float f4_2x3[6] = {-0.5f, -0.25f, 0.0f, 0.25f, 0.5f, 0.75f};
@@ -115,16 +116,123 @@ Test(npy_numpy, scalar_and_empty) {
   recur_array_free(a);
 }
 
-Test(npy_numpy, unsupported_dtype_and_fortran_order_name_the_file) {
+/* The arrays gen_npy_fixtures.py converts, by name: float16 and float64 at float32's rounding
+ * boundaries, past its range, subnormal, NaN and -0; integers of every width past 2^24; bool;
+ * both byte orders; Fortran order. */
+static const char *const converted[] = {
+    "conv_f8_3x4",  "conv_f8_be_fortran_2x3x4", "conv_f2_3x4", "conv_f2_be_fortran_4x3",
+    "conv_f4_fortran_2x3x4", "conv_i1", "conv_u1", "conv_i2_be", "conv_u2", "conv_u4",
+    "conv_i8_big", "conv_u8_be", "conv_u8_huge", "conv_i4_fortran_2x3", "conv_bool"};
+
+/* NAME.npy read as want has the shape and the bytes of NAME<suffix>, numpy's own conversion
+ * (a C-order float32 or int64 file, read as it is). */
+static void expect_converted(const char *name, recur_dtype want, const char *suffix) {
+  char path[4096], want_path[4096];
+  snprintf(path, sizeof path, "%s", fixture(name));
+  strcpy(path + strlen(path), ".npy");
+  snprintf(want_path, sizeof want_path, "%s", fixture(name));
+  strcpy(want_path + strlen(want_path), suffix);
+  recur_array *got = NULL, *numpy = NULL;
+  cr_assert_eq(recur_npy_load(want_path, &numpy), RECUR_OK, "%s", recur_last_error());
+  cr_assert_eq(recur_npy_load_as(path, want, &got), RECUR_OK, "%s: %s", name,
+               recur_last_error());
+  expect_shape(got, want, numpy->ndim, numpy->shape, numpy->count);
+  cr_expect_eq(numpy->dtype, want, "%s", want_path);
+  size_t bytes = numpy->count * (want == RECUR_DTYPE_I64 ? 8 : 4);
+  cr_expect(memcmp(got->data, numpy->data, bytes) == 0, "%s as %s: not numpy's bytes", name,
+            suffix);
+  recur_array_free(got);
+  recur_array_free(numpy);
+}
+
+Test(npy_numpy, any_real_dtype_and_order_reads_as_float32_as_numpy_converts) {
+  for (size_t i = 0; i < sizeof converted / sizeof converted[0]; i++)
+    expect_converted(converted[i], RECUR_DTYPE_F32, ".as_f4.npy");
+}
+
+Test(npy_numpy, any_integer_dtype_and_order_reads_as_int64_as_numpy_converts) {
+  const char *const ints[] = {"conv_i1", "conv_u1", "conv_i2_be", "conv_u2", "conv_u4",
+                              "conv_i8_big", "conv_u8_be", "conv_i4_fortran_2x3"};
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+    expect_converted(ints[i], RECUR_DTYPE_I64, ".as_i8.npy");
+}
+
+/* recur_npy_load keeps the file's kind: float32 for floats, the narrowest of int32 and int64
+ * that holds every value of an integer type. */
+Test(npy_numpy, load_keeps_the_kind) {
+  static const struct {
+    const char *name;
+    recur_dtype dtype;
+  } kinds[] = {{"conv_f8_3x4.npy", RECUR_DTYPE_F32}, {"conv_f2_3x4.npy", RECUR_DTYPE_F32},
+               {"conv_i1.npy", RECUR_DTYPE_I32},     {"conv_u2.npy", RECUR_DTYPE_I32},
+               {"conv_bool.npy", RECUR_DTYPE_I32},   {"conv_u4.npy", RECUR_DTYPE_I64},
+               {"conv_u8_be.npy", RECUR_DTYPE_I64},  {"f4_fortran.npy", RECUR_DTYPE_F32}};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    recur_array *a = NULL;
+    cr_assert_eq(recur_npy_load(fixture(kinds[i].name), &a), RECUR_OK, "%s: %s", kinds[i].name,
+                 recur_last_error());
+    cr_expect_eq(a->dtype, kinds[i].dtype, "%s: dtype %d", kinds[i].name, a->dtype);
+    recur_array_free(a);
+  }
+  recur_array *a = NULL;
+  cr_assert_eq(recur_npy_load(fixture("f4_fortran.npy"), &a), RECUR_OK, "%s", recur_last_error());
+  expect_shape(a, RECUR_DTYPE_F32, 2, (int64_t[]){2, 3}, 6);
+  cr_expect_arr_eq(a->data, f4_2x3, sizeof f4_2x3, "Fortran order not made C order");
+  recur_array_free(a);
+  cr_assert_eq(recur_npy_load(fixture("conv_i4_fortran_2x3.npy"), &a), RECUR_OK);
+  cr_expect_arr_eq(a->data, ((int32_t[]){1, 2, 3, 4, 5, 6}), 6 * sizeof(int32_t));
+  recur_array_free(a);
+}
+
+/* Integers are read only from integer types, and only values within range. */
+Test(npy_numpy, integers_only_from_integers_within_range) {
+  static const struct {
+    const char *name;
+    recur_dtype want;
+    const char *needle;
+  } refused[] = {
+      {"f8.npy", RECUR_DTYPE_I64, "dtype float64, expected integers"},
+      {"f4_2x3_v1.npy", RECUR_DTYPE_I32, "dtype float32, expected integers"},
+      {"conv_bool.npy", RECUR_DTYPE_I64, "dtype bool, expected integers"},
+      {"conv_u8_huge.npy", RECUR_DTYPE_I64, "element 0 (C order) of dtype uint64 is past int64"},
+      {"conv_u8_huge.npy", RECUR_DTYPE_I32, "element 0 (C order) of dtype uint64 is past int32"},
+      {"conv_u4.npy", RECUR_DTYPE_I32, "element 0 (C order) of dtype uint32 is past int32"},
+      {"conv_i8_big.npy", RECUR_DTYPE_I32, "element 0 (C order) of dtype int64 is past int32"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    recur_array *a = &sentinel;
+    expect_error_names(recur_npy_load_as(fixture(refused[i].name), refused[i].want, &a),
+                       RECUR_ERR_UNSUPPORTED, fixture(refused[i].name));
+    cr_expect_null(a);
+    cr_expect(strstr(recur_last_error(), refused[i].needle), "%s", recur_last_error());
+  }
   recur_array *a = &sentinel;
-  expect_error_names(recur_npy_load(fixture("f8.npy"), &a), RECUR_ERR_UNSUPPORTED,
-                     fixture("f8.npy"));
+  expect_error_names(recur_npy_load(fixture("conv_u8_huge.npy"), &a), RECUR_ERR_UNSUPPORTED,
+                     "past int64");
   cr_expect_null(a);
-  cr_expect_not_null(strstr(recur_last_error(), "'<f8' not supported"), "%s",
-                     recur_last_error());
-  expect_error(recur_npy_load(fixture("f4_fortran.npy"), &a), RECUR_ERR_UNSUPPORTED, "fortran");
-  cr_expect_not_null(strstr(recur_last_error(), "np.ascontiguousarray"), "%s",
-                     recur_last_error());
+  cr_assert_eq(recur_npy_load_as(fixture("i4.npy"), RECUR_DTYPE_I32, &a), RECUR_OK);
+  cr_expect_arr_eq(a->data, i4_values, sizeof i4_values);
+  recur_array_free(a);
+  a = &sentinel;
+  expect_error(recur_npy_load_as(fixture("i4.npy"), (recur_dtype)3, &a),
+               RECUR_ERR_INVALID_ARGUMENT, "want 3");
+  cr_expect_null(a);
+}
+
+/* The file's bytes and the array converted from them count together against the limit. */
+Test(npy_numpy, the_file_and_its_conversion_count_against_the_limit) {
+  const char *path = fixture("conv_f8_3x4.npy");
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  size_t both = (size_t)st.st_size + 12 * sizeof(float);
+  recur_array *a = &sentinel;
+  recur_set_memory_limit(both - 1);
+  expect_error_names(recur_npy_load_as(path, RECUR_DTYPE_F32, &a), RECUR_ERR_LIMIT, path);
+  cr_expect_null(a);
+  recur_set_memory_limit(both);
+  cr_expect_eq(recur_npy_load_as(path, RECUR_DTYPE_F32, &a), RECUR_OK, "%s", recur_last_error());
+  recur_set_memory_limit(0);
+  recur_array_free(a);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -204,14 +312,19 @@ static const header_case header_cases[] = {
     BAD(F4("(2, 3)"), 28),
     BAD(F4("()"), 0),
     /* well-formed, not supported */
-    UNSUPPORTED(DICT("'<f8'", "False", "(3,)"), 24),
-    UNSUPPORTED(DICT("'<f2'", "False", "(3,)"), 6),
-    UNSUPPORTED(DICT("'|u1'", "False", "(3,)"), 3),
     UNSUPPORTED(DICT("'|f4'", "False", "(3,)"), 12),
-    UNSUPPORTED(DICT("'<u4'", "False", "(3,)"), 12),
+    UNSUPPORTED(DICT("'|i2'", "False", "(3,)"), 6),
+    UNSUPPORTED(DICT("'<f16'", "False", "(3,)"), 48), /* long double: the writer's own layout */
+    UNSUPPORTED(DICT("'<f12'", "False", "(3,)"), 36),
+    UNSUPPORTED(DICT("'<c8'", "False", "(3,)"), 24),
+    UNSUPPORTED(DICT("'<U3'", "False", "(3,)"), 36),
+    UNSUPPORTED(DICT("'|S2'", "False", "(3,)"), 6),
+    UNSUPPORTED(DICT("'<m8[s]'", "False", "(3,)"), 24),
+    UNSUPPORTED(DICT("'|O'", "False", "(3,)"), 24),
+    UNSUPPORTED(DICT("'<f3'", "False", "(3,)"), 9),
+    UNSUPPORTED(DICT("'<b2'", "False", "(3,)"), 6),
     UNSUPPORTED(DICT("'float32'", "False", "(3,)"), 12),
     UNSUPPORTED(DICT("[('a', '<f4')]", "False", "(3,)"), 12),
-    UNSUPPORTED(DICT("'<f4'", "True", "(2, 3)"), 24),
     CASE_V(4, 0, F4("(2, 3)"), 24, RECUR_ERR_UNSUPPORTED),
     CASE_V(1, 1, F4("(2, 3)"), 24, RECUR_ERR_UNSUPPORTED),
 };
@@ -489,6 +602,38 @@ Test(npy_save, unwritable_paths_leave_nothing) {
   cr_expect(stat(sub, &st) == 0 && S_ISDIR(st.st_mode), "the directory was replaced");
   cr_expect_eq(count_entries(tmpdir), 1, "temporary file left behind");
   cr_expect_eq(count_entries(sub), 0);
+}
+
+/* recur_npy_save_check says, writing nothing, whatever recur_npy_save would refuse for the
+ * path: a missing folder, a file where the folder should be, a folder at the path, a folder
+ * this process may not write to (root too). A new name or a regular file in a writable folder
+ * passes. */
+Test(npy_save, save_check_refuses_what_save_would) {
+  cr_assert_eq(recur_npy_save_check(in_tmp("new.npy")), RECUR_OK, "%s", recur_last_error());
+  write_file(in_tmp("old.npy"), "x", 1);
+  cr_assert_eq(recur_npy_save_check(in_tmp("old.npy")), RECUR_OK, "%s", recur_last_error());
+  char sub[512], in_sub[512];
+  snprintf(sub, sizeof sub, "%s", in_tmp("sub"));
+  snprintf(in_sub, sizeof in_sub, "%s", in_tmp("sub/x.npy"));
+  cr_assert_eq(mkdir(sub, 0700), 0);
+  static const struct {
+    const char *name, *reason;
+  } refused[] = {{"no/such/dir/x.npy", "No such file or directory"},
+                 {"old.npy/x.npy", "Not a directory"},
+                 {"sub", "Is a directory"}};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    const char *path = in_tmp(refused[i].name);
+    expect_error_names(recur_npy_save_check(path), RECUR_ERR_IO, path);
+    cr_expect(strstr(recur_last_error(), refused[i].reason), "%s", recur_last_error());
+  }
+  expect_error(recur_npy_save_check(NULL), RECUR_ERR_NULL_POINTER, "NULL path");
+  make_unwritable(sub);
+  expect_error_names(recur_npy_save_check(in_sub), RECUR_ERR_IO, in_sub);
+  cr_expect(strstr(recur_last_error(), "Permission denied"), "%s", recur_last_error());
+  expect_error_names(recur_npy_save(in_sub, f4_2x3, 1, (int64_t[]){6}), RECUR_ERR_IO, in_sub);
+  make_writable(sub);
+  cr_expect_eq(count_entries(sub), 0);
+  cr_expect_eq(count_entries(tmpdir), 2, "the check wrote something");
 }
 
 /* Criterion skips .fini after cr_skip_test, so this test makes its folder itself. */

@@ -67,7 +67,7 @@ Test(precision, names_and_options_are_checked) {
   cr_expect_null(recur_precision_name((recur_precision)2));
   cr_expect_null(recur_precision_name((recur_precision)-1));
 
-  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 0};
+  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 0, 0};
   float w = 0.5f;
   recur_tensor t[] = {{"weight_ih_l0", &w, 2, {1, 1}}, {"weight_hh_l0", &w, 2, {1, 1}}};
   recur_net *net = NULL;
@@ -104,7 +104,7 @@ Test(precision, names_and_options_are_checked) {
 /* y = tanh(w x) by hand, one unit: bf16 rounds w and x (1 + 2^-8 + 2^-10 up to 1 + 2^-7, and
  * 1 + 2^-8, a tie, down to 1), fp32 keeps them; the same on every table. */
 Test(precision, bf16_rounds_weights_and_inputs_on_every_table) {
-  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 0};
+  recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 0, 0};
   float w_ih = 1.0f + 0x1p-8f + 0x1p-10f, w_hh = 0.0f, x[2] = {1.0f + 0x1p-8f, 0.25f};
   recur_tensor t[] = {{"weight_ih_l0", &w_ih, 2, {1, 1}}, {"weight_hh_l0", &w_hh, 2, {1, 1}}};
   char list[128], *save = NULL;
@@ -185,7 +185,7 @@ static void gru_forward(const recur_net *net, float *y) {
 Test(precision, a_bf16_file_loads_as_fp32_unless_bf16_is_asked_for) {
   size_t len;
   uint8_t *file = bf16_gru_file(&len);
-  recur_desc d = {RECUR_CELL_GRU, GRU_I, GRU_H, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_GRU, GRU_I, GRU_H, 1, 0, 0, 1, 0};
   recur_tensor t[4];
   for (int i = 0; i < 4; i++)
     t[i] = (recur_tensor){gru_names[i], gru_weights[i], i < 2 ? 2 : 1,

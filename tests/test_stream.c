@@ -19,11 +19,11 @@ typedef struct case_ {
 } case_;
 
 static const case_ cases[] = {
-  {{RECUR_CELL_RNN_TANH, 5, 19, 1, 0, 0, 1}, 3},
-  {{RECUR_CELL_RNN_RELU, 6, 150, 2, 0, 0, 0}, 2},
-  {{RECUR_CELL_LSTM, 7, 40, 2, 0, 0, 1}, 17},
-  {{RECUR_CELL_LSTM, 9, 140, 2, 0, 23, 1}, 1},
-  {{RECUR_CELL_GRU, 8, 130, 3, 0, 0, 1}, 5},
+  {{RECUR_CELL_RNN_TANH, 5, 19, 1, 0, 0, 1, 0}, 3},
+  {{RECUR_CELL_RNN_RELU, 6, 150, 2, 0, 0, 0, 0}, 2},
+  {{RECUR_CELL_LSTM, 7, 40, 2, 0, 0, 1, 0}, 17},
+  {{RECUR_CELL_LSTM, 9, 140, 2, 0, 23, 1, 0}, 1},
+  {{RECUR_CELL_GRU, 8, 130, 3, 0, 0, 1, 0}, 5},
 };
 
 static int64_t h_out(const recur_desc *d) { return d->proj_size ? d->proj_size : d->hidden_size; }
@@ -133,7 +133,7 @@ Test(stream, random_splits_equal_one_forward) {
 
 /* A call longer than a stream's chunk (at most 1024 steps) runs in chunks: the same bits. */
 Test(stream, a_call_longer_than_a_chunk) {
-  const recur_desc d = {RECUR_CELL_LSTM, 3, 8, 2, 0, 0, 1};
+  const recur_desc d = {RECUR_CELL_LSTM, 3, 8, 2, 0, 0, 1, 0};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 9);
   int64_t T = 2100, B = 2;
   sizes_ z = sizes_of(&d, B);
@@ -230,7 +230,7 @@ static void expect_create_fails(recur_net *net, int64_t batch, recur_status want
 }
 
 Test(stream, bidirectional_is_unsupported) {
-  recur_desc d = {RECUR_CELL_LSTM, 4, 6, 1, 1, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, 4, 6, 1, 1, 0, 1, 0};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
   expect_create_fails(net, 2, RECUR_ERR_UNSUPPORTED, "bidirectional");
   cr_expect(strstr(recur_last_error(), "whole sequence"), "%s", recur_last_error());
@@ -238,7 +238,7 @@ Test(stream, bidirectional_is_unsupported) {
 }
 
 Test(stream, bad_arguments_are_refused) {
-  recur_desc d = {RECUR_CELL_GRU, 4, 6, 2, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_GRU, 4, 6, 2, 0, 0, 1, 0};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
   recur_stream *s = (recur_stream *)&s;
   expect_fails(recur_stream_create(NULL, net, 2, 1), RECUR_ERR_NULL_POINTER, "out");
@@ -276,7 +276,7 @@ Test(stream, bad_arguments_are_refused) {
 /* get_state writes h and c: overlapping buffers are refused, before either is written
  * (adjacent ones are fine). */
 Test(stream, get_state_refuses_overlapping_h_and_c) {
-  recur_desc d = {RECUR_CELL_LSTM, 3, 4, 2, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, 3, 4, 2, 0, 0, 1, 0};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
   recur_stream *s;
   cr_assert_eq(recur_stream_create(&s, net, 2, 1), RECUR_OK, "%s", recur_last_error());
@@ -298,7 +298,7 @@ Test(stream, get_state_refuses_overlapping_h_and_c) {
 }
 
 Test(stream, memory_limit_applies) {
-  recur_desc d = {RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1, 0};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
   recur_set_memory_limit(4096);
   expect_create_fails(net, 64, RECUR_ERR_LIMIT, "recur_stream_create");
@@ -334,7 +334,7 @@ Test(stream, forward_with_a_workspace_gives_the_same_bits) {
     }
     recur_net_free(net);
   }
-  recur_desc d = {RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1};
+  recur_desc d = {RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1, 0};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 1);
   float *x = random_floats(100 * 64 * 64, 1), *y = malloc(100 * 64 * 64 * sizeof(float));
   recur_forward_args a = {.seq_len = 100, .batch = 64, .input_size = 64, .x = x, .y = y, .workspace = ws};
@@ -352,7 +352,7 @@ Test(stream, forward_with_a_workspace_gives_the_same_bits) {
  * region (each stream planned for 2 threads, so each step re-plans for the one thread it
  * gets): every stream gives the bits of its own forward call. */
 Test(stream, many_streams_on_one_network_from_a_parallel_region) {
-  const recur_desc d = {RECUR_CELL_GRU, 6, 130, 2, 0, 0, 1};
+  const recur_desc d = {RECUR_CELL_GRU, 6, 130, 2, 0, 0, 1, 0};
   recur_net *net = make_net(&d, RECUR_PRECISION_FP32, 3);
   enum { N = 4, T = 9, B = 3 };
   sizes_ z = sizes_of(&d, B);

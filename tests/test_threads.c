@@ -27,15 +27,15 @@ typedef struct case_ {
 
 static const case_ cases[] = {
   /* small batch: hidden split */
-  {{RECUR_CELL_LSTM, 24, 150, 2, 1, 0, 1}, 9, 1, 0},
-  {{RECUR_CELL_LSTM, 24, 150, 2, 1, 61, 1}, 7, 3, 1},
-  {{RECUR_CELL_GRU, 33, 130, 3, 0, 0, 1}, 8, 2, 1},
-  {{RECUR_CELL_RNN_TANH, 17, 300, 1, 1, 0, 1}, 6, 1, 0},
-  {{RECUR_CELL_RNN_RELU, 17, 200, 2, 0, 0, 0}, 6, 4, 1},
+  {{RECUR_CELL_LSTM, 24, 150, 2, 1, 0, 1, 0}, 9, 1, 0},
+  {{RECUR_CELL_LSTM, 24, 150, 2, 1, 61, 1, 0}, 7, 3, 1},
+  {{RECUR_CELL_GRU, 33, 130, 3, 0, 0, 1, 0}, 8, 2, 1},
+  {{RECUR_CELL_RNN_TANH, 17, 300, 1, 1, 0, 1, 0}, 6, 1, 0},
+  {{RECUR_CELL_RNN_RELU, 17, 200, 2, 0, 0, 0, 0}, 6, 4, 1},
   /* large batch: batch split */
-  {{RECUR_CELL_LSTM, 20, 40, 2, 1, 17, 1}, 5, 37, 1},
-  {{RECUR_CELL_GRU, 20, 40, 1, 1, 0, 1}, 5, 64, 0},
-  {{RECUR_CELL_RNN_TANH, 20, 33, 2, 0, 0, 1}, 4, 50, 1},
+  {{RECUR_CELL_LSTM, 20, 40, 2, 1, 17, 1, 0}, 5, 37, 1},
+  {{RECUR_CELL_GRU, 20, 40, 1, 1, 0, 1, 0}, 5, 64, 0},
+  {{RECUR_CELL_RNN_TANH, 20, 33, 2, 0, 0, 1, 0}, 4, 50, 1},
 };
 
 typedef struct result {
@@ -171,7 +171,7 @@ Test(threads, plan_uses_the_threads_on_deepbench_shapes) {
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
       for (size_t ci = 0; ci < sizeof cells / sizeof *cells; ci++) {
         int64_t B = shapes[si].B, H = shapes[si].H, D = cells[ci].bidirectional ? 2 : 1;
-        recur_desc d = {cells[ci].cell, H, H, 1, cells[ci].bidirectional, 0, 1};
+        recur_desc d = {cells[ci].cell, H, H, 1, cells[ci].bidirectional, 0, 1, 0};
         randnet_tensors w;
         randnet_make(&d, 3, &w);
         recur_net *net;

@@ -5,7 +5,9 @@
  *    the plan of the same network without a tune file (computed in a forked child);
  *  - recur_net_plan reports the entry that applies, with the matching rule: all of the key but
  *    B exactly, B within [B/2, 2B], the nearest B on a log scale, ties to the smaller;
- *  - tuned tile sizes and schedules give bitwise the defaults' results, every cell.
+ *  - tuned tile sizes and schedules give bitwise the defaults' results, every cell;
+ *  - the search, on known times (a fake timer): it keeps a winner only when it is faster by
+ *    3% and by more than the noise of its runs, and records the defaults otherwise.
  * Criterion runs each test in a process of its own, and the library reads the tune file once,
  * at first use: each test sets RECUR_TUNE_FILE before its first recur call. */
 #define _GNU_SOURCE /* nftw */
@@ -13,6 +15,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "poison.h"
 #include "randnet.h"
 #include "schedule.h"
+#include "tune.h"
 #include "tunefile.h"
 
 #define PATH_LEN 512
@@ -494,9 +498,9 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
 
 /* The networks the fallback tests look at, and the calls. */
 static const recur_desc probe_nets[] = {
-  {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1}, /* bidirectional */
-  {RECUR_CELL_LSTM, 19, 37, 1, 0, 11, 1}, /* projection */
-  {RECUR_CELL_GRU, 32, 64, 1, 0, 0, 1},
+  {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1, 0}, /* bidirectional */
+  {RECUR_CELL_LSTM, 19, 37, 1, 0, 11, 1, 0}, /* projection */
+  {RECUR_CELL_GRU, 32, 64, 1, 0, 0, 1, 0},
 };
 #define N_PROBE_NETS (sizeof probe_nets / sizeof *probe_nets)
 static const struct { int64_t B; int threads; } probe_calls[] = {{4, 1}, {4, 2}, {16, 2}, {5, 2}};
@@ -863,7 +867,7 @@ Test(tune, a_folder_in_place_of_the_file_falls_back) {
 /* The network of the plan tests, and its entries per table: one packing per table (tables
  * differ so that a table's net shows it got its own), per-call choices at threads=2 for B=4
  * and B=16, at threads=1 for B=20 and B=40, at threads=4 for B=20 and B=45. */
-static const recur_desc plan_net = {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1};
+static const recur_desc plan_net = {RECUR_CELL_LSTM, 24, 100, 1, 1, 0, 1, 0};
 
 typedef struct call_entry {
   int threads;
@@ -1091,7 +1095,7 @@ static float *plan_test_y(const recur_net *net, const recur_desc *d, int64_t B, 
  * runs on fewer: the calls at 4 and 8 take the plan at 2, entry and all, and give its bits; an
  * entry at 16 that keeps 2 threads stands (the plan at 8 runs 2). */
 Test(tune, more_threads_asked_never_run_on_fewer) {
-  const recur_desc d = {RECUR_CELL_LSTM, 64, 256, 1, 0, 0, 1};
+  const recur_desc d = {RECUR_CELL_LSTM, 64, 256, 1, 0, 0, 1, 0};
   static const threads_entry t[] = {{2, 2, 2, RECUR_SPLIT_HIDDEN}, {4, 1, 3, RECUR_SPLIT_HIDDEN},
                                     {8, 1, 4, RECUR_SPLIT_HIDDEN}, {16, 2, 1, RECUR_SPLIT_HIDDEN}};
   put_threads_entries(&d, 2, t, sizeof t / sizeof *t);
@@ -1120,7 +1124,7 @@ Test(tune, more_threads_asked_never_run_on_fewer) {
  * its count, either split: for every batch their ranges cover and every N up to 64, the plan
  * at 2N runs at least the threads of the plan at N. */
 Test(tune, plans_never_shrink_as_threads_double) {
-  const recur_desc d = {RECUR_CELL_GRU, 32, 200, 1, 1, 0, 1};
+  const recur_desc d = {RECUR_CELL_GRU, 32, 200, 1, 1, 0, 1, 0};
   static const int counts[] = {1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32};
   threads_entry t[sizeof counts / sizeof *counts];
   unsigned seed = 17;
@@ -1166,14 +1170,14 @@ Test(tune, plan_rejects_bad_arguments) {
 /* 4. Tuned choices never change a bit                                                       */
 
 static const recur_desc bit_cells[] = {
-  {RECUR_CELL_RNN_TANH, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_RNN_RELU, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_LSTM, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_GRU, 0, 0, 1, 0, 0, 1},
-  {RECUR_CELL_LSTM, 0, 0, 1, 0, 1, 1}, /* proj_size: set from the sizes */
-  {RECUR_CELL_GRU, 0, 0, 1, 1, 0, 1},  /* bidirectional */
-  {RECUR_CELL_LSTM, 0, 0, 2, 1, 1, 0}, /* 2 layers, bidirectional, projection, no bias */
-  {RECUR_CELL_RNN_TANH, 0, 0, 2, 1, 0, 1},
+  {RECUR_CELL_RNN_TANH, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_RNN_RELU, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_LSTM, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_GRU, 0, 0, 1, 0, 0, 1, 0},
+  {RECUR_CELL_LSTM, 0, 0, 1, 0, 1, 1, 0}, /* proj_size: set from the sizes */
+  {RECUR_CELL_GRU, 0, 0, 1, 1, 0, 1, 0},  /* bidirectional */
+  {RECUR_CELL_LSTM, 0, 0, 2, 1, 1, 0, 0}, /* 2 layers, bidirectional, projection, no bias */
+  {RECUR_CELL_RNN_TANH, 0, 0, 2, 1, 0, 1, 0},
 };
 #define N_BIT_CELLS (sizeof bit_cells / sizeof *bit_cells)
 static const struct { int64_t I, H, P; } bit_sizes[] = {{19, 37, 11}, {32, 64, 16}};
@@ -1344,3 +1348,166 @@ Test(tune, tuned_choices_give_the_same_bits_0) { expect_same_bits(0); }
 Test(tune, tuned_choices_give_the_same_bits_1) { expect_same_bits(1); }
 Test(tune, tuned_choices_give_the_same_bits_2) { expect_same_bits(2); }
 Test(tune, tuned_choices_give_the_same_bits_3) { expect_same_bits(3); }
+
+/* ---------------------------------------------------------------------------------------- */
+/* The search on known times                                                                 */
+
+/* A fake timer: its clock moves only as the fake runs take their time, default_ms on the
+ * default network with the heuristic's choices and `faster` times that on anything else, each
+ * run times a factor drawn uniformly from [1 - jitter, 1 + jitter] (a fixed xorshift seed). */
+typedef struct fake_timer {
+  double now; /* seconds */
+  double default_ms, faster, jitter;
+  recur_packing def; /* the default network's packing: the network of the first run */
+  int runs;
+  unsigned state;
+} fake_timer;
+
+static double fake_now(void *ctx) { return ((fake_timer *)ctx)->now; }
+
+static int fake_run(void *ctx, const recur_net *net, const recur_forward_args *args,
+                    const recur_call_choices *p) {
+  (void)args;
+  fake_timer *f = ctx;
+  const recur_packing *pack = &net->tiling.pack;
+  if (!f->runs++) f->def = *pack;
+  int is_default = pack->nv == f->def.nv && pack->nv_proj == f->def.nv_proj &&
+                   pack->kc == f->def.kc && pack->kc_input == f->def.kc_input && !p->mr &&
+                   !p->chunk_rows && !p->mc && !p->split && !p->groups && !p->use_threads &&
+                   !p->bparts;
+  f->state ^= f->state << 13, f->state ^= f->state >> 17, f->state ^= f->state << 5;
+  double u = 2.0 * (f->state >> 8) / 16777216.0 - 1;
+  f->now += 1e-3 * f->default_ms * (is_default ? 1 : f->faster) * (1 + f->jitter * u);
+  return 0;
+}
+
+/* Tunes an LSTM (T, B, I, H) = (10, 4, 64, 64) at one thread on the best table, for 30 s of
+ * fake time in which every choice but the defaults takes `faster` times their 1 ms, with the
+ * jitter: the outcome, after checking that a case not kept records the defaults' choices. */
+static recur_tune_outcome tune_on_fake_times(double faster, double jitter) {
+  char names[4][16];
+  const recur_kernels *k;
+  cr_assert_gt(fast_tables(names), 0, "no vector table: nothing to tune");
+  cr_assert_eq(recur_kernels_find(names[0], &k), RECUR_OK);
+  recur_tune_case tc = {{RECUR_CELL_LSTM, 64, 64, 1, 0, 0, 1, 0}, 10, 4, 1, RECUR_PRECISION_FP32};
+  recur_tune_opts opts = {30, NULL, NULL};
+  fake_timer f = {.default_ms = 1, .faster = faster, .jitter = jitter, .state = 2463534242u};
+  recur_tune_timer timer = {{fake_now, &f}, fake_run, &f};
+  recur_tune_outcome out;
+  cr_assert_eq(recur_tune_search(k, &tc, 1, &opts, &timer, &out), RECUR_OK, "%s",
+               recur_last_error());
+  cr_assert(out.measured);
+  if (!out.improved) { /* the entry spells out the defaults: their packing and schedule */
+    recur_net *def;
+    recur_net_options options = {tc.precision};
+    cr_assert_eq(recur_tune_random_net(&tc.desc, k, &recur_packing_builtin, &options, &def),
+                 RECUR_OK);
+    recur_call_choices call = recur_schedule_choose(def, tc.B, tc.threads, NULL).call;
+    cr_expect_eq(memcmp(&out.entry.p.pack, &def->tiling.pack, sizeof def->tiling.pack), 0);
+    cr_expect(out.entry.p.call.mr == call.mr && out.entry.p.call.chunk_rows == call.chunk_rows &&
+              out.entry.p.call.mc == call.mc && out.entry.p.call.split == call.split &&
+              out.entry.p.call.use_threads == call.use_threads, "not the defaults' choices");
+    cr_expect_eq(out.entry.tuned_ms, out.entry.default_ms);
+    recur_net_free(def);
+  }
+  return out;
+}
+
+/* 7% faster, but each run varies by up to 25%: the rounds' ratios spread by +-14% (their half
+ * interquartile range, by sampling the same distribution), so the gain is within the noise
+ * and nothing is kept. Before the noise was judged, medians alone made it "tuned". */
+Test(tune, a_gain_within_the_noise_is_not_kept) {
+  recur_tune_outcome out = tune_on_fake_times(0.93, 0.25);
+  cr_expect_not(out.improved, "kept a 7%% gain amid 25%% noise: gain %g, noise %g", out.gain,
+                out.noise);
+}
+
+/* 30% faster amid the same noise (the ratios' half interquartile range 0.103): kept, with the
+ * gain and noise the timings give. */
+Test(tune, a_clear_winner_is_kept) {
+  recur_tune_outcome out = tune_on_fake_times(0.7, 0.25);
+  cr_assert(out.compared && out.improved, "gain %g, noise %g", out.gain, out.noise);
+  cr_expect(fabs(out.gain - 0.3) < 0.03, "gain %g", out.gain);
+  cr_expect(out.noise > 0.08 && out.noise < 0.13, "noise %g", out.noise);
+  cr_expect(fabs(out.entry.tuned_ms / out.entry.default_ms - 0.7) < 0.03, "%g ms against %g",
+            out.entry.tuned_ms, out.entry.default_ms);
+}
+
+/* The same 7% on a quiet machine (1% jitter: noise 0.005) is kept. */
+Test(tune, a_small_gain_above_quiet_noise_is_kept) {
+  recur_tune_outcome out = tune_on_fake_times(0.93, 0.01);
+  cr_assert(out.compared && out.improved, "gain %g, noise %g", out.gain, out.noise);
+  cr_expect(fabs(out.gain - 0.07) < 0.005 && out.noise < 0.01, "gain %g, noise %g", out.gain,
+            out.noise);
+}
+
+/* 2% faster, well above its noise (0.001), but under the least gain of 3%: found by the search
+ * (whose steps take 1%), compared, and not kept. */
+Test(tune, a_gain_under_the_least_gain_is_not_kept) {
+  recur_tune_outcome out = tune_on_fake_times(0.98, 0.002);
+  cr_expect(out.compared && !out.improved, "gain %g, noise %g", out.gain, out.noise);
+  cr_expect(fabs(out.gain - 0.02) < 0.002, "gain %g", out.gain);
+}
+
+/* A contender on a fake clock: each run takes the next of its durations (ms). */
+typedef struct scripted {
+  double *now; /* seconds */
+  const double *ms;
+  int next;
+} scripted;
+
+static int scripted_run(void *ctx) {
+  scripted *s = ctx;
+  *s->now += 1e-3 * s->ms[s->next++];
+  return 0;
+}
+
+static double clock_at(void *ctx) { return *(double *)ctx; }
+
+/* recur_bench_time_on: a warm-up each, then the contenders in turn, round by round; each
+ * one's median, minimum and spread (interquartile range over the median), and the second's
+ * ratio to the first round by round: its median and half its interquartile range. Expected:
+ * numpy.quantile (linear, its default) of the same numbers. */
+Test(tune, timing_pairs_the_rounds) {
+  static const double a[] = {5, 1.0, 1.2, 0.9, 1.1, 1.0, 1.3, 0.8}, /* the warm-up first */
+                      b[] = {5, 0.5, 0.7, 0.45, 0.5, 0.6, 0.55, 0.4};
+  double now = 0;
+  scripted sa = {&now, a, 0}, sb = {&now, b, 0};
+  struct recur_bench_contender c[2] = {{scripted_run, &sa, {0}, 0}, {scripted_run, &sb, {0}, 0}};
+  struct recur_bench_clock clock = {clock_at, &now};
+  cr_assert_eq(recur_bench_time_on(c, 2, &(struct recur_bench_budget){7, 0, 1}, &clock), 0);
+  cr_expect(sa.next == 8 && sb.next == 8, "runs %d and %d", sa.next, sb.next);
+  const struct recur_bench_timing *ta = &c[0].timing, *tb = &c[1].timing;
+  cr_expect(ta->runs == 7 && tb->runs == 7);
+  cr_expect(fabs(ta->median_ms - 1.0) < 1e-9 && fabs(ta->min_ms - 0.8) < 1e-9, "%g", ta->median_ms);
+  cr_expect(fabs(ta->spread - 0.2) < 1e-9, "spread %g", ta->spread);
+  cr_expect(ta->ratio == 0 && ta->ratio_noise == 0, "the first is not paired");
+  cr_expect(fabs(tb->median_ms - 0.5) < 1e-9 && fabs(tb->min_ms - 0.4) < 1e-9, "%g", tb->median_ms);
+  cr_expect(fabs(tb->spread - 0.2) < 1e-9, "spread %g", tb->spread);
+  cr_expect(fabs(tb->ratio - 0.5) < 1e-9, "ratio %g", tb->ratio);
+  cr_expect(fabs(tb->ratio_noise - 0.032196969696969724) < 1e-9, "noise %g", tb->ratio_noise);
+
+  /* warm-ups that fill the budget alone are the only samples: one round, no spread */
+  now = 0, sa.next = sb.next = 0;
+  cr_assert_eq(recur_bench_time_on(c, 2, &(struct recur_bench_budget){7, 0, 0.004}, &clock), 0);
+  cr_expect(sa.next == 1 && sb.next == 1 && ta->runs == 1 && tb->runs == 1);
+  cr_expect(fabs(tb->median_ms - 5) < 1e-9 && fabs(tb->ratio - 1) < 1e-9, "%g", tb->ratio);
+  cr_expect(ta->spread == 0 && tb->spread == 0 && tb->ratio_noise == 0);
+}
+
+/* Busy: the load average above the CPUs a run's threads leave free, plus half a CPU. */
+Test(tune, a_load_that_takes_the_runs_cpus_is_busy) {
+  cr_expect_not(recur_bench_busy(0.1, 2, 2));
+  cr_expect_not(recur_bench_busy(0.5, 2, 2));
+  cr_expect(recur_bench_busy(0.6, 2, 2));
+  cr_expect_not(recur_bench_busy(1.4, 2, 1));
+  cr_expect(recur_bench_busy(1.6, 2, 1));
+  cr_expect(recur_bench_busy(7.1, 2, 1));
+  cr_expect_not(recur_bench_busy(3.4, 8, 4));
+  cr_expect(recur_bench_busy(4.6, 8, 4));
+  double load = -1;
+  int cpus = -1;
+  cr_assert(recur_bench_load(&load, &cpus), "no /proc/loadavg on Linux");
+  cr_expect(load >= 0 && cpus >= 1, "load %g on %d CPUs", load, cpus);
+  cr_expect_eq(cpus, (int)sysconf(_SC_NPROCESSORS_ONLN));
+}

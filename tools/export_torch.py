@@ -2,8 +2,10 @@
 """Export PyTorch nn.RNN / nn.LSTM / nn.GRU weights to a safetensors file recur can load.
 
 The file holds the module's state_dict unchanged (PyTorch's names and layout) and the
-metadata {"cell": "lstm" | "gru" | "rnn_tanh" | "rnn_relu"}, plus informative keys
-("format", "batch_first", sizes) that recur ignores.
+metadata {"cell": "lstm" | "gru" | "rnn_tanh" | "rnn_relu", "batch_first": "0" | "1"} (the
+module's flag: the layout recur's loaders take by default), plus informative keys ("format",
+sizes) that recur ignores. A saved state_dict (--from-state-dict) does not say its layout:
+its file records none, which recur takes as time-first.
 
 As a module:
     from export_torch import export, write_safetensors
@@ -200,10 +202,16 @@ def main(argv=None):
     parser.add_argument("--proj-size", type=int, default=0, help="LSTM projection size")
     parser.add_argument("--no-bias", action="store_true")
     parser.add_argument("--batch-first", action="store_true",
-                        help="recorded as informative metadata only")
+                        help="recorded in the file: recur's loaders then take (B, T, I) input "
+                             "by default")
     parser.add_argument("--seed", type=int, default=0, help="seed for a new module's weights")
     parser.add_argument("--dtype", choices=list(EXPORT_DTYPES), default="F32")
     args = parser.parse_args(argv)
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if os.path.isdir(args.output) or not os.access(folder, os.W_OK | os.X_OK):
+        print(f"export_torch.py: error: cannot write {args.output}: it is a folder, or its "
+              "folder is missing or not writable", file=sys.stderr)
+        return 1  # before a state_dict is read or a module built
 
     try:
         if args.from_state_dict:

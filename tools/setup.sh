@@ -15,11 +15,10 @@ packages=(
   python3-dask python3-distributed            # examples/dask_batch.py and its test
   python3-mpi4py openmpi-bin                  # examples/mpi_batch.py and its test (mpirun)
   python3-matplotlib                          # bench/report's plots (and its test)
+  libdnnl-dev                                 # oneDNN: bench/recur_onednn and its test only
 )
-# With --bench, also what bench/ uses (CI does not): oneDNN for `recur bench --vs-onednn`
-# (then `meson setup --wipe build -Donednn=enabled`: --reconfigure keeps meson's cached
-# "not found") and hyperfine.
-[[ ${1:-} == --bench ]] && packages+=(libdnnl-dev hyperfine)
+# With --bench, also hyperfine, for bench/'s whole-command timings (CI does not need it).
+[[ ${1:-} == --bench ]] && packages+=(hyperfine)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -50,11 +50,11 @@ run_suite() { # DIR MESON_SETUP_ARGS...
   meson test -C "$dir" --print-errorlogs
   count "$dir/meson-logs/testlog.json"
 }
-# -Dpython=enabled -Dfortran=enabled: a missing Python dependency or Fortran compiler fails
-# the build instead of dropping those suites (the options' default, auto, builds the bindings
-# only where it can).
-run_suite build -Dpython=enabled -Dfortran=enabled
-# The README's sanitizer build, flag for flag; UBSAN_OPTIONS above makes any UB report fatal.
+# -Dpython=enabled -Dfortran=enabled -Donednn=enabled: a missing Python dependency, Fortran
+# compiler or oneDNN fails the build instead of dropping those suites (the options' default,
+# auto, builds the bindings and bench/recur_onednn only where it can).
+run_suite build -Dpython=enabled -Dfortran=enabled -Donednn=enabled
+# docs/tests.md's sanitizer build, flag for flag; UBSAN_OPTIONS above makes any UB report fatal.
 # The Python suites run there with the sanitizer runtimes preloaded (python/meson.build).
 run_suite build-san -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dpython=enabled \
   -Dfortran=enabled

@@ -1,40 +1,59 @@
 /* The search. Per network shape (a group of cases that differ only in T, B and threads):
  *  1. time every case with the built-in defaults;
  *  2. the packing, shared by the group: nv, then the K blocks, then the projection's nv, each
- *     kept when it lowers the group's summed log time (one coordinate at a time: pruned);
+ *     candidate against the best packing so far, case by case (one coordinate at a time:
+ *     pruned);
  *  3. per case, on that packing: threads used, groups per direction, split, batch parts of a
- *     hidden split, mr, time chunk and GEMM row block, again one coordinate at a time from the heuristic's choice;
- *  4. each case's winner against the defaults, alternating runs; a winner at least
- *     RECUR_TUNE_MIN_GAIN faster is kept, else the case's entry spells out the defaults (so
+ *     hidden split, mr, time chunk and GEMM row block, again one coordinate at a time from the
+ *     heuristic's choice, each candidate against the current choice;
+ *  4. each case's winner against the defaults, in a longer comparison: a winner at least
+ *     RECUR_TOOL_TUNE_MIN_GAIN faster is kept, else the case's entry spells out the defaults (so
  *     that it, not a neighbouring batch's entry, applies to its shape). If a case loses on a
  *     non-default packing, the group goes back to the default packing and steps 3-4 run again
  *     there, so that every entry of a network shape shares one packing and none is slower
  *     than the defaults.
- * Every timing is a median after a warm-up (timing.c). The time limit is split evenly over
- * the groups left; a group stops searching when only the time its step 4 needs is left, and
- * step 4 shrinks to 3 runs each if even that is gone. A measurement under way always
- * finishes, so a run can overrun its limit by about one case's final comparison. */
+ * Every comparison runs its two contenders in turn, run by run after a warm-up each
+ * (timing.c), so that a busy stretch slows both alike, and judges the rounds' time ratios:
+ * the challenger wins only when their median is faster by the step's margin and by more than
+ * their noise (half their interquartile range), so that a gain the machine's run-to-run noise
+ * could make up is never taken (`gains`). The time limit is split evenly over the groups left;
+ * a group stops searching when only the time its step 4 needs is left, and step 4 shrinks to
+ * 3 runs each if even that is gone. A measurement under way always finishes, so a run can
+ * overrun its limit by about one case's final comparison. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward.h"
 #include "schedule.h"
 #include "tune.h"
 
-/* Searching: a median of at least 3 runs. The final comparison: at least 7 of each, in turn. */
+/* Searching: at least 3 rounds. The final comparison: at least 7; late, 3 (one round would
+ * leave no noise to judge). */
 static const struct recur_bench_budget search_budget = {3, 0.06, 0.5};
 static const struct recur_bench_budget final_budget = {7, 0.3, 3.0};
-static const struct recur_bench_budget late_budget = {3, 0, 0};
+static const struct recur_bench_budget late_budget = {3, 0, 3.0};
+
+/* The margin a step of the search must win by (steps 2 and 3). */
+#define STEP_GAIN 0.01
 
 typedef struct trial {
+  const recur_tune_timer *timer;
   const recur_net *net;
   recur_forward_args args;
   recur_call_choices choices; /* zero: the heuristic's choices */
 } trial;
 
+/* The real timer's run. */
+static int forward_with(void *unused, const recur_net *net, const recur_forward_args *args,
+                        const recur_call_choices *choices) {
+  (void)unused;
+  return recur_forward_with(net, args, choices) != RECUR_OK;
+}
+
 static int run_trial(void *ctx) {
   trial *t = ctx;
-  return recur_forward_with(t->net, &t->args, &t->choices) != RECUR_OK;
+  return t->timer->run(t->timer->ctx, t->net, &t->args, &t->choices);
 }
 
 typedef struct group {
@@ -44,15 +63,19 @@ typedef struct group {
   int n;
   float **x, **y;          /* per case */
   double *ms_default;      /* per case */
+  double *spread_default;  /* per case: the run-to-run spread of those times */
   recur_call_choices *call; /* per case: the per-call choices found */
   const recur_net *def;    /* the network with the default packing */
   double start, deadline;  /* of this group */
   double search_end;       /* the deadline less what step 4 needs */
   double fraction0, fraction_span;
   const recur_tune_opts *opts;
+  const recur_tune_timer *timer;
 } group;
 
-static int out_of_time(const group *g) { return recur_bench_now() > g->search_end; }
+static double now(const group *g) { return g->timer->clock.now(g->timer->clock.ctx); }
+
+static int out_of_time(const group *g) { return now(g) > g->search_end; }
 
 /* Seconds step 4 takes for the group at the default times: both contenders of each case
  * fill final_budget, after a warm-up each. */
@@ -69,36 +92,45 @@ static double final_seconds(const group *g) {
 
 static void report(const group *g, int c) {
   if (!g->opts->progress) return;
-  double used = (recur_bench_now() - g->start) / (g->deadline - g->start);
+  double used = (now(g) - g->start) / (g->deadline - g->start);
   g->opts->progress(g->opts->ctx, g->fraction0 + g->fraction_span * (used < 1 ? used : 1),
                     &g->cases[g->idx[c]]);
 }
 
 static trial make_trial(const group *g, const recur_net *net, int c, const recur_call_choices *call) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
-  trial t = {.net = net, .args = {.seq_len = tc->T, .batch = tc->B, .input_size = tc->desc.input_size,
-                                  .x = g->x[c], .y = g->y[c], .num_threads = tc->threads}};
+  trial t = {.timer = g->timer, .net = net,
+             .args = {.seq_len = tc->T, .batch = tc->B, .input_size = tc->desc.input_size,
+                      .x = g->x[c], .y = g->y[c], .num_threads = tc->threads}};
   if (call) t.choices = *call;
   return t;
 }
 
-/* Median ms of case c on net with the call's choices (NULL: the heuristic's); INFINITY if a run
- * fails. */
-static double measure(const group *g, const recur_net *net, int c, const recur_call_choices *call) {
-  trial t = make_trial(g, net, c, call);
+/* Step 1 for case c: the defaults' median ms (INFINITY if a run fails) and spread. */
+static void measure_default(group *g, int c) {
+  trial t = make_trial(g, g->def, c, NULL);
   struct recur_bench_contender one = {run_trial, &t, {0}, 0};
-  double ms = recur_bench_time(&one, 1, &search_budget) ? INFINITY : one.timing.median_ms;
+  int failed = recur_bench_time_on(&one, 1, &search_budget, &g->timer->clock);
+  g->ms_default[c] = failed ? INFINITY : one.timing.median_ms;
+  g->spread_default[c] = one.timing.spread;
   report(g, c);
-  return ms;
 }
 
-/* The group's cost on a packing: the sum over cases of log(time / default time). */
-static double group_cost(const group *g, const recur_net *net) {
-  double cost = 0;
-  for (int c = 0; c < g->n; c++) {
-    cost += log(measure(g, net, c, NULL) / g->ms_default[c]);
-  }
-  return cost;
+/* Times challenger b against incumbent a on case c, in turn: their timings in t (t[1].ratio:
+ * b's time over a's, round by round); 0 if a run failed. */
+static int compare(const group *g, int c, trial a, trial b, const struct recur_bench_budget *budget,
+                   struct recur_bench_timing t[2]) {
+  struct recur_bench_contender two[2] = {{run_trial, &a, {0}, 0}, {run_trial, &b, {0}, 0}};
+  int failed = recur_bench_time_on(two, 2, budget, &g->timer->clock);
+  report(g, c);
+  t[0] = two[0].timing, t[1] = two[1].timing;
+  return !failed;
+}
+
+/* Whether a challenger whose time over the incumbent's is ratio (the median of the rounds),
+ * with that ratio's noise, is faster by at least min_gain and by more than the noise. */
+static int gains(double ratio, double noise, double min_gain) {
+  return ratio > 0 && 1 - ratio >= min_gain && 1 - ratio > noise;
 }
 
 static recur_status make_net(const group *g, const recur_packing *p, recur_net **net) {
@@ -112,47 +144,60 @@ static void drop(const group *g, recur_net *net) {
   if (net != g->def) recur_net_free(net);
 }
 
-/* Tries one packing: keeps it (in *best, *best_net) when it lowers the cost by 1%. */
-static void try_packing(const group *g, recur_packing cand, recur_packing *best, recur_net **best_net,
-                        double *best_cost) {
+/* Tries one packing against *best_net, case by case: keeps it (in *best_net) when the
+ * geometric mean of the cases' ratios gains STEP_GAIN and more than their mean noise. */
+static void try_packing(const group *g, recur_packing cand, recur_net **best_net) {
   recur_net *net;
   if (out_of_time(g) || make_net(g, &cand, &net)) return;
-  double cost = group_cost(g, net);
-  if (cost < *best_cost - 0.01 * g->n) {
-    *best_cost = cost, *best = net->tiling.pack;
+  double log_ratio = 0, noise = 0;
+  int c = 0;
+  for (struct recur_bench_timing t[2]; c < g->n; c++) {
+    if (!compare(g, c, make_trial(g, *best_net, c, NULL), make_trial(g, net, c, NULL),
+                 &search_budget, t))
+      break;
+    log_ratio += log(t[1].ratio), noise += t[1].ratio_noise;
+  }
+  if (c == g->n && gains(exp(log_ratio / g->n), noise / g->n, STEP_GAIN)) {
     drop(g, *best_net);
     *best_net = net;
   } else recur_net_free(net);
 }
 
-/* Step 2. *best_net starts as the default network. */
+/* Step 2. *best_net starts as the default network; each candidate changes one coordinate of
+ * the best packing so far. */
 static void search_packing(const group *g, recur_net **best_net) {
   const recur_desc *d = &g->cases[g->idx[0]].desc;
   int64_t gates = recur_cell_gates(d->cell), h_out = d->proj_size ? d->proj_size : d->hidden_size;
-  recur_packing best = (*best_net)->tiling.pack;
-  double cost = 0; /* the defaults, by definition */
+  const recur_packing *best;
   static const int nvs[] = {1, 2, 4, 8};
   static const int64_t kcs[] = {64, 128, 256};
-  for (int i = 0; i < 4; i++) /* wider than twice the hidden size is all padding */
-    if (nvs[i] != best.nv && recur_nv_valid(nvs[i], (int)gates) && (int64_t)(nvs[i] / 2) * g->k->vec < d->hidden_size)
-      try_packing(g, (recur_packing){.nv = nvs[i], .nv_proj = best.nv_proj}, &best, best_net, &cost);
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++) { /* wider than twice the hidden size is all padding */
+    best = &(*best_net)->tiling.pack;
+    if (nvs[i] != best->nv && recur_nv_valid(nvs[i], (int)gates) &&
+        (int64_t)(nvs[i] / 2) * g->k->vec < d->hidden_size)
+      try_packing(g, (recur_packing){.nv = nvs[i], .nv_proj = best->nv_proj}, best_net);
+  }
+  for (int i = 0; i < 3; i++) {
+    best = &(*best_net)->tiling.pack;
     if (kcs[i] < h_out)
-      try_packing(g, (recur_packing){best.nv, best.nv_proj, kcs[i], best.kc_input}, &best, best_net,
-                  &cost);
-  for (int i = 0; i < 3; i++)
+      try_packing(g, (recur_packing){best->nv, best->nv_proj, kcs[i], best->kc_input}, best_net);
+  }
+  for (int i = 0; i < 3; i++) {
+    best = &(*best_net)->tiling.pack;
     if (kcs[i] < d->input_size)
-      try_packing(g, (recur_packing){best.nv, best.nv_proj, best.kc, kcs[i]}, &best, best_net, &cost);
-  for (int i = 0; i < 4 && d->proj_size; i++)
-    if (nvs[i] != best.nv_proj && (int64_t)(nvs[i] / 2) * g->k->vec < d->proj_size)
-      try_packing(g, (recur_packing){best.nv, nvs[i], best.kc, best.kc_input}, &best, best_net, &cost);
+      try_packing(g, (recur_packing){best->nv, best->nv_proj, best->kc, kcs[i]}, best_net);
+  }
+  for (int i = 0; i < 4 && d->proj_size; i++) {
+    best = &(*best_net)->tiling.pack;
+    if (nvs[i] != best->nv_proj && (int64_t)(nvs[i] / 2) * g->k->vec < d->proj_size)
+      try_packing(g, (recur_packing){best->nv, nvs[i], best->kc, best->kc_input}, best_net);
+  }
 }
 
 /* Step 3 for case c: coordinate descent over the per-call choices. */
 static void search_call(const group *g, const recur_net *net, int c) {
   const recur_tune_case *tc = &g->cases[g->idx[c]];
   recur_call_choices p = {0};
-  double best = measure(g, net, c, &p);
   int gnv = (int)(net->gates * net->tiling.pack.nv), fit = recur_tile_rows(net->kernels, 0, gnv);
   enum { USE, GROUPS, SPLIT, BPARTS, MR, CHUNK, MC, N_KNOBS };
   static const int64_t chunks[] = {128, 256, 1024, 2048}, mcs[] = {32, 64, 128, 256};
@@ -175,9 +220,11 @@ static void search_call(const group *g, const recur_net *net, int c) {
       case CHUNK: q.chunk_rows = chunks[v]; tried = chunks[v] != s.call.chunk_rows; break;
       default: q.mc = mcs[v]; tried = mcs[v] < s.call.chunk_rows && mcs[v] != p.mc; break;
       }
-      if (!tried) continue;
-      double ms = measure(g, net, c, &q);
-      if (ms < 0.99 * best) best = ms, p = q;
+      struct recur_bench_timing t[2];
+      if (tried &&
+          compare(g, c, make_trial(g, net, c, &p), make_trial(g, net, c, &q), &search_budget, t) &&
+          gains(t[1].ratio, t[1].ratio_noise, STEP_GAIN))
+        p = q;
     }
   g->call[c] = p;
 }
@@ -199,23 +246,26 @@ static void fill_entry(const group *g, const recur_net *net, const recur_call_ch
 }
 
 /* Step 4 for case c: the winner (net, g->call[c]) against the defaults, in turn; nothing to
- * compare when the search found nothing better. */
-
+ * compare when the search found nothing better. The winner is kept when the median of the
+ * rounds' ratios gains RECUR_TOOL_TUNE_MIN_GAIN and more than their noise, and so does the ratio
+ * of the medians (the times the entry records). */
 static int final_check(const group *g, const recur_net *def, const recur_net *net, int c,
                        recur_tune_outcome *out) {
   recur_tune_entry *e = &out->entry;
   fill_entry(g, def, NULL, c, e);
-  out->measured = 1, out->improved = 0;
+  out->measured = 1, out->improved = 0, out->spread = g->spread_default[c];
   out->compared = net != def || !is_heuristic(&g->call[c]);
   e->default_ms = e->tuned_ms = g->ms_default[c];
   if (!out->compared) return 0;
-  trial t[2] = {make_trial(g, def, c, NULL), make_trial(g, net, c, &g->call[c])};
-  struct recur_bench_contender two[2] = {{run_trial, &t[0], {0}, 0}, {run_trial, &t[1], {0}, 0}};
-  int failed = recur_bench_time(two, 2, recur_bench_now() < g->deadline ? &final_budget : &late_budget);
-  report(g, c);
-  if (failed) return out->measured = 0;
-  double def_ms = two[0].timing.median_ms, tuned_ms = two[1].timing.median_ms;
-  out->improved = tuned_ms <= (1 - RECUR_TUNE_MIN_GAIN) * def_ms;
+  struct recur_bench_timing t[2];
+  if (!compare(g, c, make_trial(g, def, c, NULL), make_trial(g, net, c, &g->call[c]),
+               now(g) < g->deadline ? &final_budget : &late_budget, t))
+    return out->measured = 0;
+  double def_ms = t[0].median_ms, tuned_ms = t[1].median_ms;
+  out->gain = 1 - t[1].ratio, out->noise = t[1].ratio_noise;
+  out->spread = t[0].spread > t[1].spread ? t[0].spread : t[1].spread;
+  out->improved = gains(t[1].ratio, t[1].ratio_noise, RECUR_TOOL_TUNE_MIN_GAIN) &&
+                  tuned_ms <= (1 - RECUR_TOOL_TUNE_MIN_GAIN) * def_ms;
   if (out->improved) fill_entry(g, net, &g->call[c], c, e);
   e->default_ms = def_ms, e->tuned_ms = out->improved ? tuned_ms : def_ms;
   return out->improved;
@@ -227,7 +277,7 @@ static recur_status tune_group(group *g, recur_tune_outcome *out) {
   if (st) return st;
   g->def = def;
   for (int c = 0; c < g->n && !st; c++) {
-    g->ms_default[c] = measure(g, def, c, NULL);
+    measure_default(g, c);
     if (!isfinite(g->ms_default[c])) { /* the same call again, for its status and detail */
       trial t = make_trial(g, def, c, NULL);
       st = recur_forward_with(def, &t.args, &t.choices);
@@ -275,7 +325,10 @@ static int alloc_buffers(group *g) {
 }
 
 recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *cases, int n,
-                               const recur_tune_opts *opts, recur_tune_outcome *out) {
+                               const recur_tune_opts *opts, const recur_tune_timer *timer,
+                               recur_tune_outcome *out) {
+  static const recur_tune_timer real = {{recur_bench_monotonic, NULL}, forward_with, NULL};
+  if (!timer) timer = &real;
   recur_tune_ignore();
   memset(out, 0, (size_t)n * sizeof *out);
   int *idx = malloc((size_t)n * sizeof *idx), *group_of = malloc((size_t)n * sizeof *group_of);
@@ -290,26 +343,28 @@ recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *ca
       if (same_net(&cases[i], &cases[j])) group_of[i] = group_of[j];
     n_groups += group_of[i] == i;
   }
-  double start = recur_bench_now(), end = start + opts->seconds;
+  const struct recur_bench_clock *clock = &timer->clock;
+  double start = clock->now(clock->ctx), end = start + opts->seconds;
   recur_status st = RECUR_OK;
   for (int first = 0, done = 0; first < n && !st; first++) {
     if (group_of[first] != first) continue;
-    group g = {.k = k, .cases = cases, .idx = idx, .opts = opts};
+    group g = {.k = k, .cases = cases, .idx = idx, .opts = opts, .timer = timer};
     for (int i = first; i < n; i++)
       if (group_of[i] == first) idx[g.n++] = i;
-    g.start = recur_bench_now();
+    g.start = now(&g);
     g.deadline = g.start + (end - g.start) / (n_groups - done);
     g.fraction0 = (double)done / n_groups, g.fraction_span = 1.0 / n_groups;
     g.x = calloc((size_t)g.n, sizeof *g.x), g.y = calloc((size_t)g.n, sizeof *g.y);
     g.ms_default = calloc((size_t)g.n, sizeof *g.ms_default);
+    g.spread_default = calloc((size_t)g.n, sizeof *g.spread_default);
     g.call = calloc((size_t)g.n, sizeof *g.call);
     if (g.start >= end) {} /* out of time: the rest stay unmeasured */
-    else if (!g.x || !g.y || !g.ms_default || !g.call || !alloc_buffers(&g))
+    else if (!g.x || !g.y || !g.ms_default || !g.spread_default || !g.call || !alloc_buffers(&g))
       st = recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur tune: no memory for the buffers");
     else st = tune_group(&g, out);
     if (!st && opts->progress) opts->progress(opts->ctx, (double)(done + 1) / n_groups, &cases[first]);
     for (int c = 0; g.x && c < g.n; c++) free(g.x[c]), free(g.y[c]);
-    free(g.x), free(g.y), free(g.ms_default), free(g.call);
+    free(g.x), free(g.y), free(g.ms_default), free(g.spread_default), free(g.call);
     done++;
   }
   free(idx), free(group_of);

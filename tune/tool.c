@@ -2,6 +2,7 @@
  * without seeing the library's structs (tune entries, tilings, per-call choices). */
 #include <stdlib.h>
 
+#include "forward.h"
 #include "recur_tool.h"
 #include "tune.h"
 
@@ -31,12 +32,13 @@ recur_status recur_tool_tune(const char *path, const recur_tool_tune_case *cases
   if (!k) return RECUR_ERR_ISA_UNAVAILABLE; /* RECUR_ISA names a table this CPU lacks: said why */
   recur_tune_outcome *outcomes = calloc((size_t)n, sizeof *outcomes);
   if (!outcomes) return recur_fail(RECUR_ERR_OUT_OF_MEMORY, "recur tune: out of memory");
-  recur_status st = recur_tune_search(k, cases, n, opts, outcomes);
+  recur_status st = recur_tune_search(k, cases, n, opts, NULL, outcomes);
   if (!st) st = recur_tune_store(path, outcomes, n, replaced_why, why_len);
   for (int i = 0; i < n && !st; i++) {
     const recur_tune_outcome *o = &outcomes[i];
     out[i] = (recur_tool_tune_result){o->measured, o->compared, o->improved, o->entry.default_ms,
-                                      o->improved ? o->entry.tuned_ms : o->entry.default_ms};
+                                      o->improved ? o->entry.tuned_ms : o->entry.default_ms,
+                                      o->gain, o->noise, o->spread};
   }
   free(outcomes);
   return st;

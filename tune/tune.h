@@ -18,20 +18,47 @@ typedef struct recur_tune_outcome {
   int measured;          /* 0: the time limit came first; nothing below is set */
   int compared;          /* 1: the search found something faster and compared it with the
                             defaults at the end; 0: the defaults won every step */
-  int improved;          /* 1: the winner beat the default by RECUR_TUNE_MIN_GAIN in the final
-                            alternating measurement; 0: the defaults stay */
+  int improved;          /* 1: the winner beat the default by RECUR_TOOL_TUNE_MIN_GAIN and more
+                            than the noise in the final alternating measurement; 0: the
+                            defaults stay */
+  double gain, noise;    /* compared: 1 - the winner's time over the default's (the median of
+                            the rounds), and that ratio's noise (half its interquartile range) */
+  double spread;         /* the default's run-to-run spread (recur_bench_timing) */
   recur_tune_entry entry; /* the winner's choices, or the defaults' (spelled out, so that the
                              case's own entry, not a neighbour's at another B, applies to it) */
 } recur_tune_outcome;
 
-/* A winner must be at least this much faster than the built-in default to be kept. */
-#define RECUR_TUNE_MIN_GAIN 0.03
+/* A clock in seconds: the monotonic one, or a test's. */
+struct recur_bench_clock {
+  double (*now)(void *ctx);
+  void *ctx;
+};
 
-/* Tunes n cases on table k. Cases of one network shape (cell, I, H, P, layers, directions,
- * precision) share the network-level choices, so they are searched together. out[i] is case i's result.
- * Ignores any tune file already in use: the search starts from the built-in defaults. */
+/* recur_bench_now as a clock's now. */
+double recur_bench_monotonic(void *unused);
+
+/* recur_bench_time on a given clock. */
+int recur_bench_time_on(struct recur_bench_contender *contenders, int n,
+                        const struct recur_bench_budget *budget,
+                        const struct recur_bench_clock *clock);
+
+/* What the search times with: a clock, and one run of a trial (nonzero: it failed). The real
+ * ones are the monotonic clock and recur_forward_with; a test's fakes make the times, and so
+ * the search's choices, known in advance. */
+typedef struct recur_tune_timer {
+  struct recur_bench_clock clock;
+  int (*run)(void *ctx, const recur_net *net, const recur_forward_args *args,
+             const recur_call_choices *choices);
+  void *ctx;
+} recur_tune_timer;
+
+/* Tunes n cases on table k, timed by timer (NULL: the real one). Cases of one network shape
+ * (cell, I, H, P, layers, directions, precision) share the network-level choices, so they are
+ * searched together. out[i] is case i's result. Ignores any tune file already in use: the
+ * search starts from the built-in defaults. */
 recur_status recur_tune_search(const recur_kernels *k, const recur_tune_case *cases, int n,
-                               const recur_tune_opts *opts, recur_tune_outcome *out);
+                               const recur_tune_opts *opts, const recur_tune_timer *timer,
+                               recur_tune_outcome *out);
 
 /* A network of description d with random weights in PyTorch's initial range, packed for k
  * as p says (NULL: as recur_net_create; &recur_packing_builtin: the defaults), created with

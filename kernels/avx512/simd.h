@@ -52,6 +52,7 @@ static inline vf vload_bf16_low(const uint32_t *p) {
 #ifdef __AVX512BF16__
 /* vdpbf16ps: acc + w.high a.high + w.low a.low per lane, in that order, each sum rounded. */
 #define VDOT_PAIRS
+#define VDOT_PAIRS_NAME "vdpbf16ps"
 typedef __m512bh vpairs;
 static inline vpairs vload_pairs(const uint32_t *p) { return (vpairs)_mm512_loadu_si512(p); }
 static inline vpairs vset1_pairs(uint32_t x) { return (vpairs)_mm512_set1_epi32((int)x); }

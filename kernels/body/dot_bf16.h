@@ -25,6 +25,12 @@ ALWAYS_INLINE uint32_t load_pair(const void *row, int64_t q) {
 #define PAIRS_WEIGHT(v) vload_pairs(p + (v) * VW)
 #define PAIRS_STEP(acc, w, x) vdot_pairs(acc, w, x)
 
+/* The peak is the pair dot product's: two products and two sums per lane (pairs of bf16
+ * 0.001, so that the sums grow by 2e-6 a step and stay normal). */
+#define PEAK_INSTRUCTION VDOT_PAIRS_NAME
+#define PEAK_FLOPS 4 /* per lane */
+#define PEAK_STEP(acc) vdot_pairs(acc, vset1_pairs(0x3a833a83u), vset1_pairs(0x3a833a83u))
+
 ALWAYS_INLINE void dot_k(const int mr, const int gnv, const recur_tile *t,
                          vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
   const uint32_t *p = (const uint32_t *)t->panel + t->k0 / 2 * gnv * VW;

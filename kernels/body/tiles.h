@@ -34,6 +34,14 @@
 #include "body/dot_fp32.h"
 #endif
 
+/* One step of the peak probe's chains: an FMA, unless the format's dot product is made of
+ * another instruction (body/dot_bf16.h's pair dot product). */
+#ifndef PEAK_STEP
+#define PEAK_INSTRUCTION "fp32 FMA"
+#define PEAK_FLOPS 2 /* per lane: a product and a sum */
+#define PEAK_STEP(acc) vfma(acc, vset1(0.999999f), vset1(1e-7f))
+#endif
+
 /* acc = the sums over [k0, k1), continuing the chain stored at t->acc when k0 > 0. An empty
  * block (k0 = k1 = k) takes the finished sums from t->acc: a cell's epilogue alone. */
 ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
@@ -137,16 +145,20 @@ RECUR_EPILOGUES(CELL_FNS)
 #define CELL_ENTRY(ID, NAME, G, NV) [RECUR_EPI_##ID] = CELL_ROWS_UP_TO_##NV(NAME),
 #define CELL_TABLE {RECUR_EPILOGUES(CELL_ENTRY)}
 
-/* The FMA throughput probe: 12 independent chains, enough to cover FMA latency x ports on the
- * CPUs recur targets. iters * 12 * VW FMAs; the sums go to out so nothing is optimised away. */
-static void fma_probe(float *out, int64_t iters) {
-  vf acc[12], m = vset1(0.999999f), a = vset1(1e-7f);
-  for (int i = 0; i < 12; i++) acc[i] = vset1((float)i);
+/* The peak probe: independent chains of the instruction the format's dot product is made of
+ * (PEAK_STEP, body/dot_*.h), enough to cover its latency x ports on the CPUs recur targets:
+ * 16 where the registers allow (vdpbf16ps needed 16 on Zen 5, where 12 ran 7% slower), else 12.
+ * The sums go to out so nothing is optimised away. */
+#define PEAK_CHAINS (REGS >= 32 ? 16 : 12)
+static double peak_probe(float *out, int64_t iters) {
+  vf acc[PEAK_CHAINS];
+  for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = vset1((float)i);
   for (int64_t n = 0; n < iters; n++)
-    for (int i = 0; i < 12; i++) acc[i] = vfma(acc[i], m, a);
+    for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = PEAK_STEP(acc[i]);
   vf s = acc[0];
-  for (int i = 1; i < 12; i++) s = vadd(s, acc[i]);
+  for (int i = 1; i < PEAK_CHAINS; i++) s = vadd(s, acc[i]);
   vstore(out, s);
+  return (double)iters * PEAK_CHAINS * VW * PEAK_FLOPS;
 }
 
 /* The table of this ISA and weight format, recur_kernels_<ISA><TABLE_SUFFIX> named
@@ -167,7 +179,7 @@ static void fma_probe(float *out, int64_t iters) {
     .regs = REGS,                                             \
     .input_regs = INPUT_REGS,                                 \
     .format = &FORMAT,                                        \
-    .fma_probe = fma_probe,                                   \
+    .peak = {PEAK_INSTRUCTION, peak_probe},                   \
     .gemm = GEMM_TABLE,                                       \
     .cell = CELL_TABLE,                                       \
     __VA_ARGS__                                               \

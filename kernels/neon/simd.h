@@ -57,6 +57,7 @@ static inline vf vload_bf16_low(const uint32_t *p) {
  * denormal inputs and results flushed to zero, FPCR ignored. Not the bits of two FMAs: within
  * fp32 rounding of them (tests/test_bf16.c states the bound). */
 #define VDOT_PAIRS
+#define VDOT_PAIRS_NAME "BFDOT"
 typedef bfloat16x8_t vpairs;
 static inline vpairs vload_pairs(const uint32_t *p) { return vreinterpretq_bf16_u32(vld1q_u32(p)); }
 static inline vpairs vset1_pairs(uint32_t x) { return vreinterpretq_bf16_u32(vdupq_n_u32(x)); }

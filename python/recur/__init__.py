@@ -25,6 +25,7 @@ import os as _os
 from ._recur import (  # noqa: F401
     Net, RecurError, Stream, __version__, cpu_features, isa, isa_list, load_bytes, memory_limit,
     set_isa, set_memory_limit, set_num_threads)
+from ._recur import read_model as _read_model
 from ._recur import (  # noqa: F401  (recur.h's statuses: RecurError.status values)
     ERR_BAD_FILE, ERR_BAD_LENGTHS, ERR_INTERNAL, ERR_INVALID_ARGUMENT, ERR_INVALID_SIZE,
     ERR_IO, ERR_ISA_UNAVAILABLE, ERR_LIMIT, ERR_MISSING_TENSOR, ERR_NULL_POINTER,
@@ -35,20 +36,24 @@ __all__ = ["Net", "RecurError", "Stream", "__version__", "load", "load_bytes", "
            "memory_limit"]
 
 
-def load(path, prefix=None, batch_first=False, precision="fp32"):
+def load(path, prefix=None, batch_first=None, precision="fp32"):
     """Loads a network from a safetensors file (a PyTorch state_dict; tools/export_torch.py
     writes one).
 
     prefix picks one RNN module of a file holding a whole model ("encoder.rnn"; None: the
-    only one). batch_first: x and y are (B, T, ...), as PyTorch's flag. precision: "fp32" or
-    "bf16" (weights and dot-product inputs rounded to bf16; README "Precision").
+    only one). batch_first: x and y are (B, T, ...), as PyTorch's flag; None: the layout the
+    file records (the exporter writes the module's; time-first if none), net.batch_first says
+    which. precision: "fp32" or "bf16" (weights and dot-product inputs rounded to bf16; README
+    "Precision").
 
-    The file is read once and its bytes kept, so the net pickles without the file. Raises
-    OSError if the file cannot be read, RecurError if recur refuses its contents.
+    The file is read once, as recur reads a model, and its bytes kept, so the net pickles
+    without the file. Raises OSError if the system cannot open or read it (FileNotFoundError,
+    IsADirectoryError, ...), RecurError if recur refuses it before reading a byte (ERR_IO: not
+    a regular file, such as a FIFO or a device; ERR_LIMIT: larger than set_memory_limit()) or
+    refuses its contents.
     """
     path = _os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
+    data = _read_model(path)
     try:
         return load_bytes(data, prefix, batch_first, precision)
     except RecurError as e:

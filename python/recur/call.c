@@ -124,18 +124,19 @@ static int derive_shapes(const recur_py_net *net, PyArrayObject *x, call_shapes 
   return 0;
 }
 
-/* Converts and checks everything recur_forward will touch. */
+/* Checks everything recur_forward will touch, then converts the inputs and makes the outputs:
+ * no argument is copied before every shape is known to be right. */
 static int prepare(const recur_py_net *net, PyObject *const *o, call_arrays *a,
                    recur_forward_args *fa) {
   int lstm = net->desc.cell == RECUR_CELL_LSTM;
   const char *cell = recur_cell_name(net->desc.cell);
   call_shapes s;
   PyObject *h0, *c0, *y_out = o[ARG_OUT], *states_out = NULL, *h_out, *c_out;
-  if (!(a->x = recur_py_input(o[ARG_X], "x")) || derive_shapes(net, a->x, &s) < 0 ||
+  if (!(a->x = recur_py_array(o[ARG_X], "x")) || derive_shapes(net, a->x, &s) < 0 ||
       recur_py_split_state(o[ARG_HX], lstm, cell, "hx", &h0, &c0) < 0)
     return -1;
-  int bad = recur_py_state_input(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
-            recur_py_state_input(c0, "c0", s.state_ndim, s.c, &a->c0) < 0;
+  int bad = recur_py_state_array(h0, "h0", s.state_ndim, s.h, &a->h0) < 0 ||
+            recur_py_state_array(c0, "c0", s.state_ndim, s.c, &a->c0) < 0;
   Py_XDECREF(h0);
   Py_XDECREF(c0);
   if (bad || (o[ARG_LENGTHS] && o[ARG_LENGTHS] != Py_None &&
@@ -146,20 +147,26 @@ static int prepare(const recur_py_net *net, PyObject *const *o, call_arrays *a,
     y_out = PySequence_Fast_GET_ITEM(o[ARG_OUT], 0);
     states_out = PySequence_Fast_GET_ITEM(o[ARG_OUT], 1);
   }
-  /* No Python code runs from here on (outputs are checked, never converted), so y_out and
-   * states_out, borrowed from out, stay alive. */
+  /* No Python code runs from here until the outputs are checked and held (inputs are arrays
+   * already; outputs are checked, never converted), so y_out and states_out, borrowed from
+   * out, stay alive. */
   if (recur_py_split_state(states_out, lstm, cell, "out's states", &h_out, &c_out) < 0)
     return -1;
-  bad = !(a->y = recur_py_output(y_out, "out y", s.state_ndim, s.y)) ||
-        !(a->h_n = recur_py_output(h_out, "out h_n", s.state_ndim, s.h)) ||
-        (lstm && !(a->c_n = recur_py_output(c_out, "out c_n", s.state_ndim, s.c)));
+  bad = recur_py_output(y_out, "out y", s.state_ndim, s.y, &a->y) < 0 ||
+        recur_py_output(h_out, "out h_n", s.state_ndim, s.h, &a->h_n) < 0 ||
+        (lstm && recur_py_output(c_out, "out c_n", s.state_ndim, s.c, &a->c_n) < 0);
   Py_XDECREF(h_out);
   Py_XDECREF(c_out);
-  if (bad) return -1;
+  if (bad || recur_py_float32(&a->x) < 0 || recur_py_float32(&a->h0) < 0 ||
+      recur_py_float32(&a->c0) < 0 || recur_py_allocate(&a->y, s.state_ndim, s.y) < 0 ||
+      recur_py_allocate(&a->h_n, s.state_ndim, s.h) < 0 ||
+      (lstm && recur_py_allocate(&a->c_n, s.state_ndim, s.c) < 0))
+    return -1;
   fa->seq_len = s.T;
   fa->batch = s.B;
   fa->input_size = net->desc.input_size;
-  fa->batch_first = net->batch_first && !s.unbatched;
+  fa->batch_first = net->batch_first; /* named either way: the shapes above assumed it */
+  fa->time_first = !net->batch_first;
   fa->unbatched = s.unbatched;
   fa->x = PyArray_DATA(a->x);
   fa->lengths = a->lengths ? PyArray_DATA(a->lengths) : NULL;

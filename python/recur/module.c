@@ -1,4 +1,6 @@
 /* recur._recur: the module, and its functions over recur's process-wide settings. */
+#include <string.h>
+
 #define RECUR_PY_IMPORT_NUMPY
 #include "pyrecur.h"
 
@@ -28,11 +30,14 @@ static PyObject *py_cpu_features(PyObject *m, PyObject *unused) {
 
 static PyObject *py_set_isa(PyObject *m, PyObject *arg) {
   (void)m;
-  const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+  Py_ssize_t len;
+  const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8AndSize(arg, &len) : NULL;
   if (!name) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "set_isa: expected a str");
     return NULL;
   }
+  if (strlen(name) != (size_t)len) /* C would read "scalar\0junk" as "scalar" */
+    return PyErr_Format(PyExc_ValueError, "set_isa: the name %R holds a NUL character", arg);
   recur_status status = recur_isa_force(name);
   if (status != RECUR_OK) return recur_py_raise(status);
   Py_RETURN_NONE;
@@ -48,8 +53,20 @@ static PyObject *py_set_num_threads(PyObject *m, PyObject *arg) {
 
 static PyObject *py_set_memory_limit(PyObject *m, PyObject *arg) {
   (void)m;
-  size_t bytes = PyLong_AsSize_t(arg);
-  if (bytes == (size_t)-1 && PyErr_Occurred()) return NULL;
+  PyObject *index = PyNumber_Index(arg);
+  if (!index) return NULL;
+  int overflow;
+  long long n = PyLong_AsLongLongAndOverflow(index, &overflow); /* for the sign */
+  int negative = overflow < 0 || (!overflow && n < 0);
+  size_t bytes = negative ? 0 : PyLong_AsSize_t(index);
+  Py_DECREF(index);
+  if (negative)
+    return PyErr_Format(PyExc_ValueError, "set_memory_limit: %S bytes is negative (0: the "
+                        "default)", arg);
+  if (bytes == (size_t)-1 && PyErr_Occurred()) { /* past SIZE_MAX: it limits nothing more */
+    PyErr_Clear();
+    bytes = SIZE_MAX;
+  }
   recur_set_memory_limit(bytes);
   Py_RETURN_NONE;
 }
@@ -61,12 +78,18 @@ static PyObject *py_memory_limit(PyObject *m, PyObject *unused) {
 
 static PyMethodDef functions[] = {
   {"load_bytes", (PyCFunction)(void (*)(void))recur_py_load_bytes, METH_VARARGS | METH_KEYWORDS,
-   "load_bytes(data, prefix=None, batch_first=False, precision='fp32')\n--\n\n"
+   "load_bytes(data, prefix=None, batch_first=None, precision='fp32')\n--\n\n"
    "Loads a network from a safetensors file's bytes (bytes, bytearray, memoryview or any\n"
    "buffer). prefix picks one module of a file holding several ('encoder.rnn'; None: the only\n"
-   "one). batch_first says how the net reads x and writes y, as PyTorch's flag. precision\n"
-   "'fp32' or 'bf16' (README \"Precision\"). The bytes are kept (copied unless they are a\n"
-   "bytes object) for pickling. Raises RecurError if recur refuses the model."},
+   "one). batch_first says how the net reads x and writes y, as PyTorch's flag; None: as the\n"
+   "file records (what the exporter wrote; time-first if nothing). precision 'fp32' or 'bf16'\n"
+   "(README \"Precision\"). The bytes are kept (copied unless they are a bytes object) for\n"
+   "pickling. Raises RecurError if recur refuses the model."},
+  {"read_model", recur_py_read_model, METH_O,
+   "read_model(path)\n--\n\n"
+   "A model file's bytes, as recur reads a model (recur_model_read): OSError where the system\n"
+   "cannot open or read it, RecurError ERR_IO at once for a path that is no regular file (a\n"
+   "FIFO, a device), ERR_LIMIT for a file over set_memory_limit(), both before a byte is read."},
   {"isa", py_isa, METH_NOARGS,
    "isa()\n--\n\nThe kernel table new networks are built for ('avx512', 'avx2', 'neon',\n"
    "'scalar'): RECUR_ISA or set_isa() if given, else the best this CPU runs."},
@@ -83,7 +106,7 @@ static PyMethodDef functions[] = {
   {"set_memory_limit", py_set_memory_limit, METH_O,
    "set_memory_limit(nbytes)\n--\n\nThe most memory recur allocates for one network, call or\n"
    "file, checked before allocating (RecurError RECUR_ERR_LIMIT above it); 0: the default,\n"
-   "16 GiB."},
+   "16 GiB. A negative nbytes is ValueError; one past the address space, no limit."},
   {"memory_limit", py_memory_limit, METH_NOARGS,
    "memory_limit()\n--\n\nThe memory limit in bytes (set_memory_limit)."},
   {NULL, NULL, 0, NULL},

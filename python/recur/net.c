@@ -60,12 +60,13 @@ static int parse_precision(const char *name, recur_precision *out) {
 PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs) {
   (void)module;
   static char *keywords[] = {"data", "prefix", "batch_first", "precision", NULL};
-  PyObject *data;
+  PyObject *data, *batch_first = Py_None; /* None: the file's layout */
   const char *prefix = NULL, *precision_name = "fp32";
-  int batch_first = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|zps:load_bytes", keywords, &data, &prefix,
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|zOs:load_bytes", keywords, &data, &prefix,
                                    &batch_first, &precision_name))
     return NULL;
+  int given_layout = batch_first == Py_None ? -1 : PyObject_IsTrue(batch_first);
+  if (batch_first != Py_None && given_layout < 0) return NULL;
   recur_net_options options = {0};
   if (parse_precision(precision_name, &options.precision) < 0) return NULL;
   if (PyUnicode_Check(data))
@@ -82,7 +83,6 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
   self->vectorcall = recur_py_net_call;
   self->net = NULL;
   self->running = 0;
-  self->batch_first = batch_first;
   self->hash = -1;
   self->model = model;
   self->prefix = prefix ? PyUnicode_FromString(prefix) : Py_NewRef(Py_None);
@@ -108,7 +108,40 @@ PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs
     Py_DECREF(self);
     return recur_py_raise(status);
   }
+  self->batch_first = given_layout < 0 ? self->desc.batch_first : given_layout;
   return (PyObject *)self;
+}
+
+PyObject *recur_py_read_model(PyObject *module, PyObject *arg) {
+  (void)module;
+  PyObject *path; /* bytes; PyUnicode_FSConverter refuses a NUL inside */
+  if (!PyUnicode_FSConverter(arg, &path)) return NULL;
+  void *data;
+  size_t size;
+  recur_status status;
+  int err;
+  Py_BEGIN_ALLOW_THREADS
+  status = recur_model_read(PyBytes_AS_STRING(path), &data, &size);
+  err = errno;
+  Py_END_ALLOW_THREADS
+  Py_DECREF(path);
+  /* A system call's failure is Python's OSError (FileNotFoundError, PermissionError, ...), as
+   * open() would raise; what recur refuses (no regular file, the memory limit) is RecurError. */
+  if (status == RECUR_ERR_IO && err) {
+    errno = err;
+    return PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arg);
+  }
+  if (status != RECUR_OK) return recur_py_raise(status);
+  /* Copied: a bytes object cannot take over recur's block. size fits: it is within the limit,
+   * and no file is longer than PY_SSIZE_T_MAX. */
+  PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+  if (bytes && size) {
+    Py_BEGIN_ALLOW_THREADS
+    memcpy(PyBytes_AS_STRING(bytes), data, size);
+    Py_END_ALLOW_THREADS
+  }
+  recur_model_free(data);
+  return bytes;
 }
 
 static void net_dealloc(recur_py_net *self) {
@@ -166,10 +199,12 @@ PyDoc_STRVAR(plan_doc,
 
 static PyObject *net_plan(recur_py_net *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
-  long long batch = 1;
-  PyObject *threads_obj = NULL;
+  PyObject *batch_obj = NULL, *threads_obj = NULL;
+  int64_t batch = 1;
   int threads;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|LO:plan", keywords, &batch, &threads_obj) ||
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:plan", keywords, &batch_obj,
+                                   &threads_obj) ||
+      (batch_obj && recur_py_int64(batch_obj, &batch) < 0) ||
       recur_py_threads(threads_obj, &threads) < 0)
     return NULL;
   const recur_net *net = recur_py_net_acquire(self);
@@ -231,7 +266,8 @@ static PyGetSetDef net_getset[] = {
   PROPERTY(bidirectional, "True if each layer runs both directions (D = 2)"),
   PROPERTY(proj_size, "an LSTM's projection size P (0: none); H_out = P or H"),
   PROPERTY(bias, "False if the model has no bias tensors (bias=False)"),
-  PROPERTY(batch_first, "True if x and y are (B, T, ...) rather than (T, B, ...)"),
+  PROPERTY(batch_first, "True if x and y are (B, T, ...) rather than (T, B, ...): the layout "
+           "the file records unless load's batch_first said otherwise"),
   PROPERTY(precision, "'fp32' or 'bf16' (README \"Precision\")"),
   PROPERTY(isa, "the kernel table the net runs on ('avx512', 'avx2', 'neon', 'scalar', ...)"),
   PROPERTY(prefix, "the module prefix it was loaded with, or None"),
@@ -292,7 +328,7 @@ PyDoc_STRVAR(net_doc,
 "PyTorch's module does and returns (y, h_n) for an RNN or GRU, (y, (h_n, c_n)) for an LSTM.\n"
 "With D = 2 if bidirectional else 1, L = num_layers, H_out = proj_size or hidden_size:\n"
 "\n"
-"    x       (T, B, I), or (B, T, I) if batch_first, or (T, I) unbatched\n"
+"    x       (T, B, I), or (B, T, I) if net.batch_first, or (T, I) unbatched\n"
 "    y       (T, B, D*H_out), (B, T, D*H_out) or (T, D*H_out)\n"
 "    h0, h_n (L*D, B, H_out), or (L*D, H_out) unbatched\n"
 "    c0, c_n (L*D, B, H), or (L*D, H) unbatched: LSTM only\n"

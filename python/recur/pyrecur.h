@@ -35,7 +35,7 @@ typedef struct recur_py_net {
   recur_desc desc;
   recur_precision precision;
   const char *isa;     /* the kernel table it runs on (a static string of recur's) */
-  int batch_first;
+  int batch_first;     /* the layout of its calls: load's batch_first, else the file's */
   PyObject *model;     /* bytes: the safetensors file; NULL once closed (new calls refused) */
   PyObject *prefix;    /* str or None */
   Py_hash_t hash;      /* -1 until first asked for (it reads all of the model's bytes) */
@@ -47,6 +47,9 @@ static inline npy_intp recur_py_h_out(const recur_desc *d) {
   return d->proj_size ? d->proj_size : d->hidden_size;
 }
 PyObject *recur_py_load_bytes(PyObject *module, PyObject *args, PyObject *kwargs);
+/* A model file's bytes, read by recur_model_read (its checks first: a regular file, within the
+ * memory limit): what recur.load keeps. */
+PyObject *recur_py_read_model(PyObject *module, PyObject *path);
 /* The net's C handle for one call, or NULL with ValueError if it is closed; a successful
  * acquire must be paired with recur_py_net_release (both under the GIL). */
 const recur_net *recur_py_net_acquire(recur_py_net *self);
@@ -76,18 +79,33 @@ int recur_py_parse_args(const recur_py_params *p, PyObject *const *args, size_t 
 int recur_py_split_state(PyObject *hx, int lstm, const char *cell, const char *what,
                          PyObject **h, PyObject **c);
 
-/* arrays.c: the arguments of a call as arrays recur can read or write. Each returns a new
- * reference, or NULL with TypeError/ValueError naming the argument. */
-PyArrayObject *recur_py_input(PyObject *obj, const char *name);
-/* A state array if obj is given (not NULL or None): converted as an input into *out (which
- * the caller releases, even on -1) and checked to have the state's shape; *out stays NULL
- * otherwise. */
-int recur_py_state_input(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+/* arrays.c: the arguments of a call as arrays recur can read or write. A call first makes its
+ * inputs arrays and checks every shape, then converts them: a wrong shape is refused before a
+ * copy of a large (broadcast, strided, float64) input is made. Each returns NULL or -1 with
+ * TypeError/ValueError naming the argument. */
+/* obj as an array of a real dtype, not converted: an ndarray is itself; anything else is made
+ * one as NumPy makes it (Python code may run: __array__). A new reference. */
+PyArrayObject *recur_py_array(PyObject *obj, const char *name);
+/* Replaces *a (a new reference, or NULL: nothing) by what recur reads: itself if it is float32,
+ * C-contiguous, aligned and in native byte order, else a float32 copy (no Python code runs). */
+int recur_py_float32(PyArrayObject **a);
+/* A state array if obj is given (not NULL or None): made an array into *out (which the caller
+ * releases, even on -1) and checked to have the state's shape; *out stays NULL otherwise. */
+int recur_py_state_array(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
                          PyArrayObject **out);
+/* B lengths in 1..T as int64 (a new array): any integer dtype, or Python ints. */
 PyArrayObject *recur_py_lengths(PyObject *obj, npy_intp batch, npy_intp steps);
-/* The caller's buffer obj ("out y" names it), checked, or a new array if obj is NULL or None. */
-PyArrayObject *recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape);
+/* The caller's buffer obj ("out y" names it) checked into *out (a new reference), or *out NULL
+ * if obj is NULL or None (recur_py_allocate makes it once everything is checked). */
+int recur_py_output(PyObject *obj, const char *name, int ndim, const npy_intp *shape,
+                    PyArrayObject **out);
+/* A new float32 array of the shape into *a, unless it holds one already. */
+int recur_py_allocate(PyArrayObject **a, int ndim, const npy_intp *shape);
 int recur_py_check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *shape);
+/* obj (an int, or anything with __index__: TypeError otherwise) as an int64, a value past its
+ * range clamped to INT64_MIN or INT64_MAX, so that every range check refuses it with its own
+ * message (rather than an OverflowError that names no range). */
+int recur_py_int64(PyObject *obj, int64_t *out);
 /* A thread count: None or an integer >= 0 (0: the default), capped at INT_MAX; 0 or -1. */
 int recur_py_threads(PyObject *obj, int *threads);
 

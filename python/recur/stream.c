@@ -30,13 +30,14 @@ static recur_stream *usable(recur_py_stream *self) {
 
 PyObject *recur_py_stream_new(recur_py_net *net, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"batch", "num_threads", NULL};
-  long long batch;
-  PyObject *threads_obj = NULL;
+  PyObject *batch_obj, *threads_obj = NULL;
+  int64_t batch;
   int threads;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L|O:stream", keywords, &batch, &threads_obj) ||
-      recur_py_threads(threads_obj, &threads) < 0)
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:stream", keywords, &batch_obj,
+                                   &threads_obj) ||
+      recur_py_int64(batch_obj, &batch) < 0 || recur_py_threads(threads_obj, &threads) < 0)
     return NULL;
-  if (batch < 1) return PyErr_Format(PyExc_ValueError, "batch is %lld, expected >= 1", batch);
+  if (batch < 1) return PyErr_Format(PyExc_ValueError, "batch is %S, expected >= 1", batch_obj);
   const recur_net *cnet = recur_py_net_acquire(net);
   if (!cnet) return NULL;
   recur_stream *stream;
@@ -112,8 +113,8 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *const *args, Py_ss
   if (recur_py_parse_args(&step_params, args, (size_t)nargs, kwnames, arg) < 0) return NULL;
   PyObject *x_obj = arg[0], *out_obj = arg[1];
   const recur_desc *d = &self->net->desc;
-  PyArrayObject *x = recur_py_input(x_obj, "x"), *y = NULL;
-  recur_stream *stream = x ? usable(self) : NULL; /* after x's conversion: it may run Python */
+  PyArrayObject *x = recur_py_array(x_obj, "x"), *y = NULL;
+  recur_stream *stream = x ? usable(self) : NULL; /* after x is made an array: it may run Python */
   if (!stream) {
     Py_XDECREF(x);
     return NULL;
@@ -132,7 +133,8 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *const *args, Py_ss
   } else if (steps < 1) {
     PyErr_SetString(PyExc_ValueError, "x has 0 steps, expected at least 1");
   } else if (recur_py_check_shape(x, x_name, ndim, x_shape + one_step) == 0 &&
-             (y = recur_py_output(out_obj, "out y", ndim, y_shape + one_step))) {
+             recur_py_output(out_obj, "out y", ndim, y_shape + one_step, &y) == 0 &&
+             recur_py_float32(&x) == 0 && recur_py_allocate(&y, ndim, y_shape + one_step) == 0) {
     recur_status status;
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
@@ -143,8 +145,10 @@ static PyObject *stream_step(recur_py_stream *self, PyObject *const *args, Py_ss
       recur_py_raise(status);
       Py_CLEAR(y);
     }
+  } else {
+    Py_CLEAR(y);
   }
-  Py_DECREF(x);
+  Py_XDECREF(x);
   return (PyObject *)y;
 }
 
@@ -157,12 +161,15 @@ PyDoc_STRVAR(reset_doc,
 
 static PyObject *stream_reset(recur_py_stream *self, PyObject *args, PyObject *kwargs) {
   static char *keywords[] = {"row", NULL};
-  long long row = -1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|L:reset", keywords, &row)) return NULL;
+  PyObject *row_obj = NULL;
+  int64_t row = -1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:reset", keywords, &row_obj) ||
+      (row_obj && recur_py_int64(row_obj, &row) < 0))
+    return NULL;
   recur_stream *stream = usable(self);
   if (!stream) return NULL;
   if (row < -1 || row >= self->batch)
-    return PyErr_Format(PyExc_ValueError, "row %lld is outside 0..%lld (or -1: every row)", row,
+    return PyErr_Format(PyExc_ValueError, "row %S is outside 0..%lld (or -1: every row)", row_obj,
                         (long long)self->batch - 1);
   recur_status status = recur_stream_reset(stream, row);
   if (status != RECUR_OK) return recur_py_raise(status);
@@ -218,9 +225,10 @@ static int set_state(recur_py_stream *self, PyObject *value, void *unused) {
   PyArrayObject *h = NULL, *c = NULL;
   recur_stream *stream;
   int rc = -1;
-  if (recur_py_state_input(h_obj, "h", 3, hs, &h) == 0 &&
-      recur_py_state_input(c_obj, "c", 3, cs, &c) == 0 &&
-      (stream = usable(self))) { /* after the conversions: they may run Python */
+  if (recur_py_state_array(h_obj, "h", 3, hs, &h) == 0 &&
+      recur_py_state_array(c_obj, "c", 3, cs, &c) == 0 && recur_py_float32(&h) == 0 &&
+      recur_py_float32(&c) == 0 &&
+      (stream = usable(self))) { /* after making arrays of h and c: it may run Python */
     recur_status status = recur_stream_set_state(stream, h ? PyArray_DATA(h) : NULL,
                                                  c ? PyArray_DATA(c) : NULL);
     rc = status == RECUR_OK ? 0 : (recur_py_raise(status), -1);

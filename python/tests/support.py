@@ -75,19 +75,23 @@ def flat_outputs(result):
     return [y, *state] if isinstance(state, tuple) else [y, state]
 
 
-def ticks_while_running(call):
-    """How many times this thread loops while call() runs on another thread: with the GIL held
-    by the call the loop could not run, so a count in the hundreds shows it was released."""
-    started, ticks = threading.Event(), 0
-
-    def work():
-        started.set()
-        call()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    started.wait()
-    while worker.is_alive():
-        ticks += 1
-    worker.join()
-    return ticks
+def seen_mid_call(call, y, tries=5):
+    """Whether this thread saw the output y half written while call() wrote it on another
+    thread: its first element written and its last not yet. recur writes y step by step
+    (time-first: y[0] first, y[-1] last), so that state exists only while the call is inside
+    recur, and this thread can run then only if the call released the GIL (with the GIL held,
+    it sees y before the call or after it, whole). A number of loop turns would not tell: a
+    thread blocked for the whole call still turns thousands of times around it. The call is
+    tried again a few times, in case the machine, busy, never ran this thread during one."""
+    for _ in range(tries):
+        y.fill(np.nan)
+        worker = threading.Thread(target=call)
+        worker.start()
+        seen = False
+        while worker.is_alive() and not seen:
+            seen = not np.isnan(y.flat[0]) and np.isnan(y.flat[-1])
+        worker.join()
+        assert not np.isnan(y).any(), "the call did not write all of y"
+        if seen:
+            return True
+    return False

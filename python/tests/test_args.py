@@ -3,7 +3,10 @@ clear message, never a crash; conversions give the bits of the float32 array; ou
 The hypothesis tests throw random shapes, dtypes, layouts and garbage at each argument: a
 call either returns the reference's bits or raises one of the documented exceptions."""
 import math
+import os
 import pydoc
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -64,6 +67,30 @@ def test_integer_and_float16_x_convert():
 def test_bad_x(x, error, match):
     with pytest.raises(error, match=match):
         LSTM(x)
+
+
+HUGE = 2**40  # a broadcast view this long would take terabytes as a float32 copy
+
+
+def huge(shape, dtype=np.float32):
+    return np.broadcast_to(np.zeros((), dtype), shape)
+
+
+@pytest.mark.parametrize("x,hx,kwargs,match", [
+    (huge((HUGE, 1, 4)), None, {}, "input_size is 3"),
+    (huge((HUGE, 1, 4), np.float64), None, {}, "input_size is 3"),
+    (huge((1, HUGE, 3)), (np.zeros((4, 1, 2)), None), {}, "h0 has shape"),
+    (huge((1, HUGE, 3)), (huge((4, HUGE, 2)), np.zeros((4, 1, 5))), {}, "c0 has shape"),
+    (np.zeros((T, B, 3)), (huge((4, HUGE, 2), np.float64), None), {}, "h0 has shape"),
+    (huge((1, HUGE, 3)), None, {"lengths": [1]}, "lengths has shape"),
+    (huge((1, HUGE, 3)), None, {"out": np.zeros((1, 1, 4), np.float32)}, "out y has shape"),
+    (huge((1, HUGE, 3)), None, {"out": (None, (np.zeros((4, 1, 2), np.float32), None))},
+     "out h_n has shape"),
+], ids=["x", "x_float64", "h0", "c0", "h0_float64", "lengths", "out_y", "out_h_n"])
+def test_shapes_are_checked_before_anything_is_copied(x, hx, kwargs, match):
+    """A wrong shape is a ValueError, not the MemoryError of copying a huge input first."""
+    with pytest.raises(ValueError, match=match):
+        LSTM(x, hx, **kwargs)
 
 
 def test_unbatched_x_and_batch_first():
@@ -141,7 +168,9 @@ def test_lengths_types(lengths):
     ([0, 4], ValueError, r"lengths\[0\] = 0, outside 1..4"),
     ([2, 5], ValueError, r"lengths\[1\] = 5"), ([-1, 2], ValueError, "outside"),
     (np.array([2, 2**64 - 1], np.uint64), ValueError, "outside"),
-    ([2 ** 70, 1], TypeError, "integers"), ([2], ValueError, "shape"),
+    ([2**70, 1], ValueError, r"lengths\[0\] = 1180591620717411303424, outside 1..4"),
+    ([2, -2**70], ValueError, r"lengths\[1\] = -1180591620717411303424, outside 1..4"),
+    ([2**70, 1.5], TypeError, "integers"), ([2], ValueError, "shape"),
     ([2, 3, 4], ValueError, "shape"), ([[2, 3]], ValueError, "shape"), (3, ValueError, "shape"),
     (torch.tensor([1.5, 2.0]), TypeError, "integers"),
 ])
@@ -158,6 +187,12 @@ def test_bad_lengths(lengths, error, match):
 def test_good_num_threads(threads):
     x = lstm_inputs()[0]
     assert_same_bits(LSTM(x, num_threads=threads)[0], LSTM(x)[0])
+    if threads is not None:
+        try:
+            recur.set_num_threads(threads)
+            assert_same_bits(LSTM(x)[0], LSTM(x, num_threads=1)[0])
+        finally:
+            recur.set_num_threads(0)
 
 
 @pytest.mark.parametrize("threads,error", [(-1, ValueError), (-10**30, ValueError),
@@ -255,8 +290,13 @@ def test_load_errors(tmp_path):
         recur.load_bytes("model.safetensors")
     with pytest.raises(TypeError):
         recur.load_bytes(42)
-    with pytest.raises(FileNotFoundError):
+    # What the system refuses is Python's own OSError, as open() raises it; recur's errors
+    # (no regular file, the memory limit) are RecurError (test_load_refuses_*).
+    with pytest.raises(FileNotFoundError) as e:
         recur.load(tmp_path / "missing.safetensors")
+    assert e.value.filename == str(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError):  # a folder is no model
+        recur.load(tmp_path)
     path = tmp_path / "bad.safetensors"
     path.write_bytes(b"nonsense")
     with pytest.raises(recur.RecurError) as e:
@@ -267,10 +307,60 @@ def test_load_errors(tmp_path):
         recur.load_bytes(data, precision="fp16")
     with pytest.raises(ValueError):
         recur.load_bytes(data, prefix="a\0b")
+    with pytest.raises(ValueError):
+        recur.load_bytes(data, precision="fp32\0junk")
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(data)
+    with pytest.raises(ValueError, match="null"):  # not model.safetensors
+        recur.load(f"{model}\0junk")
+    assert recur.load(model).model_bytes == data
     with pytest.raises(recur.RecurError):
         recur.load_bytes(data, prefix="nothing.here")
     assert recur.load_bytes(bytearray(data)).model_bytes == data
     assert recur.load_bytes(memoryview(data), batch_first=True).batch_first
+
+
+def test_load_refuses_a_fifo_at_once(tmp_path):
+    """As the C loader does; Python's open() would wait for a writer."""
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    errors = []
+
+    def load():
+        try:
+            recur.load(fifo)
+        except Exception as e:
+            errors.append(e)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    if worker.is_alive():  # waiting for a writer: one that writes nothing lets it end
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join()
+        pytest.fail("recur.load waited for a writer on a FIFO")
+    assert len(errors) == 1 and isinstance(errors[0], recur.RecurError), errors
+    assert errors[0].status == recur.ERR_IO and "not a regular file" in errors[0].detail
+
+
+def test_load_refuses_a_device():
+    """/dev/zero is not read until memory runs out."""
+    with pytest.raises(recur.RecurError, match="/dev/zero: not a regular file") as e:
+        recur.load("/dev/zero")
+    assert e.value.status == recur.ERR_IO
+
+
+def test_load_checks_the_memory_limit_before_reading(tmp_path):
+    path = tmp_path / "big.safetensors"
+    with open(path, "wb") as f:
+        f.truncate(2**26)  # sparse: no disk, and nothing to read if the limit is checked first
+    recur.set_memory_limit(2**20)
+    try:
+        with pytest.raises(recur.RecurError, match="memory limit of 1048576") as e:
+            recur.load(path)
+    finally:
+        recur.set_memory_limit(0)
+    assert e.value.status == recur.ERR_LIMIT and str(path) in e.value.detail
 
 
 def test_recur_error_raised_by_hand():
@@ -278,6 +368,14 @@ def test_recur_error_raised_by_hand():
     assert e.status is None and e.name is None and e.detail is None
     with pytest.raises(recur.RecurError):
         recur.set_isa("no_such_isa")
+
+
+def test_set_isa_refuses_a_nul():
+    """C would read the name up to the NUL: this one would force the ISA in use."""
+    with pytest.raises(ValueError, match="NUL"):
+        recur.set_isa(recur.isa() + "\0junk")
+    with pytest.raises(TypeError, match="str"):
+        recur.set_isa(b"scalar")
 
 
 def test_module_functions_and_docs():
@@ -290,7 +388,19 @@ def test_module_functions_and_docs():
     assert len(plan["batch_parts"]) == len(plan["hidden_parts"]) == 2
     with pytest.raises(ValueError):
         LSTM.plan(num_threads=-1)
+    for batch in (0, 2**40, 2**70):  # 2**70 too: not an OverflowError
+        with pytest.raises(recur.RecurError, match="recur_net_plan: batch") as e:
+            LSTM.plan(batch=batch)
+        assert e.value.status == recur.ERR_INVALID_SIZE
     limit = recur.memory_limit()
+    for bad in (-1, -2**70):
+        with pytest.raises(ValueError, match=f"{bad} bytes is negative"):
+            recur.set_memory_limit(bad)
+    with pytest.raises(TypeError):
+        recur.set_memory_limit(1.5)
+    assert recur.memory_limit() == limit
+    recur.set_memory_limit(2**70)  # past the address space: no limit
+    assert recur.memory_limit() == 2 * sys.maxsize + 1
     recur.set_memory_limit(1000)
     try:
         with pytest.raises(recur.RecurError) as e:

@@ -12,8 +12,12 @@ CASES = golden_cases()
 
 
 def run_case(case, precision):
+    """fp32 in the layout the file records (no batch_first given), bf16 naming it."""
+    batch_first = case["batch_first"] == "1"
     net = recur.load(golden_file(case, ".safetensors"), prefix=case.get("prefix") or None,
-                     batch_first=case["batch_first"] == "1", precision=precision)
+                     batch_first=batch_first if precision == "bf16" else None,
+                     precision=precision)
+    assert net.batch_first == batch_first
     x, h0, c0 = (golden_array(case, s) for s in (".x.npy", ".h0.npy", ".c0.npy"))
     lengths = golden_array(case, ".len.npy")
     lstm = case["cell"] == "lstm"

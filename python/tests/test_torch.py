@@ -2,6 +2,7 @@
 the same bits as recur.load of that file, and torch's numbers (1e-5 + 1e-5 |want|), with and
 without lengths and initial states; and the modules it refuses."""
 import os
+import pickle
 import subprocess
 import sys
 import zlib
@@ -94,12 +95,35 @@ def test_matches_load_and_torch(module, unbatched, with_state, with_lengths):
     x, hx = inputs(rnn, unbatched, with_state)
     lengths = None if not with_lengths else [4] if unbatched else LENGTHS
     net = recur.from_torch(rnn)
-    loaded = recur.load(path, batch_first=rnn.batch_first)
+    loaded = recur.load(path)  # the layout the file records: the module's
+    assert loaded.batch_first == rnn.batch_first
     got = flat_outputs(net(x, hx, lengths=lengths))
     for a, b in zip(got, flat_outputs(loaded(x, hx, lengths=lengths))):
         assert_same_bits(a, b, "from_torch vs load")
     for name, a, want in zip(("y", "h_n", "c_n"), got, torch_forward(rnn, x, hx, lengths)):
         assert_close(a, want, name)
+
+
+def test_load_takes_the_layout_the_file_records(tmp_path):
+    """An exported batch_first module's file, loaded with no flag, reads (B, T, I) as torch
+    does (it used to take B for T); batch_first=False overrides the file, and pickles so."""
+    torch.manual_seed(21)
+    rnn = torch.nn.LSTM(40, 128, batch_first=True)
+    path = tmp_path / "batch_first.safetensors"
+    export(rnn, str(path))
+    x = torch.randn(16, 200, 40)
+    want = torch_forward(rnn, x, None, None)
+    net = recur.load(path)
+    assert net.batch_first
+    got = flat_outputs(net(x))
+    assert got[0].shape == (16, 200, 128)
+    for name, a, b in zip(("y", "h_n", "c_n"), got, want):
+        assert_close(a, b, name)
+    time_first = pickle.loads(pickle.dumps(recur.load(path, batch_first=False)))
+    assert not time_first.batch_first
+    y, (h, c) = time_first(x.transpose(0, 1))
+    assert_close(y, want[0].transpose(1, 0, 2), "y")
+    assert_close(h, want[1], "h_n")
 
 
 def test_cell_and_sizes_from_the_module():

@@ -2,11 +2,12 @@
  * Fortran wrappers' results (recur_forward, the stream calls) must match bit for bit. */
 #include <recur.h>
 
-/* Loads path and runs x (T, B, I) through it; NULL for any optional array. Returns the status
- * of the first call that fails. */
+/* Loads path and runs x through it, (T, B, I) or (B, T, I) as batch_first and time_first say
+ * (recur_forward_args; neither: the network's layout); NULL for any optional array. Returns the
+ * status of the first call that fails. */
 int c_reference_forward(const char *path, int64_t seq_len, int64_t batch, int64_t input_size,
                         const float *x, const int64_t *lengths, const float *h0, const float *c0,
-                        float *y, float *h_n, float *c_n) {
+                        float *y, float *h_n, float *c_n, int batch_first, int time_first) {
   recur_net *net;
   recur_status st = recur_net_load(&net, path, NULL);
   if (st != RECUR_OK) return st;
@@ -21,6 +22,8 @@ int c_reference_forward(const char *path, int64_t seq_len, int64_t batch, int64_
   a.y = y;
   a.h_n = h_n;
   a.c_n = c_n;
+  a.batch_first = batch_first;
+  a.time_first = time_first;
   st = recur_forward(net, &a);
   recur_net_free(net);
   return st;

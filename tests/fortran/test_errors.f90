@@ -17,6 +17,7 @@ program test_errors
   real(c_float), allocatable :: x0(:, :, :), y0(:, :, :)
   type(recur_desc) :: desc
   integer :: st, exit_status, unit
+  logical :: exists
   character(len=512) :: line
 
   if (command_argument_count() /= 4) &
@@ -42,6 +43,13 @@ program test_errors
   call expect(st == RECUR_OK, 'load lstm: ' // recur_error_message())
   call recur_load(none, trim(models) // '/observer.safetensors', st, precision=7)
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_load', 'load: an unknown precision')
+  ! A char(0) would end the string in C: each of these would load observer.safetensors.
+  call recur_load(none, trim(models) // '/observer.safetensors' // char(0) // 'junk', st)
+  call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_load: path holds char(0)', &
+    'load: a path holding char(0)')
+  call recur_load(none, trim(models) // '/observer.safetensors', st, prefix=char(0) // 'junk')
+  call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_load: prefix holds char(0) (at ' // &
+    'character 1)', 'load: a prefix holding char(0)')
 
   ! recur_forward: shapes, optional arguments, handles. y must stay as it was.
   allocate(x(1, 3, 5), y(1, 3, 5), h(1, 3, 2), c(16, 3, 2))
@@ -142,9 +150,21 @@ program test_errors
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'already holds', 'workspace: one in use')
   call recur_free(ws)
 
-  ! .npy: a folder that does not exist.
+  ! .npy: a folder that does not exist, for the save and for its check beforehand; the work
+  ! folder passes the check.
   call recur_npy_save(trim(work) // '/no/such/folder/x.npy', x, st)
   call expect_error(st, RECUR_ERR_IO, 'recur_npy_save', 'npy: a missing folder')
+  call execute_command_line('rm -f ' // trim(work) // '/x.npy')
+  call recur_npy_save(trim(work) // '/x.npy' // char(0) // 'junk', x, st)
+  call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_npy_save: path holds char(0)', &
+    'npy: a path holding char(0)')
+  inquire(file=trim(work) // '/x.npy', exist=exists)
+  call expect(.not. exists, 'npy: nothing written at the path before the char(0)')
+  call recur_npy_save_check(trim(work) // '/no/such/folder/x.npy', st)
+  call expect_error(st, RECUR_ERR_IO, 'recur_npy_save_check: cannot write', &
+    'npy: the check of a missing folder')
+  call recur_npy_save_check(trim(work) // '/x.npy', st)
+  call expect(st == RECUR_OK, 'npy: the check of a writable folder: ' // recur_error_message())
 
   ! Without status: the message on stderr, then error stop (a non-zero exit status).
   call execute_command_line(trim(stopper) // ' 2>' // trim(work) // '/error_stop.txt', &

@@ -1,5 +1,5 @@
 ! The Fortran binding against the C API, bit for bit: recur_forward (states, lengths, in-place
-! states, threads, a workspace) and the stream calls (steps in chunks, get/set state, reset)
+! states, threads, a workspace, the layout) and the stream calls (steps in chunks, get/set state, reset)
 ! give exactly what recur_forward called from C (c_reference.c) gives on the same arrays.
 ! Usage: test_forward MODEL_DIR GOLDEN_DIR (examples/ and tests/data/golden/).
 module forward_checks
@@ -11,11 +11,12 @@ module forward_checks
   interface
     ! c_reference.c: recur_forward from C on the model at path.
     function c_reference_forward(path, seq_len, batch, input_size, x, lengths, h0, c0, y, &
-        h_n, c_n) bind(C) result(st)
+        h_n, c_n, batch_first, time_first) bind(C) result(st)
       import :: c_char, c_int64_t, c_ptr, c_int
       character(kind=c_char), intent(in) :: path(*)
       integer(c_int64_t), value :: seq_len, batch, input_size
       type(c_ptr), value :: x, lengths, h0, c0, y, h_n, c_n
+      integer(c_int), value :: batch_first, time_first
       integer(c_int) :: st
     end function c_reference_forward
   end interface
@@ -151,7 +152,7 @@ contains
     end if
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_loc(hn_c), &
-      ptr_if(cn_c, lstm)) == RECUR_OK, name // ': C forward')
+      ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward')
     if (lstm) call expect_same(cn, cn_c, nc, name // ': c_n (zero state)')
     call expect(st == RECUR_OK, name // ': recur_forward: ' // recur_error_message())
     call expect_same(y, y_c, ny, name // ': y (zero state)')
@@ -171,7 +172,7 @@ contains
     end if
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_loc(lengths64), c_loc(h0), ptr_if(c0, lstm), c_loc(y_c), &
-      c_loc(hn_c), ptr_if(cn_c, lstm)) == RECUR_OK, name // ': C forward, states and lengths')
+      c_loc(hn_c), ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward, states and lengths')
     if (lstm) call expect_same(cn, cn_c, nc, name // ': c_n (c0, lengths)')
     call expect(st == RECUR_OK, name // ': recur_forward (h0, lengths): ' // recur_error_message())
     call expect_same(y, y_c, ny, name // ': y (h0, lengths)')
@@ -200,7 +201,7 @@ contains
       recur_error_message())
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
-      c_null_ptr) == RECUR_OK, name // ': C forward again')
+      c_null_ptr, 0, 0) == RECUR_OK, name // ': C forward again')
     call expect_same(y, y_c, ny, name // ': y (workspace reused)')
     call recur_free(ws)
     call recur_free(net)
@@ -254,7 +255,7 @@ contains
     end do
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_loc(hn_c), &
-      ptr_if(cn_c, lstm)) == RECUR_OK, name // ': C forward')
+      ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward')
     call expect_same(y, y_c, size(y), name // ': stream y, in chunks, against one forward')
     if (lstm) then
       call recur_stream_get_state(s, h, c, st)
@@ -277,7 +278,7 @@ contains
     call expect(st == RECUR_OK, name // ': recur_stream_step: ' // recur_error_message())
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_loc(h0), ptr_if(c0, lstm), c_loc(y_c), c_loc(hn_c), &
-      ptr_if(cn_c, lstm)) == RECUR_OK, name // ': C forward from h0')
+      ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward from h0')
     call expect_same(y, y_c, size(y), name // ': stream y from a set state')
 
     ! Reset row 2 (Fortran numbering): its state is zero, the others' unchanged.
@@ -301,12 +302,62 @@ contains
     call recur_stream_step(s, x, y, st)
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
-      c_null_ptr) == RECUR_OK, name // ': C forward from zero')
+      c_null_ptr, 0, 0) == RECUR_OK, name // ': C forward from zero')
     call expect_same(y, y_c, size(y), name // ': stream y after resetting every row')
     call recur_free(s)
     call recur_free(net)
     write(*, '(a)') 'stream: ' // name
   end subroutine check_stream
+
+  ! A batch-first network (its file records the layout): recur_forward without batch_first
+  ! takes x(I, T, B), as C's recur_forward does with batch_first = 1, and with
+  ! batch_first=.false. x(I, B, T), as C's does with time_first = 1; a y in the other layout is
+  ! a shape error naming the layout in effect.
+  subroutine check_layout(path, batch, steps)
+    character(len=*), intent(in) :: path
+    integer, intent(in) :: batch, steps
+    type(recur_net) :: net
+    type(recur_desc) :: d
+    real(c_float), allocatable, target :: x_bt(:, :, :), y_bt(:, :, :), x_tb(:, :, :)
+    real(c_float), allocatable, target :: y_tb(:, :, :), y_c(:, :, :)
+    integer :: st, width
+    logical :: ok
+    character(len=:), allocatable :: name, cpath
+
+    call load_case(path, net, d, name, cpath, ok)
+    if (.not. ok) return
+    call expect(d%batch_first == 1, name // ': recur_describe gives the file''s batch_first')
+    width = (1 + d%bidirectional) * hout_of(d)
+    allocate(x_bt(d%input_size, steps, batch), y_bt(width, steps, batch))
+    allocate(x_tb(d%input_size, batch, steps), y_tb(width, batch, steps))
+    call fill(x_bt, size(x_bt))
+    call fill(x_tb, size(x_tb))
+
+    y_bt = 0
+    y_c = y_bt + 1
+    call recur_forward(net, x_bt, y_bt, status=st)
+    call expect(st == RECUR_OK, name // ': recur_forward (its layout): ' // recur_error_message())
+    call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
+      d%input_size, c_loc(x_bt), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
+      c_null_ptr, 1, 0) == RECUR_OK, name // ': C forward, batch_first')
+    call expect_same(y_bt, y_c, size(y_bt), name // ': y batch-first, the network''s layout')
+
+    y_tb = 0
+    y_c = y_tb + 1
+    call recur_forward(net, x_tb, y_tb, status=st, batch_first=.false.)
+    call expect(st == RECUR_OK, name // ': recur_forward (time-first): ' // recur_error_message())
+    call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
+      d%input_size, c_loc(x_tb), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
+      c_null_ptr, 0, 1) == RECUR_OK, name // ': C forward, time_first')
+    call expect_same(y_tb, y_c, size(y_tb), name // ': y time-first, batch_first=.false.')
+
+    call recur_forward(net, x_bt, y_tb, status=st)
+    call expect(st == RECUR_ERR_SHAPE_MISMATCH .and. index(recur_error_message(), &
+      'recur_forward: y(D*H_out, T, B) is (') == 1, name // ': a time-first y: ' // &
+      recur_error_message())
+    call recur_free(net)
+    write(*, '(a)') 'layout: ' // name
+  end subroutine check_layout
 
   ! c_loc(a) if want, else a null pointer.
   function ptr_if(a, want) result(p)
@@ -334,6 +385,7 @@ program test_forward
   call check_forward(trim(models) // '/observer.safetensors', 3, 7)   ! LSTM, projection
   call check_forward(trim(models) // '/lstm.safetensors', 4, 20)      ! LSTM, bidirectional
   call check_forward(trim(golden) // '/gru_h0_l2.safetensors', 5, 6)  ! GRU, 2 layers
+  call check_layout(trim(golden) // '/gru_bf_bi.safetensors', 4, 6)  ! GRU, batch-first
   call check_stream(trim(models) // '/observer.safetensors', 3)
   call check_stream(trim(golden) // '/gru_h0_l2.safetensors', 4)
 

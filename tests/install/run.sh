@@ -43,6 +43,14 @@ if [[ ${#fc[@]} != 0 ]]; then
 fi
 [[ $(readlink "$lib/librecur.so") == "$soname" ]] || fail "librecur.so does not point to $soname"
 readelf -d "$lib/$soname" | grep -q "(SONAME).*\[$soname\]" || fail "the soname is not $soname"
+# No benchmark peer in what is installed: oneDNN (and the libOpenCL and libstdc++ it brings)
+# links bench/recur_onednn only, which is never installed.
+for f in "$root$(under_prefix "$bindir")/recur" "$lib/$soname"; do
+  peers=$(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(lib\(dnnl\|OpenCL\|stdc++\)[^]]*\)\]/\1/p')
+  [[ -z $peers ]] || fail "$f needs $peers"
+done
+[[ $(ls "$root$(under_prefix "$bindir")") == recur ]] ||
+  fail "installed beside recur: $(ls "$root$(under_prefix "$bindir")")"
 
 # Only the installed recur.pc is visible; its prefix moves to where DESTDIR put the files.
 flags=$(PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
@@ -72,7 +80,7 @@ if [[ -n ${RECUR_PYTHON:-} ]]; then
     PYTHONPATH="$root$RECUR_PYTHON_DIR" LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
     "$RECUR_PYTHON" "$(dirname "$0")/consumer.py" "$lib" "$package"
 fi
-# Fortran, as README's "Fortran" says: the installed recur.f90 compiled with the program (its
+# Fortran, as docs/fortran.md says: the installed recur.f90 compiled with the program (its
 # .mod written into the work folder), `pkg-config --libs recur`.
 if [[ ${#fc[@]} != 0 ]]; then
   libs=$(PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \

@@ -1,6 +1,7 @@
 """examples/dask_batch.py: a batch shared among 2 local Dask worker processes gives bitwise the
 y, h_n and c_n of one net(x) call."""
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -9,7 +10,8 @@ import torch
 
 import recur
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples"))
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
+sys.path.insert(0, EXAMPLES)
 from dask_batch import forward, local_cluster  # noqa: E402
 
 BATCH, STEPS, CHUNK = 10, 7, 3  # chunks of 3, 3, 3 and 1 sequences over 2 workers
@@ -52,3 +54,17 @@ def test_chunks_give_one_calls_bits(client, name, with_lengths):
     assert len(states) == len(want_states)
     for got, want in zip(states, want_states):
         assert got.shape == want.shape and np.array_equal(got, want)
+
+
+def test_outputs_are_checked_first(tmp_path):
+    """An output it could not write stops the command before the model is even read (it does
+    not exist here: the error is the output's) and before any worker starts."""
+    (tmp_path / "file").write_bytes(b"")
+    (tmp_path / "taken.npy").mkdir()
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(recur.__file__))}
+    for out in ["no/such/y.npy", "file/y.npy", "taken.npy"]:
+        done = subprocess.run([sys.executable, os.path.join(EXAMPLES, "dask_batch.py"),
+                               "missing.safetensors", "missing.npy", "-o", out],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert done.stderr.startswith(f"dask_batch.py: cannot write {out}:"), done.stderr

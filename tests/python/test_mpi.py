@@ -35,14 +35,19 @@ MODULES = {
 BATCH, STEPS = 9, 7  # 5 and 4 sequences
 
 
-def mpirun(tmp_path, *args, bind="none"):
-    """Runs the example on 2 ranks with --verbose: {rank: threads}."""
+def run_ranks(tmp_path, *args, bind="none"):
+    """Runs the example on 2 ranks with --verbose: the finished process."""
     command = ["mpirun", "-np", "2", "--oversubscribe", "--bind-to", bind, "-x", "PYTHONPATH",
                sys.executable, EXAMPLE, *map(str, args), "--verbose"]
     # The ranks import the recur this test compares with.
     env = {**os.environ, **MPI_ENV, "PYTHONPATH": os.path.dirname(os.path.dirname(recur.__file__))}
-    done = subprocess.run(command, env=env, cwd=tmp_path,
+    return subprocess.run(command, env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
+
+
+def mpirun(tmp_path, *args, bind="none"):
+    """Runs the example on 2 ranks with --verbose: {rank: threads}."""
+    done = run_ranks(tmp_path, *args, bind=bind)
     assert done.returncode == 0, done.stdout + done.stderr
     threads = dict(map(int, m) for m in re.findall(r"^rank (\d+) \(pid \d+\): (\d+) threads",
                                                    done.stdout, re.M))
@@ -65,10 +70,8 @@ def test_ranks_give_one_processs_bits(tmp_path, name, with_lengths):
         lengths = np.array([7, 1, 3, 7, 5, 2, 6, 4, 1], np.int64)
         np.save(tmp_path / "lengths.npy", lengths)
         args += ["--lengths", "lengths.npy"]
-    if module.batch_first:
-        args.append("--batch-first")
-    mpirun(tmp_path, *args)
-    net = recur.load(str(tmp_path / "model.safetensors"), batch_first=module.batch_first)
+    mpirun(tmp_path, *args)  # no layout flag: the file's, the module's
+    net = recur.load(str(tmp_path / "model.safetensors"))
     want_y, want_state = net(x, lengths=lengths)
     y = np.load(tmp_path / "y.npy")
     assert y.shape == want_y.shape and np.abs(y).max() > 0.01
@@ -91,3 +94,21 @@ def test_threads_share_the_cores(tmp_path):
     assert mpirun(tmp_path, *args) == {0: max(1, cores // 2), 1: max(1, cores // 2)}
     # Each bound to one core: one thread each, whatever the node has.
     assert mpirun(tmp_path, *args, bind="core:overload-allowed") == {0: 1, 1: 1}
+
+
+def test_outputs_are_checked_first(tmp_path):
+    """An output no rank could write stops every rank before the model is even read (it does
+    not exist here: the error is the output's)."""
+    (tmp_path / "file").write_bytes(b"")
+    for out in ["no/such/y.npy", "file/y.npy"]:
+        done = run_ranks(tmp_path, "missing.safetensors", "missing.npy", "-o", out)
+        assert done.returncode != 0
+        assert f"mpi_batch.py: cannot write {out}:" in done.stderr, done.stderr
+        assert "missing.safetensors" not in done.stdout + done.stderr
+
+
+def test_a_failing_rank_ends_them_all(tmp_path):
+    """Rank 0 cannot read the model: the job ends with its error, no rank left waiting."""
+    done = run_ranks(tmp_path, "missing.safetensors", "missing.npy", "-o", "y.npy")
+    assert done.returncode != 0
+    assert "missing.safetensors" in done.stderr, done.stderr

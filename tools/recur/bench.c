@@ -41,7 +41,8 @@ static recur_status make_net(const struct recur_bench_case *c, recur_precision p
                              recur_tool_packing packing, recur_net **net) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
-  recur_desc desc = {info->cell, s->I, s->H, 1, info->directions == 2, s->P, 1};
+  recur_desc desc = {.cell = info->cell, .input_size = s->I, .hidden_size = s->H, .num_layers = 1,
+                     .bidirectional = info->directions == 2, .proj_size = s->P, .bias = 1};
   return recur_tool_random_net(net, &desc, packing, precision);
 }
 
@@ -157,7 +158,7 @@ static int time_case(const struct recur_cli_opts *opts, const struct recur_bench
   }
   int unsupported = 0;
   for (int k = 0; with_onednn && !unsupported && k < run->n_threads && rc == RECUR_EXIT_OK; k++) {
-    onednn[k] = recur_bench_onednn_open(&rows[0].c, rows[0].precision, run->threads[k],
+    onednn[k] = recur_bench_onednn_open(&rows[0].c, rows[0].precision, run->threads[k], 0,
                                         &unsupported, err, sizeof err);
     if (onednn[k])
       contenders[n++] =
@@ -203,10 +204,15 @@ static int list_isas(const struct recur_cli_opts *opts, char names[MAX_ISAS][REC
   return n;
 }
 
-/* The FMA peak of one core on isa; 0 if there is none (the scalar table). */
-static double core_peak_gflops(const char *isa, int quick) {
+/* The peak of one core on isa at a precision, and what it timed (row's peak_*); 0 and NULL if
+ * there is none (the scalar table). */
+static void core_peak(const char *isa, recur_precision precision, int quick,
+                      struct recur_bench_row *row) {
   double gflops = 0;
-  return recur_isa_peak_gflops(isa, quick ? 0.1 : 0.3, &gflops) == RECUR_OK ? gflops : 0;
+  if (recur_tool_peak_instruction(isa, precision, &row->peak_table, &row->peak_instruction) ||
+      recur_isa_peak_gflops_at(isa, precision, quick ? 0.1 : 0.3, &gflops))
+    row->peak_table = row->peak_instruction = NULL, gflops = 0;
+  row->peak_gflops = gflops;
 }
 
 /* --threads, else 1,2 (1 if this process has a single CPU). */
@@ -251,6 +257,49 @@ static int measure(const struct recur_cli_opts *opts, struct recur_bench_run *ru
   return RECUR_EXIT_OK;
 }
 
+/* The largest thread count of the run. */
+static int most_threads(const struct recur_bench_run *run) {
+  int most = 1;
+  for (int k = 0; k < run->n_threads; k++) most = run->threads[k] > most ? run->threads[k] : most;
+  return most;
+}
+
+/* On stderr, if other work is taking the CPUs the run's threads need (run->load). */
+static void warn_busy(const struct recur_bench_run *run) {
+  int threads = most_threads(run);
+  if (run->cpus && recur_bench_busy(run->load, run->cpus, threads))
+    fprintf(stderr, "recur bench: warning: the machine is busy (load average %.2f on %d CPUs; "
+            "this run takes up to %d thread%s): its figures are unreliable\n", run->load,
+            run->cpus, threads, threads == 1 ? "" : "s");
+}
+
+/* On stderr: how many of the run's timings spread too much run to run to be trusted, and the
+ * worst, if any. */
+static void warn_noisy(const struct recur_bench_run *run) {
+  int noisy = 0, timed = 0;
+  const struct recur_bench_row *worst = NULL;
+  double most = 0;
+  for (int i = 0; i < run->n_tables * run->n_cases * run->n_threads; i++) {
+    const struct recur_bench_row *row = &run->rows[i];
+    const struct recur_bench_timing *t[2 + RECUR_BENCH_ONEDNN_N] = {&row->recur, &row->defaults};
+    for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) t[2 + k] = &row->onednn[k];
+    for (int k = 0; k < 2 + RECUR_BENCH_ONEDNN_N; k++) {
+      if (!t[k]->runs) continue;
+      timed++;
+      if (t[k]->spread <= RECUR_BENCH_NOISY) continue;
+      noisy++;
+      if (t[k]->spread > most) most = t[k]->spread, worst = row;
+    }
+  }
+  if (!noisy) return;
+  char label[96];
+  case_label(&worst->c, label, sizeof label);
+  fprintf(stderr, "recur bench: warning: %d of %d timings spread more than %.0f%% run to run "
+          "(the most, %.1f%%: %s, %s, %d thread%s): their medians are unreliable\n", noisy, timed,
+          100 * RECUR_BENCH_NOISY, 100 * most, label, recur_precision_name(worst->precision),
+          worst->threads, worst->threads == 1 ? "" : "s");
+}
+
 static int report(const struct recur_cli_opts *opts, const struct recur_bench_run *run) {
   if (opts->json) return recur_bench_print_json(run) ? recur_cmd_fail("bench", "cannot build the JSON report")
                                                      : RECUR_EXIT_OK;
@@ -272,17 +321,18 @@ static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
   if (!rows) return NULL;
   int procs = omp_get_num_procs();
   struct recur_bench_row *row = rows;
-  double peaks[MAX_ISAS];
-  for (int t = 0; t < n_isas; t++) peaks[t] = core_peak_gflops(isas[t], opts->quick);
   for (int b = 0; b < run->n_tables; b++) {
     int t = b % run->tables_per_precision;
+    recur_precision precision = precisions[b / run->tables_per_precision];
+    struct recur_bench_row peak = {0}; /* the block's: one core's */
+    if (n_isas) core_peak(isas[t], precision, opts->quick, &peak);
     for (int c = 0; c < run->n_cases; c++) {
       for (int k = 0; k < run->n_threads; k++) {
         int cores = run->threads[k] < procs ? run->threads[k] : procs;
         *row++ = (struct recur_bench_row){
-            .c = cases[c], .precision = precisions[b / run->tables_per_precision],
-            .threads = run->threads[k], .cores = cores, .isa = n_isas ? isas[t] : NULL,
-            .peak_gflops = n_isas ? peaks[t] * cores : 0};
+            .c = cases[c], .precision = precision, .threads = run->threads[k], .cores = cores,
+            .isa = n_isas ? isas[t] : NULL, .peak_gflops = peak.peak_gflops * cores,
+            .peak_table = peak.peak_table, .peak_instruction = peak.peak_instruction};
       }
     }
   }
@@ -292,7 +342,9 @@ static struct recur_bench_row *make_rows(const struct recur_cli_opts *opts,
 int recur_cmd_bench(const struct recur_cli_opts *opts) {
   int with_onednn = opts->vs_onednn || opts->onednn_only;
   if (with_onednn && !recur_bench_onednn_version())
-    return recur_cmd_fail("bench", "this build has no oneDNN (install libdnnl-dev, then `meson setup --wipe BUILD -Donednn=enabled` and rebuild)");
+    return recur_cmd_fail("bench", "this recur has no oneDNN, which only the build folder's "
+                          "bench/recur_onednn links: run `BUILD/bench/recur_onednn bench "
+                          "--vs-onednn` (built where libdnnl-dev is installed; bench/README.md)");
   struct recur_bench_case cases[RECUR_BENCH_MAX_CASES];
   char isas[MAX_ISAS][RECUR_BENCH_NAME_LEN], cpu_model[128];
   int threads[RECUR_BENCH_MAX_THREAD_COUNTS];
@@ -314,6 +366,8 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
   };
   run.rows = make_rows(opts, precisions, isas, n_isas, cases, &run);
   if (!run.rows) return recur_cmd_fail("bench", "out of memory");
+  if (!recur_bench_load(&run.load, &run.cpus)) run.cpus = 0;
+  warn_busy(&run);
   int rc = measure(opts, &run);
   char err[256];
   if (rc == RECUR_EXIT_OK && opts->vs_onednn &&
@@ -330,6 +384,7 @@ int recur_cmd_bench(const struct recur_cli_opts *opts) {
       memcpy(run.rows[i].onednn_unsupported, from->onednn_unsupported,
              sizeof run.rows[i].onednn_unsupported);
     }
+    warn_noisy(&run);
     rc = report(opts, &run);
   }
   free(run.rows);

@@ -31,7 +31,9 @@ struct recur_bench_row {
   int threads;
   int cores;          /* the cores those threads can use: at most the process's CPUs */
   const char *isa;    /* recur's kernels; NULL when only oneDNN was measured */
-  double peak_gflops; /* FMA peak of isa on those cores; 0 if unknown */
+  double peak_gflops; /* peak of isa at this precision on those cores; 0 if unknown */
+  const char *peak_table, *peak_instruction; /* what that peak timed: the table the precision
+                                                runs on and its dot product's instruction */
   int tuned;          /* RECUR_BENCH_TUNED_*: what the tune file gave this row */
   struct recur_bench_timing recur;
   struct recur_bench_timing defaults; /* --vs-defaults: the built-in choices; runs 0: not */
@@ -58,6 +60,8 @@ struct recur_bench_run {
   struct recur_bench_row *rows;
   int n_tables, n_cases;
   int tables_per_precision;
+  double load; /* the 1-minute load average at the start, on cpus CPUs (0: unknown) */
+  int cpus;
 };
 
 /* The faster of oneDNN's measured configurations, or -1 if none was measured. */

@@ -18,7 +18,7 @@ struct recur_bench_onednn {
   dnnl_primitive_desc_t pd;
   dnnl_primitive_t prim;
   dnnl_stream_t stream;
-  dnnl_exec_arg_t args[8];
+  dnnl_exec_arg_t args[12];
   int n_args;
   int threads;        /* its OpenMP thread count */
   int saved_threads;  /* the caller's, restored on close */
@@ -62,37 +62,41 @@ static const char *isa_name(dnnl_cpu_isa_t isa) {
 }
 
 /* The operation descriptor of case c, its weights in format "any" (oneDNN's choice), its
- * weights, input and output of data type dt. */
+ * weights, input, output and (with states) initial and final states of data type dt. */
 static int init_desc(struct recur_bench_onednn *job, const struct recur_bench_case *c,
-                     dnnl_data_type_t dt, dnnl_rnn_desc_t *rd) {
+                     dnnl_data_type_t dt, int states, dnnl_rnn_desc_t *rd) {
   const struct recur_bench_cell_info *info = recur_bench_cell_info(c->cell);
   const struct recur_bench_shape *s = &c->shape;
   int64_t D = info->directions, G = info->gates, h_out = s->P ? s->P : s->H;
   int64_t bias_gates = info->cell == RECUR_CELL_GRU ? G + 1 : G; /* LBR GRU: b_hn apart */
-  dnnl_memory_desc_t src, dst, wl, wi, wp, bias;
+  dnnl_memory_desc_t src, dst, wl, wi, wp, bias, h_state, c_state;
   dnnl_dims_t src_dims = {s->T, s->B, s->I}, dst_dims = {s->T, s->B, D * h_out};
   dnnl_dims_t wl_dims = {1, D, s->I, G, s->H}, wi_dims = {1, D, h_out, G, s->H};
   dnnl_dims_t wp_dims = {1, D, s->H, h_out}, bias_dims = {1, D, bias_gates, s->H};
+  dnnl_dims_t h_dims = {1, D, s->B, h_out}, c_dims = {1, D, s->B, s->H};
   if (!OK(job, dnnl_memory_desc_init_by_tag(&src, 3, src_dims, dt, dnnl_tnc)) ||
       !OK(job, dnnl_memory_desc_init_by_tag(&dst, 3, dst_dims, dt, dnnl_tnc)) ||
       !OK(job, dnnl_memory_desc_init_by_tag(&wl, 5, wl_dims, dt, dnnl_format_tag_any)) ||
       !OK(job, dnnl_memory_desc_init_by_tag(&wi, 5, wi_dims, dt, dnnl_format_tag_any)) ||
       !OK(job, dnnl_memory_desc_init_by_tag(&wp, 4, wp_dims, dt, dnnl_format_tag_any)) ||
-      !OK(job, dnnl_memory_desc_init_by_tag(&bias, 4, bias_dims, dnnl_f32, dnnl_format_tag_any)))
+      !OK(job, dnnl_memory_desc_init_by_tag(&bias, 4, bias_dims, dnnl_f32, dnnl_format_tag_any)) ||
+      !OK(job, dnnl_memory_desc_init_by_tag(&h_state, 4, h_dims, dt, dnnl_ldnc)) ||
+      !OK(job, dnnl_memory_desc_init_by_tag(&c_state, 4, c_dims, dt, dnnl_ldnc)))
     return 0;
+  /* The same descriptors for initial and final states: each has its own memory. */
+  const dnnl_memory_desc_t *h = states ? &h_state : NULL, *cs = states ? &c_state : NULL;
   dnnl_rnn_direction_t dir = D == 2 ? dnnl_bidirectional_concat : dnnl_unidirectional_left2right;
   dnnl_prop_kind_t prop = dnnl_forward_inference;
   switch (info->cell) {
     case RECUR_CELL_LSTM:
-      return OK(job, dnnl_lstm_forward_desc_init_v3(rd, prop, dir, &src, NULL, NULL, &wl, &wi, NULL,
-                                                    s->P ? &wp : NULL, &bias, &dst, NULL, NULL, 0));
+      return OK(job, dnnl_lstm_forward_desc_init_v3(rd, prop, dir, &src, h, cs, &wl, &wi, NULL,
+                                                    s->P ? &wp : NULL, &bias, &dst, h, cs, 0));
     case RECUR_CELL_GRU:
-      return OK(job, dnnl_lbr_gru_forward_desc_init(rd, prop, dir, &src, NULL, &wl, &wi, &bias,
-                                                    &dst, NULL, 0));
+      return OK(job, dnnl_lbr_gru_forward_desc_init(rd, prop, dir, &src, h, &wl, &wi, &bias,
+                                                    &dst, h, 0));
     default:
       return OK(job, dnnl_vanilla_rnn_forward_desc_init(rd, prop, dnnl_eltwise_tanh, dir, &src,
-                                                        NULL, &wl, &wi, &bias, &dst, NULL, 0, 0,
-                                                        0));
+                                                        h, &wl, &wi, &bias, &dst, h, 0, 0, 0));
   }
 }
 
@@ -138,19 +142,24 @@ static int add_arg(struct recur_bench_onednn *job, int arg, dnnl_format_tag_t ta
 }
 
 static int job_init(struct recur_bench_onednn *job, const struct recur_bench_case *c,
-                    recur_precision precision) {
+                    recur_precision precision, int states) {
   dnnl_rnn_desc_t rd;
   dnnl_data_type_t dt = precision == RECUR_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
   if (!engine && !OK(job, dnnl_engine_create(&engine, dnnl_cpu, 0))) return 0;
-  if (!init_desc(job, c, dt, &rd) ||
+  if (!init_desc(job, c, dt, states, &rd) ||
       !OK(job, dnnl_primitive_desc_create(&job->pd, &rd, NULL, engine, NULL)) ||
       !OK(job, dnnl_primitive_create(&job->prim, job->pd)) ||
       !OK(job, dnnl_stream_create(&job->stream, engine, dnnl_stream_default_flags)))
     return 0;
-  /* PyTorch's default initialisation range for the weights, U(-1, 1) for the input. */
+  /* PyTorch's default initialisation range for the weights, U(-1, 1) for the input, initial
+   * states in U(-0.5, 0.5). An argument the primitive does not use is left out. */
   float w = 1.0f / sqrtf((float)c->shape.H);
   unsigned state = 4242;
-  return add_arg(job, DNNL_ARG_SRC_LAYER, dnnl_tnc, 1.0f, &state) &&
+  return add_arg(job, DNNL_ARG_SRC_ITER, dnnl_ldnc, 0.5f, &state) &&
+         add_arg(job, DNNL_ARG_SRC_ITER_C, dnnl_ldnc, 0.5f, &state) &&
+         add_arg(job, DNNL_ARG_DST_ITER, dnnl_ldnc, 0, &state) &&
+         add_arg(job, DNNL_ARG_DST_ITER_C, dnnl_ldnc, 0, &state) &&
+         add_arg(job, DNNL_ARG_SRC_LAYER, dnnl_tnc, 1.0f, &state) &&
          add_arg(job, DNNL_ARG_WEIGHTS_LAYER, dnnl_ldigo, w, &state) &&
          add_arg(job, DNNL_ARG_WEIGHTS_ITER, dnnl_ldigo, w, &state) &&
          add_arg(job, DNNL_ARG_WEIGHTS_PROJECTION, dnnl_ldio, w, &state) &&
@@ -170,7 +179,8 @@ const char *recur_bench_onednn_error(struct recur_bench_onednn *job) {
 
 struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
                                                    recur_precision precision, int threads,
-                                                   int *unsupported, char *err, size_t errlen) {
+                                                   int states, int *unsupported, char *err,
+                                                   size_t errlen) {
   struct recur_bench_onednn *job = calloc(1, sizeof *job);
   *unsupported = 0;
   if (!job) {
@@ -181,7 +191,7 @@ struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case
   job->threads = threads;
   job->saved_threads = omp_get_max_threads();
   omp_set_num_threads(threads);
-  if (!job_init(job, c, precision)) {
+  if (!job_init(job, c, precision, states)) {
     *unsupported = job->status == dnnl_unimplemented;
     if (*unsupported)
       snprintf(err, errlen, "oneDNN %s has no %s %s on %s", recur_bench_onednn_version(),

@@ -1,5 +1,6 @@
-/* oneDNN's RNN primitive on `recur bench`'s cases: bench_onednn.c and bench_onednn_capped.c
- * when the build found libdnnl, bench_onednn_none.c otherwise. */
+/* oneDNN's RNN primitive on `recur bench`'s cases: bench_onednn.c and bench_onednn_capped.c in
+ * bench/recur_onednn (and bench_onednn.c in bench/stream_latency), bench_onednn_none.c in the
+ * recur that is installed, which never links oneDNN. */
 #ifndef RECUR_BENCH_ONEDNN_H
 #define RECUR_BENCH_ONEDNN_H
 
@@ -8,15 +9,17 @@
 #include "bench.h"
 #include "cli.h"
 
-/* oneDNN's version ("2.6.3"), or NULL if this build has no oneDNN. */
+/* oneDNN's version ("2.6.3"), or NULL in a recur without oneDNN. */
 const char *recur_bench_onednn_version(void);
 
 /* One case ready to run in this process: inference at a precision with `threads` OpenMP
  * threads, the weights already reordered to the primitive's preferred layout. fp32: every
  * tensor fp32; bf16: oneDNN's own bf16 path, bf16 weights, input and output with fp32 biases
- * (as its bf16 RNN takes them). Each open one sets the caller's OpenMP thread count (for
- * itself, before each run), and restores it on close: with several open, close them in the
- * reverse order. */
+ * (as its bf16 RNN takes them). Without states, the initial states are zero and the final
+ * ones not wanted (recur bench's runs); with states, each run reads initial states (an LSTM's
+ * c too) and writes final ones, as a stream's frame does (bench/stream_latency). Each open one
+ * sets the caller's OpenMP thread count (for itself, before each run), and restores it on
+ * close: with several open, close them in the reverse order. */
 struct recur_bench_onednn;
 
 /* NULL with a message in err: on failure, or, with *unsupported set, when oneDNN has no
@@ -24,7 +27,8 @@ struct recur_bench_onednn;
  * not a failure: the message says what is missing, and the case goes untimed. */
 struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
                                                    recur_precision precision, int threads,
-                                                   int *unsupported, char *err, size_t errlen);
+                                                   int states, int *unsupported, char *err,
+                                                   size_t errlen);
 
 /* One execution (a recur_bench_fn): 0, or nonzero with the reason in
  * recur_bench_onednn_error. */

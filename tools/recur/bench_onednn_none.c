@@ -1,17 +1,19 @@
-/* `recur bench` in a build without oneDNN: recur_bench_onednn_version() is NULL, and the command
- * stops before calling anything else here. */
+/* `recur bench` in the recur that is installed, which never links oneDNN (bench/recur_onednn
+ * does): recur_bench_onednn_version() is NULL, and the command stops before calling anything
+ * else here. */
 #include "bench_onednn.h"
 
 #include <stdio.h>
 
-static const char no_onednn[] = "this build has no oneDNN";
+static const char no_onednn[] = "this recur has no oneDNN";
 
 const char *recur_bench_onednn_version(void) { return NULL; }
 
 struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case *c,
                                                    recur_precision precision, int threads,
-                                                   int *unsupported, char *err, size_t errlen) {
-  (void)c, (void)precision, (void)threads;
+                                                   int states, int *unsupported, char *err,
+                                                   size_t errlen) {
+  (void)c, (void)precision, (void)threads, (void)states;
   *unsupported = 0;
   snprintf(err, errlen, "%s", no_onednn);
   return NULL;

@@ -164,12 +164,12 @@ static void print_table_block(const struct recur_bench_run *run, int first) {
   int recur = rows[0].isa != NULL, onednn = run->onednn_version != NULL;
   printf("\n");
   if (recur) {
-    printf("kernels %s, %s: FMA peak ", rows[0].isa, recur_precision_name(rows[0].precision));
+    printf("kernels %s, %s: peak ", rows[0].isa, recur_precision_name(rows[0].precision));
     if (rows[0].peak_gflops > 0)
-      printf("%.1f GFLOP/s on one core (%%peak: times the cores used)\n",
-             rows[0].peak_gflops / rows[0].cores);
+      printf("%.1f GFLOP/s on one core (%s: %s; %%peak: times the cores used)\n",
+             rows[0].peak_gflops / rows[0].cores, rows[0].peak_table, rows[0].peak_instruction);
     else
-      printf("unknown (no vector FMA loop)\n");
+      printf("unknown (no vector loop)\n");
   } else {
     printf("oneDNN at %s\n", recur_precision_name(rows[0].precision));
   }
@@ -286,7 +286,7 @@ void recur_bench_print_csv(const struct recur_bench_run *run) {
   printf("cell,T,B,I,H,P,directions,gflop,isa,precision,threads,runs,median_ms,min_ms,gflops,"
          "pct_peak,scaling,onednn_default_ms,onednn_default_isa,onednn_avx2_ms,onednn_avx2_isa,"
          "onednn_best,speedup,tuned,default_ms,vs_defaults,onednn_default_unsupported,"
-         "onednn_avx2_unsupported\n");
+         "onednn_avx2_unsupported,spread\n");
   for (int i = 0; i < run->n_tables * rows_per_table(run); i++) {
     const struct recur_bench_row *row = &run->rows[i];
     const struct recur_bench_shape *s = &row->c.shape;
@@ -310,6 +310,8 @@ void recur_bench_print_csv(const struct recur_bench_run *run) {
     csv_number(row->defaults.median_ms, 4);
     csv_number(d.vs_defaults, 3);
     for (int k = 0; k < RECUR_BENCH_ONEDNN_N; k++) printf(",%s", row->onednn_unsupported[k]);
+    if (row->recur.runs) printf(",%.4f", row->recur.spread);
+    else printf(",");
     printf("\n");
   }
 }
@@ -321,8 +323,8 @@ static json_t *json_number(double value) { return value > 0 ? json_real(value) :
 
 static json_t *json_timing(const struct recur_bench_timing *t, const char *isa) {
   if (!t->runs) return json_null();
-  json_t *o = json_pack("{s:i, s:f, s:f}", "runs", t->runs, "median_ms", t->median_ms, "min_ms",
-                        t->min_ms);
+  json_t *o = json_pack("{s:i, s:f, s:f, s:f}", "runs", t->runs, "median_ms", t->median_ms,
+                        "min_ms", t->min_ms, "spread", t->spread);
   if (o && isa) json_object_set_new(o, "isa", json_string(isa));
   return o;
 }
@@ -337,7 +339,7 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
     json_object_set_new(unsupported, onednn_names[k], row->onednn_unsupported[k][0]
                         ? json_string(row->onednn_unsupported[k]) : json_null());
   }
-  return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:s, s:i, s:o, s:o, s:o, "
+  json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:s?, s:s, s:i, s:o, s:o, s:o, "
                    "s:o, s:o, s:o, s:o, s:s?, s:o, s:b, s:b, s:o, s:o}",
                    "cell", recur_bench_cell_info(row->c.cell)->name, "T", (json_int_t)s->T, "B",
                    (json_int_t)s->B, "I", (json_int_t)s->I, "H", (json_int_t)s->H, "P",
@@ -351,6 +353,9 @@ static json_t *json_row(const struct recur_bench_run *run, int i) {
                    json_number(d.speedup), "tuned", row->tuned == RECUR_BENCH_TUNED,
                    "tuned_packing", row->tuned != RECUR_BENCH_DEFAULTS, "defaults",
                    json_timing(&row->defaults, NULL), "vs_defaults", json_number(d.vs_defaults));
+  if (o) json_object_update_new(o, json_pack("{s:s?, s:s?}", "peak_table", row->peak_table,
+                                             "peak_instruction", row->peak_instruction));
+  return o;
 }
 
 int recur_bench_print_json(const struct recur_bench_run *run) {
@@ -374,6 +379,8 @@ int recur_bench_print_json(const struct recur_bench_run *run) {
                       "brand", run->cpu_model, "l1d", (json_int_t)id.l1d, "l2", (json_int_t)id.l2,
                       "l3", (json_int_t)id.l3));
   if (run->n_tables == 1 && run->rows[0].isa) json_object_set_new(root, "isa", json_string(run->rows[0].isa));
+  json_object_set_new(root, "load", run->cpus ? json_pack("{s:f, s:i}", "average", run->load,
+                                                          "cpus", run->cpus) : json_null());
   recur_tune_info tune;
   recur_tune_status(&tune);
   json_object_set_new(root, "tune", json_pack("{s:s?, s:s, s:s?, s:I, s:I}", "file", tune.path,

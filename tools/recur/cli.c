@@ -36,6 +36,7 @@ static const struct opt_spec run_opts[] = {
     {"--lengths", NULL, OPT_PATH, FIELD(lengths_path)},
     {"--prefix", NULL, OPT_PATH, FIELD(prefix)},
     {"--batch-first", NULL, OPT_FLAG, FIELD(batch_first)},
+    {"--time-first", NULL, OPT_FLAG, FIELD(time_first)},
     {"--threads", NULL, OPT_THREADS, FIELD(threads)},
     {"--isa", NULL, OPT_ISA, FIELD(isa)},
     {"--precision", NULL, OPT_PRECISION, FIELD(precision)},
@@ -74,28 +75,34 @@ static const struct opt_spec tune_opts[] = {
 
 static const struct opt_spec info_opts[] = {
     {"--peak", NULL, OPT_FLAG, FIELD(peak)},
+    {"--prefix", NULL, OPT_PATH, FIELD(prefix)},
     {"--help", "-h", OPT_HELP, 0},
 };
 
 static const size_t run_positionals[] = {FIELD(model_path), FIELD(input_path)};
 static const char *const run_positional_names[] = {"MODEL", "INPUT"};
+static const size_t info_positionals[] = {FIELD(model_path)};
+static const char *const info_positional_names[] = {"MODEL"};
 
 struct command_spec {
   const char *name;
   enum recur_cli_command command;
   const struct opt_spec *opts;
   size_t n_opts;
-  const size_t *positionals; /* offsets of the required positional arguments, in order */
+  const size_t *positionals; /* offsets of the positional arguments, in order */
   const char *const *positional_names;
   size_t n_positionals;
+  size_t n_required; /* the first n_required positionals must be given */
 };
 
 static const struct command_spec commands[] = {
     {"run", RECUR_CLI_RUN, run_opts, sizeof run_opts / sizeof run_opts[0], run_positionals,
-     run_positional_names, 2},
-    {"info", RECUR_CLI_INFO, info_opts, sizeof info_opts / sizeof info_opts[0], NULL, NULL, 0},
-    {"bench", RECUR_CLI_BENCH, bench_opts, sizeof bench_opts / sizeof bench_opts[0], NULL, NULL, 0},
-    {"tune", RECUR_CLI_TUNE, tune_opts, sizeof tune_opts / sizeof tune_opts[0], NULL, NULL, 0},
+     run_positional_names, 2, 2},
+    {"info", RECUR_CLI_INFO, info_opts, sizeof info_opts / sizeof info_opts[0], info_positionals,
+     info_positional_names, 1, 0},
+    {"bench", RECUR_CLI_BENCH, bench_opts, sizeof bench_opts / sizeof bench_opts[0], NULL, NULL, 0,
+     0},
+    {"tune", RECUR_CLI_TUNE, tune_opts, sizeof tune_opts / sizeof tune_opts[0], NULL, NULL, 0, 0},
 };
 
 /* Where a usage error's message goes. */
@@ -343,14 +350,15 @@ static enum recur_cli_status parse_command(const struct command_spec *cmd, int a
     enum recur_cli_status status = store_value(spec, value, out, sink);
     if (status != RECUR_CLI_OK) return status;
   }
-  if (n_positionals < cmd->n_positionals)
+  if (n_positionals < cmd->n_required)
     return usage_error(sink, "missing %s", cmd->positional_names[n_positionals]);
   return RECUR_CLI_OK;
 }
 
-/* Two outputs naming the same file would overwrite each other. */
-static enum recur_cli_status check_distinct_outputs(const struct recur_cli_opts *opts,
-                                                    struct err_sink *sink) {
+/* One layout at most, and two outputs naming the same file would overwrite each other. */
+static enum recur_cli_status check_run(const struct recur_cli_opts *opts, struct err_sink *sink) {
+  if (opts->batch_first && opts->time_first)
+    return usage_error(sink, "options '--batch-first' and '--time-first' exclude each other");
   const char *paths[3] = {opts->y_path, opts->hn_path, opts->cn_path};
   const char *names[3] = {"-o", "--hn", "--cn"};
   for (int a = 0; a < 3; a++) {
@@ -373,6 +381,13 @@ static enum recur_cli_status check_bench(const struct recur_cli_opts *opts, stru
     return usage_error(sink, "options '--vs-defaults' and '--onednn-only' exclude each other");
   if (!recur_bench_check(opts->cells, opts->shapes, opts->n_shapes, msg, sizeof msg))
     return usage_error(sink, "%s", msg);
+  return RECUR_CLI_OK;
+}
+
+/* --prefix picks a module of MODEL. */
+static enum recur_cli_status check_info(const struct recur_cli_opts *opts, struct err_sink *sink) {
+  if (opts->prefix && !opts->model_path)
+    return usage_error(sink, "option '--prefix' needs MODEL");
   return RECUR_CLI_OK;
 }
 
@@ -403,7 +418,9 @@ enum recur_cli_status recur_cli_parse(int argc, char **argv, struct recur_cli_op
     out->command = commands[c].command;
     enum recur_cli_status status = parse_command(&commands[c], argc, argv, out, &sink);
     if (status == RECUR_CLI_OK && out->command == RECUR_CLI_RUN && !out->help)
-      status = check_distinct_outputs(out, &sink);
+      status = check_run(out, &sink);
+    if (status == RECUR_CLI_OK && out->command == RECUR_CLI_INFO && !out->help)
+      status = check_info(out, &sink);
     if (status == RECUR_CLI_OK && out->command == RECUR_CLI_BENCH && !out->help)
       status = check_bench(out, &sink);
     if (status == RECUR_CLI_OK && out->command == RECUR_CLI_TUNE && !out->help)

@@ -41,6 +41,7 @@ struct recur_cli_opts {
   const char *prefix;       /* --prefix */
   const char *isa;          /* --isa: a name recur_tool_isa_known accepts */
   int batch_first;          /* --batch-first */
+  int time_first;           /* --time-first (neither: the model's layout) */
   int threads;              /* --threads (run): 1..RECUR_CLI_MAX_THREADS, 0 if not given */
   recur_precision precision; /* --precision (run, tune): fp32 if not given */
 

@@ -18,6 +18,7 @@ struct dims {
   int64_t LD;  /* layers x directions */
   int64_t H, H_out;
   int unbatched;
+  int batch_first; /* the layout: --batch-first, --time-first, else the model's */
 };
 
 /* An output array: always computed for y, only when asked for h_n and c_n. */
@@ -35,7 +36,6 @@ struct run {
   recur_desc desc;
   struct dims dims;
   recur_array *x, *h0, *c0, *lengths;
-  int64_t *lengths64;
   struct output y, h_n, c_n;
 };
 
@@ -51,17 +51,11 @@ static struct shape_text shape_text(int ndim, const int64_t *shape) {
   return t;
 }
 
-static const char *dtype_name(recur_dtype dtype) {
-  switch (dtype) {
-    case RECUR_DTYPE_F32: return "float32";
-    case RECUR_DTYPE_I32: return "int32";
-    case RECUR_DTYPE_I64: return "int64";
-  }
-  return "unknown";
-}
-
-static int load_array(const char *path, recur_array **out) {
-  recur_status status = recur_npy_load(path, out);
+/* An array converted to dtype as the Python package converts its arguments (recur.h,
+ * recur_npy_load_as): x, h0 and c0 of any real dtype to float32, lengths of any integer
+ * dtype to int64. */
+static int load_array(const char *path, recur_dtype dtype, recur_array **out) {
+  recur_status status = recur_npy_load_as(path, dtype, out);
   return status == RECUR_OK ? RECUR_EXIT_OK : recur_cmd_fail_status(path, status);
 }
 
@@ -78,22 +72,18 @@ static int check_state(const char *path, const recur_array *a, const struct dims
                        int64_t size) {
   int64_t want[3];
   int ndim = state_shape(d, size, want);
-  if (a->dtype != RECUR_DTYPE_F32)
-    return recur_cmd_fail(path, "dtype %s, expected float32", dtype_name(a->dtype));
   if (a->ndim != ndim || memcmp(a->shape, want, (size_t)ndim * sizeof want[0]) != 0)
     return recur_cmd_fail(path, "shape %s, expected %s", shape_text(a->ndim, a->shape).s,
                 shape_text(ndim, want).s);
   return RECUR_EXIT_OK;
 }
 
-/* Takes T and B from the input's shape and the rest from the network. */
+/* Takes T and B from the input's shape in the given layout, and the rest from the network. */
 static int read_dims(const char *path, const recur_array *x, const recur_desc *desc,
                      int batch_first, struct dims *d) {
   const long long I = desc->input_size;
   const char *axes = batch_first ? "B, T" : "T, B";
   char want[96];
-  if (x->dtype != RECUR_DTYPE_F32)
-    return recur_cmd_fail(path, "dtype %s, expected float32", dtype_name(x->dtype));
   if (x->ndim == 3 && x->shape[2] == I) {
     d->T = x->shape[batch_first ? 1 : 0];
     d->B = x->shape[batch_first ? 0 : 1];
@@ -114,6 +104,7 @@ static int read_dims(const char *path, const recur_array *x, const recur_desc *d
     return recur_cmd_fail(path, "shape %s is empty, expected T >= 1 and B >= 1",
                 shape_text(x->ndim, x->shape).s);
   d->I = I;
+  d->batch_first = batch_first;
   d->D = desc->bidirectional ? 2 : 1;
   d->LD = desc->num_layers * d->D;
   d->H = desc->hidden_size;
@@ -121,21 +112,12 @@ static int read_dims(const char *path, const recur_array *x, const recur_desc *d
   return RECUR_EXIT_OK;
 }
 
-/* Lengths as int64, shape (B,) ((1,) for an unbatched input). Their range (1..T) is the
+/* Lengths (int64) of shape (B,) ((1,) for an unbatched input). Their range (1..T) is the
  * library's check. */
-static int convert_lengths(const char *path, const recur_array *a, const struct dims *d,
-                           int64_t **out) {
-  if (a->dtype != RECUR_DTYPE_I32 && a->dtype != RECUR_DTYPE_I64)
-    return recur_cmd_fail(path, "dtype %s, expected int32 or int64", dtype_name(a->dtype));
+static int check_lengths(const char *path, const recur_array *a, const struct dims *d) {
   if (a->ndim != 1 || a->shape[0] != d->B)
     return recur_cmd_fail(path, "shape %s, expected (%lld,)", shape_text(a->ndim, a->shape).s,
                 (long long)d->B);
-  int64_t *v = malloc(a->count * sizeof *v);
-  if (!v) return recur_cmd_fail(path, "out of memory");
-  for (size_t i = 0; i < a->count; i++)
-    v[i] = a->dtype == RECUR_DTYPE_I32 ? ((const int32_t *)a->data)[i]
-                                       : ((const int64_t *)a->data)[i];
-  *out = v;
   return RECUR_EXIT_OK;
 }
 
@@ -167,7 +149,7 @@ static int alloc_outputs(struct run *r) {
   int fails = 0;
   if (d->unbatched) {
     y_shape[1] = DH;
-  } else if (r->opts->batch_first) {
+  } else if (d->batch_first) {
     y_shape[0] = d->B;
     y_shape[1] = d->T;
   }
@@ -188,10 +170,11 @@ static int forward(const struct run *r) {
   args.seq_len = r->dims.T;
   args.batch = r->dims.B;
   args.input_size = r->dims.I;
-  args.batch_first = o->batch_first;
+  args.batch_first = r->dims.batch_first;
+  args.time_first = !r->dims.batch_first;
   args.unbatched = r->dims.unbatched;
   args.x = r->x->data;
-  args.lengths = r->lengths64;
+  args.lengths = r->lengths ? r->lengths->data : NULL;
   args.h0 = r->h0 ? r->h0->data : NULL;
   args.c0 = r->c0 ? r->c0->data : NULL;
   args.y = r->y.data;
@@ -315,17 +298,18 @@ static int run_steps(struct run *r) {
     return recur_cmd_fail(o->model_path, "%s needs an LSTM model, this one is %s",
                 o->c0_path ? "--c0" : "--cn", recur_cell_name(r->desc.cell));
 
-  if (load_array(o->input_path, &r->x) ||
-      read_dims(o->input_path, r->x, &r->desc, o->batch_first, &r->dims))
+  int batch_first = o->batch_first || (!o->time_first && r->desc.batch_first);
+  if (load_array(o->input_path, RECUR_DTYPE_F32, &r->x) ||
+      read_dims(o->input_path, r->x, &r->desc, batch_first, &r->dims))
     return RECUR_EXIT_FAILURE;
-  if (o->h0_path && (load_array(o->h0_path, &r->h0) ||
+  if (o->h0_path && (load_array(o->h0_path, RECUR_DTYPE_F32, &r->h0) ||
                      check_state(o->h0_path, r->h0, &r->dims, r->dims.H_out)))
     return RECUR_EXIT_FAILURE;
-  if (o->c0_path && (load_array(o->c0_path, &r->c0) ||
+  if (o->c0_path && (load_array(o->c0_path, RECUR_DTYPE_F32, &r->c0) ||
                      check_state(o->c0_path, r->c0, &r->dims, r->dims.H)))
     return RECUR_EXIT_FAILURE;
-  if (o->lengths_path && (load_array(o->lengths_path, &r->lengths) ||
-                          convert_lengths(o->lengths_path, r->lengths, &r->dims, &r->lengths64)))
+  if (o->lengths_path && (load_array(o->lengths_path, RECUR_DTYPE_I64, &r->lengths) ||
+                          check_lengths(o->lengths_path, r->lengths, &r->dims)))
     return RECUR_EXIT_FAILURE;
 
   return alloc_outputs(r) || forward(r) || finish_outputs(r) ? RECUR_EXIT_FAILURE : RECUR_EXIT_OK;
@@ -339,7 +323,6 @@ int recur_cmd_run(const struct recur_cli_opts *opts) {
   recur_array_free(r.h0);
   recur_array_free(r.c0);
   recur_array_free(r.lengths);
-  free(r.lengths64);
   free(r.y.data);
   free(r.h_n.data);
   free(r.c_n.data);

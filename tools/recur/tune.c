@@ -68,31 +68,83 @@ static int make_cases(const struct recur_cli_opts *o, recur_tool_tune_case **out
       }
       const struct recur_bench_cell_info *info = recur_bench_cell_info(bench[s].cell);
       const struct recur_bench_shape *sh = &bench[s].shape;
-      *c = (recur_tool_tune_case){{info->cell, sh->I, sh->H, 1, info->directions == 2, sh->P, 1},
-                             sh->T, sh->B, threads[t], o->precision};
+      recur_desc desc = {.cell = info->cell, .input_size = sh->I, .hidden_size = sh->H,
+                         .num_layers = 1, .bidirectional = info->directions == 2,
+                         .proj_size = sh->P, .bias = 1};
+      *c = (recur_tool_tune_case){desc, sh->T, sh->B, threads[t], o->precision};
     }
   return RECUR_EXIT_OK;
 }
 
+static void case_name(const recur_tool_tune_case *c, char *buf, size_t len) {
+  const recur_desc *d = &c->desc;
+  snprintf(buf, len, "%s%s", d->bidirectional ? "bi" : "", recur_cell_name(d->cell));
+}
+
+/* Why a measured case kept the defaults, or "tuned". */
+static void result_text(const recur_tool_tune_result *r, char *buf, size_t len) {
+  if (r->improved) snprintf(buf, len, "tuned");
+  else if (!r->compared) snprintf(buf, len, "default kept (nothing faster found)");
+  else if (r->gain >= RECUR_TOOL_TUNE_MIN_GAIN && r->gain <= r->noise)
+    snprintf(buf, len, "default kept (best was %.1f%% faster, within the noise of %.1f%%)",
+             100 * r->gain, 100 * r->noise);
+  else snprintf(buf, len, "default kept (best was < %.0f%% faster)", 100 * RECUR_TOOL_TUNE_MIN_GAIN);
+}
+
 static void print_table(const char *isa, const recur_tool_tune_case *cases,
                         const recur_tool_tune_result *out, int n) {
-  printf("%-7s %-9s %-8s %5s %5s %5s %5s %4s %7s %11s %9s %8s  %s\n", "isa", "precision", "cell",
-         "T", "B", "I", "H", "P", "threads", "default ms", "tuned ms", "speedup", "result");
+  printf("%-7s %-9s %-8s %5s %5s %5s %5s %4s %7s %11s %9s %8s %7s  %s\n", "isa", "precision",
+         "cell", "T", "B", "I", "H", "P", "threads", "default ms", "tuned ms", "speedup", "spread",
+         "result");
   for (int i = 0; i < n; i++) {
     const recur_desc *d = &cases[i].desc;
-    char cell[16];
-    snprintf(cell, sizeof cell, "%s%s", d->bidirectional ? "bi" : "", recur_cell_name(d->cell));
+    char cell[16], result[96];
+    case_name(&cases[i], cell, sizeof cell);
     printf("%-7s %-9s %-8s %5lld %5lld %5lld %5lld %4lld %7d", isa,
            recur_precision_name(cases[i].precision), cell, (long long)cases[i].T,
            (long long)cases[i].B, (long long)d->input_size, (long long)d->hidden_size,
            (long long)d->proj_size, cases[i].threads);
     const recur_tool_tune_result *r = &out[i];
-    if (!r->measured) printf(" %11s %9s %8s  %s\n", "-", "-", "-", "not reached (time limit)");
-    else printf(" %11.3f %9.3f %7.2fx  %s\n", r->default_ms, r->tuned_ms,
-                r->improved ? r->default_ms / r->tuned_ms : 1.0,
-                r->improved ? "tuned" : r->compared ? "default kept (best was < 3% faster)"
-                                                    : "default kept (nothing faster found)");
+    result_text(r, result, sizeof result);
+    if (!r->measured)
+      printf(" %11s %9s %8s %7s  %s\n", "-", "-", "-", "-", "not reached (time limit)");
+    else printf(" %11.3f %9.3f %7.2fx %6.1f%%  %s\n", r->default_ms, r->tuned_ms,
+                r->improved ? r->default_ms / r->tuned_ms : 1.0, 100 * r->spread, result);
   }
+}
+
+/* On stderr: the cases whose times spread too much run to run to be trusted, if any. */
+static void warn_noisy(const char *isa, const recur_tool_tune_case *cases,
+                       const recur_tool_tune_result *out, int n) {
+  int noisy = 0, measured = 0, worst = -1;
+  for (int i = 0; i < n; i++) {
+    if (!out[i].measured) continue;
+    measured++;
+    if (out[i].spread <= RECUR_BENCH_NOISY) continue;
+    noisy++;
+    if (worst < 0 || out[i].spread > out[worst].spread) worst = i;
+  }
+  if (!noisy) return;
+  const recur_desc *d = &cases[worst].desc;
+  char cell[16];
+  case_name(&cases[worst], cell, sizeof cell);
+  fprintf(stderr, "recur tune: warning: %s: the times of %d of %d cases spread more than %.0f%% "
+          "run to run (the most, %.1f%%: %s T=%lld B=%lld I=%lld H=%lld threads=%d): their "
+          "figures are unreliable; tune again on a quiet machine\n", isa, noisy, measured,
+          100 * RECUR_BENCH_NOISY, 100 * out[worst].spread, cell, (long long)cases[worst].T,
+          (long long)cases[worst].B, (long long)d->input_size, (long long)d->hidden_size,
+          cases[worst].threads);
+}
+
+/* On stderr, if other work is taking the CPUs the cases' threads need. */
+static void warn_busy(const char *isa, const recur_tool_tune_case *cases, int n) {
+  int threads = 1, cpus;
+  double load;
+  for (int i = 0; i < n; i++) threads = cases[i].threads > threads ? cases[i].threads : threads;
+  if (recur_bench_load(&load, &cpus) && recur_bench_busy(load, cpus, threads))
+    fprintf(stderr, "recur tune: warning: %s: the machine is busy (load average %.2f on %d CPUs; "
+            "this run takes %d thread%s): timings are unreliable, and what is tuned now may not "
+            "hold on a quiet machine\n", isa, load, cpus, threads, threads == 1 ? "" : "s");
 }
 
 /* The tables to tune: --isa NAME, all the vector ones (--isa all), or the active one. */
@@ -130,6 +182,7 @@ int recur_cmd_tune(const struct recur_cli_opts *o) {
     progress p = {isatty(STDERR_FILENO), -1, names[t], (double)t / n_tables, 1.0 / n_tables};
     recur_tool_tune_opts opts = {seconds, show_progress, &p};
     recur_isa_force(names[t]);
+    warn_busy(names[t], cases, n_cases);
     char why[256];
     recur_status st = recur_tool_tune(path, cases, n_cases, &opts, out, why, sizeof why);
     if (p.tty) fprintf(stderr, "\n");
@@ -138,6 +191,7 @@ int recur_cmd_tune(const struct recur_cli_opts *o) {
       break;
     }
     if (why[0]) fprintf(stderr, "recur tune: replaced %s (%s)\n", path, why);
+    warn_noisy(names[t], cases, out, n_cases);
     print_table(names[t], cases, out, n_cases);
   }
   if (!status) printf("tune file: %s\n", path);
