@@ -85,7 +85,7 @@ recur_status recur_forward_with(const recur_net *net, const recur_forward_args *
   recur_status st = check_args(net, a, &z);
   if (st) return st;
   int threads = recur_call_threads(a->num_threads);
-  const recur_call_choices *tuned = given ? given : recur_schedule_tuned(net, z.B, threads);
+  const recur_call_choices *tuned = given ? given : recur_schedule_tuned(net, z.B, &threads);
   recur_layers_plan p;
   size_t floats = recur_layers_plan_init(&p, net, &z, threads, tuned, 0);
   if (!floats)
@@ -111,7 +111,7 @@ recur_status recur_net_plan(const recur_net *net, int64_t batch, int num_threads
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_net_plan: batch %lld, num_threads %d",
                       (long long)batch, num_threads);
   int threads = recur_call_threads(num_threads), packed = net->kernels != &recur_kernels_ref;
-  const recur_tune_entry *e = recur_schedule_entry(net, batch, threads);
+  const recur_tune_entry *e = recur_schedule_entry(net, batch, &threads);
   recur_schedule s = recur_schedule_choose(net, batch, threads, e ? &e->p.call : NULL);
   const recur_tiling *t = &net->tiling;
   const recur_call_choices *c = &s.call;

@@ -2,7 +2,8 @@
  * keeps working on the same rows and the same slice of W_hh at every step.
  *
  * A tune entry for the call (`recur tune` measured it on this CPU) overrides any of these
- * choices. Without one, the heuristic:
+ * choices, but never runs a call on fewer threads than the plan for half as many threads
+ * (recur_schedule_entry). Without one, the heuristic:
  *  - a bidirectional layer gives each direction its own group of threads (half the team each;
  *    the first group gets the odd one), so the directions run side by side;
  *  - within a group, the threads form a grid of batch parts x hidden parts. A batch part's rows
@@ -48,14 +49,34 @@
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int threads) {
-  if (!net->tune.n) return NULL; /* no tune file, no entry of its shape, or the scalar table */
+static const recur_tune_entry *find_entry(const recur_net *net, int64_t B, int threads) {
   recur_tune_key key = net->tune_key;
   key.threads = threads, key.B = B;
   return recur_tune_find_call(&net->tune, &key);
 }
 
-const recur_call_choices *recur_schedule_tuned(const recur_net *net, int64_t B, int threads) {
+static int team_of(const recur_net *net, int64_t B, int threads, const recur_tune_entry *e) {
+  return recur_schedule_choose(net, B, threads, e ? &e->p.call : NULL).call.use_threads;
+}
+
+/* An entry may run its call on fewer threads than asked, as measured at its own thread count;
+ * entries at other counts, measured apart on a noisy machine, can disagree (N/2 threads beat
+ * 1 at N/2, 1 beat N/2 at N). The plan for half the threads settles it, recursively down to
+ * 1 thread, so that asking for twice as many threads never runs on fewer. */
+const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int *threads) {
+  /* no tune file, no entry of its shape, or the scalar table: the heuristic, which never
+   * uses fewer threads for more (test_threads.c) */
+  if (!net->tune.n) return NULL;
+  const recur_tune_entry *e = find_entry(net, B, *threads);
+  if (*threads < 2) return e;
+  int half = *threads / 2;
+  const recur_tune_entry *h = recur_schedule_entry(net, B, &half);
+  if (team_of(net, B, *threads, e) >= team_of(net, B, half, h)) return e;
+  *threads = half;
+  return h;
+}
+
+const recur_call_choices *recur_schedule_tuned(const recur_net *net, int64_t B, int *threads) {
   const recur_tune_entry *e = recur_schedule_entry(net, B, threads);
   return e ? &e->p.call : NULL;
 }

@@ -35,10 +35,12 @@ typedef struct recur_share {
   int64_t p0, p1;          /* projection tiles */
 } recur_share;
 
-/* The tune entry for a call of net with B rows asking for threads, or NULL. */
-const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int threads);
+/* The tune entry for a call of net with B rows asking for *threads, or NULL (the heuristic).
+ * A tune entry may run a call on fewer threads than it asks for, but never on fewer than the
+ * plan for *threads / 2 uses: then the call takes that plan, and *threads becomes its count. */
+const recur_tune_entry *recur_schedule_entry(const recur_net *net, int64_t B, int *threads);
 /* Its per-call choices, or NULL. */
-const recur_call_choices *recur_schedule_tuned(const recur_net *net, int64_t B, int threads);
+const recur_call_choices *recur_schedule_tuned(const recur_net *net, int64_t B, int *threads);
 
 /* The schedule of such a call: the given choices where they are not 0 (NULL: none), the
  * built-in heuristic for the rest. */

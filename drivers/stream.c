@@ -30,7 +30,7 @@ static int64_t chunk_steps(const recur_net *net, int64_t B, int threads,
 static recur_status create(recur_stream *s, const recur_net *net, int64_t B, int num_threads,
                            int alternate) {
   int threads = recur_call_threads(num_threads);
-  const recur_call_choices *tuned = recur_schedule_tuned(net, B, threads);
+  const recur_call_choices *tuned = recur_schedule_tuned(net, B, &threads);
   recur_call_sizes z;
   size_t state, total;
   if (!recur_call_sizes_init(net, chunk_steps(net, B, threads, tuned), B, &z))

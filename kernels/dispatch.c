@@ -109,8 +109,9 @@ const recur_kernels *recur_kernels_active(void) {
 }
 
 const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision) {
-  if (precision == RECUR_PRECISION_FP32 || k == &recur_kernels_ref) return k;
-  return recur_kernels_bf16_for(k);
+  if (k == &recur_kernels_ref) return k;
+  if (k->format == &recur_format_bf16) return precision == RECUR_PRECISION_BF16 ? k : NULL;
+  return precision == RECUR_PRECISION_FP32 ? k : recur_kernels_bf16_for(k);
 }
 
 recur_status recur_kernels_find(const char *name, const recur_kernels **out) {

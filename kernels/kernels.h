@@ -91,8 +91,9 @@ recur_status recur_kernels_find(const char *name, const recur_kernels **out);
 /* The table a network of this precision runs on where k is the fp32 table asked for: k itself
  * for FP32, and for the scalar table whatever the precision (its reference steps round as the
  * layer's precision says); for BF16 the fastest bf16 table of k's ISA that this CPU runs
- * (recur_kernels_bf16_for). A bf16 table's format has convert_a: the drivers hand its tiles
- * converted input rows. */
+ * (recur_kernels_bf16_for). A bf16 table asked for (tests run each one, fallbacks included)
+ * is itself for BF16, NULL for FP32. A bf16 table's format has convert_a: the drivers hand its
+ * tiles converted input rows. */
 const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision);
 
 /* The fastest bf16 table of fp32_table's ISA that this build has and this CPU runs; NULL for

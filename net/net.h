@@ -36,8 +36,8 @@ struct recur_net {
   void *weights;       /* one block holding every layer's arrays */
 };
 
-/* recur_net_create_ex with a given fp32 table (NULL: the active one; a bf16 network runs on
- * its bf16 variant, recur_kernels_for) and packing (NULL: the tune file's for the shape, else
+/* recur_net_create_ex with a given table (NULL: the active one; a bf16 network runs on an fp32
+ * table's bf16 variant, or on the bf16 table given: recur_kernels_for) and packing (NULL: the tune file's for the shape, else
  * the table's defaults fitted to it; &recur_packing_builtin: the defaults, whatever the tune
  * file says). Tests, the tuner and `recur bench --vs-defaults` use it; results never depend on
  * the packing. */

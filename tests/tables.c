@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu.h"
+#include "pack.h"
 #include "recur.h"
 
 static const recur_kernels *const built[] = {
@@ -12,21 +14,56 @@ static const recur_kernels *const built[] = {
 #elif defined(__aarch64__)
   &recur_kernels_neon, &recur_kernels_neon_bf16, &recur_kernels_neon_bf16fma,
 #endif
+  &recur_kernels_ref,
 };
+#define N_BUILT (sizeof built / sizeof *built)
 
 size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
   char list[128], name[32];
   snprintf(list, sizeof list, " %s ", recur_isa_list());
   size_t n = 0;
-  for (size_t i = 0; i < sizeof built / sizeof *built && n < FAST_TABLES_MAX; i++) {
+  for (size_t i = 0; i < N_BUILT && n < FAST_TABLES_MAX; i++) {
     snprintf(name, sizeof name, " %s ", built[i]->name);
-    if (strstr(list, name)) out[n++] = built[i];
+    if (built[i] != &recur_kernels_ref && strstr(list, name)) out[n++] = built[i];
   }
   return n;
 }
 
+size_t bf16_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
+  unsigned cpu = recur_cpu_detect();
+  size_t n = 0;
+  for (size_t i = 0; i < N_BUILT && n < FAST_TABLES_MAX; i++)
+    if (built[i]->format == &recur_format_bf16 && (built[i]->features & ~cpu) == 0) out[n++] = built[i];
+  return n;
+}
+
 const recur_kernels *built_table(const char *name) {
-  for (size_t i = 0; i < sizeof built / sizeof *built; i++)
-    if (strcmp(built[i]->name, name) == 0) return built[i];
+  for (size_t i = 0; i < N_BUILT; i++)
+    if (built[i] != &recur_kernels_ref && strcmp(built[i]->name, name) == 0) return built[i];
   return NULL;
+}
+
+static int noted[N_BUILT];
+
+void tables_note(const recur_kernels *k) {
+  for (size_t i = 0; i < N_BUILT; i++) noted[i] |= built[i] == k;
+}
+
+static void print_names(int only_noted) {
+  for (size_t i = 0, first = 1; i < N_BUILT; i++)
+    if (!only_noted || noted[i]) {
+      fprintf(stderr, "%s%s", first ? "" : " ", built[i]->name);
+      first = 0;
+    }
+}
+
+void tables_print(void) {
+  size_t any = 0;
+  for (size_t i = 0; i < N_BUILT; i++) any |= (size_t)noted[i];
+  if (!any) return;
+  fprintf(stderr, "tables: ");
+  print_names(1);
+  fprintf(stderr, " (built: ");
+  print_names(0);
+  fprintf(stderr, ")\n");
 }

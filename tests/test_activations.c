@@ -46,6 +46,7 @@ static void run_net(const recur_kernels *k, act f, float bias, const float *x, f
   };
   recur_net *net;
   cr_assert_eq(recur_net_create_for(&net, &d, t, 4, NULL, k, NULL), RECUR_OK, "%s", recur_last_error());
+  tables_note(net->kernels);
   float *y = malloc(CHUNK * sizeof *y), *hn = malloc(CHUNK * sizeof *hn);
   float *cn = malloc(CHUNK * sizeof *cn);
   for (int64_t i = 0; i < n; i += CHUNK) {
@@ -121,6 +122,8 @@ static void judge(verdict *v, act f, float x, float got) {
   if (excess > 0) v->bad++;
   if (excess > v->excess) *v = (verdict){v->bad, x, got, excess, v->max_error};
 }
+
+TestSuite(activations, .fini = tables_print);
 
 Test(activations, every_table_within_budget_with_nan_and_inf) {
   const recur_kernels *tables[FAST_TABLES_MAX];

@@ -28,6 +28,8 @@ static float from_bits(uint32_t u) {
 }
 
 /* Fixed bit patterns: test_precision.c; here random ones against the nearest in double. */
+TestSuite(bf16, .fini = tables_print);
+
 Test(bf16, rounds_to_the_nearest_bf16_ties_to_even) {
   /* Against the nearest of the two bf16 neighbours in double, ties to the even one. */
   unsigned seed = 5;
@@ -217,25 +219,13 @@ static void check_gemm(const recur_kernels *k, int mr, int gnv, int64_t K, int64
 
 static const int gnvs[] = {1, 2, 3, 4, 6, 8, 12, 16};
 
-/* The bf16 tables this build has and this CPU runs. */
-static size_t bf16_tables(const recur_kernels *out[4]) {
-  static const char *const names[] = {"avx512_bf16", "avx512_bf16fma", "avx2_bf16fma",
-                                      "neon_bf16", "neon_bf16fma"};
-  unsigned cpu = recur_cpu_detect();
-  size_t n = 0;
-  for (size_t i = 0; i < sizeof names / sizeof *names && n < 4; i++) {
-    const recur_kernels *k = built_table(names[i]);
-    if (k && (k->features & ~cpu) == 0) out[n++] = k;
-  }
-  return n;
-}
-
 Test(bf16, gemm_tiles_match_the_scalar_pair_order_bit_for_bit) {
   const recur_kernels *tables[4];
   size_t n = bf16_tables(tables);
   cr_assert_gt(n, 0, "no bf16 table runs here");
   for (size_t i = 0; i < n; i++) {
     cr_assert_eq(tables[i]->format, &recur_format_bf16);
+    tables_note(tables[i]);
     for (int mr = 1; mr <= RECUR_MR_MAX; mr++)
       for (size_t g = 0; g < sizeof gnvs / sizeof *gnvs; g++) {
         check_gemm(tables[i], mr, gnvs[g], 37, 1000); /* odd K, one block */

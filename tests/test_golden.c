@@ -1,10 +1,16 @@
-/* The golden suite: recur against PyTorch's own outputs (tests/gen_golden.py). */
+/* The golden suite: recur against PyTorch's own outputs (tests/gen_golden.py), on every kernel
+ * table this CPU runs, the bf16 ones the library would not pick by itself included. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "golden.h"
+#include "internal.h"
+#include "net.h"
+#include "poison.h"
+#include "safetensors.h"
+#include "tables.h"
 
 #define MAX_CASES 512
 
@@ -37,16 +43,54 @@ static void expect_close(const golden_case *c, const char *isa, const run_mode *
   if (m->error) golden_measure(got, want->data, want->count, m->error);
 }
 
-/* Runs one case through the API and compares y, h_n and c_n with PyTorch's. */
-static void run_case(const golden_case *c, const char *isa, const run_mode *m) {
+/* The network of case c (its file at path) on table k, where the loader would put it on
+ * another (a bf16 table that is not its ISA's best): the file's tensors as fp32, the module
+ * prefix and its dot taken off their names, through recur_net_create_for. */
+static recur_net *create_on(const golden_case *c, const char *path, const recur_desc *d,
+                            const recur_net_options *options, const recur_kernels *k) {
+  recur_file_bytes bytes;
+  recur_st_file file;
+  cr_assert_eq(recur_read_file(path, &bytes), RECUR_OK, "%s", recur_last_error());
+  cr_assert_eq(recur_st_parse(bytes.data, bytes.size, &file), RECUR_OK, "%s", recur_last_error());
+  size_t count = 0, n = 0, prefix = c->prefix[0] ? strlen(c->prefix) + 1 : 0;
+  for (size_t i = 0; i < file.n_tensors; i++) count += file.tensors[i].count;
+  recur_tensor *t = calloc(file.n_tensors, sizeof *t);
+  float *data = malloc((count ? count : 1) * sizeof *data), *at = data;
+  cr_assert(t && data);
+  for (size_t i = 0; i < file.n_tensors; i++) {
+    const recur_st_tensor *s = &file.tensors[i];
+    if (prefix && (strncmp(s->name, c->prefix, prefix - 1) || s->name[prefix - 1] != '.')) continue;
+    cr_assert_eq(recur_st_to_f32(s, at), RECUR_OK, "%s", recur_last_error());
+    t[n++] = (recur_tensor){s->name + prefix, at, s->ndim, {s->shape[0], s->shape[1]}};
+    at += s->count;
+  }
+  recur_net *net;
+  cr_assert_eq(recur_net_create_for(&net, d, t, n, options, k, NULL), RECUR_OK, "%s: %s", c->name,
+               recur_last_error());
+  free(t), free(data);
+  recur_st_free(&file);
+  recur_free_file(&bytes);
+  return net;
+}
+
+/* Runs one case through the API on table k and compares y, h_n and c_n with PyTorch's. */
+static void run_case(const golden_case *c, const recur_kernels *k, const run_mode *m) {
+  const char *isa = k->name;
   char path[512];
   golden_path(path, sizeof path, c->name, ".safetensors");
+  cr_assert_eq(recur_isa_force(k->isa), RECUR_OK, "%s", recur_last_error());
   recur_net *net = NULL;
   recur_net_options options = {.precision = m->precision};
   recur_status st = recur_net_load_ex(&net, path, c->prefix[0] ? c->prefix : NULL, &options);
   cr_assert_eq(st, RECUR_OK, "%s: load: %s", c->name, recur_last_error());
   recur_desc d;
   recur_net_describe(net, &d);
+  if (net->kernels != k) {
+    recur_net_free(net);
+    net = create_on(c, path, &d, &options, k);
+  }
+  cr_assert_eq(net->kernels, k, "%s: on %s, not %s", c->name, net->kernels->name, isa);
+  tables_note(k);
   cr_expect_str_eq(recur_cell_name(d.cell), c->cell, "%s: cell", c->name);
   cr_expect_eq(d.num_layers, c->layers, "%s: layers", c->name);
   cr_expect_eq(d.bidirectional, c->bidir, "%s: bidirectional", c->name);
@@ -61,8 +105,12 @@ static void run_case(const golden_case *c, const char *isa, const run_mode *m) {
   cr_assert_eq(!!len, c->lengths, "%s: lengths file vs manifest", c->name);
   cr_assert(!len || len->dtype == RECUR_DTYPE_I64, "%s: lengths must be int64", c->name);
 
-  float *got_y = calloc(y->count, sizeof(float)), *got_hn = calloc(hn->count, sizeof(float));
-  float *got_cn = cn ? calloc(cn->count, sizeof(float)) : NULL;
+  float *got_y = malloc(y->count * sizeof(float)), *got_hn = malloc(hn->count * sizeof(float));
+  float *got_cn = cn ? malloc(cn->count * sizeof(float)) : NULL;
+  cr_assert(got_y && got_hn && (!cn || got_cn), "%s: out of memory", c->name);
+  poison_outputs(got_y, y->count, OUT_POISON);
+  poison_outputs(got_hn, hn->count, OUT_POISON);
+  poison_outputs(got_cn, cn ? cn->count : 0, OUT_POISON);
   recur_forward_args a = {
     .seq_len = c->T, .batch = c->B, .input_size = c->I,
     .batch_first = m->layout_flag && c->batch_first, .time_first = m->layout_flag && !c->batch_first,
@@ -81,38 +129,40 @@ static void run_case(const golden_case *c, const char *isa, const run_mode *m) {
   recur_net_free(net);
 }
 
-/* Every case under every kernel table this CPU runs (recur_isa_list: "avx512 avx2 scalar"), in
- * the layout its file records (no flag in the call). */
+TestSuite(golden, .fini = tables_print);
+
+/* Every case under every fp32 kernel table this CPU runs (recur_isa_list: "avx512 avx2 scalar"),
+ * in the layout its file records (no flag in the call). */
 Test(golden, every_case_matches_pytorch_under_every_isa) {
   load_manifest();
-  char list[128], *save = NULL;
-  snprintf(list, sizeof list, "%s", recur_isa_list());
-  int isas = 0;
-  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save), isas++) {
-    cr_assert_eq(recur_isa_force(isa), RECUR_OK, "%s", recur_last_error());
-    for (int i = 0; i < n_cases; i++) run_case(&cases[i], isa, &fp32_mode);
-  }
-  cr_expect_geq(isas, 2, "only '%s' usable: the SIMD tables went untested", recur_isa_list());
+  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
+  size_t n_tables = 1 + fast_tables(tables + 1);
+  for (size_t t = 0; t < n_tables; t++)
+    for (int i = 0; i < n_cases; i++) run_case(&cases[i], tables[t], &fp32_mode);
+  cr_expect_geq(n_tables, 2, "only '%s' usable: the SIMD tables went untested", recur_isa_list());
 }
 
 /* The same cases as bf16 networks against PyTorch's fp32 outputs, within GOLDEN_BF16_TOL (the
- * bound docs/precision.md states), each call naming its layout; prints the worst errors per
+ * bound docs/precision.md states), each call naming its layout, on every bf16 table this CPU
+ * runs: each ISA's best, which recur_net_load_ex picks, and the fallbacks (<isa>_bf16fma where
+ * the CPU has the native instruction), which only tests pick; prints the worst errors per
  * table and cell. */
 Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
   load_manifest();
-  char list[128], *save = NULL;
-  snprintf(list, sizeof list, "%s", recur_isa_list());
-  for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
-    cr_assert_eq(recur_isa_force(isa), RECUR_OK, "%s", recur_last_error());
+  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
+  size_t n_tables = 1 + bf16_tables(tables + 1);
+  cr_expect_geq(n_tables, 2, "no bf16 table usable here: only the reference ran");
+  for (size_t t = 0; t < n_tables; t++) {
+    const char *isa = tables[t]->name;
     golden_error by_cell[4] = {{0}};
     for (int i = 0; i < n_cases; i++) {
       recur_cell cell = RECUR_CELL_RNN_TANH;
       while (strcmp(recur_cell_name(cell), cases[i].cell)) cell++;
       run_mode m = {RECUR_PRECISION_BF16, GOLDEN_BF16_TOL, &by_cell[cell], 1};
-      run_case(&cases[i], isa, &m);
+      run_case(&cases[i], tables[t], &m);
     }
     for (int cell = 0; cell < 4; cell++)
-      fprintf(stderr, "golden bf16 %-7s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n", isa,
+      fprintf(stderr, "golden bf16 %-14s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n", isa,
               recur_cell_name((recur_cell)cell), by_cell[cell].abs, by_cell[cell].rel);
   }
 }

@@ -10,6 +10,7 @@
 #include "golden.h"
 #include "kernels.h"
 #include "net.h"
+#include "poison.h"
 #include "randnet.h"
 #include "stream.h"
 #include "tables.h"
@@ -81,6 +82,7 @@ static void run(const shape *s, const recur_kernels *k, recur_precision precisio
   recur_status st = recur_net_create_for(&net, &s->d, w.t, w.n, &options, k,
                                          choices ? &choices->pack : NULL);
   cr_assert_eq(st, RECUR_OK, "%s", recur_last_error());
+  tables_note(net->kernels);
   randnet_free(&w);
   int64_t D = s->d.bidirectional ? 2 : 1, Hout = s->d.proj_size ? s->d.proj_size : s->d.hidden_size;
   size_t nx = (size_t)(s->T * s->B * s->d.input_size);
@@ -101,6 +103,8 @@ static void run(const shape *s, const recur_kernels *k, recur_precision precisio
   o->y = malloc(o->ny * sizeof(float));
   o->hn = malloc(o->nh * sizeof(float));
   o->cn = o->nc ? malloc(o->nc * sizeof(float)) : NULL;
+  float fill = k == &recur_kernels_ref ? WANT_POISON : OUT_POISON; /* the reference is compared with */
+  poison_outputs(o->y, o->ny, fill), poison_outputs(o->hn, o->nh, fill), poison_outputs(o->cn, o->nc, fill);
   recur_forward_args a = {.seq_len = s->T, .batch = s->B, .input_size = s->d.input_size,
                           .batch_first = s->batch_first, .x = x,
                           .lengths = s->lengths ? len : NULL, .h0 = s->h0 ? h0 : NULL,
@@ -157,6 +161,8 @@ static void expect_like_reference(const char *label, const shape *s, const recur
 }
 
 #define N_SHAPES 300
+
+TestSuite(kernels, .fini = tables_print);
 
 Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
   const recur_kernels *tables[FAST_TABLES_MAX];
@@ -334,6 +340,8 @@ static void expect_stream_like_forward(const shape *s, const recur_net *net, int
   unsigned seed = 92;
   randnet_fill(x, (size_t)s->T * nx, &seed);
   randnet_fill(h0, nh + nc, &seed);
+  poison_outputs(want, (size_t)s->T * ny, WANT_POISON), poison_outputs(hn, nh + nc, WANT_POISON);
+  poison_outputs(got, (size_t)s->T * ny, OUT_POISON), poison_outputs(hs, nh + nc, OUT_POISON);
   recur_forward_args a = {.seq_len = s->T, .batch = s->B, .input_size = s->d.input_size, .x = x,
                           .h0 = h0, .c0 = nc ? c0 : NULL, .y = want, .h_n = hn, .c_n = nc ? cn : NULL};
   cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net.h"
+#include "poison.h"
 #include "randnet.h"
+#include "tables.h"
 
 typedef struct case_ {
   recur_desc d;
@@ -48,13 +51,18 @@ static recur_net *make_net(const recur_desc *d, recur_precision precision, unsig
   recur_net_options o = {.precision = precision};
   recur_net *net;
   cr_assert_eq(recur_net_create_ex(&net, d, w.t, w.n, &o), RECUR_OK, "%s", recur_last_error());
+  tables_note(net->kernels);
   randnet_free(&w);
   return net;
 }
 
-/* recur_forward over T steps from h0/c0 (NULL: zeros) into y, h_n, c_n. */
+/* recur_forward over T steps from h0/c0 (NULL: zeros) into y, h_n, c_n (filled with
+ * WANT_POISON first: the streams' outputs, filled with OUT_POISON, are compared with them). */
 static void forward(const recur_net *net, const recur_desc *d, int64_t T, int64_t B, const float *x,
                     const float *h0, const float *c0, float *y, float *hn, float *cn, int threads) {
+  sizes_ z = sizes_of(d, B);
+  poison_outputs(y, (size_t)T * z.y, WANT_POISON);
+  poison_outputs(hn, z.h, WANT_POISON), poison_outputs(cn, z.c, WANT_POISON);
   recur_forward_args a = {.seq_len = T, .batch = B, .input_size = d->input_size, .x = x, .h0 = h0,
                           .c0 = c0, .y = y, .h_n = hn, .c_n = cn, .num_threads = threads};
   cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
@@ -73,6 +81,8 @@ static void step_in_pieces(recur_stream *s, const float *x, float *y, int64_t T,
 
 /* Every case on every table and precision at 1, 2 and 3 threads: random splits of a sequence,
  * from a random state, against one recur_forward; then get_state against its h_n, c_n. */
+TestSuite(stream, .fini = tables_print);
+
 Test(stream, random_splits_equal_one_forward) {
   char list[128], *save = NULL;
   snprintf(list, sizeof list, "%s", recur_isa_list());
@@ -101,7 +111,8 @@ Test(stream, random_splits_equal_one_forward) {
           cr_assert_eq(recur_stream_create(&s, net, B, threads), RECUR_OK, "%s", recur_last_error());
           cr_assert_eq(recur_stream_set_state(s, h0, c0), RECUR_OK, "%s", recur_last_error());
           unsigned seed = split * 7 + (unsigned)threads;
-          memset(got, 0xff, (size_t)T * z.y * sizeof(float));
+          poison_outputs(got, (size_t)T * z.y, OUT_POISON);
+          poison_outputs(hs, z.h, OUT_POISON), poison_outputs(cs, z.c, OUT_POISON);
           step_in_pieces(s, x, got, T, z, split == 0 ? 1 : split == 1 ? 5 : T, &seed);
           const char *what = recur_precision_name(prec);
           cr_expect_arr_eq(got, want, (size_t)T * z.y * sizeof(float), "%s %s case %zu, %d threads, split %u: y",
@@ -132,6 +143,8 @@ Test(stream, a_call_longer_than_a_chunk) {
   forward(net, &d, T, B, x, NULL, NULL, want, hn, cn, 0);
   recur_stream *s;
   cr_assert_eq(recur_stream_create(&s, net, B, 0), RECUR_OK, "%s", recur_last_error());
+  poison_outputs(got, (size_t)T * z.y, OUT_POISON);
+  poison_outputs(hs, sizeof hs / sizeof *hs, OUT_POISON), poison_outputs(cs, sizeof cs / sizeof *cs, OUT_POISON);
   cr_assert_eq(recur_stream_step(s, x, T, got), RECUR_OK, "%s", recur_last_error());
   cr_expect_arr_eq(got, want, (size_t)T * z.y * sizeof(float));
   cr_assert_eq(recur_stream_get_state(s, hs, cs), RECUR_OK);
@@ -164,6 +177,7 @@ Test(stream, rows_reset_and_set_go_on_alone) {
     float *h2 = random_floats(z1.h, 22), *c2 = z.c ? random_floats(z1.c, 23) : NULL;
     recur_stream *s;
     cr_assert_eq(recur_stream_create(&s, net, B, 2), RECUR_OK, "%s", recur_last_error());
+    poison_outputs(y, (size_t)T * z.y, OUT_POISON);
     cr_assert_eq(recur_stream_step(s, x, T0, y), RECUR_OK, "%s", recur_last_error());
     cr_assert_eq(recur_stream_reset(s, 1), RECUR_OK, "%s", recur_last_error());
     cr_assert_eq(recur_stream_get_state(s, h, c), RECUR_OK);
@@ -310,6 +324,7 @@ Test(stream, forward_with_a_workspace_gives_the_same_bits) {
       float *got = malloc((size_t)T * z.y * sizeof(float)), *hn = malloc(z.h * sizeof(float));
       float *hs = malloc(z.h * sizeof(float));
       forward(net, d, T, B, x, NULL, NULL, want, hn, NULL, 2);
+      poison_outputs(got, (size_t)T * z.y, OUT_POISON), poison_outputs(hs, z.h, OUT_POISON);
       recur_forward_args a = {.seq_len = T, .batch = B, .input_size = d->input_size, .x = x,
                               .y = got, .h_n = hs, .num_threads = 2, .workspace = ws};
       cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
@@ -347,6 +362,7 @@ Test(stream, many_streams_on_one_network_from_a_parallel_region) {
     x[i] = random_floats((size_t)T * z.x, (unsigned)i + 40);
     want[i] = malloc((size_t)T * z.y * sizeof(float));
     got[i] = malloc((size_t)T * z.y * sizeof(float));
+    poison_outputs(got[i], (size_t)T * z.y, OUT_POISON);
     forward(net, &d, T, B, x[i], NULL, NULL, want[i], NULL, NULL, 1);
     cr_assert_eq(recur_stream_create(&s[i], net, B, 2), RECUR_OK, "%s", recur_last_error());
   }

@@ -25,6 +25,7 @@
 
 #include "kernels.h"
 #include "net.h"
+#include "poison.h"
 #include "randnet.h"
 #include "schedule.h"
 #include "tune.h"
@@ -882,7 +883,7 @@ static const call_entry plan_calls[] = {
   {1, 20, 3, 256, 0, RECUR_SPLIT_BATCH, 1, 1},
   {1, 40, 4, 1, 5, RECUR_SPLIT_HIDDEN, 1, 1},
   {4, 20, 5, 300, 0, RECUR_SPLIT_HIDDEN, 1, 3},
-  {4, 45, 6, 9, 2, RECUR_SPLIT_BATCH, 2, 1},
+  {4, 45, 6, 9, 2, RECUR_SPLIT_BATCH, 2, 2}, /* 2: not fewer than at threads=2 (below) */
 };
 #define N_PLAN_CALLS (sizeof plan_calls / sizeof *plan_calls)
 
@@ -1045,6 +1046,109 @@ Test(tune, the_plan_reports_the_entry_that_applies) {
   recur_tune_file_free(&f);
 }
 
+/* The file of the tests below: for net d on the best vector table, at B rows, an entry per
+ * thread count (use: the threads it runs; mr tells the entries apart). */
+typedef struct threads_entry {
+  int threads, use, mr, split;
+} threads_entry;
+
+static void put_threads_entries(const recur_desc *d, int64_t B, const threads_entry *t, size_t n) {
+  char fast[4][16], path[PATH_LEN];
+  cr_assert_gt(fast_tables(fast), 0, "no vector table on this CPU (%s)", recur_isa_list());
+  cr_assert_eq(recur_isa_force(fast[0]), RECUR_OK, "%s", recur_last_error());
+  recur_cpu_id id;
+  recur_cpu_identify(&id);
+  recur_tune_file f;
+  recur_tune_init(&f, &id);
+  for (size_t i = 0; i < n; i++) {
+    recur_tune_params p = {{1, 0, 16, 16}, {.mr = t[i].mr, .chunk_rows = 128, .split = t[i].split,
+                                            .groups = 1, .use_threads = t[i].use, .bparts = 1}};
+    recur_tune_entry e = make_entry(d->cell, fast[0], d->bidirectional ? 2 : 1, d->input_size,
+                                    d->hidden_size, d->proj_size, t[i].threads, B, p);
+    put(&f, &e);
+  }
+  tmp_path(path, "tune.conf");
+  write_tune_file(path, &f);
+  recur_tune_file_free(&f);
+  cr_assert_eq(setenv("RECUR_TUNE_FILE", path, 1), 0);
+  recur_tune_info info;
+  recur_tune_status(&info);
+  cr_assert_eq(info.loaded, 1, "%s", info.reason);
+}
+
+/* y of a T=6 call of B rows on threads threads (the same x each time), malloc'd. */
+static float *plan_test_y(const recur_net *net, const recur_desc *d, int64_t B, int threads) {
+  size_t nx = (size_t)(6 * B * d->input_size), ny = (size_t)(6 * B * d->hidden_size);
+  float *x = malloc(nx * sizeof *x), *y = malloc(ny * sizeof *y);
+  poison_outputs(y, ny, threads == 1 ? WANT_POISON : OUT_POISON);
+  unsigned seed = 8;
+  randnet_fill(x, nx, &seed);
+  recur_forward_args a = {.seq_len = 6, .batch = B, .input_size = d->input_size, .x = x, .y = y,
+                          .num_threads = threads};
+  cr_assert_eq(recur_forward(net, &a), RECUR_OK, "%s", recur_last_error());
+  free(x);
+  return y;
+}
+
+/* Entries that disagree: at threads=2 the call runs on 2 threads, at 4 and 8 the entries say 1
+ * (each measured alone; on a busy machine either can win). Asking for twice the threads never
+ * runs on fewer: the calls at 4 and 8 take the plan at 2, entry and all, and give its bits; an
+ * entry at 16 that keeps 2 threads stands (the plan at 8 runs 2). */
+Test(tune, more_threads_asked_never_run_on_fewer) {
+  const recur_desc d = {RECUR_CELL_LSTM, 64, 256, 1, 0, 0, 1, 0};
+  static const threads_entry t[] = {{2, 2, 2, RECUR_SPLIT_HIDDEN}, {4, 1, 3, RECUR_SPLIT_HIDDEN},
+                                    {8, 1, 4, RECUR_SPLIT_HIDDEN}, {16, 2, 1, RECUR_SPLIT_HIDDEN}};
+  put_threads_entries(&d, 2, t, sizeof t / sizeof *t);
+  recur_net *net = make_net(&d, 3);
+  recur_plan two = plan_of(net, 2, 2);
+  cr_assert(two.tuned_call && two.threads == 2 && two.mr == 2, "threads=2: %d threads, mr %d",
+            two.threads, two.mr);
+  float *want = plan_test_y(net, &d, 2, 1);
+  for (int threads = 4; threads <= 8; threads *= 2) {
+    char what[32];
+    snprintf(what, sizeof what, "threads=%d", threads);
+    recur_plan got = plan_of(net, 2, threads);
+    expect_plan_eq(&got, &two, what);
+    float *y = plan_test_y(net, &d, 2, threads);
+    cr_expect_arr_eq(y, want, (size_t)(6 * 2 * d.hidden_size) * sizeof *y, "%s: y", what);
+    free(y);
+  }
+  recur_plan sixteen = plan_of(net, 2, 16);
+  cr_expect(sixteen.tuned_call && sixteen.threads == 2 && sixteen.mr == 1,
+            "threads=16: %d threads, mr %d", sixteen.threads, sixteen.mr);
+  free(want);
+  recur_net_free(net);
+}
+
+/* Entries at thread counts 1 to 32 (powers of two and not), each running some team of at most
+ * its count, either split: for every batch their ranges cover and every N up to 64, the plan
+ * at 2N runs at least the threads of the plan at N. */
+Test(tune, plans_never_shrink_as_threads_double) {
+  const recur_desc d = {RECUR_CELL_GRU, 32, 200, 1, 1, 0, 1, 0};
+  static const int counts[] = {1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32};
+  threads_entry t[sizeof counts / sizeof *counts];
+  unsigned seed = 17;
+  for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+    seed = seed * 1103515245u + 12345u;
+    t[i] = (threads_entry){counts[i], 1 + (int)((seed >> 16) % (unsigned)counts[i]), 1,
+                           i % 2 ? RECUR_SPLIT_BATCH : RECUR_SPLIT_HIDDEN};
+  }
+  put_threads_entries(&d, 8, t, sizeof t / sizeof *t);
+  recur_net *net = make_net(&d, 4);
+  int shrank = 0, tuned = 0;
+  for (int64_t B = 1; B <= 32; B++)
+    for (int n = 1; n <= 64; n++) {
+      recur_plan p = plan_of(net, B, n), q = plan_of(net, B, 2 * n);
+      shrank += q.threads < p.threads;
+      tuned += p.tuned_call;
+      cr_expect_geq(q.threads, p.threads, "B=%lld: %d threads at N=%d, %d at 2N", (long long)B,
+                    p.threads, n, q.threads);
+    }
+  cr_expect_eq(shrank, 0);
+  cr_expect_gt(tuned, 0, "no entry applied");
+  recur_net_free(net);
+}
+
 /* recur_net_plan's own argument checks. */
 Test(tune, plan_rejects_bad_arguments) {
   char path[PATH_LEN];
@@ -1123,7 +1227,9 @@ typedef struct outputs {
   size_t ny, nh, nc;
 } outputs;
 
-static void forward(const recur_net *net, const recur_desc *d, size_t call, unsigned seed, outputs *o) {
+/* Outputs filled with fill first (poison.h). */
+static void forward(const recur_net *net, const recur_desc *d, size_t call, unsigned seed, float fill,
+                    outputs *o) {
   int64_t T = BIT_T, B = bit_calls[call].B, D = d->bidirectional ? 2 : 1;
   int64_t Hout = d->proj_size ? d->proj_size : d->hidden_size;
   size_t nx = (size_t)(T * B * d->input_size);
@@ -1140,6 +1246,7 @@ static void forward(const recur_net *net, const recur_desc *d, size_t call, unsi
   o->y = malloc(o->ny * sizeof(float));
   o->hn = malloc(o->nh * sizeof(float));
   o->cn = o->nc ? malloc(o->nc * sizeof(float)) : NULL;
+  poison_outputs(o->y, o->ny, fill), poison_outputs(o->hn, o->nh, fill), poison_outputs(o->cn, o->nc, fill);
   recur_forward_args a = {.seq_len = T, .batch = B, .input_size = d->input_size, .x = x,
                           .y = o->y, .h_n = o->hn, .c_n = o->cn,
                           .num_threads = bit_calls[call].threads};
@@ -1177,7 +1284,7 @@ static int run_all(const char tables[][16], int n_tables, const variant *v, int 
             cr_expect_eq(p.chunk_rows, want.call.chunk_rows);
             cr_expect_eq(p.mc, want.call.mc);
           }
-          forward(net, &d, k, (unsigned)(7 * c + s + 3), &out[runs++]);
+          forward(net, &d, k, (unsigned)(7 * c + s + 3), tuned ? OUT_POISON : WANT_POISON, &out[runs++]);
         }
         recur_net_free(net);
       }

@@ -60,7 +60,8 @@ ninja -C build-aarch64 >/dev/null
 # recur must pick the NEON table by itself (getauxval's HWCAP_ASIMD), or the suites below
 # would test only the scalar one; and see FEAT_BF16 (HWCAP2_BF16) on max, not on cortex-a57.
 for qemu_cpu in max cortex-a57; do
-  info=$(QEMU_CPU=$qemu_cpu build-aarch64/recur info)
+  # no tune file, as in every test (meson.build's hermetic_env)
+  info=$(QEMU_CPU=$qemu_cpu RECUR_TUNE_FILE=build-aarch64/test-home/no-tune.conf build-aarch64/recur info)
   if [[ $info != *$'\nkernels: neon'* ]]; then
     echo "build-aarch64: recur does not choose the neon kernels on qemu's $qemu_cpu CPU" >&2
     exit 1
@@ -77,7 +78,7 @@ done
 status=0
 # The bf16 suite on a CPU without BFDOT: bf16 networks take neon_bf16fma there (checked by
 # each_isa_offers_its_best_bf16_table); the runs below, on max, take neon_bf16.
-QEMU_CPU=cortex-a57 meson test -C build-aarch64 bf16 || status=1
+QEMU_CPU=cortex-a57 meson test -C build-aarch64 --logbase testlog-a57 bf16 || status=1
 meson test -C build-aarch64 "$@" || status=1
 meson test -C build-aarch64 --setup scalar "$@" || status=1
 exit $status

@@ -2,21 +2,45 @@
 # The whole test suite: installs what it needs, then builds and tests a release build with
 # -Werror (valgrind included), an AddressSanitizer + UBSan build, an AArch64 cross build run
 # under qemu-user (the NEON kernels), and two clang builds: the libFuzzer targets over their
-# corpus and crash regressions, and ThreadSanitizer on the threaded tests. Ends with
-# "N passed, N failed" (suites).
+# corpus and crash regressions, then 40 s of fuzzing each (fuzz/run_fuzzer.sh), and
+# ThreadSanitizer on the threaded tests. Ends with the
+# skipped suites and why, the kernel tables the suites ran (and those built that none ran),
+# and "N passed, N failed, N skipped" (suites).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh || exit 1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-passed=0 failed=0
-count() { # TESTLOG.json...: adds meson test's results to the counts
-  read -r ok bad < <(/usr/bin/python3 - "$@" <<'PY'
-import json, sys
-results = [json.loads(line)["result"] for log in sys.argv[1:] for line in open(log)]
-print(results.count("OK"), len(results) - results.count("OK"))
+failed=0 # failures outside meson's tests (a build that fails)
+logs=()
+count() { logs+=("$@"); } # TESTLOG.json...: meson test's results, summed at the end
+# The results of every log: skipped suites with their reasons (the lines criterion_main.c and
+# pytest's -rs print), the kernel tables run ("tables:" lines, tests/tables.h) against those
+# built, and last "OK FAILED SKIPPED".
+summary() {
+  /usr/bin/python3 - "$@" <<'PY'
+import json, re, sys
+ok = bad = skip = 0
+ran, built = set(), set()
+for log in sys.argv[1:]:
+    build = log.split("/")[0]
+    for line in open(log):
+        r = json.loads(line)
+        text = r.get("stdout", "") + r.get("stderr", "")
+        for m in re.finditer(r"^tables: ([\w ]*) \(built: ([\w ]*)\)$", text, re.M):
+            ran.update(m.group(1).split()), built.update(m.group(2).split())
+        if r["result"] == "OK":
+            ok += 1
+        elif r["result"] == "SKIP":
+            skip += 1
+            why = re.findall(r"^(?:SKIP|SKIPPED) (.*)$", text, re.M) or ["exit status 77"]
+            print(f"skipped: {build} {r['name']}: " + "; ".join(why))
+        else:
+            bad += 1
+print("kernel tables run:", " ".join(sorted(ran)) or "none")
+if built - ran:
+    print("kernel tables built but run by no suite:", " ".join(sorted(built - ran)))
+print(ok, bad, skip)
 PY
-)
-  passed=$((passed + ok)) failed=$((failed + bad))
 }
 run_suite() { # DIR MESON_SETUP_ARGS...
   local dir=$1; shift
@@ -38,10 +62,13 @@ echo "== build-aarch64 (qemu-user: detected kernels, then RECUR_ISA=scalar)"
 rm -f build-aarch64/meson-logs/testlog*.json
 cross_status=0
 bash tools/cross-aarch64.sh --print-errorlogs || cross_status=$?
-logs=(build-aarch64/meson-logs/testlog*.json)
-before=$failed
-[[ -e ${logs[0]} ]] && count "${logs[@]}"
-if [[ $cross_status != 0 && $failed == "$before" ]]; then
+cross_logs=(build-aarch64/meson-logs/testlog*.json)
+cross_failed=0
+if [[ -e ${cross_logs[0]} ]]; then
+  count "${cross_logs[@]}"
+  read -r _ cross_failed _ < <(summary "${cross_logs[@]}" | tail -n 1)
+fi
+if [[ $cross_status != 0 && $cross_failed == 0 ]]; then
   echo "build-aarch64: failed outside its tests"; failed=$((failed + 1))
 fi
 run_clang() { # DIR SUITE TARGETS MESON_SETUP_ARGS...: a clang build of what one suite runs
@@ -69,5 +96,9 @@ if TSAN_OPTIONS=halt_on_error=1:ignore_noninstrumented_modules=1 ARCHER_OPTIONS=
   grep -q "Archer detected" build-tsan/meson-logs/testlog.txt ||
     { echo "build-tsan: Archer was not active"; failed=$((failed + 1)); }
 fi
-echo "$passed passed, $failed failed"
+result=$(summary "${logs[@]}")
+echo "${result%$'\n'*}"
+read -r passed bad skipped <<<"${result##*$'\n'}"
+failed=$((failed + bad))
+echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed == 0 ]]

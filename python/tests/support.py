@@ -9,6 +9,10 @@ GOLDEN = os.path.join(os.environ.get("RECUR_TEST_DATA", os.path.join(
     os.path.dirname(__file__), "..", "..", "tests", "data")), "golden")
 FP32_TOL = (1e-5, 1e-5)  # tests/golden.h GOLDEN_FP32_TOL: |got - want| <= abs + rel |want|
 BF16_TOL = (3e-2, 1e-2)  # GOLDEN_BF16_TOL
+# tests/poison.h's OUT_POISON: what output buffers hold before a call, so that an element recur
+# fails to write shows (np.empty's leftovers are often zeros, which PyTorch writes past a row's
+# end, and a NaN would pass where a NaN is wanted).
+POISON = np.float32(float.fromhex("-0x1.2345p100"))
 
 
 def golden_cases():
@@ -33,6 +37,11 @@ def golden_array(case, suffix):
     """NAME<suffix> as an array, or None if the case has no such file."""
     path = golden_file(case, suffix)
     return np.load(path) if os.path.exists(path) else None
+
+
+def poisoned(shape):
+    """An output buffer of this shape filled with POISON."""
+    return np.full(shape, POISON, np.float32)
 
 
 def assert_close(got, want, what="", tol=FP32_TOL):

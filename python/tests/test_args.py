@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import recur
-from support import assert_same_bits, flat_outputs
+from support import assert_same_bits, flat_outputs, poisoned
 
 DOCUMENTED = (TypeError, ValueError, recur.RecurError)
 RNG = np.random.default_rng(3)
@@ -236,8 +236,7 @@ def test_closed_net():
 
 def test_out_buffers_are_filled_and_returned():
     x, h0, c0 = lstm_inputs()
-    y, (h, c) = (np.empty((T, B, 4), np.float32), (np.empty((4, B, 2), np.float32),
-                 np.empty((4, B, 5), np.float32)))
+    y, (h, c) = poisoned((T, B, 4)), (poisoned((4, B, 2)), poisoned((4, B, 5)))
     got = LSTM(x, (h0, c0), out=(y, (h, c)))
     assert got[0] is y and got[1][0] is h and got[1][1] is c
     for a, b in zip(flat_outputs(got), flat_outputs(LSTM(x, (h0, c0)))):

@@ -22,8 +22,18 @@ module forward_checks
   end interface
 
   integer(c_int64_t) :: seed = 12345
+  ! What outputs hold before each call (tests/poison.h): the Fortran call's one value, its C
+  ! reference's another, so that an element either fails to write differs.
+  real(c_float), parameter :: OUT_POISON = -1.0e30_c_float, WANT_POISON = 2.0e30_c_float
 
 contains
+
+  ! Fills a call's outputs and its C reference's with their poisons.
+  subroutine poison(got, want)
+    real(c_float), intent(out) :: got(:, :, :), want(:, :, :)
+    got = OUT_POISON
+    want = WANT_POISON
+  end subroutine poison
 
   ! a and b (n elements, any shape by sequence association) hold the same bits.
   subroutine expect_same(a, b, n, what)
@@ -132,8 +142,9 @@ contains
     nc = size(c0)
 
     ! Zero states, y and h_n (and c_n).
-    y = 0
-    y_c = 1
+    call poison(y, y_c)
+    call poison(hn, hn_c)
+    call poison(cn, cn_c)
     if (lstm) then
       call recur_forward(net, x, y, h_n=hn, c_n=cn, status=st)
     else
@@ -151,6 +162,9 @@ contains
     lengths = [(1 + mod(7 * i, steps), i = 1, batch)]
     lengths(1) = steps
     lengths64 = int(lengths, c_int64_t)
+    call poison(y, y_c)
+    call poison(hn, hn_c)
+    call poison(cn, cn_c)
     if (lstm) then
       call recur_forward(net, x, y, h0=h0, c0=c0, h_n=hn, c_n=cn, lengths=lengths, status=st)
     else
@@ -167,7 +181,7 @@ contains
     ! The state in place (h, c), two threads and a workspace: the same bits as above.
     h = h0
     c = c0
-    y = 0
+    y = OUT_POISON
     call recur_workspace_create(ws, st)
     call expect(st == RECUR_OK, name // ': recur_workspace_create: ' // recur_error_message())
     if (lstm) then
@@ -181,7 +195,7 @@ contains
     call expect_same(y, y_c, ny, name // ': y (in place, 2 threads, workspace)')
     call expect_same(h, hn_c, nh, name // ': h in place')
     ! The workspace again, on the zero state: reuse changes nothing.
-    y = 0
+    call poison(y, y_c)
     call recur_forward(net, x, y, workspace=ws, status=st)
     call expect(st == RECUR_OK, name // ': recur_forward (workspace reused): ' // &
       recur_error_message())
@@ -226,7 +240,9 @@ contains
     call expect(st == RECUR_OK, name // ': recur_stream_create: ' // recur_error_message())
     if (st /= RECUR_OK) return
     ! From zero: chunks of 1, 1, 4 and 3 steps (the first one through the one-step form).
-    y = 0
+    call poison(y, y_c)
+    call poison(h, hn_c)
+    call poison(c, cn_c)
     t = 0
     do k = 1, size(chunks)
       if (chunks(k) == 1) then
@@ -257,6 +273,7 @@ contains
       call recur_stream_set_state(s, h0, status=st)
     end if
     call expect(st == RECUR_OK, name // ': recur_stream_set_state: ' // recur_error_message())
+    call poison(y, y_c)
     call recur_stream_step(s, x, y, st)
     call expect(st == RECUR_OK, name // ': recur_stream_step: ' // recur_error_message())
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
@@ -281,6 +298,7 @@ contains
     ! Reset every row: the next steps are those from zero.
     call recur_stream_reset(s, status=st)
     call expect(st == RECUR_OK, name // ': recur_stream_reset(): ' // recur_error_message())
+    call poison(y, y_c)
     call recur_stream_step(s, x, y, st)
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &

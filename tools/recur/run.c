@@ -1,6 +1,7 @@
 /* `recur run`: checks where the outputs go, loads a model and its input arrays, checks every
  * array against the network, runs the forward pass, then writes the outputs (and prints a
  * summary of y without -o): all of it, or when any step fails, no file changed. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,8 +124,9 @@ static int check_lengths(const char *path, const recur_array *a, const struct di
 enum { OUTPUT_OVER_LIMIT = 1, OUTPUT_NO_MEMORY = 2 };
 
 /* Sets the output's shape and allocates its buffer, if it fits the library's memory limit (the
- * allocation may succeed lazily beyond it, and writing it would then exhaust memory). Returns 0
- * or a bit saying why not. */
+ * allocation may succeed lazily beyond it, and writing it would then exhaust memory), filled
+ * with NaN: recur writes every element, and one it failed to write must not pass for the zero a
+ * fresh allocation holds (PyTorch's padding is zeros). Returns 0 or a bit saying why not. */
 static int alloc_output(struct output *out, const char *path, int ndim, const int64_t *shape) {
   size_t count = 1;
   for (int i = 0; i < ndim; i++) {
@@ -135,7 +137,8 @@ static int alloc_output(struct output *out, const char *path, int ndim, const in
   out->ndim = ndim;
   out->count = count;
   if (count > recur_memory_limit() / sizeof *out->data) return OUTPUT_OVER_LIMIT;
-  out->data = calloc(count, sizeof *out->data);
+  out->data = malloc(count * sizeof *out->data);
+  for (size_t i = 0; out->data && i < count; i++) out->data[i] = NAN;
   return out->data ? 0 : OUTPUT_NO_MEMORY;
 }
 
