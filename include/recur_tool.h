@@ -41,6 +41,10 @@ RECUR_TOOL_API int recur_tool_isa_known(const char *name);
 RECUR_TOOL_API const char *recur_tool_isa_names(void);
 RECUR_TOOL_API const char *recur_tool_precision_names(void);
 
+/* How a precision rounds weights and dot-product inputs, one short line for help texts; NULL
+ * for an unknown value. */
+RECUR_TOOL_API const char *recur_tool_precision_rounding(recur_precision precision);
+
 /* What recur_isa_peak_gflops_at times for the named table (NULL: the active one) and a
  * precision: the kernel table the precision runs on there ("avx512_bf16") and the instruction
  * its dot product is made of ("vdpbf16ps", "fp32 FMA"). RECUR_ERR_UNSUPPORTED for the scalar

@@ -8,14 +8,13 @@
 #include "pack.h"
 
 const recur_precision_desc recur_precision_fp32 = {
-  .id = RECUR_PRECISION_FP32, .name = "fp32", .rounding = "none: fp32 weights, inputs and sums",
+  .id = RECUR_PRECISION_FP32, .name = "fp32", .rounding = "no rounding: weights, inputs and sums fp32",
   .bytes = sizeof(float), .k_pack = 1, .a_bytes = sizeof(float), .pack = recur_pack_fp32};
 
 /* Its panels hold pairs of K (pack.h). */
 const recur_precision_desc recur_precision_bf16 = {
   .id = RECUR_PRECISION_BF16, .name = "bf16",
-  .rounding = "weights and the inputs of each dot product rounded to bf16 (RNE), sums and "
-              "outputs fp32",
+  .rounding = "weights and dot-product inputs rounded to bf16 (RNE), sums fp32",
   .bytes = sizeof(uint16_t), .k_pack = 2, .a_bytes = sizeof(uint16_t), .pack = recur_pack_bf16,
   .convert_a = recur_convert_a_bf16};
 
@@ -55,3 +54,8 @@ recur_status recur_precision_from_name(const char *name, size_t len, recur_preci
 }
 
 const char *recur_tool_precision_names(void) { return recur_precision_names(); }
+
+const char *recur_tool_precision_rounding(recur_precision precision) {
+  const recur_precision_desc *d = recur_precision_get(precision);
+  return d ? d->rounding : NULL;
+}
