@@ -402,6 +402,52 @@ Test(kernels, unavailable_isa_names_the_cpu) {
   cr_expect_eq(recur_isa_force("sse9"), RECUR_ERR_INVALID_ARGUMENT);
 }
 
+/* kernels/tables.h is the one list of tables on the C side; meson.build compiles them from its
+ * own list (kernel_tables). The two name the same tables, in the same order, scalar aside. */
+Test(kernels, meson_builds_the_tables_of_tables_h) {
+  char built[512] = "", listed[512] = "";
+  char spec[] = RECUR_TEST_ISA_FLAGS;
+  for (char *save = NULL, *entry = strtok_r(spec, ";", &save); entry;
+       entry = strtok_r(NULL, ";", &save))
+    snprintf(built + strlen(built), sizeof built - strlen(built), "%.*s ",
+             (int)strcspn(entry, ":"), entry);
+#define LISTED(name, isa, precision)                                                      \
+  if (strcmp(#name, "scalar") != 0)                                                       \
+    snprintf(listed + strlen(listed), sizeof listed - strlen(listed), "%s ", #name);
+  RECUR_TABLES_BUILT(LISTED)
+#undef LISTED
+  cr_expect_str_eq(built, listed, "meson.build's kernel_tables and kernels/tables.h differ");
+}
+
+/* Every table of the list: its name, ISA and precision are the list's, its format is its
+ * precision's descriptor, and dispatch gives it, or a better one of its ISA and precision,
+ * for that precision where the CPU runs it. */
+Test(kernels, each_table_has_its_precision) {
+  unsigned cpu = recur_cpu_detect();
+  int seen = 0;
+#define CHECK_TABLE(tbl, isa_, p)                                                           \
+  do {                                                                                      \
+    const recur_kernels *k = &recur_kernels_##tbl;                                         \
+    const recur_precision_desc *d = recur_precision_get(RECUR_PRECISION_##p);               \
+    cr_expect_str_eq(k->name, #tbl);                                                       \
+    cr_expect_str_eq(k->isa, #isa_);                                                        \
+    cr_expect_eq(k->format, d, "%s: format %s, listed as %s", k->name, k->format->name,     \
+                 d->name);                                                                  \
+    cr_expect(recur_tool_isa_known(#isa_));                                                 \
+    const recur_kernels *base = NULL;                                                       \
+    if ((k->features & ~cpu) == 0 && recur_kernels_find(#isa_, &base) == RECUR_OK) {         \
+      const recur_kernels *got = recur_kernels_for(base, RECUR_PRECISION_##p);              \
+      cr_expect(got && (got == k || strcmp(k->name, "scalar") == 0 ||                        \
+                        (got->format == d && strcmp(got->isa, k->isa) == 0)),              \
+                "%s: dispatch gives %s", k->name, got ? got->name : "none");                \
+      seen++;                                                                               \
+    }                                                                                       \
+  } while (0);
+  RECUR_TABLES_BUILT(CHECK_TABLE)
+#undef CHECK_TABLE
+  cr_expect_geq(seen, 1);
+}
+
 /* A table compiled with -mX lets the compiler emit X's instructions anywhere in it, so it must
  * require feature X, or a CPU (or VM) without X that has the rest gets SIGILL: the AVX-512
  * table, built with -mavx512bw -mavx512vl, once required only F, DQ and FMA. Every -m flag of
