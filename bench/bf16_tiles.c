@@ -26,7 +26,7 @@ static double now(void) {
 }
 
 static void setup(bench_table *b, const float *w, const float *x, int64_t H, int64_t nr) {
-  const recur_weight_format *f = b->k->format;
+  const recur_precision_desc *f = b->k->format;
   int64_t Kp = recur_padded_k(f, H);
   b->panel = aligned_alloc(64, (recur_panel_weights(G, H, Kp, nr) * f->bytes + 63) / 64 * 64);
   f->pack(b->panel, w, G, H, H, nr);
@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
   int steps = argc > 2 ? atoi(argv[2]) : 20;
   const recur_kernels *fp32 = recur_kernels_active();
   if (!fp32 || !fp32->vec) return fprintf(stderr, "no SIMD table here\n"), 1;
-  const recur_kernels *bf16 = recur_kernels_bf16_for(fp32);
+  const recur_kernels *bf16 = recur_kernels_for(fp32, RECUR_PRECISION_BF16);
   bench_table t[3] = {{.k = fp32}, {.k = bf16}};
   int n = bf16 ? 2 : 1;
 #if defined(__x86_64__)

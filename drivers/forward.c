@@ -110,7 +110,7 @@ recur_status recur_net_plan(const recur_net *net, int64_t batch, int num_threads
   if (batch < 1 || batch > RECUR_MAX_DIM || num_threads < 0)
     return recur_fail(RECUR_ERR_INVALID_SIZE, "recur_net_plan: batch %lld, num_threads %d",
                       (long long)batch, num_threads);
-  int threads = recur_call_threads(num_threads), packed = net->kernels != &recur_kernels_ref;
+  int threads = recur_call_threads(num_threads), packed = net->kernels != &recur_kernels_scalar;
   const recur_tune_entry *e = recur_schedule_entry(net, batch, &threads);
   recur_schedule s = recur_schedule_choose(net, batch, threads, e ? &e->p.call : NULL);
   const recur_tiling *t = &net->tiling;

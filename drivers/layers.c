@@ -42,7 +42,7 @@ size_t recur_layers_plan_init(recur_layers_plan *p, const recur_net *net, const 
   *p = (recur_layers_plan){.net = net, .z = *z, .tuned = tuned};
   p->sched = recur_schedule_choose(net, z->B, threads, tuned);
   const recur_schedule *s = &p->sched;
-  if (net->kernels == &recur_kernels_ref) {
+  if (net->kernels == &recur_kernels_scalar) {
     p->shared_floats = recur_round_floats(recur_ref_shared(net, z));
     p->scratch_floats = recur_round_floats(recur_ref_scratch(net, z));
   } else {
@@ -97,7 +97,7 @@ static void run_thread(const recur_layers_plan *p, const recur_layers_io *io, in
   unsigned fp_mode = recur_flush_denormals_begin(); /* per thread: MXCSR/FPCR are per thread */
   const recur_share *share = &p->shares[tid];
   void (*direction)(const recur_direction_args *) =
-      net->kernels == &recur_kernels_ref ? recur_ref_direction : recur_packed_direction;
+      net->kernels == &recur_kernels_scalar ? recur_ref_direction : recur_packed_direction;
   int64_t width = z->D * z->Hout;
   size_t state_h = (size_t)(z->B * z->Hout), state_c = (size_t)(z->B * z->H);
   recur_seq_view in = make_view(io->x, io->T, z->B, z->I, io->batch_first);

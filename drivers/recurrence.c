@@ -77,7 +77,7 @@ void recur_packed_layout_init(const recur_net *net, const recur_call_sizes *z,
   l->hfull_stride = t->tiles * t->nr;
   l->h_stride = net->desc.proj_size ? t->tiles_proj * t->nr_proj : l->hfull_stride;
   /* the widest input row: x, h_{t-1} of a layer below (D*H_out), or o*tanh(c) (H) */
-  const recur_weight_format *f = net->kernels->format;
+  const recur_precision_desc *f = net->kernels->format;
   int64_t k_max = net->desc.input_size > net->dirs * net->out ? net->desc.input_size : net->dirs * net->out;
   if (net->hidden > k_max) k_max = net->hidden;
   l->a_stride = f->convert_a ? (size_t)recur_padded_k(f, k_max) * f->a_bytes : 0;
@@ -118,7 +118,7 @@ static void carve(packed_ctx *p, float *shared, float *scratch) {
 
 /* Bytes of one tile's panel: its K rows (padded to the format's k_pack) of gnv vectors. */
 static size_t panel_bytes(const packed_ctx *p, int64_t K, int gnv) {
-  const recur_weight_format *f = p->k->format;
+  const recur_precision_desc *f = p->k->format;
   return (size_t)(recur_padded_k(f, K) * gnv * p->k->vec) * f->bytes;
 }
 

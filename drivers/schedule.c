@@ -99,7 +99,7 @@ static int64_t l2_bytes(void) {
 /* Splits a group of m threads into batch parts x hidden parts (*bp, *hp). */
 static void split_group(const recur_net *net, int64_t B, int64_t m, const recur_call_choices *tp,
                         int *bp, int *hp) {
-  int64_t tiles = net->kernels == &recur_kernels_ref ? 1 : net->tiling.tiles;
+  int64_t tiles = net->kernels == &recur_kernels_scalar ? 1 : net->tiling.tiles;
   int64_t in = net->desc.input_size, G = net->gates, H = net->hidden;
   int64_t step_flops = 2 * B * G * H * (in + net->out);
   m = min64(m, max64(1, step_flops / STEP_FLOPS_MIN));
@@ -165,7 +165,7 @@ recur_schedule recur_schedule_choose(const recur_net *net, int64_t B, int thread
 #define ALTERNATE_ROWS_MAX 4
 
 int recur_schedule_alternates(const recur_schedule *s, const recur_net *net, int64_t B) {
-  if (net->kernels == &recur_kernels_ref || net->desc.num_layers > 1 || B > ALTERNATE_ROWS_MAX)
+  if (net->kernels == &recur_kernels_scalar || net->desc.num_layers > 1 || B > ALTERNATE_ROWS_MAX)
     return 0;
   int64_t k = net->desc.input_size + net->out;
   int64_t bytes = net->gates * net->hidden * k * (int64_t)net->kernels->format->bytes;

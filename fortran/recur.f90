@@ -148,9 +148,18 @@ module recur
   public :: recur_c_set_num_threads, recur_c_npy_save, recur_c_npy_save_check
   public :: recur_c_stream_create, recur_c_stream_step, recur_c_stream_reset
   public :: recur_c_stream_get_state, recur_c_stream_set_state, recur_c_stream_free
-  public :: recur_c_workspace_create, recur_c_workspace_free
+  public :: recur_c_workspace_create, recur_c_workspace_free, recur_c_precision_from_name
 
   interface
+    function recur_c_precision_from_name(name, len, out) &
+        bind(C, name='recur_precision_from_name') result(st)
+      import :: c_char, c_size_t, c_int
+      character(kind=c_char), intent(in) :: name(*)
+      integer(c_size_t), value :: len
+      integer(c_int), intent(out) :: out
+      integer(c_int) :: st
+    end function recur_c_precision_from_name
+
     function recur_c_net_load(out, path, prefix) bind(C, name='recur_net_load') result(st)
       import :: c_ptr, c_char, c_int
       type(c_ptr), intent(out) :: out
@@ -286,7 +295,7 @@ module recur
   ! ------------------------------------------------------------------------------------------
   ! The Fortran API.
 
-  public :: recur_load, recur_describe, recur_net_handle, recur_forward
+  public :: recur_load, recur_precision_named, recur_describe, recur_net_handle, recur_forward
   public :: recur_stream_create, recur_stream_step, recur_stream_reset
   public :: recur_stream_get_state, recur_stream_set_state
   public :: recur_workspace_create
@@ -518,6 +527,20 @@ contains
     end if
     call check(st, 'recur_load', status)
   end subroutine recur_load
+
+  !> The precision called name ('bf16'), for recur_load's precision: the library's one lookup
+  !> (recur_precision_from_name). An unknown name is RECUR_ERR_INVALID_ARGUMENT, its message
+  !> naming every precision.
+  subroutine recur_precision_named(name, precision, status)
+    character(len=*), intent(in) :: name
+    integer, intent(out) :: precision
+    integer, intent(out), optional :: status
+    integer(c_int) :: p
+    p = RECUR_PRECISION_FP32
+    call check(recur_c_precision_from_name(name, int(len(name), c_size_t), p), &
+               'recur_precision_named', status)
+    precision = int(p)
+  end subroutine recur_precision_named
 
   !> The network's description (recur_net_describe): cell, sizes, layers, directions.
   subroutine recur_describe(net, desc, status)

@@ -64,10 +64,7 @@ static void check_entry(const recur_tune_entry *e, size_t i) {
     fuzz_fail("entry %zu: cell %d", i, (int)k->cell);
   if (!memchr(k->isa, 0, sizeof k->isa))
     fuzz_fail("entry %zu: isa not NUL-terminated", i);
-  int isa_ok = 0;
-  for (size_t j = 0; j < RECUR_N_ISAS; j++)
-    isa_ok |= !strcmp(k->isa, recur_isa_names[j]);
-  if (!isa_ok)
+  if (!recur_isa_named(k->isa, strlen(k->isa)))
     fuzz_fail("entry %zu: isa '%s'", i, k->isa);
   if (!recur_precision_name(k->precision))
     fuzz_fail("entry %zu: precision %d", i, (int)k->precision);

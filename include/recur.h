@@ -156,8 +156,15 @@ typedef enum recur_precision {
   RECUR_PRECISION_BF16 = 1
 } recur_precision;
 
-/* "fp32", "bf16"; NULL for an unknown value. */
+/* The name of a precision ("fp32", "bf16"); NULL for an unknown value. The values run from 0
+ * without a gap, so a loop until NULL lists them all. */
 RECUR_API const char *recur_precision_name(recur_precision precision);
+
+/* The precision whose name is the len characters at name (no NUL needed), into *out: RECUR_OK,
+ * or RECUR_ERR_INVALID_ARGUMENT with a detail naming every precision. The command line, the
+ * Python and Fortran bindings and the tune file all read precisions through this one lookup. */
+RECUR_API recur_status recur_precision_from_name(const char *name, size_t len,
+                                                 recur_precision *out);
 
 /* Options of a network's creation; NULL options are the defaults (fp32). Zero-initialise the
  * struct before filling it, so fields added later default to 0. */

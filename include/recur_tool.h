@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Raised whenever anything below changes. */
-#define RECUR_TOOL_API_VERSION 3
+#define RECUR_TOOL_API_VERSION 4
 
 #if defined(RECUR_BUILDING) && defined(__GNUC__)
 #define RECUR_TOOL_API __attribute__((visibility("default")))
@@ -35,6 +35,15 @@ RECUR_TOOL_API int recur_tool_api_version(void);
 /* Whether name is a kernel table recur knows ("scalar", "avx2", "avx512", "neon"), whether or
  * not this build or CPU has it (recur_isa_list: those it has). */
 RECUR_TOOL_API int recur_tool_isa_known(const char *name);
+
+/* Every ISA recur knows, best first, and every precision, as help texts and messages list them
+ * ("avx512, avx2, neon, scalar"; "fp32, bf16"): from the library's one list of each. */
+RECUR_TOOL_API const char *recur_tool_isa_names(void);
+RECUR_TOOL_API const char *recur_tool_precision_names(void);
+
+/* How a precision rounds weights and dot-product inputs, one short line for help texts; NULL
+ * for an unknown value. */
+RECUR_TOOL_API const char *recur_tool_precision_rounding(recur_precision precision);
 
 /* What recur_isa_peak_gflops_at times for the named table (NULL: the active one) and a
  * precision: the kernel table the precision runs on there ("avx512_bf16") and the instruction

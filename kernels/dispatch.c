@@ -1,6 +1,6 @@
 /* Chooses the kernel table, exactly once and thread-safely: RECUR_ISA if set, else the best
  * table this build has and this CPU runs. recur_isa_force() overrides it for networks created
- * afterwards (a network keeps the table it was packed for). */
+ * afterwards (a network keeps the table it was packed for). The tables are tables.h's list. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,40 +11,18 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* Best first. */
-static const recur_kernels *const tables[] = {
-#if defined(RECUR_HAVE_AVX512)
-  &recur_kernels_avx512,
-#endif
-#if defined(RECUR_HAVE_AVX2)
-  &recur_kernels_avx2,
-#endif
-#if defined(RECUR_HAVE_NEON)
-  &recur_kernels_neon,
-#endif
-  &recur_kernels_ref,
-};
+/* Those this build has, best first, and the precision each is listed for. */
+#define RECUR_TABLE_BUILT(name, isa, precision) {&recur_kernels_##name, RECUR_PRECISION_##precision},
+static const struct {
+  const recur_kernels *k;
+  recur_precision precision;
+} tables[] = {RECUR_TABLES_BUILT(RECUR_TABLE_BUILT)};
 #define N_TABLES (sizeof tables / sizeof *tables)
 
-/* The bf16 tables, best first; each is named after its fp32 table's ISA: "<isa>_bf16...". */
-static const recur_kernels *const bf16_tables[] = {
-#if defined(RECUR_HAVE_AVX512_BF16)
-  &recur_kernels_avx512_bf16,
-#endif
-#if defined(RECUR_HAVE_AVX512_BF16FMA)
-  &recur_kernels_avx512_bf16fma,
-#endif
-#if defined(RECUR_HAVE_AVX2_BF16FMA)
-  &recur_kernels_avx2_bf16fma,
-#endif
-#if defined(RECUR_HAVE_NEON_BF16)
-  &recur_kernels_neon_bf16,
-#endif
-#if defined(RECUR_HAVE_NEON_BF16FMA)
-  &recur_kernels_neon_bf16fma,
-#endif
-};
-const char *const recur_isa_names[RECUR_N_ISAS] = {"scalar", "avx2", "avx512", "neon"};
+/* Every table's ISA, built here or not, with repeats: recur_isa_named's names. */
+#define RECUR_TABLE_ISA(name, isa, precision) #isa,
+static const char *const all_isas[] = {RECUR_TABLES_ALL(RECUR_TABLE_ISA)};
+#define N_ALL_ISAS (sizeof all_isas / sizeof *all_isas)
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned cpu_features;
@@ -56,14 +34,19 @@ static char feature_names[128], isa_list[64], known_list[64];
 
 static int runs_here(const recur_kernels *k) { return (k->features & ~cpu_features) == 0; }
 
+/* What RECUR_ISA and recur_isa_force name: an ISA's fp32 table, called by the ISA's name. */
+static int isa_table(size_t i) {
+  return tables[i].precision == RECUR_PRECISION_FP32 && strcmp(tables[i].k->name, tables[i].k->isa) == 0;
+}
+
 /* The table called name: OK, INVALID_ARGUMENT (unknown) or ISA_UNAVAILABLE, with a message. */
 static recur_status find(const char *name, const recur_kernels **out, char *msg, size_t n) {
   for (size_t i = 0; i < N_TABLES; i++)
-    if (strcmp(tables[i]->name, name) == 0 && runs_here(tables[i])) {
-      *out = tables[i];
+    if (isa_table(i) && strcmp(tables[i].k->name, name) == 0 && runs_here(tables[i].k)) {
+      *out = tables[i].k;
       return RECUR_OK;
     }
-  if (recur_tool_isa_known(name)) {
+  if (recur_isa_named(name, strlen(name))) {
     snprintf(msg, n, "ISA '%s' is not available: this CPU has %s; usable here: %s", name,
              feature_names, isa_list);
     return RECUR_ERR_ISA_UNAVAILABLE;
@@ -72,18 +55,27 @@ static recur_status find(const char *name, const recur_kernels **out, char *msg,
   return RECUR_ERR_INVALID_ARGUMENT;
 }
 
+/* known_list: each ISA once, in the list's order. */
+static void list_known(void) {
+  for (size_t i = 0, used = 0; i < N_ALL_ISAS; i++) {
+    size_t first = 0;
+    while (strcmp(all_isas[first], all_isas[i]) != 0) first++;
+    if (first == i)
+      used += (size_t)snprintf(known_list + used, sizeof known_list - used, "%s%s",
+                               used ? ", " : "", all_isas[i]);
+  }
+}
+
 static void choose(void) {
   cpu_features = recur_cpu_detect();
   recur_cpu_feature_names(cpu_features, feature_names, sizeof feature_names);
-  for (size_t i = 0, used = 0; i < RECUR_N_ISAS; i++)
-    used += (size_t)snprintf(known_list + used, sizeof known_list - used, "%s%s", i ? ", " : "",
-                             recur_isa_names[i]);
+  list_known();
   size_t used = 0;
   for (size_t i = 0; i < N_TABLES; i++)
-    if (runs_here(tables[i])) {
-      if (!chosen) chosen = tables[i];
+    if (isa_table(i) && runs_here(tables[i].k)) {
+      if (!chosen) chosen = tables[i].k;
       used += (size_t)snprintf(isa_list + used, sizeof isa_list - used, "%s%s", used ? " " : "",
-                               tables[i]->name);
+                               tables[i].k->name);
     }
   const char *env = getenv("RECUR_ISA");
   if (env && *env) {
@@ -109,9 +101,14 @@ const recur_kernels *recur_kernels_active(void) {
 }
 
 const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision) {
-  if (k == &recur_kernels_ref) return k;
-  if (k->format == &recur_format_bf16) return precision == RECUR_PRECISION_BF16 ? k : NULL;
-  return precision == RECUR_PRECISION_FP32 ? k : recur_kernels_bf16_for(k);
+  if (k == &recur_kernels_scalar || k->format->id == precision) return k;
+  if (k->format->id != RECUR_PRECISION_FP32) return NULL; /* a test's table: its own precision */
+  pthread_once(&once, choose);
+  for (size_t i = 0; i < N_TABLES; i++)
+    if (tables[i].precision == precision && strcmp(tables[i].k->isa, k->isa) == 0 &&
+        runs_here(tables[i].k))
+      return tables[i].k;
+  return NULL;
 }
 
 recur_status recur_kernels_find(const char *name, const recur_kernels **out) {
@@ -133,24 +130,22 @@ recur_status recur_isa_force(const char *name) {
   return st;
 }
 
-const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table) {
-  pthread_once(&once, choose);
-  for (size_t i = 0; i < sizeof bf16_tables / sizeof *bf16_tables; i++) {
-    const recur_kernels *k = bf16_tables[i];
-    if (strcmp(k->isa, fp32_table->isa) == 0 && runs_here(k)) return k;
-  }
-  return NULL;
-}
-
 const char *recur_isa_name(void) {
   const recur_kernels *k = recur_kernels_active();
   return k ? k->name : "none";
 }
 
-int recur_tool_isa_known(const char *name) {
-  for (size_t i = 0; i < RECUR_N_ISAS; i++)
-    if (strcmp(recur_isa_names[i], name) == 0) return 1;
+int recur_isa_named(const char *s, size_t len) {
+  for (size_t i = 0; i < N_ALL_ISAS; i++)
+    if (strlen(all_isas[i]) == len && memcmp(all_isas[i], s, len) == 0) return 1;
   return 0;
+}
+
+int recur_tool_isa_known(const char *name) { return recur_isa_named(name, strlen(name)); }
+
+const char *recur_tool_isa_names(void) {
+  pthread_once(&once, choose);
+  return known_list;
 }
 
 const char *recur_isa_list(void) {

@@ -7,6 +7,8 @@
 #include "cpu.h"
 #include "recur.h"
 #include "pack.h"
+#include "precision.h"
+#include "tables.h"
 #include "tile.h"
 
 /* One layer and direction. The biases are folded: b_x = b_ih + b_hh, except where a cell keeps
@@ -40,7 +42,7 @@ typedef struct recur_kernels {
   unsigned features; /* RECUR_CPU_* bits the CPU (and OS) must have */
 
   /* The packed path (tile.h). Sizes and defaults are data, as in BLIS's configs. */
-  const recur_weight_format *format; /* how its panels store weights (pack.h) */
+  const recur_precision_desc *format; /* its precision: how its panels store weights */
   int vec;                    /* floats per vector */
   int regs;                   /* vector registers: a micro-tile needs mr * (gnv + w) + w */
   int input_regs;             /* w: registers a row's broadcast input (and a weight) takes */
@@ -61,23 +63,13 @@ static inline int recur_tile_rows(const recur_kernels *k, int mr, int gnv) {
   return fit < 1 ? 1 : fit > RECUR_MR_MAX ? RECUR_MR_MAX : fit;
 }
 
-/* The name of every kernel table recur has, whether or not this build or CPU runs it: RECUR_ISA,
- * recur_isa_force and tune files name tables by these. */
-#define RECUR_N_ISAS 4
-extern const char *const recur_isa_names[RECUR_N_ISAS];
+#define RECUR_TABLE_DECLARE(name, isa, precision) extern const recur_kernels recur_kernels_##name;
+RECUR_TABLES_ALL(RECUR_TABLE_DECLARE)
+#undef RECUR_TABLE_DECLARE
 
-extern const recur_kernels recur_kernels_ref;
-extern const recur_kernels recur_kernels_avx2;
-extern const recur_kernels recur_kernels_avx512;
-extern const recur_kernels recur_kernels_neon;
-/* bf16 weights (pack.h's recur_format_bf16): "<isa>_bf16" takes the pair dot product with the
- * ISA's bf16 instruction (vdpbf16ps: the same bits as "<isa>_bf16fma", which widens to fp32
- * FMAs; BFDOT: within fp32 rounding of them, neon/simd.h). */
-extern const recur_kernels recur_kernels_avx512_bf16;
-extern const recur_kernels recur_kernels_avx512_bf16fma;
-extern const recur_kernels recur_kernels_avx2_bf16fma;
-extern const recur_kernels recur_kernels_neon_bf16;
-extern const recur_kernels recur_kernels_neon_bf16fma;
+/* Whether the len characters at s name an instruction set of tables.h's list, whether or not
+ * this build or CPU runs it: RECUR_ISA, recur_isa_force and tune files name tables by these. */
+int recur_isa_named(const char *s, size_t len);
 
 /* The table new networks are built for (RECUR_ISA, recur_isa_force, else the best one this
  * CPU runs); NULL with the reason recorded (recur_fail) if RECUR_ISA names one it lacks. */
@@ -88,16 +80,11 @@ const recur_kernels *recur_kernels_active(void);
  * NULL: the active table (recur_kernels_active). */
 recur_status recur_kernels_find(const char *name, const recur_kernels **out);
 
-/* The table a network of this precision runs on where k is the fp32 table asked for: k itself
- * for FP32, and for the scalar table whatever the precision (its reference steps round as the
- * layer's precision says); for BF16 the fastest bf16 table of k's ISA that this CPU runs
- * (recur_kernels_bf16_for). A bf16 table asked for (tests run each one, fallbacks included)
- * is itself for BF16, NULL for FP32. A bf16 table's format has convert_a: the drivers hand its
- * tiles converted input rows. */
+/* The table a network of this precision runs on where k is the table asked for: the scalar
+ * table for any precision (its reference steps round as the layer's precision says); k itself
+ * if it is of that precision (tests run each table, fallbacks included); else the first table
+ * of k's ISA and that precision in tables.h's list that this CPU runs; NULL if there is none.
+ * A table whose format has convert_a gets converted input rows from the drivers. */
 const recur_kernels *recur_kernels_for(const recur_kernels *k, recur_precision precision);
-
-/* The fastest bf16 table of fp32_table's ISA that this build has and this CPU runs; NULL for
- * the scalar table (the reference path is its own bf16 oracle) or an ISA without one. */
-const recur_kernels *recur_kernels_bf16_for(const recur_kernels *fp32_table);
 
 #endif

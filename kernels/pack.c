@@ -25,28 +25,21 @@ static inline __attribute__((always_inline)) void pack_panels(
 static void put_fp32(void *dst, size_t i, float v) { ((float *)dst)[i] = v; }
 static void put_bf16(void *dst, size_t i, float v) { ((uint16_t *)dst)[i] = recur_bf16_bits(v); }
 
-static void pack_fp32(void *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr) {
+void recur_pack_fp32(void *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr) {
   pack_panels(dst, w, G, H, K, nr, 1, put_fp32);
 }
 
-const recur_weight_format recur_format_fp32 = {
-  .name = "fp32", .bytes = sizeof(float), .k_pack = 1, .a_bytes = sizeof(float), .pack = pack_fp32};
-
 /* Pairs of bf16 as vdpbf16ps reads them: k = 2p in the low 16 bits of a 32-bit lane, 2p + 1
  * in the high ones (x86 and AArch64 are little-endian). */
-static void pack_bf16(void *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr) {
+void recur_pack_bf16(void *dst, const float *w, int64_t G, int64_t H, int64_t K, int64_t nr) {
   pack_panels(dst, w, G, H, K, nr, 2, put_bf16);
 }
 
-static void convert_bf16(void *dst, const float *src, int64_t K) {
+void recur_convert_a_bf16(void *dst, const float *src, int64_t K) {
   uint16_t *d = dst;
   for (int64_t k = 0; k < K; k++) d[k] = recur_bf16_bits(src[k]);
   if (K % 2) d[K] = 0;
 }
-
-const recur_weight_format recur_format_bf16 = {
-  .name = "bf16", .bytes = sizeof(uint16_t), .k_pack = 2, .a_bytes = sizeof(uint16_t),
-  .pack = pack_bf16, .convert_a = convert_bf16};
 
 void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr) {
   int64_t tiles = (H + nr - 1) / nr;

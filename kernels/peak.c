@@ -16,7 +16,8 @@ static double now_seconds(void) {
  * what is timed. */
 static recur_status peak_table(const char *name, recur_precision precision,
                                const recur_kernels **k) {
-  if (precision != RECUR_PRECISION_FP32 && precision != RECUR_PRECISION_BF16)
+  const recur_precision_desc *p = recur_precision_get(precision);
+  if (!p)
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT,
                       "precision is %d; it must be a recur_precision value", (int)precision);
   const recur_kernels *asked = NULL;
@@ -24,8 +25,8 @@ static recur_status peak_table(const char *name, recur_precision precision,
   if (st) return st;
   *k = recur_kernels_for(asked, precision);
   if (!*k || !(*k)->peak.run)
-    return recur_fail(RECUR_ERR_UNSUPPORTED, "the %s table has no vector loop to time%s",
-                      asked->name, precision == RECUR_PRECISION_BF16 ? " in bf16" : "");
+    return recur_fail(RECUR_ERR_UNSUPPORTED, "the %s table has no vector loop to time in %s",
+                      asked->name, p->name);
   return RECUR_OK;
 }
 

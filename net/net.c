@@ -131,16 +131,8 @@ recur_status recur_net_create_ex(recur_net **out, const recur_desc *desc,
   return recur_net_create_for(out, desc, tensors, n_tensors, options, NULL, NULL);
 }
 
-const char *recur_precision_name(recur_precision precision) {
-  switch (precision) {
-  case RECUR_PRECISION_FP32: return "fp32";
-  case RECUR_PRECISION_BF16: return "bf16";
-  }
-  return NULL;
-}
-
 recur_status recur_net_check_options(const recur_net_options *options) {
-  if (options && !recur_precision_name(options->precision))
+  if (options && !recur_precision_get(options->precision))
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT,
                       "precision is %d; it must be a recur_precision value", (int)options->precision);
   return RECUR_OK;
@@ -242,7 +234,7 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
                           .precision = precision};
       p = pack_layer(net, ly, by_kind, p);
     }
-    if (kernels != &recur_kernels_ref) {
+    if (kernels != &recur_kernels_scalar) {
       find_tune_entries(net);
       st = recur_net_pack(net, packing == &recur_packing_builtin ? NULL
                                : packing ? packing : tuned_packing(net));

@@ -47,7 +47,7 @@ static size_t aligned_bytes(size_t n, size_t size) { return (n * size + 63) / 64
 /* The bytes of one layer's arrays, in block order: W_ih, W_hh, b_x, b_hn, W_hr. */
 static void layer_bytes(const recur_net *net, const recur_layer *ly, size_t bytes[5]) {
   const recur_tiling *t = &net->tiling;
-  const recur_weight_format *f = net->kernels->format;
+  const recur_precision_desc *f = net->kernels->format;
   size_t w = f->bytes;
   int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size;
   bytes[0] = aligned_bytes(recur_panel_weights(G, H, recur_padded_k(f, ly->in_size), t->nr), w);
@@ -61,7 +61,7 @@ recur_status recur_net_pack(recur_net *net, const recur_packing *given) {
   recur_status st = choose_tiling(net, given);
   if (st) return st;
   const recur_tiling *t = &net->tiling;
-  const recur_weight_format *f = net->kernels->format;
+  const recur_precision_desc *f = net->kernels->format;
   int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size, units = net->dirs * net->desc.num_layers;
   size_t total = 0, bytes[5];
   for (int64_t u = 0; u < units; u++) {

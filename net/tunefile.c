@@ -57,14 +57,6 @@ static int parse_ms(const char *s, size_t n, double *out) {
 }
 
 static const char *const split_names[] = {"auto", "batch", "hidden"};
-/* A recur_precision by name: its values run from 0 without a gap. */
-static int parse_precision(const char *s, size_t n, recur_precision *out) {
-  const char *name;
-  for (int p = 0; (name = recur_precision_name((recur_precision)p)); p++)
-    if (strlen(name) == n && !memcmp(s, name, n)) return *out = (recur_precision)p, 1;
-  return 0;
-}
-
 static int parse_name(const char *s, size_t n, const char *const *names, int count, int *out) {
   for (int i = 0; i < count; i++)
     if (strlen(names[i]) == n && !memcmp(s, names[i], n)) return *out = i, 1;
@@ -118,9 +110,9 @@ static int parse_field(const field *f, const char *v, size_t n, recur_tune_entry
   case F_INT: if (!parse_int(v, n, 0, f->lo, f->hi, &i64)) return 0; *(int *)(void *)at = (int)i64; return 1;
   case F_INT64: return parse_int(v, n, 0, f->lo, f->hi, (int64_t *)(void *)at);
   case F_CELL: if (!(cell = recur_cell_named(v, n))) return 0; *(recur_cell *)(void *)at = cell->id; return 1;
-  case F_PRECISION: return parse_precision(v, n, (recur_precision *)(void *)at);
+  case F_PRECISION: return recur_precision_named(v, n, (recur_precision *)(void *)at);
   case F_SPLIT: return parse_name(v, n, split_names + 1, 2, &i) && (*(int *)(void *)at = i + 1, 1);
-  case F_ISA: if (!parse_name(v, n, recur_isa_names, RECUR_N_ISAS, &i)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
+  case F_ISA: if (n >= RECUR_TUNE_ISA_LEN || !recur_isa_named(v, n)) return 0; memcpy(at, v, n); at[n] = 0; return 1;
   case F_MS: return parse_ms(v, n, (double *)(void *)at);
   }
   return 0;

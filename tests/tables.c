@@ -7,15 +7,8 @@
 #include "pack.h"
 #include "recur.h"
 
-static const recur_kernels *const built[] = {
-#if defined(__x86_64__)
-  &recur_kernels_avx512, &recur_kernels_avx2, &recur_kernels_avx512_bf16,
-  &recur_kernels_avx512_bf16fma, &recur_kernels_avx2_bf16fma,
-#elif defined(__aarch64__)
-  &recur_kernels_neon, &recur_kernels_neon_bf16, &recur_kernels_neon_bf16fma,
-#endif
-  &recur_kernels_ref,
-};
+#define BUILT_TABLE(name, isa, precision) &recur_kernels_##name,
+static const recur_kernels *const built[] = {RECUR_TABLES_BUILT(BUILT_TABLE)};
 #define N_BUILT (sizeof built / sizeof *built)
 
 size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
@@ -24,7 +17,7 @@ size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
   size_t n = 0;
   for (size_t i = 0; i < N_BUILT && n < FAST_TABLES_MAX; i++) {
     snprintf(name, sizeof name, " %s ", built[i]->name);
-    if (built[i] != &recur_kernels_ref && strstr(list, name)) out[n++] = built[i];
+    if (built[i] != &recur_kernels_scalar && strstr(list, name)) out[n++] = built[i];
   }
   return n;
 }
@@ -33,13 +26,13 @@ size_t bf16_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
   unsigned cpu = recur_cpu_detect();
   size_t n = 0;
   for (size_t i = 0; i < N_BUILT && n < FAST_TABLES_MAX; i++)
-    if (built[i]->format == &recur_format_bf16 && (built[i]->features & ~cpu) == 0) out[n++] = built[i];
+    if (built[i]->format == &recur_precision_bf16 && (built[i]->features & ~cpu) == 0) out[n++] = built[i];
   return n;
 }
 
 const recur_kernels *built_table(const char *name) {
   for (size_t i = 0; i < N_BUILT; i++)
-    if (built[i] != &recur_kernels_ref && strcmp(built[i]->name, name) == 0) return built[i];
+    if (built[i] != &recur_kernels_scalar && strcmp(built[i]->name, name) == 0) return built[i];
   return NULL;
 }
 

@@ -52,7 +52,7 @@ Test(bf16, packs_pairs_low_then_high_with_zeros_past_h_and_k) {
   float w[G * H * K];
   for (int i = 0; i < G * H * K; i++) w[i] = (float)(i + 1);
   uint16_t panel[2 * G * NR * 2]; /* ceil(K / 2) pairs of G * NR lanes */
-  recur_format_bf16.pack(panel, w, G, H, K, NR);
+  recur_precision_bf16.pack(panel, w, G, H, K, NR);
   for (int q = 0; q < 2; q++)
     for (int g = 0; g < G; g++)
       for (int lane = 0; lane < NR; lane++)
@@ -64,11 +64,11 @@ Test(bf16, packs_pairs_low_then_high_with_zeros_past_h_and_k) {
         }
   uint16_t row[4] = {0xffff, 0xffff, 0xffff, 0xffff};
   const float x[3] = {1.0f, -2.0f, 1.00390625f}; /* the last a tie, to 1 */
-  recur_format_bf16.convert_a(row, x, 3);
+  recur_precision_bf16.convert_a(row, x, 3);
   cr_expect(row[0] == 0x3f80 && row[1] == 0xc000 && row[2] == 0x3f80 && row[3] == 0 &&
             row[3] == 0, "converted %04x %04x %04x %04x", row[0], row[1], row[2], row[3]);
-  cr_expect_eq(recur_padded_k(&recur_format_bf16, 37), 38);
-  cr_expect_eq(recur_padded_k(&recur_format_fp32, 37), 37);
+  cr_expect_eq(recur_padded_k(&recur_precision_bf16, 37), 38);
+  cr_expect_eq(recur_padded_k(&recur_precision_fp32, 37), 37);
 }
 
 static float bf(float x) { return recur_bf16_round(x); }
@@ -127,7 +127,7 @@ typedef struct operands {
  * activations do not saturate. */
 static void operands_make(operands *o, int64_t G, int64_t nr, int64_t K, int mr, int wide,
                           unsigned seed) {
-  int64_t Kp = recur_padded_k(&recur_format_bf16, K), H = nr > 3 ? nr - 3 : nr;
+  int64_t Kp = recur_padded_k(&recur_precision_bf16, K), H = nr > 3 ? nr - 3 : nr;
   *o = (operands){.G = G, .H = H, .K = K, .nr = nr, .mr = mr};
   size_t n = (size_t)(mr * G * nr);
   o->w = malloc((size_t)(G * H * K) * sizeof(float));
@@ -149,8 +149,8 @@ static void operands_make(operands *o, int64_t G, int64_t nr, int64_t K, int mr,
   randnet_fill(o->hp, n, &seed);
   randnet_fill(o->bias, (size_t)(G * nr), &seed);
   randnet_fill(o->b_hn, (size_t)nr, &seed);
-  recur_format_bf16.pack(o->panel, o->w, G, H, K, nr);
-  for (int r = 0; r < mr; r++) recur_format_bf16.convert_a(o->rows + r * Kp, o->x + r * K, K);
+  recur_precision_bf16.pack(o->panel, o->w, G, H, K, nr);
+  for (int r = 0; r < mr; r++) recur_precision_bf16.convert_a(o->rows + r * Kp, o->x + r * K, K);
 }
 
 static void operands_free(operands *o) {
@@ -181,7 +181,7 @@ static void run_tile(recur_tile_fn fn, recur_tile t, int64_t k, int64_t kc) {
 
 static void tile_ptrs(const operands *o, int64_t gnv_vec, const void **a, float **acc, float **h,
                       float **c, const float **gx, const float **hp, float **y) {
-  int64_t Kp = recur_padded_k(&recur_format_bf16, o->K);
+  int64_t Kp = recur_padded_k(&recur_precision_bf16, o->K);
   for (int r = 0; r < o->mr; r++) {
     a[r] = o->rows + r * Kp, acc[r] = o->acc + r * gnv_vec, h[r] = o->h + r * o->nr;
     c[r] = o->c + r * o->nr, gx[r] = o->gx + r * gnv_vec, hp[r] = o->hp + r * o->nr;
@@ -224,7 +224,7 @@ Test(bf16, gemm_tiles_match_the_scalar_pair_order_bit_for_bit) {
   size_t n = bf16_tables(tables);
   cr_assert_gt(n, 0, "no bf16 table runs here");
   for (size_t i = 0; i < n; i++) {
-    cr_assert_eq(tables[i]->format, &recur_format_bf16);
+    cr_assert_eq(tables[i]->format, &recur_precision_bf16);
     tables_note(tables[i]);
     for (int mr = 1; mr <= RECUR_MR_MAX; mr++)
       for (size_t g = 0; g < sizeof gnvs / sizeof *gnvs; g++) {
@@ -238,7 +238,7 @@ Test(bf16, gemm_tiles_match_the_scalar_pair_order_bit_for_bit) {
 /* The fp32 operands that give the bf16 chain through an fp32 table: weights and inputs rounded
  * to bf16, each pair's elements swapped (the high one first), K padded to even with zeros. */
 static void swapped_fp32(const float *src, int64_t rows, int64_t K, float *dst) {
-  int64_t Kp = recur_padded_k(&recur_format_bf16, K);
+  int64_t Kp = recur_padded_k(&recur_precision_bf16, K);
   for (int64_t i = 0; i < rows; i++)
     for (int64_t k = 0; k < Kp; k++) {
       int64_t from = k ^ 1;
@@ -250,7 +250,7 @@ static void swapped_fp32(const float *src, int64_t rows, int64_t K, float *dst) 
  * against fp32 table f (the same ISA) on the swapped operands, bit for bit. */
 static void check_cell(const recur_kernels *k, const recur_kernels *f, int epi, int nv, int mr,
                        int64_t K, int64_t kc) {
-  int64_t G = recur_epi_gates(epi), nr = (int64_t)nv * k->vec, Kp = recur_padded_k(&recur_format_bf16, K);
+  int64_t G = recur_epi_gates(epi), nr = (int64_t)nv * k->vec, Kp = recur_padded_k(&recur_precision_bf16, K);
   operands o;
   operands_make(&o, G, nr, K, mr, 0, (unsigned)(epi * 1000 + nv * 100 + mr * 10 + K));
   const void *a[RECUR_MR_MAX];
@@ -283,7 +283,7 @@ static void check_cell(const recur_kernels *k, const recur_kernels *f, int epi, 
   float *c32 = malloc(n * sizeof(float)), *y32 = malloc(n * sizeof(float));
   swapped_fp32(o.w, G * o.H, K, w32);
   swapped_fp32(o.x, mr, K, x32);
-  recur_format_fp32.pack(panel32, w32, G, o.H, Kp, nr);
+  recur_precision_fp32.pack(panel32, w32, G, o.H, Kp, nr);
   memcpy(c32, o.c, n * sizeof(float));
   for (size_t i = 0; i < (size_t)G * n; i++) o.y[i] = SENTINEL;
   for (size_t i = 0; i < n; i++) y32[i] = SENTINEL;
@@ -349,9 +349,9 @@ static void check_native(const recur_kernels *native, const recur_kernels *fallb
         o.w[(size_t)(mr * 977 + gnv * 31 + i * 101) % (size_t)(o.H * K)] = specials[i];
         o.x[(size_t)(mr * 13 + gnv * 7 + i * 29) % (size_t)(mr * K)] = specials[(i + 1) % 3];
       }
-      recur_format_bf16.pack(o.panel, o.w, 1, o.H, K, nr);
-      int64_t Kp = recur_padded_k(&recur_format_bf16, K);
-      for (int r = 0; r < mr; r++) recur_format_bf16.convert_a(o.rows + r * Kp, o.x + r * K, K);
+      recur_precision_bf16.pack(o.panel, o.w, 1, o.H, K, nr);
+      int64_t Kp = recur_padded_k(&recur_precision_bf16, K);
+      for (int r = 0; r < mr; r++) recur_precision_bf16.convert_a(o.rows + r * Kp, o.x + r * K, K);
       const void *a[RECUR_MR_MAX];
       float *acc[RECUR_MR_MAX], *h[RECUR_MR_MAX], *c[RECUR_MR_MAX], *y[RECUR_MR_MAX];
       const float *gx[RECUR_MR_MAX], *hp[RECUR_MR_MAX];
@@ -395,18 +395,18 @@ Test(bf16, native_tables_match_their_fallbacks) {
 
 Test(bf16, each_isa_offers_its_best_bf16_table) {
   unsigned cpu = recur_cpu_detect();
-  cr_expect_null(recur_kernels_bf16_for(&recur_kernels_ref));
+  cr_expect_eq(recur_kernels_for(&recur_kernels_scalar, RECUR_PRECISION_BF16), &recur_kernels_scalar);
 #if defined(__x86_64__)
   if ((recur_kernels_avx512.features & ~cpu) == 0)
-    cr_expect_eq(recur_kernels_bf16_for(&recur_kernels_avx512),
+    cr_expect_eq(recur_kernels_for(&recur_kernels_avx512, RECUR_PRECISION_BF16),
                  cpu & RECUR_CPU_AVX512BF16 ? &recur_kernels_avx512_bf16
                                             : &recur_kernels_avx512_bf16fma);
   if ((recur_kernels_avx2.features & ~cpu) == 0)
-    cr_expect_eq(recur_kernels_bf16_for(&recur_kernels_avx2), &recur_kernels_avx2_bf16fma);
+    cr_expect_eq(recur_kernels_for(&recur_kernels_avx2, RECUR_PRECISION_BF16), &recur_kernels_avx2_bf16fma);
   cr_expect(recur_kernels_avx512_bf16.features & RECUR_CPU_AVX512BF16);
   cr_expect_eq(recur_kernels_avx512_bf16fma.features & RECUR_CPU_AVX512BF16, 0);
 #elif defined(__aarch64__)
-  cr_expect_eq(recur_kernels_bf16_for(&recur_kernels_neon),
+  cr_expect_eq(recur_kernels_for(&recur_kernels_neon, RECUR_PRECISION_BF16),
                cpu & RECUR_CPU_BF16 ? &recur_kernels_neon_bf16 : &recur_kernels_neon_bf16fma);
   cr_expect(recur_kernels_neon_bf16.features & RECUR_CPU_BF16);
   cr_expect_eq(recur_kernels_neon_bf16fma.features & RECUR_CPU_BF16, 0);

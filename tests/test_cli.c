@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "cli_harness.h"
+#include "precision.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 #define MAX_CASES 512
 
@@ -335,6 +337,33 @@ Test(cli, help) {
   expect_success("usage: recur run MODEL", NULL);
   cli_run("info", "--help", NULL);
   expect_success("usage: recur info", NULL);
+}
+
+/* The help of each command taking a precision names exactly the descriptors' precisions, and
+ * says how each rounds; its --isa names every ISA recur knows. */
+Test(cli, help_lists_the_precisions_and_isas_of_the_library) {
+  char names[128] = "", line[256];
+#define NAME(ID, nm) \
+  snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "", #nm);
+  RECUR_PRECISIONS(NAME)
+#undef NAME
+  static const char *const commands[] = {"run", "bench", "tune"};
+  for (size_t c = 0; c < 3; c++) {
+    cli_run(commands[c], "--help", NULL);
+    cr_assert_eq(cli_res.code, 0);
+    snprintf(line, sizeof line, "one of: %s", recur_tool_isa_names());
+    cr_expect(strstr(cli_res.out, line), "%s --help lacks '%s'", commands[c], line);
+    snprintf(line, sizeof line, "of: %s", names);
+    const char *at = strstr(cli_res.out, "  --precision ");
+    cr_assert(at, "%s --help has no --precision", commands[c]);
+    cr_expect(strstr(at, line) && strstr(at, line) < strchr(at, '\n'),
+              "%s --help's --precision does not list '%s'", commands[c], names);
+#define ROUNDING(ID, nm)                                                            \
+    snprintf(line, sizeof line, "\n  %-6s %s\n", #nm, recur_precision_##nm.rounding); \
+    cr_expect(strstr(cli_res.out, line), "%s --help lacks '%s'", commands[c], line);
+    RECUR_PRECISIONS(ROUNDING)
+#undef ROUNDING
+  }
 }
 
 Test(cli, version) {

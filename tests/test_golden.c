@@ -135,7 +135,7 @@ TestSuite(golden, .fini = tables_print);
  * in the layout its file records (no flag in the call). */
 Test(golden, every_case_matches_pytorch_under_every_isa) {
   load_manifest();
-  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
+  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_scalar};
   size_t n_tables = 1 + fast_tables(tables + 1);
   for (size_t t = 0; t < n_tables; t++)
     for (int i = 0; i < n_cases; i++) run_case(&cases[i], tables[t], &fp32_mode);
@@ -149,7 +149,7 @@ Test(golden, every_case_matches_pytorch_under_every_isa) {
  * table and cell. */
 Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
   load_manifest();
-  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
+  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_scalar};
   size_t n_tables = 1 + bf16_tables(tables + 1);
   cr_expect_geq(n_tables, 2, "no bf16 table usable here: only the reference ran");
   for (size_t t = 0; t < n_tables; t++) {

@@ -103,7 +103,7 @@ static void run(const shape *s, const recur_kernels *k, recur_precision precisio
   o->y = malloc(o->ny * sizeof(float));
   o->hn = malloc(o->nh * sizeof(float));
   o->cn = o->nc ? malloc(o->nc * sizeof(float)) : NULL;
-  float fill = k == &recur_kernels_ref ? WANT_POISON : OUT_POISON; /* the reference is compared with */
+  float fill = k == &recur_kernels_scalar ? WANT_POISON : OUT_POISON; /* the reference is compared with */
   poison_outputs(o->y, o->ny, fill), poison_outputs(o->hn, o->nh, fill), poison_outputs(o->cn, o->nc, fill);
   recur_forward_args a = {.seq_len = s->T, .batch = s->B, .input_size = s->d.input_size,
                           .batch_first = s->batch_first, .x = x,
@@ -150,7 +150,7 @@ static void expect_like_reference(const char *label, const shape *s, const recur
                                   recur_precision precision, golden_tol tol, unsigned seed,
                                   const poison *pz, size_t *nans) {
   outputs want, got;
-  run(s, &recur_kernels_ref, precision, NULL, seed, pz, &want);
+  run(s, &recur_kernels_scalar, precision, NULL, seed, pz, &want);
   run(s, k, precision, NULL, seed, pz, &got);
   expect_close(label, "y", s, got.y, want.y, want.ny, tol);
   expect_close(label, "h_n", s, got.hn, want.hn, want.nh, tol);
@@ -212,7 +212,7 @@ Test(kernels, every_isa_in_bf16_matches_the_bf16_reference_on_random_shapes) {
  * every table: within GOLDEN_BF16_TOL, the bound the golden suite holds bf16 to against
  * PyTorch. Prints the worst errors per table and cell. */
 Test(kernels, bf16_stays_within_its_bound_of_fp32_on_random_shapes) {
-  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_ref};
+  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_scalar};
   size_t n_tables = 1 + fast_tables(tables + 1);
   for (size_t i = 0; i < n_tables; i++) {
     golden_error by_cell[4] = {{0}};
@@ -220,7 +220,7 @@ Test(kernels, bf16_stays_within_its_bound_of_fp32_on_random_shapes) {
     for (int n = 0; n < N_SHAPES; n++) {
       shape s = random_shape(&seed);
       outputs want, got;
-      run(&s, &recur_kernels_ref, RECUR_PRECISION_FP32, NULL, seed, NULL, &want);
+      run(&s, &recur_kernels_scalar, RECUR_PRECISION_FP32, NULL, seed, NULL, &want);
       run(&s, tables[i], RECUR_PRECISION_BF16, NULL, seed, NULL, &got);
       char label[64];
       snprintf(label, sizeof label, "%s bf16 vs fp32", tables[i]->name);
@@ -402,6 +402,52 @@ Test(kernels, unavailable_isa_names_the_cpu) {
   cr_expect_eq(recur_isa_force("sse9"), RECUR_ERR_INVALID_ARGUMENT);
 }
 
+/* kernels/tables.h is the one list of tables on the C side; meson.build compiles them from its
+ * own list (kernel_tables). The two name the same tables, in the same order, scalar aside. */
+Test(kernels, meson_builds_the_tables_of_tables_h) {
+  char built[512] = "", listed[512] = "";
+  char spec[] = RECUR_TEST_ISA_FLAGS;
+  for (char *save = NULL, *entry = strtok_r(spec, ";", &save); entry;
+       entry = strtok_r(NULL, ";", &save))
+    snprintf(built + strlen(built), sizeof built - strlen(built), "%.*s ",
+             (int)strcspn(entry, ":"), entry);
+#define LISTED(name, isa, precision)                                                      \
+  if (strcmp(#name, "scalar") != 0)                                                       \
+    snprintf(listed + strlen(listed), sizeof listed - strlen(listed), "%s ", #name);
+  RECUR_TABLES_BUILT(LISTED)
+#undef LISTED
+  cr_expect_str_eq(built, listed, "meson.build's kernel_tables and kernels/tables.h differ");
+}
+
+/* Every table of the list: its name, ISA and precision are the list's, its format is its
+ * precision's descriptor, and dispatch gives it, or a better one of its ISA and precision,
+ * for that precision where the CPU runs it. */
+Test(kernels, each_table_has_its_precision) {
+  unsigned cpu = recur_cpu_detect();
+  int seen = 0;
+#define CHECK_TABLE(tbl, isa_, p)                                                           \
+  do {                                                                                      \
+    const recur_kernels *k = &recur_kernels_##tbl;                                         \
+    const recur_precision_desc *d = recur_precision_get(RECUR_PRECISION_##p);               \
+    cr_expect_str_eq(k->name, #tbl);                                                       \
+    cr_expect_str_eq(k->isa, #isa_);                                                        \
+    cr_expect_eq(k->format, d, "%s: format %s, listed as %s", k->name, k->format->name,     \
+                 d->name);                                                                  \
+    cr_expect(recur_tool_isa_known(#isa_));                                                 \
+    const recur_kernels *base = NULL;                                                       \
+    if ((k->features & ~cpu) == 0 && recur_kernels_find(#isa_, &base) == RECUR_OK) {         \
+      const recur_kernels *got = recur_kernels_for(base, RECUR_PRECISION_##p);              \
+      cr_expect(got && (got == k || strcmp(k->name, "scalar") == 0 ||                        \
+                        (got->format == d && strcmp(got->isa, k->isa) == 0)),              \
+                "%s: dispatch gives %s", k->name, got ? got->name : "none");                \
+      seen++;                                                                               \
+    }                                                                                       \
+  } while (0);
+  RECUR_TABLES_BUILT(CHECK_TABLE)
+#undef CHECK_TABLE
+  cr_expect_geq(seen, 1);
+}
+
 /* A table compiled with -mX lets the compiler emit X's instructions anywhere in it, so it must
  * require feature X, or a CPU (or VM) without X that has the rest gets SIGILL: the AVX-512
  * table, built with -mavx512bw -mavx512vl, once required only F, DQ and FMA. Every -m flag of
@@ -461,7 +507,7 @@ Test(kernels, each_precision_has_the_peak_of_its_instruction) {
   cr_assert_gt(n, 0);
   unsigned cpu = recur_cpu_detect();
   for (size_t i = 0; i < n; i++) {
-    const recur_kernels *k = fast[i], *bf16 = recur_kernels_bf16_for(k);
+    const recur_kernels *k = fast[i], *bf16 = recur_kernels_for(k, RECUR_PRECISION_BF16);
     cr_assert(bf16, "%s has no bf16 table", k->name);
     int neon = (k->features & RECUR_CPU_NEON) != 0;
     int dot = neon ? (cpu & RECUR_CPU_BF16) != 0

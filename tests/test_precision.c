@@ -10,7 +10,9 @@
 
 #include "bf16.h"
 #include "golden.h"
+#include "precision.h"
 #include "recur.h"
+#include "recur_tool.h"
 
 static uint32_t float_bits(float f) {
   uint32_t u;
@@ -59,6 +61,42 @@ Test(precision, bf16_rounding_matches_hand_derived_bits) {
   cr_expect_eq(out[0], 1.0f);
   cr_expect(isnan(out[1]));
   cr_expect_eq(out[2], -INFINITY);
+}
+
+/* Every descriptor (RECUR_PRECISIONS) is found by its id, its name round-trips through the
+ * public lookup, the ids run from 0 without a gap, and recur_tool_precision_names lists
+ * exactly them, in order. */
+Test(precision, every_descriptor_round_trips_by_name) {
+  char names[128] = "";
+  int n = 0;
+#define CHECK_PRECISION(ID, nm)                                                          \
+  do {                                                                                    \
+    const recur_precision_desc *d = recur_precision_get(RECUR_PRECISION_##ID);            \
+    cr_assert_eq(d, &recur_precision_##nm);                                             \
+    cr_expect_eq(d->id, RECUR_PRECISION_##ID);                                            \
+    cr_expect_eq((int)d->id, n, "ids run from 0 without a gap");                          \
+    cr_expect_str_eq(recur_precision_name(d->id), #nm);                                 \
+    recur_precision got = (recur_precision)-1;                                            \
+    cr_expect_eq(recur_precision_from_name(#nm "junk", strlen(#nm), &got), RECUR_OK);  \
+    cr_expect_eq(got, d->id);                                                             \
+    cr_expect(d->bytes > 0 && d->k_pack >= 1 && d->a_bytes > 0 && d->pack && d->rounding); \
+    cr_expect_eq(d->convert_a == NULL, d->a_bytes == sizeof(float), "%s", d->name);        \
+    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n ? ", " : "",  \
+             #nm);                                                                      \
+    n++;                                                                                  \
+  } while (0);
+  RECUR_PRECISIONS(CHECK_PRECISION)
+#undef CHECK_PRECISION
+  cr_expect_null(recur_precision_get((recur_precision)n));
+  cr_expect_null(recur_precision_name((recur_precision)n));
+  cr_expect_str_eq(recur_tool_precision_names(), names);
+  recur_precision got = RECUR_PRECISION_BF16;
+  cr_expect_eq(recur_precision_from_name("fp16", 4, &got), RECUR_ERR_INVALID_ARGUMENT);
+  cr_expect_eq(got, RECUR_PRECISION_BF16, "a failed lookup leaves *out");
+  cr_expect(strstr(recur_last_error(), names), "%s", recur_last_error());
+  cr_expect_eq(recur_precision_from_name("fp3", 3, &got), RECUR_ERR_INVALID_ARGUMENT);
+  cr_expect_eq(recur_precision_from_name("", 0, &got), RECUR_ERR_INVALID_ARGUMENT);
+  cr_expect_eq(recur_precision_from_name(NULL, 0, &got), RECUR_ERR_NULL_POINTER);
 }
 
 Test(precision, names_and_options_are_checked) {

@@ -8,7 +8,7 @@
  * K with zeros, so an odd K's last pair adds 0 * 0. */
 #include "bf16.h"
 
-#define FORMAT recur_format_bf16
+#define FORMAT recur_precision_bf16
 
 /* Pair q of an input row (its elements 2q and 2q + 1, low and high halves). */
 ALWAYS_INLINE uint32_t load_pair(const void *row, int64_t q) {

@@ -1,6 +1,6 @@
 /* The fp32 format's K loop (part of body/tiles.h): one FMA chain per output element over k
  * ascending, acc += panel[k] * a[r][k]. */
-#define FORMAT recur_format_fp32
+#define FORMAT recur_precision_fp32
 #define TABLE_SUFFIX /* the fp32 tables carry the ISA's name alone */
 #define INPUT_REGS 1
 

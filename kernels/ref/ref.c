@@ -3,4 +3,4 @@
  * oracle every fast kernel is tested against. */
 #include "kernels.h"
 
-const recur_kernels recur_kernels_ref = {.name = "scalar", .isa = "scalar", .format = &recur_format_fp32};
+const recur_kernels recur_kernels_scalar = {.name = "scalar", .isa = "scalar", .format = &recur_precision_fp32};

@@ -24,7 +24,7 @@ import os as _os
 
 from ._recur import (  # noqa: F401
     Net, RecurError, Stream, __version__, cpu_features, isa, isa_list, load_bytes, memory_limit,
-    set_isa, set_memory_limit, set_num_threads)
+    precisions, set_isa, set_memory_limit, set_num_threads)
 from ._recur import read_model as _read_model
 from ._recur import (  # noqa: F401  (recur.h's statuses: RecurError.status values)
     ERR_BAD_FILE, ERR_BAD_LENGTHS, ERR_INTERNAL, ERR_INVALID_ARGUMENT, ERR_INVALID_SIZE,
@@ -32,8 +32,8 @@ from ._recur import (  # noqa: F401  (recur.h's statuses: RecurError.status valu
     ERR_OUT_OF_MEMORY, ERR_SHAPE_MISMATCH, ERR_UNEXPECTED_TENSOR, ERR_UNSUPPORTED)
 
 __all__ = ["Net", "RecurError", "Stream", "__version__", "load", "load_bytes", "from_torch", "isa",
-           "isa_list", "cpu_features", "set_isa", "set_num_threads", "set_memory_limit",
-           "memory_limit"]
+           "isa_list", "precisions", "cpu_features", "set_isa", "set_num_threads",
+           "set_memory_limit", "memory_limit"]
 
 
 def load(path, prefix=None, batch_first=None, precision="fp32"):
@@ -43,7 +43,7 @@ def load(path, prefix=None, batch_first=None, precision="fp32"):
     prefix picks one RNN module of a file holding a whole model ("encoder.rnn"; None: the
     only one). batch_first: x and y are (B, T, ...), as PyTorch's flag; None: the layout the
     file records (the exporter writes the module's; time-first if none), net.batch_first says
-    which. precision: "fp32" or "bf16" (weights and dot-product inputs rounded to bf16; README
+    which. precision: one of precisions() ("fp32", the default, or a narrower one: README
     "Precision").
 
     The file is read once, as recur reads a model, and its bytes kept, so the net pickles
@@ -68,7 +68,7 @@ def from_torch(module, precision="fp32"):
     The module's state_dict is written as float32 safetensors bytes in memory and loaded, so
     the net equals recur.load of the file tools/export_torch.py writes for it, and pickles.
     Weights on another device are copied to the CPU; float64 or float16 weights are rounded
-    to float32 (recur computes in fp32, or bf16 if precision="bf16"). Dropout is ignored,
+    to float32 (recur computes in fp32, or in precision, one of precisions()). Dropout is ignored,
     as in eval mode; a module in training mode with dropout > 0 is refused (ValueError), as
     is any module that is not an RNN, LSTM or GRU (TypeError). torch is imported only here.
     """

@@ -28,6 +28,19 @@ static PyObject *py_cpu_features(PyObject *m, PyObject *unused) {
   return words(recur_cpu_features());
 }
 
+/* Every precision's name, as recur_precision_name gives them (the values run from 0). */
+static PyObject *py_precisions(PyObject *m, PyObject *unused) {
+  (void)m, (void)unused;
+  PyObject *names = PyList_New(0);
+  const char *name;
+  for (int p = 0; names && (name = recur_precision_name((recur_precision)p)); p++) {
+    PyObject *s = PyUnicode_FromString(name);
+    if (!s || PyList_Append(names, s) < 0) Py_CLEAR(names);
+    Py_XDECREF(s);
+  }
+  return names;
+}
+
 static PyObject *py_set_isa(PyObject *m, PyObject *arg) {
   (void)m;
   Py_ssize_t len;
@@ -82,8 +95,8 @@ static PyMethodDef functions[] = {
    "Loads a network from a safetensors file's bytes (bytes, bytearray, memoryview or any\n"
    "buffer). prefix picks one module of a file holding several ('encoder.rnn'; None: the only\n"
    "one). batch_first says how the net reads x and writes y, as PyTorch's flag; None: as the\n"
-   "file records (what the exporter wrote; time-first if nothing). precision 'fp32' or 'bf16'\n"
-   "(README \"Precision\"). The bytes are kept (copied unless they are a bytes object) for\n"
+   "file records (what the exporter wrote; time-first if nothing). precision: one of\n"
+   "precisions() (README \"Precision\"). The bytes are kept (copied unless they are a bytes object) for\n"
    "pickling. Raises RecurError if recur refuses the model."},
   {"read_model", recur_py_read_model, METH_O,
    "read_model(path)\n--\n\n"
@@ -91,15 +104,18 @@ static PyMethodDef functions[] = {
    "cannot open or read it, RecurError ERR_IO at once for a path that is no regular file (a\n"
    "FIFO, a device), ERR_LIMIT for a file over set_memory_limit(), both before a byte is read."},
   {"isa", py_isa, METH_NOARGS,
-   "isa()\n--\n\nThe kernel table new networks are built for ('avx512', 'avx2', 'neon',\n"
-   "'scalar'): RECUR_ISA or set_isa() if given, else the best this CPU runs."},
+   "isa()\n--\n\nThe kernel table new networks are built for (one of isa_list()): RECUR_ISA\n"
+   "or set_isa() if given, else the best this CPU runs."},
+  {"precisions", py_precisions, METH_NOARGS,
+   "precisions()\n--\n\nThe names a network's precision= takes, the default ('fp32') first."},
   {"isa_list", py_isa_list, METH_NOARGS,
    "isa_list()\n--\n\nThe kernel tables this build has that this CPU runs, best first."},
   {"cpu_features", py_cpu_features, METH_NOARGS,
    "cpu_features()\n--\n\nThe CPU features recur detected, e.g. ['avx2', 'fma', 'avx512f']."},
   {"set_isa", py_set_isa, METH_O,
-   "set_isa(name)\n--\n\nForces the kernel table for networks created from now on ('scalar',\n"
-   "'avx2', 'avx512', 'neon'). RecurError if the name is unknown or this CPU lacks it."},
+   "set_isa(name)\n--\n\nForces the kernel table for networks created from now on (a name\n"
+   "isa_list() gives). RecurError if the name is unknown or this CPU lacks it; its message\n"
+   "names the tables recur knows."},
   {"set_num_threads", py_set_num_threads, METH_O,
    "set_num_threads(n)\n--\n\nThe process default of threads per call (0: OpenMP's default,\n"
    "OMP_NUM_THREADS). A call's num_threads overrides it. Never changes results."},

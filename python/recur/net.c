@@ -47,13 +47,11 @@ static PyObject *precision_str(recur_precision p) {
   return PyUnicode_FromString(recur_precision_name(p));
 }
 
+/* The precision called name, by the library's lookup: ValueError with its message (which
+ * names every precision) if none is. */
 static int parse_precision(const char *name, recur_precision *out) {
-  for (int p = 0; recur_precision_name((recur_precision)p); p++)
-    if (strcmp(name, recur_precision_name((recur_precision)p)) == 0) {
-      *out = (recur_precision)p;
-      return 0;
-    }
-  PyErr_Format(PyExc_ValueError, "precision '%s': expected 'fp32' or 'bf16'", name);
+  if (recur_precision_from_name(name, strlen(name), out) == RECUR_OK) return 0;
+  PyErr_Format(PyExc_ValueError, "load_bytes: %s", recur_last_error());
   return -1;
 }
 

@@ -303,8 +303,12 @@ def test_load_errors(tmp_path):
         recur.load(path)
     assert str(path) in "".join(e.value.__notes__)
     data = LSTM.model_bytes
-    with pytest.raises(ValueError, match="precision 'fp16'"):
+    with pytest.raises(ValueError, match="precision 'fp16'") as e:
         recur.load_bytes(data, precision="fp16")
+    assert ", ".join(recur.precisions()) in str(e.value)  # the library's list, not a literal
+    assert recur.precisions()[:2] == ["fp32", "bf16"]  # pinned: the default first
+    for name in recur.precisions():  # every name the library gives loads, and reads back
+        assert recur.load_bytes(data, precision=name).precision == name
     with pytest.raises(ValueError):
         recur.load_bytes(data, prefix="a\0b")
     with pytest.raises(ValueError):

@@ -16,7 +16,7 @@ program test_errors
   real(c_float), allocatable :: x1(:, :), y1(:, :), gx(:, :, :), gy(:, :, :)
   real(c_float), allocatable :: x0(:, :, :), y0(:, :, :)
   type(recur_desc) :: desc
-  integer :: st, exit_status, unit
+  integer :: st, exit_status, unit, precision
   logical :: exists
   character(len=512) :: line
 
@@ -43,6 +43,13 @@ program test_errors
   call expect(st == RECUR_OK, 'load lstm: ' // recur_error_message())
   call recur_load(none, trim(models) // '/observer.safetensors', st, precision=7)
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_load', 'load: an unknown precision')
+  call recur_precision_named('bf16', precision, st)
+  call expect(st == RECUR_OK .and. precision == RECUR_PRECISION_BF16, 'bf16 by name')
+  call recur_precision_named('fp32', precision, st)
+  call expect(st == RECUR_OK .and. precision == RECUR_PRECISION_FP32, 'fp32 by name')
+  call recur_precision_named('fp16', precision, st)
+  call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, &
+    "recur_precision_named: unknown precision 'fp16' (expected fp32, bf16)", 'an unknown name')
   ! A char(0) would end the string in C: each of these would load observer.safetensors.
   call recur_load(none, trim(models) // '/observer.safetensors' // char(0) // 'junk', st)
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_load: path holds char(0)', &

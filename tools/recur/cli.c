@@ -199,16 +199,9 @@ static int parse_thread_list(const char *s, struct recur_cli_opts *out, char *ms
   return 1;
 }
 
-/* The precision named by the first len characters of s; 0 if none is. */
+/* The precision named by the first len characters of s (the library's lookup); 0 if none is. */
 static int parse_precision(const char *s, size_t len, recur_precision *out) {
-  const char *name;
-  for (int p = 0; (name = recur_precision_name((recur_precision)p)); p++) {
-    if (strlen(name) == len && strncmp(s, name, len) == 0) {
-      *out = (recur_precision)p;
-      return 1;
-    }
-  }
-  return 0;
+  return recur_precision_from_name(s, len, out) == RECUR_OK;
 }
 
 /* "P[,P...]": distinct precisions. Returns 1, or 0 with a message in msg. */
@@ -218,8 +211,8 @@ static int parse_precision_list(const char *s, struct recur_cli_opts *out, char 
     size_t item = strcspn(s, ",");
     recur_precision p;
     if (!parse_precision(s, item, &p)) {
-      snprintf(msg, len, "unknown precision '%.*s' (expected fp32, bf16 or both, like fp32,bf16)",
-               (int)(item < QUOTE_MAX ? item : QUOTE_MAX), s);
+      snprintf(msg, len, "unknown precision '%.*s' (expected some of %s, comma-separated)",
+               (int)(item < QUOTE_MAX ? item : QUOTE_MAX), s, recur_tool_precision_names());
       return 0;
     }
     for (int i = 0; i < n; i++) {
@@ -283,8 +276,8 @@ static enum recur_cli_status store_value(const struct opt_spec *spec, const char
     }
     case OPT_PRECISION:
       if (!parse_precision(value, strlen(value), (recur_precision *)(void *)((char *)out + spec->field)))
-        return usage_error(sink, "option '%s': unknown precision '%.*s' (expected fp32 or bf16)",
-                           spec->name, QUOTE_MAX, value);
+        return usage_error(sink, "option '%s': unknown precision '%.*s' (expected one of %s)",
+                           spec->name, QUOTE_MAX, value, recur_tool_precision_names());
       return RECUR_CLI_OK;
     case OPT_PRECISION_LIST:
       if (!parse_precision_list(value, out, msg, sizeof msg))
@@ -298,8 +291,8 @@ static enum recur_cli_status store_value(const struct opt_spec *spec, const char
       /* fall through */
     case OPT_ISA:
       if (!recur_tool_isa_known(value))
-        return usage_error(sink, "option '--isa': unknown instruction set '%.*s' (expected "
-                           "scalar, avx2, avx512 or neon%s)", QUOTE_MAX, value,
+        return usage_error(sink, "option '--isa': unknown instruction set '%.*s' (expected one "
+                           "of %s%s)", QUOTE_MAX, value, recur_tool_isa_names(),
                            spec->kind == OPT_ISA_OR_ALL ? ", or all" : "");
       *string_field(out, spec->field) = value;
       return RECUR_CLI_OK;

@@ -1,6 +1,10 @@
 /* The help texts of `recur` and its commands, and the hint that follows a usage error. */
 #include "cli.h"
 
+#include <stdio.h>
+
+#include "recur_tool.h"
+
 static const char general_usage[] =
     "usage: recur COMMAND [OPTIONS]\n"
     "\n"
@@ -35,9 +39,8 @@ static const char run_usage[] =
     "  --time-first        INPUT is (T, B, I) and y is (T, B, D*H_out), whatever MODEL records\n"
     "  --prefix P          the module's tensor-name prefix in MODEL (e.g. encoder.rnn)\n"
     "  --threads N         number of threads, 1..1024 (default: OpenMP's)\n"
-    "  --isa NAME          kernels: scalar, avx2, avx512 or neon (default: the best available)\n"
-    "  --precision P       fp32 (default) or bf16: weights and the inputs of each dot product\n"
-    "                      rounded to bf16, sums and outputs fp32 (docs/precision.md)\n"
+    "  --isa NAME          kernels, one of: %s (default: the best available)\n"
+    "  --precision P       one of: %s (default: fp32; below, and docs/precision.md)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Unbatched states drop the B axis. An option's value may follow as '--opt value' or\n"
@@ -71,8 +74,8 @@ static const char bench_usage[] =
     "options:\n"
     "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
     "  --shapes LIST       T,B,I[,H[,P]];... (H defaults to I; P: LSTM projection size)\n"
-    "  --isa NAME          kernels: scalar, avx2, avx512, neon, or all (a table for each\n"
-    "                      available one; default: the best available)\n"
+    "  --isa NAME          kernels, one of: %s; or all (a table for each available\n"
+    "                      one; default: the best available)\n"
     "  --threads LIST      thread counts for recur and oneDNN, each 1..1024, e.g. 1,2: every\n"
     "                      case runs at each, and the table gives the scaling from the first\n"
     "                      (default: 1,2, or 1 with a single CPU)\n"
@@ -81,8 +84,8 @@ static const char bench_usage[] =
     "                      bf16 path) and give recur's speedup over the better; only in\n"
     "                      bench/recur_onednn, the build folder's recur with oneDNN\n"
     "  --onednn-only       time oneDNN alone (how --vs-onednn runs its AVX2-capped child)\n"
-    "  --precision LIST    fp32, bf16 or both (fp32,bf16): every case is timed at each\n"
-    "                      (default: fp32; docs/precision.md)\n"
+    "  --precision LIST    some of: %s, comma-separated: every case is timed at each\n"
+    "                      (default: fp32; below, and docs/precision.md)\n"
     "  --vs-defaults       also time each case with the built-in tile sizes and schedule,\n"
     "                      in turn with the tune file's, and give the tuned speed-up\n"
     "  --quick             shorter time boxes: the default run takes under 30 s\n"
@@ -99,7 +102,7 @@ static const char tune_usage[] =
     "\n"
     "Measures tile sizes (micro-tile rows, panel width, K blocks, time chunk, GEMM row block)\n"
     "and the thread schedule on this CPU, by default for the shapes `recur bench` runs, and\n"
-    "records for each case the winner if it is at least 3% faster than the built-in defaults\n"
+    "records for each case the winner if it is at least 3%% faster than the built-in defaults\n"
     "and faster by more than the noise of their runs (each candidate runs in turn with the\n"
     "one it challenges), else the defaults, in the tune file, which the library reads at\n"
     "start-up. Entries already there are kept, except those re-measured and those of a\n"
@@ -113,11 +116,12 @@ static const char tune_usage[] =
     "  --seq T             its sequence length (default 50)\n"
     "  --cells LIST        some of rnn,lstm,gru,bilstm (default: all four)\n"
     "  --shapes LIST       T,B,I[,H[,P]];... (default: the bench shapes)\n"
-    "  --isa NAME          kernels: avx2, avx512, neon, or all (default: the best available)\n"
+    "  --isa NAME          kernels, one of: %s; or all (default: the\n"
+    "                      best available; scalar has no tiles to tune)\n"
     "  --threads LIST      thread counts to tune for, e.g. 1,2 (default: OpenMP's default)\n"
     "  --time-limit S      seconds for the whole search (default 240)\n"
-    "  --precision P       fp32 (default) or bf16: the networks' precision (entries are kept\n"
-    "                      per precision)\n"
+    "  --precision P       the networks' precision, one of: %s (default: fp32; entries\n"
+    "                      are kept per precision)\n"
     "  -o PATH             the tune file (default: $RECUR_TUNE_FILE, else\n"
     "                      $XDG_CONFIG_HOME/recur/tune.conf, else ~/.config/recur/tune.conf)\n"
     "  -h, --help          show this help\n"
@@ -126,11 +130,32 @@ static const char tune_usage[] =
     "warning on stderr says when the load average or the spread of the times makes the\n"
     "figures unreliable.\n";
 
+/* "precisions:" and a line per precision: its name and how it rounds, from the library. */
+static size_t precisions_block(char *dst, size_t n) {
+  size_t used = (size_t)snprintf(dst, n, "\nprecisions:\n");
+  const char *name;
+  for (int p = 0; (name = recur_precision_name((recur_precision)p)) && used < n; p++)
+    used += (size_t)snprintf(dst + used, n - used, "  %-6s %s\n", name,
+                             recur_tool_precision_rounding((recur_precision)p));
+  return used;
+}
+
+/* The help of a command that takes an ISA and a precision: its text, a format given the
+ * library's ISA names and precision names, then the precisions' block. The command line shows
+ * one help, from one thread. */
+static char help[8192];
+static const char *with_names(int used) {
+  if (used >= 0 && (size_t)used < sizeof help) precisions_block(help + used, sizeof help - used);
+  return help;
+}
+#define WITH_NAMES(text) \
+  with_names(snprintf(help, sizeof help, text, recur_tool_isa_names(), recur_tool_precision_names()))
+
 const char *recur_cli_usage(enum recur_cli_command command) {
   switch (command) {
-    case RECUR_CLI_TUNE: return tune_usage;
-    case RECUR_CLI_RUN: return run_usage;
-    case RECUR_CLI_BENCH: return bench_usage;
+    case RECUR_CLI_TUNE: return WITH_NAMES(tune_usage);
+    case RECUR_CLI_RUN: return WITH_NAMES(run_usage);
+    case RECUR_CLI_BENCH: return WITH_NAMES(bench_usage);
     case RECUR_CLI_INFO: return info_usage;
     default: return general_usage;
   }
