@@ -38,7 +38,8 @@ static float *filled(size_t n) {
   return p;
 }
 
-/* Row 1 is one step long: its outputs at t = 1, 2 must be zero. */
+/* Row 1 is one step long: its outputs at t = 1, 2 must be zero. The call names its layout
+ * (time-first), whatever the file records. */
 static void run_forward(const recur_net *net, const recur_desc *d) {
   int64_t dirs = 1 + d->bidirectional, out = d->proj_size ? d->proj_size : d->hidden_size;
   size_t nx = (size_t)(T * B * d->input_size), ny = (size_t)(T * B * dirs * out);
@@ -49,7 +50,8 @@ static void run_forward(const recur_net *net, const recur_desc *d) {
   float *x = filled(nx), *y = filled(ny), *h0 = filled(nh), *hn = filled(nh);
   float *c0 = lstm ? filled(nc) : NULL, *cn = lstm ? filled(nc) : NULL;
   recur_forward_args a = {.seq_len = T, .batch = B, .input_size = d->input_size, .x = x,
-                          .lengths = lengths, .h0 = h0, .c0 = c0, .y = y, .h_n = hn, .c_n = cn};
+                          .lengths = lengths, .h0 = h0, .c0 = c0, .y = y, .h_n = hn, .c_n = cn,
+                          .time_first = 1};
   recur_status st = recur_forward(net, &a);
   if (st != RECUR_OK)
     fuzz_fail("forward on a loaded network: %s", recur_last_error());
