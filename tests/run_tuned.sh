@@ -25,7 +25,7 @@ case=lstm_proj_bi_len # bidirectional, 2 layers, projection, lengths; B=5, T=7
 "$recur" tune --isa "$isa" --model "$golden/$case.safetensors" --batch 5 --seq 7 --threads 2,4 \
   --time-limit 30 -o "$tune"
 entries=$(grep -c '^entry ' "$tune" || true)
-info=$(RECUR_TUNE_FILE=$tune "$recur" info)
+info=$(RECUR_ISA= RECUR_TUNE_FILE=$tune "$recur" info)
 if [[ $entries == 0 || $info != *"tune file: $tune: $entries entries, $entries for $isa"* ]]; then
   echo "the library does not take the tune file ($entries entries): $info"
   exit 1
