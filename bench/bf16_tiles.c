@@ -29,7 +29,7 @@ static void setup(bench_table *b, const float *w, const float *x, int64_t H, int
   const recur_precision_desc *f = b->k->format;
   int64_t Kp = recur_padded_k(f, H);
   b->panel = aligned_alloc(64, (recur_panel_weights(G, H, Kp, nr) * f->bytes + 63) / 64 * 64);
-  f->pack(b->panel, w, G, H, H, nr);
+  f->pack(b->panel, w, NULL, G, H, H, nr);
   b->rows = malloc((size_t)(MAX_B * Kp) * f->a_bytes);
   for (int r = 0; r < MAX_B; r++) {
     char *row = (char *)b->rows + (size_t)(r * Kp) * f->a_bytes;

@@ -23,15 +23,17 @@ typedef struct recur_layer {
   const float *b_x;   /* (G*H), or packed like a panel row */
   const float *b_hn;  /* (H): cells that keep it apart only */
   const void *w_hr;   /* (P, H): LSTM with projection only, or its panels (G = 1) */
-  /* The network's: with BF16, the weights are already rounded (net creation) and the
-   * reference steps round their inputs where they enter a dot product. */
+  /* The reference layout's weights are in the network's precision (its round_weights): bf16
+   * rounded, int8 as integers with these row scales (NULL in packed layouts, whose panels
+   * hold them); the reference steps treat their inputs as the precision says. */
+  const float *s_ih, *s_hh, *s_hr;
   recur_precision precision;
 } recur_layer;
 
 /* The instruction a table's dot product is made of, and a loop that times it: a table's %peak
  * is measured against it (recur_isa_peak_gflops_at). */
 typedef struct recur_peak_probe {
-  const char *instruction; /* "fp32 FMA", or the pair dot product: "vdpbf16ps", "BFDOT" */
+  const char *instruction; /* "fp32 FMA", or the dot product: "vdpbf16ps", "BFDOT", "vpdpbusd" */
   double (*run)(float *out, int64_t iters); /* iters rounds of independent chains of it; out:
                                                vec floats; returns the flops done */
 } recur_peak_probe;

@@ -48,13 +48,12 @@ static size_t aligned_bytes(size_t n, size_t size) { return (n * size + 63) / 64
 static void layer_bytes(const recur_net *net, const recur_layer *ly, size_t bytes[5]) {
   const recur_tiling *t = &net->tiling;
   const recur_precision_desc *f = net->kernels->format;
-  size_t w = f->bytes;
   int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size;
-  bytes[0] = aligned_bytes(recur_panel_weights(G, H, recur_padded_k(f, ly->in_size), t->nr), w);
-  bytes[1] = aligned_bytes(recur_panel_weights(G, H, recur_padded_k(f, net->out), t->nr), w);
+  bytes[0] = aligned_bytes(recur_panel_bytes(f, G, H, ly->in_size, t->nr), 1);
+  bytes[1] = aligned_bytes(recur_panel_bytes(f, G, H, net->out, t->nr), 1);
   bytes[2] = aligned_bytes(recur_panel_weights(G, H, 1, t->nr), sizeof(float));
   bytes[3] = aligned_bytes(recur_panel_weights(1, H, 1, t->nr), sizeof(float));
-  bytes[4] = P ? aligned_bytes(recur_panel_weights(1, P, recur_padded_k(f, H), t->nr_proj), w) : 0;
+  bytes[4] = P ? aligned_bytes(recur_panel_bytes(f, 1, P, H, t->nr_proj), 1) : 0;
 }
 
 recur_status recur_net_pack(recur_net *net, const recur_packing *given) {
@@ -77,18 +76,19 @@ recur_status recur_net_pack(recur_net *net, const recur_packing *given) {
   for (int64_t u = 0; u < units; u++) {
     recur_layer *ly = &net->layers[u];
     layer_bytes(net, ly, bytes);
-    f->pack(p, ly->w_ih, G, H, ly->in_size, t->nr);
+    f->pack(p, ly->w_ih, ly->s_ih, G, H, ly->in_size, t->nr);
     ly->w_ih = p; p += bytes[0];
-    f->pack(p, ly->w_hh, G, H, net->out, t->nr);
+    f->pack(p, ly->w_hh, ly->s_hh, G, H, net->out, t->nr);
     ly->w_hh = p; p += bytes[1];
     recur_pack_gates((float *)p, ly->b_x, G, H, t->nr);
     ly->b_x = (float *)p; p += bytes[2];
     recur_pack_gates((float *)p, ly->b_hn, 1, H, t->nr);
     ly->b_hn = (float *)p; p += bytes[3];
     if (P) {
-      f->pack(p, ly->w_hr, 1, P, H, t->nr_proj);
+      f->pack(p, ly->w_hr, ly->s_hr, 1, P, H, t->nr_proj);
       ly->w_hr = p; p += bytes[4];
     }
+    ly->s_ih = ly->s_hh = ly->s_hr = NULL; /* in the panels now; the block below is freed */
   }
   free(net->weights);
   net->weights = block;
