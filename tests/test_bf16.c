@@ -221,7 +221,7 @@ static const int gnvs[] = {1, 2, 3, 4, 6, 8, 12, 16};
 
 Test(bf16, gemm_tiles_match_the_scalar_pair_order_bit_for_bit) {
   const recur_kernels *tables[4];
-  size_t n = bf16_tables(tables);
+  size_t n = precision_tables(RECUR_PRECISION_BF16, tables);
   cr_assert_gt(n, 0, "no bf16 table runs here");
   for (size_t i = 0; i < n; i++) {
     cr_assert_eq(tables[i]->format, &recur_precision_bf16);
@@ -317,7 +317,7 @@ static const recur_kernels *fp32_of(const recur_kernels *k) {
 
 Test(bf16, cell_tiles_match_the_oracle_and_the_fp32_epilogues_bit_for_bit) {
   const recur_kernels *tables[4];
-  size_t n = bf16_tables(tables);
+  size_t n = precision_tables(RECUR_PRECISION_BF16, tables);
   cr_assert_gt(n, 0, "no bf16 table runs here");
   for (size_t i = 0; i < n; i++) {
     const recur_kernels *f = fp32_of(tables[i]);
