@@ -124,7 +124,7 @@ static size_t panel_bytes(const packed_ctx *p, int64_t K, int gnv) {
 /* Where the format reads converted inputs, a_rows[i] (K floats) for i < n become their
  * conversions in this thread's a_buf. */
 static void convert_rows(const packed_ctx *p, int64_t n, int64_t K) {
-  void (*convert)(void *, const float *, int64_t) = p->k->format->convert_a;
+  void (*convert)(void *, const float *, int64_t) = p->k->convert_a;
   if (!convert) return;
   for (int64_t i = 0; i < n; i++) {
     char *row = p->a_buf + (size_t)i * p->l->a_stride;

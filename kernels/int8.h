@@ -62,4 +62,13 @@ static inline recur_int8_scale recur_int8_quantize_row(void *dst, const float *x
   return s;
 }
 
+/* An input row as the int8 kernels read it (pack.h): its scale, then q + 128 per element,
+ * padded with 128 (q = 0) to a multiple of four. */
+static inline void recur_int8_convert_row(void *dst, const float *src, int64_t K) {
+  uint8_t *d = (uint8_t *)dst + sizeof(float);
+  recur_int8_scale s = recur_int8_quantize_row(d, src, K, 128);
+  memcpy(dst, &s.scale, sizeof s.scale);
+  for (int64_t k = K; k % 4; k++) d[k] = 128;
+}
+
 #endif

@@ -52,6 +52,10 @@ typedef struct recur_kernels {
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
   recur_peak_probe peak;      /* run NULL: none (the scalar table) */
+  /* Its format's convert_a (NULL where that is NULL), compiled for its ISA: the same bytes,
+   * vectorised (int8's quantization per step was a third of a step, compiled for the
+   * baseline). */
+  void (*convert_a)(void *dst, const float *src, int64_t K);
   recur_tile_fn gemm[RECUR_MR_MAX][RECUR_N_GNV];
   recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];
 } recur_kernels;

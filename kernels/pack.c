@@ -98,16 +98,11 @@ void recur_pack_int8(void *dst, const float *w, const float *row_scale, int64_t 
 }
 
 void recur_convert_a_bf16(void *dst, const float *src, int64_t K) {
-  uint16_t *d = dst;
-  for (int64_t k = 0; k < K; k++) d[k] = recur_bf16_bits(src[k]);
-  if (K % 2) d[K] = 0;
+  recur_bf16_convert_row(dst, src, K);
 }
 
 void recur_convert_a_int8(void *dst, const float *src, int64_t K) {
-  uint8_t *d = (uint8_t *)dst + sizeof(float);
-  recur_int8_scale s = recur_int8_quantize_row(d, src, K, 128);
-  memcpy(dst, &s.scale, sizeof s.scale);
-  for (int64_t k = K; k % 4; k++) d[k] = 128;
+  recur_int8_convert_row(dst, src, K);
 }
 
 void recur_pack_gates(float *dst, const float *b, int64_t G, int64_t H, int64_t nr) {

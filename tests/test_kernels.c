@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "forward.h"
 #include "golden.h"
 #include "kernels.h"
@@ -336,6 +337,40 @@ Test(kernels, every_int8_table_keeps_nan_and_inf_like_the_int8_reference) {
   const recur_kernels *tables[FAST_TABLES_MAX];
   keeps_nan_and_inf_like_the_reference(RECUR_PRECISION_INT8, tables,
                                        precision_tables(RECUR_PRECISION_INT8, tables));
+}
+
+/* Every table that converts its input rows (bf16, int8) does so to its format's bytes: the
+ * table's conversion is the format's, compiled (vectorised) for its ISA. Rows of every length
+ * to 70, values of every magnitude, zeros, and a NaN or an Inf in some. */
+Test(kernels, every_table_converts_input_rows_to_its_formats_bytes) {
+#define CONVERTING_TABLE(name, isa, precision) &recur_kernels_##name,
+  static const recur_kernels *const all[] = {RECUR_TABLES_BUILT(CONVERTING_TABLE)};
+#undef CONVERTING_TABLE
+  unsigned cpu = recur_cpu_detect(), seed = 11;
+  float x[70];
+  unsigned char got[4 + 72 * 4], want[sizeof got];
+  size_t checked = 0;
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    const recur_kernels *k = all[i];
+    if ((k->features & ~cpu) || !k->format->convert_a) continue;
+    cr_assert_not_null(k->convert_a, "%s has no conversion", k->name);
+    for (int64_t K = 1; K <= 70; K++)
+      for (int kind = 0; kind < 4; kind++) {
+        randnet_fill(x, (size_t)K, &seed);
+        for (int64_t j = 0; j < K; j++) x[j] = ldexpf(x[j], (int)(j * 13 % 61) - 30);
+        if (kind == 1) memset(x, 0, sizeof x);
+        if (kind == 2) x[K / 2] = NAN;
+        if (kind == 3) x[K - 1] = -INFINITY;
+        size_t n = recur_a_row_bytes(k->format, K);
+        memset(got, 0xa5, sizeof got), memset(want, 0x5a, sizeof want);
+        k->convert_a(got, x, K);
+        k->format->convert_a(want, x, K);
+        cr_assert_arr_eq(got, want, n, "%s K %lld kind %d", k->name, (long long)K, kind);
+        checked++;
+      }
+    tables_note(k);
+  }
+  cr_expect_gt(checked, 0, "no converting table runs here");
 }
 
 /* Tile sizes from the smallest blocks to the largest; each must give the same bits. */

@@ -10,6 +10,9 @@
 
 #define FORMAT recur_precision_bf16
 
+static void convert_a(void *dst, const float *src, int64_t K) { recur_bf16_convert_row(dst, src, K); }
+#define CONVERT_A convert_a
+
 /* Pair q of an input row (its elements 2q and 2q + 1, low and high halves). */
 ALWAYS_INLINE uint32_t load_pair(const void *row, int64_t q) {
   uint32_t pair;

@@ -3,6 +3,7 @@
 #define FORMAT recur_precision_fp32
 #define TABLE_SUFFIX /* the fp32 tables carry the ISA's name alone */
 #define INPUT_REGS 1
+#define CONVERT_A NULL /* the kernels read the float rows */
 
 #define FP32_BCAST(r) vset1(a[r][k])
 #define FP32_WEIGHT(v) vload(p + (v) * VW)

@@ -13,7 +13,12 @@
  * product the epilogue gets; the parked chains of a K block hold the integers. */
 #include <string.h>
 
+#include "int8.h"
+
 #define FORMAT recur_precision_int8
+
+static void convert_a(void *dst, const float *src, int64_t K) { recur_int8_convert_row(dst, src, K); }
+#define CONVERT_A convert_a
 #define ACC_INTEGER
 typedef vi vacc;
 

@@ -211,6 +211,7 @@ static double peak_probe(float *out, int64_t iters) {
     .input_regs = INPUT_REGS,                                 \
     .format = &FORMAT,                                        \
     .peak = {PEAK_INSTRUCTION, peak_probe},                   \
+    .convert_a = CONVERT_A,                                   \
     .gemm = GEMM_TABLE,                                       \
     .cell = CELL_TABLE,                                       \
     __VA_ARGS__                                               \
