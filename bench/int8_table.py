@@ -68,7 +68,7 @@ def main(argv):
             by[key] = {}
             cases.append(key)
         by[key][(r["peer"], r["precision"])] = r
-    cases.sort(key=lambda k: (CELL_ORDER.get(k[0], 9), k[5], k[1:5]))
+    cases.sort(key=lambda k: (CELL_ORDER.get(k[0], 9), k[5]))  # shapes as run (stable)
     recur_precs = []
     for r in rows:
         if r["peer"] == "recur" and r["precision"] not in recur_precs:
