@@ -50,6 +50,7 @@ typedef struct recur_kernels {
   int input_regs;             /* w: registers a row's broadcast input (and a weight) takes */
   int nv[RECUR_N_EPI];        /* default vectors of units per tile, per epilogue (nr = nv * vec) */
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
+  int l1_panels;              /* halve nv where half a W_hh panel fits the L1d (net_pack.c) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
   recur_peak_probe peak;      /* run NULL: none (the scalar table) */
   /* Its format's convert_a (NULL where that is NULL), compiled for its ISA: the same bytes,
