@@ -10,7 +10,7 @@ Usage: peers_int8.py OUTDIR THREADS [CASES] [options]
   THREADS: comma list (1 or 1,2). CASES: 'cell,T,B,I,H;...' (cell rnn|lstm|gru; one layer,
   unidirectional, time-first); default: the DeepBench inference shapes of recur bench for
   rnn, lstm and gru.
-  --recur-precisions LIST  recur's precisions (default fp32,bf16; int8 once the CLI has it)
+  --recur-precisions LIST  recur's precisions (default fp32,bf16,int8)
   --peer-precisions LIST   the peers' (default fp32,int8; int8-pc adds per-channel weights)
   --peers LIST             some of torch,ort,recur (default all three)
   --recur PATH             the recur command line (default: build/recur of this tree)
@@ -318,7 +318,7 @@ def main(argv):
         fn = {"prep": child_prep, "time": child_time}[argv[2]]
         print(json.dumps(fn(json.loads(argv[3]))), flush=True)
         return 0
-    opts = {"--recur-precisions": "fp32,bf16", "--peer-precisions": "fp32,int8",
+    opts = {"--recur-precisions": "fp32,bf16,int8", "--peer-precisions": "fp32,int8",
             "--peers": ",".join(PEERS), "--recur": os.path.join(ROOT, "build", "recur")}
     pos = []
     i = 1

@@ -64,7 +64,7 @@ static inline vf vi_float(vi a) { return _mm256_cvtepi32_ps(a); }
 #ifdef __AVXVNNI__
 /* AVX-VNNI's vpdpbusd: acc + the four products of unsigned bytes a (the stored q + 128) and
  * signed w. */
-#define VDOT4 "vpdpbusd (AVX-VNNI)"
+#define VDOT4 "{vex} vpdpbusd"
 #define VDOT4_SHIFTED
 #define VQ4_REGS 1
 typedef vi vq4;
