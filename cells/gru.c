@@ -7,8 +7,8 @@ static void gru_step(const recur_layer *ly, const float *x, float *h, float *c, 
   (void)c;
   int64_t H = ly->hidden, G = 3 * H;
   double *hh = s + G;
-  recur_ref_matvec(s, ly, ly->w_ih, x, G, ly->in_size, ly->b_x);
-  recur_ref_matvec(hh, ly, ly->w_hh, h, G, H, NULL);
+  recur_ref_matvec(s, ly, ly->w_ih, ly->s_ih, x, G, ly->in_size, ly->b_x);
+  recur_ref_matvec(hh, ly, ly->w_hh, ly->s_hh, h, G, H, NULL);
   for (int64_t j = 0; j < H; j++) {
     double r = recur_ref_sigmoid(s[j] + hh[j]), z = recur_ref_sigmoid(s[H + j] + hh[H + j]);
     double n = tanh(s[2 * H + j] + r * (hh[2 * H + j] + ly->b_hn[j]));

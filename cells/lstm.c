@@ -6,8 +6,8 @@
 static void lstm_step(const recur_layer *ly, const float *x, float *h, float *c, double *s) {
   int64_t H = ly->hidden, G = 4 * H;
   double *hh = s + G;
-  recur_ref_matvec(s, ly, ly->w_ih, x, G, ly->in_size, ly->b_x);
-  recur_ref_matvec(hh, ly, ly->w_hh, h, G, ly->out, NULL);
+  recur_ref_matvec(s, ly, ly->w_ih, ly->s_ih, x, G, ly->in_size, ly->b_x);
+  recur_ref_matvec(hh, ly, ly->w_hh, ly->s_hh, h, G, ly->out, NULL);
   for (int64_t j = 0; j < G; j++) s[j] += hh[j];
   float *hfull = (float *)hh; /* hh is consumed: reuse it for o * tanh(c) */
   for (int64_t j = 0; j < H; j++) {
@@ -21,7 +21,7 @@ static void lstm_step(const recur_layer *ly, const float *x, float *h, float *c,
     for (int64_t j = 0; j < H; j++) h[j] = hfull[j];
     return;
   }
-  recur_ref_matvec(s, ly, ly->w_hr, hfull, ly->out, H, NULL);
+  recur_ref_matvec(s, ly, ly->w_hr, ly->s_hr, hfull, ly->out, H, NULL);
   for (int64_t j = 0; j < ly->out; j++) h[j] = (float)s[j];
 }
 

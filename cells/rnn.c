@@ -9,8 +9,8 @@ static inline void rnn_step(const recur_layer *ly, const float *x, float *h, dou
                             double (*act)(double)) {
   int64_t H = ly->hidden;
   double *hh = s + H;
-  recur_ref_matvec(s, ly, ly->w_ih, x, H, ly->in_size, ly->b_x);
-  recur_ref_matvec(hh, ly, ly->w_hh, h, H, H, NULL);
+  recur_ref_matvec(s, ly, ly->w_ih, ly->s_ih, x, H, ly->in_size, ly->b_x);
+  recur_ref_matvec(hh, ly, ly->w_hh, ly->s_hh, h, H, H, NULL);
   for (int64_t j = 0; j < H; j++) h[j] = (float)act(s[j] + hh[j]);
 }
 

@@ -33,10 +33,13 @@ unsigned recur_cpu_detect(void) {
       if ((b >> 17) & 1) f |= RECUR_CPU_AVX512DQ;
       if ((b >> 30) & 1) f |= RECUR_CPU_AVX512BW;
       if ((b >> 31) & 1) f |= RECUR_CPU_AVX512VL;
-      /* leaf 7 subleaf 1 EAX bit 5; only meaningful when leaf 7 has subleaf 1 (EAX of subleaf
-       * 0 is the highest subleaf) */
-      if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1))
-        f |= RECUR_CPU_AVX512BF16;
+      if ((c >> 11) & 1) f |= RECUR_CPU_AVX512VNNI;
+    }
+    /* leaf 7 subleaf 1 EAX: bit 4 AVX-VNNI, bit 5 AVX512_BF16; only meaningful when leaf 7
+     * has subleaf 1 (EAX of subleaf 0 is the highest subleaf) */
+    if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+      if ((a >> 4) & 1) f |= RECUR_CPU_AVXVNNI;
+      if (os_avx512 && ((a >> 5) & 1)) f |= RECUR_CPU_AVX512BF16;
     }
   }
   return f;
@@ -61,9 +64,13 @@ static void identify_model(recur_cpu_id *id) {
 #ifndef HWCAP2_BF16
 #define HWCAP2_BF16 (1 << 14)
 #endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
 unsigned recur_cpu_detect(void) {
   unsigned f = (getauxval(AT_HWCAP) & HWCAP_ASIMD) ? RECUR_CPU_NEON : 0;
   if (f && (getauxval(AT_HWCAP2) & HWCAP2_BF16)) f |= RECUR_CPU_BF16;
+  if (f && (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)) f |= RECUR_CPU_DOTPROD;
   return f;
 }
 
@@ -150,7 +157,8 @@ void recur_cpu_feature_names(unsigned features, char *buf, size_t n) {
     {RECUR_CPU_AVX2, "avx2"}, {RECUR_CPU_FMA, "fma"}, {RECUR_CPU_AVX512F, "avx512f"},
     {RECUR_CPU_AVX512DQ, "avx512dq"}, {RECUR_CPU_AVX512BW, "avx512bw"},
     {RECUR_CPU_AVX512VL, "avx512vl"}, {RECUR_CPU_AVX512BF16, "avx512bf16"},
-    {RECUR_CPU_NEON, "neon"}, {RECUR_CPU_BF16, "bf16"},
+    {RECUR_CPU_NEON, "neon"}, {RECUR_CPU_BF16, "bf16"}, {RECUR_CPU_AVX512VNNI, "avx512vnni"},
+    {RECUR_CPU_AVXVNNI, "avxvnni"}, {RECUR_CPU_DOTPROD, "dotprod"},
   };
   size_t used = 0;
   buf[0] = 0;

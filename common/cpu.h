@@ -18,6 +18,9 @@ enum {
   RECUR_CPU_NEON = 1u << 6,
   RECUR_CPU_AVX512BF16 = 1u << 7, /* vdpbf16ps: the bf16 pair dot product */
   RECUR_CPU_BF16 = 1u << 8,       /* AArch64 FEAT_BF16: BFDOT, the bf16 pair dot product */
+  RECUR_CPU_AVX512VNNI = 1u << 9, /* vpdpbusd on 512-bit vectors: the int8 dot product */
+  RECUR_CPU_AVXVNNI = 1u << 10,   /* vpdpbusd VEX-encoded, on AVX2's 256-bit vectors */
+  RECUR_CPU_DOTPROD = 1u << 11,   /* AArch64 FEAT_DotProd: SDOT, the int8 dot product */
 };
 
 /* The features the compiler may use in the file being compiled, read from its predefined
@@ -70,11 +73,27 @@ enum {
 #else
 #define RECUR_CPU_TARGET_BF16_ 0
 #endif
+#ifdef __AVX512VNNI__
+#define RECUR_CPU_TARGET_AVX512VNNI_ RECUR_CPU_AVX512VNNI
+#else
+#define RECUR_CPU_TARGET_AVX512VNNI_ 0
+#endif
+#ifdef __AVXVNNI__
+#define RECUR_CPU_TARGET_AVXVNNI_ RECUR_CPU_AVXVNNI
+#else
+#define RECUR_CPU_TARGET_AVXVNNI_ 0
+#endif
+#ifdef __ARM_FEATURE_DOTPROD
+#define RECUR_CPU_TARGET_DOTPROD_ RECUR_CPU_DOTPROD
+#else
+#define RECUR_CPU_TARGET_DOTPROD_ 0
+#endif
 #define RECUR_CPU_TARGET                                                                    \
   ((unsigned)(RECUR_CPU_TARGET_AVX2_ | RECUR_CPU_TARGET_FMA_ | RECUR_CPU_TARGET_AVX512F_ |  \
               RECUR_CPU_TARGET_AVX512DQ_ | RECUR_CPU_TARGET_AVX512BW_ |                      \
               RECUR_CPU_TARGET_AVX512VL_ | RECUR_CPU_TARGET_AVX512BF16_ | RECUR_CPU_TARGET_NEON_ |  \
-              RECUR_CPU_TARGET_BF16_))
+              RECUR_CPU_TARGET_BF16_ | RECUR_CPU_TARGET_AVX512VNNI_ | RECUR_CPU_TARGET_AVXVNNI_ |  \
+              RECUR_CPU_TARGET_DOTPROD_))
 
 unsigned recur_cpu_detect(void);
 

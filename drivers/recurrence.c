@@ -80,7 +80,7 @@ void recur_packed_layout_init(const recur_net *net, const recur_call_sizes *z,
   const recur_precision_desc *f = net->kernels->format;
   int64_t k_max = net->desc.input_size > net->dirs * net->out ? net->desc.input_size : net->dirs * net->out;
   if (net->hidden > k_max) k_max = net->hidden;
-  l->a_stride = f->convert_a ? (size_t)recur_padded_k(f, k_max) * f->a_bytes : 0;
+  l->a_stride = f->convert_a ? recur_a_row_bytes(f, k_max) : 0;
 
   size_t at = 0, B = (size_t)z->B, rows = (size_t)l->rows_max, fl = sizeof(float);
   l->gx = place(&at, rows * (size_t)l->gx_stride * fl);
@@ -116,16 +116,15 @@ static void carve(packed_ctx *p, float *shared, float *scratch) {
   p->y_rows = (float **)(void *)(scratch + l->y_rows);
 }
 
-/* Bytes of one tile's panel: its K rows (padded to the format's k_pack) of gnv vectors. */
+/* Bytes of one tile's panel of gnv vectors. */
 static size_t panel_bytes(const packed_ctx *p, int64_t K, int gnv) {
-  const recur_precision_desc *f = p->k->format;
-  return (size_t)(recur_padded_k(f, K) * gnv * p->k->vec) * f->bytes;
+  return recur_tile_bytes(p->k->format, K, gnv * p->k->vec);
 }
 
 /* Where the format reads converted inputs, a_rows[i] (K floats) for i < n become their
  * conversions in this thread's a_buf. */
 static void convert_rows(const packed_ctx *p, int64_t n, int64_t K) {
-  void (*convert)(void *, const float *, int64_t) = p->k->format->convert_a;
+  void (*convert)(void *, const float *, int64_t) = p->k->convert_a;
   if (!convert) return;
   for (int64_t i = 0; i < n; i++) {
     char *row = p->a_buf + (size_t)i * p->l->a_stride;

@@ -73,6 +73,7 @@ module recur
   ! recur_precision
   integer, parameter, public :: RECUR_PRECISION_FP32 = 0
   integer, parameter, public :: RECUR_PRECISION_BF16 = 1
+  integer, parameter, public :: RECUR_PRECISION_INT8 = 2
 
   ! ------------------------------------------------------------------------------------------
   ! recur.h's structs, field for field (bind(C): C's layout and padding). C enums are c_int.
@@ -488,7 +489,7 @@ contains
   !>   net        must hold no network yet (a fresh one, or one given to recur_free)
   !>   path       the file; trailing blanks are ignored
   !>   prefix     picks one module's tensors in a file holding several ("encoder.rnn")
-  !>   precision  RECUR_PRECISION_FP32 (default) or RECUR_PRECISION_BF16
+  !>   precision  RECUR_PRECISION_FP32 (default), RECUR_PRECISION_BF16 or RECUR_PRECISION_INT8
   subroutine recur_load(net, path, status, prefix, precision)
     type(recur_net), intent(inout) :: net
     character(len=*), intent(in) :: path

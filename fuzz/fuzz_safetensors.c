@@ -1,6 +1,6 @@
 /* Fuzz target: a model file through recur_net_load_memory (the safetensors container, then the
  * model loader), with and without a module prefix, on the best kernel table or the scalar
- * reference, in fp32 or bf16; every network that loads then runs a short forward pass with
+ * reference, in fp32, bf16 or int8; every network that loads then runs a short forward pass with
  * lengths, h0 and c0, which must succeed. */
 #include <string.h>
 
@@ -94,12 +94,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!best_isa[0])
     snprintf(best_isa, sizeof best_isa, "%s", recur_isa_name());
   /* The last byte (in a valid file, part of a weight) picks the best table or the reference,
-   * and fp32 or bf16. */
+   * and fp32, bf16 or int8. */
   uint8_t last = size ? data[size - 1] : 0;
   const char *isa = last & 1 ? "scalar" : best_isa;
   if (recur_isa_force(isa) != RECUR_OK)
     fuzz_fail("cannot force %s", isa);
-  recur_net_options options = {.precision = last & 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32};
+  static const recur_precision precisions[] = {RECUR_PRECISION_FP32, RECUR_PRECISION_BF16,
+                                               RECUR_PRECISION_INT8, RECUR_PRECISION_FP32};
+  recur_net_options options = {.precision = precisions[(last >> 1) & 3]};
   load(data, size, NULL, &options);
   load(data, size, "decoder.rnn", &options);
   return 0;

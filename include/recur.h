@@ -141,7 +141,7 @@ RECUR_API void recur_net_free(recur_net *net);
 /* The network's description (as given, or as inferred from a file). */
 RECUR_API recur_status recur_net_describe(const recur_net *net, recur_desc *out);
 
-/* Precision modes: how a network computes its dot products. Pinned values; int8 will be 2.
+/* Precision modes: how a network computes its dot products. Pinned values.
  *  FP32: everything in fp32 (PyTorch's results within 1e-5 + 1e-5 |want|).
  *  BF16: W_ih, W_hh and W_hr are rounded to bf16 once, when the network is created (to
  *        nearest, ties to even; NaN stays NaN, Inf stays Inf, a value past the largest bf16
@@ -150,10 +150,23 @@ RECUR_API recur_status recur_net_describe(const recur_net *net, recur_desc *out)
  *        Biases, gates, the cell state c and every output stay fp32. Half the weight memory
  *        traffic on CPUs with bf16 dot products; results differ from fp32 by bf16 rounding
  *        (docs/precision.md states the measured error). Bitwise the same for any thread count,
- *        as fp32. */
+ *        as fp32.
+ *  INT8: dynamic quantization, no calibration data. W_ih, W_hh and W_hr are quantized once,
+ *        when the network is created, to int8 with one scale per output row: the row's
+ *        largest |w| / 127, each weight round(w * 127 / largest) (to nearest, ties to even).
+ *        x, h_{t-1} and o*tanh(c) are quantized the same way where they enter a product, with
+ *        one scale per batch row and step. The products are summed exactly in int32 and the
+ *        sum times the two scales (in fp32) is the dot product. Biases, gates, the cell state
+ *        c and every output stay fp32. A row whose largest |value| is below 2^-100 quantizes
+ *        to zeros; a row holding NaN or Inf makes every product it enters NaN. Layer inputs
+ *        are limited to 65536 features (I, D*H_out, H), so that no int32 sum can overflow.
+ *        A quarter of fp32's weight memory; results differ from fp32 by the quantization
+ *        (docs/precision.md states the measured error). Every kernel table gives the same
+ *        int32 sums; bitwise the same for any thread count, as fp32. */
 typedef enum recur_precision {
   RECUR_PRECISION_FP32 = 0,
-  RECUR_PRECISION_BF16 = 1
+  RECUR_PRECISION_BF16 = 1,
+  RECUR_PRECISION_INT8 = 2
 } recur_precision;
 
 /* The name of a precision ("fp32", "bf16"); NULL for an unknown value. The values run from 0

@@ -32,6 +32,13 @@ static inline float recur_bf16_float(uint16_t b) {
 /* x rounded to bf16, as the float it is exactly. */
 static inline float recur_bf16_round(float x) { return recur_bf16_float(recur_bf16_bits(x)); }
 
+/* An input row as the bf16 kernels read it: bf16, padded with 0 to an even length. */
+static inline void recur_bf16_convert_row(void *dst, const float *src, int64_t K) {
+  uint16_t *d = dst;
+  for (int64_t k = 0; k < K; k++) d[k] = recur_bf16_bits(src[k]);
+  if (K % 2) d[K] = 0;
+}
+
 /* dst[i] = recur_bf16_round(src[i]); dst may be src. Branch-free, so compilers vectorise it. */
 static inline void recur_bf16_round_array(float *dst, const float *src, size_t n) {
   for (size_t i = 0; i < n; i++) dst[i] = recur_bf16_round(src[i]);

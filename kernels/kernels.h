@@ -23,15 +23,17 @@ typedef struct recur_layer {
   const float *b_x;   /* (G*H), or packed like a panel row */
   const float *b_hn;  /* (H): cells that keep it apart only */
   const void *w_hr;   /* (P, H): LSTM with projection only, or its panels (G = 1) */
-  /* The network's: with BF16, the weights are already rounded (net creation) and the
-   * reference steps round their inputs where they enter a dot product. */
+  /* The reference layout's weights are in the network's precision (its round_weights): bf16
+   * rounded, int8 as integers with these row scales (NULL in packed layouts, whose panels
+   * hold them); the reference steps treat their inputs as the precision says. */
+  const float *s_ih, *s_hh, *s_hr;
   recur_precision precision;
 } recur_layer;
 
 /* The instruction a table's dot product is made of, and a loop that times it: a table's %peak
  * is measured against it (recur_isa_peak_gflops_at). */
 typedef struct recur_peak_probe {
-  const char *instruction; /* "fp32 FMA", or the pair dot product: "vdpbf16ps", "BFDOT" */
+  const char *instruction; /* "fp32 FMA", or the dot product: "vdpbf16ps", "BFDOT", "vpdpbusd" */
   double (*run)(float *out, int64_t iters); /* iters rounds of independent chains of it; out:
                                                vec floats; returns the flops done */
 } recur_peak_probe;
@@ -48,8 +50,13 @@ typedef struct recur_kernels {
   int input_regs;             /* w: registers a row's broadcast input (and a weight) takes */
   int nv[RECUR_N_EPI];        /* default vectors of units per tile, per epilogue (nr = nv * vec) */
   int nv_proj;                /* the same for the LSTM projection (G = 1) */
+  int l1_panels;              /* halve nv where half a W_hh panel fits the L1d (net_pack.c) */
   int64_t kc_bytes;           /* default K block: the panel rows that fit in this many bytes */
   recur_peak_probe peak;      /* run NULL: none (the scalar table) */
+  /* Its format's convert_a (NULL where that is NULL), compiled for its ISA: the same bytes,
+   * vectorised (int8's quantization per step was a third of a step, compiled for the
+   * baseline). */
+  void (*convert_a)(void *dst, const float *src, int64_t K);
   recur_tile_fn gemm[RECUR_MR_MAX][RECUR_N_GNV];
   recur_tile_fn cell[RECUR_N_EPI][RECUR_N_NV][RECUR_MR_MAX];
 } recur_kernels;

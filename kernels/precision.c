@@ -9,14 +9,25 @@
 
 const recur_precision_desc recur_precision_fp32 = {
   .id = RECUR_PRECISION_FP32, .name = "fp32", .rounding = "no rounding: weights, inputs and sums fp32",
-  .bytes = sizeof(float), .k_pack = 1, .a_bytes = sizeof(float), .pack = recur_pack_fp32};
+  .bytes = sizeof(float), .k_pack = 1, .a_bytes = sizeof(float), .round_weights = recur_round_fp32,
+  .pack = recur_pack_fp32};
 
 /* Its panels hold pairs of K (pack.h). */
 const recur_precision_desc recur_precision_bf16 = {
   .id = RECUR_PRECISION_BF16, .name = "bf16",
   .rounding = "weights and dot-product inputs rounded to bf16 (RNE), sums fp32",
-  .bytes = sizeof(uint16_t), .k_pack = 2, .a_bytes = sizeof(uint16_t), .pack = recur_pack_bf16,
-  .convert_a = recur_convert_a_bf16};
+  .bytes = sizeof(uint16_t), .k_pack = 2, .a_bytes = sizeof(uint16_t),
+  .round_weights = recur_round_bf16, .pack = recur_pack_bf16, .convert_a = recur_convert_a_bf16};
+
+/* Its panels hold groups of four K, each tile a scale and a correction per lane (pack.h); an
+ * input row is its scale and then its bytes. */
+const recur_precision_desc recur_precision_int8 = {
+  .id = RECUR_PRECISION_INT8, .name = "int8",
+  .rounding = "weights int8 with a scale per output row (at creation), dot-product inputs int8 "
+              "with a scale per batch row (each step), exact int32 sums, fp32 gates and states",
+  .bytes = sizeof(int8_t), .k_pack = 4, .tile_extra = sizeof(float) + sizeof(int32_t),
+  .a_bytes = sizeof(uint8_t), .a_header = sizeof(float), .round_weights = recur_round_int8,
+  .pack = recur_pack_int8, .convert_a = recur_convert_a_int8};
 
 #define RECUR_PRECISION_ENTRY(ID, name) [RECUR_PRECISION_##ID] = &recur_precision_##name,
 static const recur_precision_desc *const precisions[] = {RECUR_PRECISIONS(RECUR_PRECISION_ENTRY)};

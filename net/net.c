@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bf16.h"
 #include "internal.h"
 #include "kernels.h"
 #include "net.h"
@@ -49,6 +48,22 @@ static recur_status check_desc(const recur_desc *d) {
   return RECUR_OK;
 }
 
+/* int8's products are summed in int32: at most RECUR_INT8_MAX_K of them (recur.h). */
+#define RECUR_INT8_MAX_K 65536
+static recur_status check_int8(const recur_desc *d) {
+  int64_t out = d->proj_size ? d->proj_size : d->hidden_size;
+  int64_t in_above = d->num_layers > 1 ? (d->bidirectional ? 2 : 1) * out : 0;
+  const struct { const char *what; int64_t k; } ks[] = {
+    {"input_size", d->input_size}, {"hidden_size", d->hidden_size},
+    {"the layers above the first's input (D * H_out)", in_above}};
+  for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
+    if (ks[i].k > RECUR_INT8_MAX_K)
+      return recur_fail(RECUR_ERR_INVALID_SIZE,
+                        "int8: %s is %lld; an int8 product sums at most %d terms in int32",
+                        ks[i].what, (long long)ks[i].k, RECUR_INT8_MAX_K);
+  return RECUR_OK;
+}
+
 enum { W_IH = RECUR_W_IH, W_HH = RECUR_W_HH, B_IH = RECUR_B_IH, B_HH = RECUR_B_HH,
        W_HR = RECUR_W_HR, N_KINDS = RECUR_N_WEIGHT_KINDS };
 
@@ -86,10 +101,15 @@ static recur_status match_tensors(const recur_tensor_spec *exp, const recur_tens
   return RECUR_OK;
 }
 
-/* A weight matrix copied in the network's precision. */
-static void copy_matrix(float *dst, const float *src, size_t n, recur_precision precision) {
-  if (precision == RECUR_PRECISION_BF16) recur_bf16_round_array(dst, src, n);
-  else memcpy(dst, src, n * sizeof *dst);
+/* A (rows x cols) weight matrix at *p in the network's precision, its row scales after it
+ * (used by int8 alone); moves *p past both. */
+static const float *copy_matrix(float **p, const float **scale, const float *src, int64_t rows,
+                                int64_t cols, const recur_precision_desc *f) {
+  float *dst = *p, *row_scale = dst + rows * cols;
+  f->round_weights(dst, row_scale, src, rows, cols);
+  *scale = row_scale;
+  *p = row_scale + rows;
+  return dst;
 }
 
 /* Copies one layer's weights (by kind) into the net's block in the reference layout, folding
@@ -97,9 +117,9 @@ static void copy_matrix(float *dst, const float *src, size_t n, recur_precision 
 static float *pack_layer(const recur_net *net, recur_layer *ly, const recur_tensor *const *w,
                          float *p) {
   int64_t gh = net->gates * net->hidden, h = net->hidden;
-  size_t n_ih = (size_t)(gh * ly->in_size), n_hh = (size_t)(gh * net->out);
-  copy_matrix(p, w[W_IH]->data, n_ih, ly->precision); ly->w_ih = p; p += n_ih;
-  copy_matrix(p, w[W_HH]->data, n_hh, ly->precision); ly->w_hh = p; p += n_hh;
+  const recur_precision_desc *f = recur_precision_get(ly->precision);
+  ly->w_ih = copy_matrix(&p, &ly->s_ih, w[W_IH]->data, gh, ly->in_size, f);
+  ly->w_hh = copy_matrix(&p, &ly->s_hh, w[W_HH]->data, gh, net->out, f);
   float *b_x = p; p += gh;
   int64_t folded = net->cell->keeps_b_hn ? gh - h : gh;
   for (int64_t i = 0; i < gh; i++) b_x[i] = 0.0f;
@@ -114,8 +134,7 @@ static float *pack_layer(const recur_net *net, recur_layer *ly, const recur_tens
     ly->b_hn = b_hn;
   }
   if (net->desc.proj_size) {
-    size_t n_hr = (size_t)(net->desc.proj_size * h);
-    copy_matrix(p, w[W_HR]->data, n_hr, ly->precision); ly->w_hr = p; p += n_hr;
+    ly->w_hr = copy_matrix(&p, &ly->s_hr, w[W_HR]->data, net->desc.proj_size, h, f);
   }
   return p;
 }
@@ -174,8 +193,9 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
     return recur_fail(RECUR_ERR_NULL_POINTER, "recur_net_create: tensors is NULL");
   recur_status st = check_desc(desc);
   if (!st) st = recur_net_check_options(options);
-  if (st) return st;
   recur_precision precision = options ? options->precision : RECUR_PRECISION_FP32;
+  if (!st && precision == RECUR_PRECISION_INT8) st = check_int8(desc);
+  if (st) return st;
   if (!kernels && !(kernels = recur_kernels_active())) return RECUR_ERR_ISA_UNAVAILABLE;
   if (!(kernels = recur_kernels_for(kernels, precision)))
     return recur_fail(RECUR_ERR_INTERNAL, "recur_net_create: no %s table", recur_precision_name(precision));
@@ -192,14 +212,15 @@ recur_status recur_net_create_for(recur_net **out, const recur_desc *desc,
   net->precision = precision;
   int64_t n_units = desc->num_layers * net->dirs;
 
-  /* Per layer and direction: W_ih, W_hh, b_x and b_hn (2*G*H bounds both), W_hr. Every
-   * dimension is at most 2^28, but the total can still overflow: check it. */
+  /* Per layer and direction: W_ih, W_hh, b_x and b_hn (2*G*H bounds both), W_hr, and a scale
+   * per row of the three matrices (2*G*H + P). Every dimension is at most 2^28, but the total
+   * can still overflow: check it. */
   size_t total = 0, n_exp = 0;
   for (int64_t l = 0; l < desc->num_layers; l++) {
     int64_t in = l == 0 ? desc->input_size : net->dirs * net->out;
     size_t per;
-    if (!recur_mul_size((size_t)(net->gates * net->hidden), (size_t)(in + net->out + 2), &per) ||
-        !recur_add_size(per, (size_t)(desc->proj_size * net->hidden), &per) ||
+    if (!recur_mul_size((size_t)(net->gates * net->hidden), (size_t)(in + net->out + 4), &per) ||
+        !recur_add_size(per, (size_t)(desc->proj_size * (net->hidden + 1)), &per) ||
         !recur_mul_size(per, (size_t)net->dirs, &per) || !recur_add_size(total, per, &total) ||
         total > SIZE_MAX / sizeof(float)) {
       st = recur_fail(RECUR_ERR_INVALID_SIZE, "the network's weights would exceed the address space");

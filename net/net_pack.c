@@ -1,6 +1,7 @@
 /* Packing a network's weights for its kernel table: the tiling, then every layer's panels. */
 #include <stdlib.h>
 
+#include "cpu.h"
 #include "kernels.h"
 #include "net.h"
 #include "pack.h"
@@ -8,12 +9,27 @@
 /* The finest hidden split is a tile per thread: tiles of at most this many units let H/64
  * threads share a layer's recurrence. */
 #define NR_MAX 64
+#define L1D_DEFAULT ((int64_t)32 << 10) /* when the OS does not say */
+#define CHAINS_MIN 4
 
 /* The table's default nv, halved while half a tile still covers all n units, or while a tile
  * is wider than NR_MAX. */
 static int fit_nv(int nv, int vec, int64_t n) {
   while (nv > 1 && ((int64_t)(nv / 2) * vec >= n || nv * vec > NR_MAX)) nv /= 2;
   return nv;
+}
+
+/* nv, halved where the table asks (l1_panels) and a W_hh panel overflows the L1d but half of
+ * one fits: each row tile of a step then rereads its panel from L1, not L2, and the narrower
+ * tile holds more rows. Only while a row keeps CHAINS_MIN accumulators: with fewer, a B = 1
+ * step waits on the dot instruction's latency. Where even half overflows, the wider tile's
+ * fewer passes win. */
+static int fit_l1(const recur_net *net, int nv) {
+  const recur_kernels *k = net->kernels;
+  int64_t l1 = recur_cpu_this()->l1d > 0 ? recur_cpu_this()->l1d : L1D_DEFAULT;
+  int64_t panel = net->gates * nv * k->vec * net->out * (int64_t)k->format->bytes;
+  int fits = panel > l1 && panel / 2 <= l1 && net->gates * (nv / 2) >= CHAINS_MIN;
+  return k->l1_panels && nv > 1 && fits ? nv / 2 : nv;
 }
 
 static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
@@ -25,6 +41,7 @@ static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   if (given) *p = *given;
   else *p = (recur_packing){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),
                             .nv_proj = fit_nv(k->nv_proj, k->vec, P)};
+  if (!given) p->nv = fit_l1(net, p->nv);
   if (!P) p->nv_proj = 0; /* as a tune entry spells it */
   if (!recur_nv_valid(p->nv, (int)net->gates) || (P && !recur_nv_valid(p->nv_proj, 1)))
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "tiling: nv %d, nv_proj %d", p->nv, p->nv_proj);
@@ -48,13 +65,12 @@ static size_t aligned_bytes(size_t n, size_t size) { return (n * size + 63) / 64
 static void layer_bytes(const recur_net *net, const recur_layer *ly, size_t bytes[5]) {
   const recur_tiling *t = &net->tiling;
   const recur_precision_desc *f = net->kernels->format;
-  size_t w = f->bytes;
   int64_t G = net->gates, H = net->hidden, P = net->desc.proj_size;
-  bytes[0] = aligned_bytes(recur_panel_weights(G, H, recur_padded_k(f, ly->in_size), t->nr), w);
-  bytes[1] = aligned_bytes(recur_panel_weights(G, H, recur_padded_k(f, net->out), t->nr), w);
+  bytes[0] = aligned_bytes(recur_panel_bytes(f, G, H, ly->in_size, t->nr), 1);
+  bytes[1] = aligned_bytes(recur_panel_bytes(f, G, H, net->out, t->nr), 1);
   bytes[2] = aligned_bytes(recur_panel_weights(G, H, 1, t->nr), sizeof(float));
   bytes[3] = aligned_bytes(recur_panel_weights(1, H, 1, t->nr), sizeof(float));
-  bytes[4] = P ? aligned_bytes(recur_panel_weights(1, P, recur_padded_k(f, H), t->nr_proj), w) : 0;
+  bytes[4] = P ? aligned_bytes(recur_panel_bytes(f, 1, P, H, t->nr_proj), 1) : 0;
 }
 
 recur_status recur_net_pack(recur_net *net, const recur_packing *given) {
@@ -77,18 +93,19 @@ recur_status recur_net_pack(recur_net *net, const recur_packing *given) {
   for (int64_t u = 0; u < units; u++) {
     recur_layer *ly = &net->layers[u];
     layer_bytes(net, ly, bytes);
-    f->pack(p, ly->w_ih, G, H, ly->in_size, t->nr);
+    f->pack(p, ly->w_ih, ly->s_ih, G, H, ly->in_size, t->nr);
     ly->w_ih = p; p += bytes[0];
-    f->pack(p, ly->w_hh, G, H, net->out, t->nr);
+    f->pack(p, ly->w_hh, ly->s_hh, G, H, net->out, t->nr);
     ly->w_hh = p; p += bytes[1];
     recur_pack_gates((float *)p, ly->b_x, G, H, t->nr);
     ly->b_x = (float *)p; p += bytes[2];
     recur_pack_gates((float *)p, ly->b_hn, 1, H, t->nr);
     ly->b_hn = (float *)p; p += bytes[3];
     if (P) {
-      f->pack(p, ly->w_hr, 1, P, H, t->nr_proj);
+      f->pack(p, ly->w_hr, ly->s_hr, 1, P, H, t->nr_proj);
       ly->w_hr = p; p += bytes[4];
     }
+    ly->s_ih = ly->s_hh = ly->s_hr = NULL; /* in the panels now; the block below is freed */
   }
   free(net->weights);
   net->weights = block;

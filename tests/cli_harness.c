@@ -241,7 +241,10 @@ void cli_run_golden(const golden_case *c, const char *extra) {
   cli_out_path(hn, "hn.npy");
   cli_out_path(cn, "cn.npy");
   int lstm = strcmp(c->cell, "lstm") == 0;
-  golden_tol tol = extra && strstr(extra, "--precision=bf16") ? GOLDEN_BF16_TOL : GOLDEN_FP32_TOL;
+  golden_tol tol = !extra                                 ? GOLDEN_FP32_TOL
+                   : strstr(extra, "--precision=bf16") ? GOLDEN_BF16_TOL
+                   : strstr(extra, "--precision=int8") ? GOLDEN_INT8_TOL
+                                                       : GOLDEN_FP32_TOL;
 
   struct cli_args args = {.n = 0};
   cli_add(&args, "run", model, x, "-o", y, "--hn", hn, NULL);

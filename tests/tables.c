@@ -22,11 +22,13 @@ size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
   return n;
 }
 
-size_t bf16_tables(const recur_kernels *out[FAST_TABLES_MAX]) {
+size_t precision_tables(recur_precision p, const recur_kernels *out[FAST_TABLES_MAX]) {
   unsigned cpu = recur_cpu_detect();
   size_t n = 0;
   for (size_t i = 0; i < N_BUILT && n < FAST_TABLES_MAX; i++)
-    if (built[i]->format == &recur_precision_bf16 && (built[i]->features & ~cpu) == 0) out[n++] = built[i];
+    if (built[i] != &recur_kernels_scalar && built[i]->format->id == p &&
+        (built[i]->features & ~cpu) == 0)
+      out[n++] = built[i];
   return n;
 }
 

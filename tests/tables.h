@@ -11,9 +11,10 @@
 /* Fills out with the fp32 ones (those recur_isa_list names), best first; returns how many. */
 size_t fast_tables(const recur_kernels *out[FAST_TABLES_MAX]);
 
-/* Fills out with the bf16 ones (each ISA's best, which recur_kernels_for picks, and the others,
- * which only a test picks), best first; returns how many. */
-size_t bf16_tables(const recur_kernels *out[FAST_TABLES_MAX]);
+/* Fills out with the tables of precision p that this CPU runs (each ISA's best, which
+ * recur_kernels_for picks, and the others, which only a test picks), best first; returns how
+ * many. */
+size_t precision_tables(recur_precision p, const recur_kernels *out[FAST_TABLES_MAX]);
 
 /* The fast table called name (any weight format) that this build has, whether or not this CPU
  * runs it; NULL if none. */

@@ -321,16 +321,16 @@ Test(bench_run, json_every_isa) {
   json_decref(root);
 }
 
-/* --precision bf16,fp32: a block of rows per precision in the order given, each row naming its
- * precision, in the CSV, the JSON and the table's headings. */
+/* --precision bf16,int8,fp32: a block of rows per precision in the order given, each row naming
+ * its precision, in the CSV, the JSON and the table's headings. */
 Test(bench_run, every_precision) {
   cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "5,2,16;3,1,8", "--threads", "1",
-          "--precision", "bf16,fp32", "--csv", NULL);
+          "--precision", "bf16,int8,fp32", "--csv", NULL);
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
-  cr_assert_eq(cli_count_lines(cli_res.out), 5, "%s", cli_res.out);
-  static const char *const want[] = {"bf16", "bf16", "fp32", "fp32"};
+  cr_assert_eq(cli_count_lines(cli_res.out), 7, "%s", cli_res.out);
+  static const char *const want[] = {"bf16", "bf16", "int8", "int8", "fp32", "fp32"};
   char precision[16], median[16], T[16];
-  for (int line = 1; line <= 4; line++) {
+  for (int line = 1; line <= 6; line++) {
     csv_field(cli_res.out, line, "precision", precision, sizeof precision);
     cr_expect_str_eq(precision, want[line - 1], "%s", cli_res.out);
     csv_field(cli_res.out, line, "median_ms", median, sizeof median);
@@ -339,16 +339,17 @@ Test(bench_run, every_precision) {
     cr_expect_eq(atoi(T), line % 2 ? 5 : 3, "each precision has every case: %s", cli_res.out);
   }
   cli_run("bench", "--quick", "--cells", "gru", "--shapes", "2,1,4", "--threads", "1",
-          "--precision", "fp32,bf16", "--json", NULL);
+          "--precision", "fp32,bf16,int8", "--json", NULL);
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
   json_error_t jerr;
   json_t *root = json_loads(cli_res.out, 0, &jerr);
   cr_assert(root, "not JSON: %s", jerr.text);
   json_t *results = json_object_get(root, "results");
-  cr_assert_eq(json_array_size(results), 2);
-  for (size_t i = 0; i < 2; i++) {
+  cr_assert_eq(json_array_size(results), 3);
+  static const char *const in_order[] = {"fp32", "bf16", "int8"};
+  for (size_t i = 0; i < 3; i++) {
     json_t *row = json_array_get(results, i);
-    cr_expect_str_eq(json_string_value(json_object_get(row, "precision")), i ? "bf16" : "fp32");
+    cr_expect_str_eq(json_string_value(json_object_get(row, "precision")), in_order[i]);
     cr_expect_gt(json_integer_value(json_object_get(json_object_get(row, "recur"), "runs")), 0);
   }
   json_decref(root);
@@ -367,17 +368,18 @@ Test(bench_run, every_precision) {
  * product (vdpbf16ps: twice the FMA's flops) once got the fp32 FMA's peak and read 150-166%. */
 Test(bench_run, each_precision_takes_its_own_peak) {
   cli_run("bench", "--quick", "--cells", "lstm", "--shapes", "50,16,512", "--threads", "1",
-          "--precision", "fp32,bf16", "--json", NULL);
+          "--precision", "fp32,bf16,int8", "--json", NULL);
   cr_assert_eq(cli_res.code, 0, "stderr: %s", cli_res.err);
   json_error_t jerr;
   json_t *root = json_loads(cli_res.out, 0, &jerr);
   cr_assert(root, "not JSON: %s", jerr.text);
   json_t *results = json_object_get(root, "results");
-  cr_assert_eq(json_array_size(results), 2);
-  for (int p = 0; p < 2; p++) {
+  cr_assert_eq(json_array_size(results), 3);
+  for (int p = 0; p < 3; p++) {
     json_t *row = json_array_get(results, (size_t)p);
     const char *table, *instruction;
-    cr_expect_str_eq(json_string_value(json_object_get(row, "precision")), p ? "bf16" : "fp32");
+    cr_expect_str_eq(json_string_value(json_object_get(row, "precision")),
+                     recur_precision_name((recur_precision)p));
     if (recur_tool_peak_instruction(recur_isa_name(), (recur_precision)p, &table, &instruction)) {
       /* the scalar table (RECUR_ISA=scalar) has no vector loop to time: no peak, no %peak */
       cr_expect_str_eq(recur_isa_name(), "scalar");
@@ -395,7 +397,8 @@ Test(bench_run, each_precision_takes_its_own_peak) {
     double peak = json_real_value(json_object_get(row, "peak_gflops"));
     double pct = json_real_value(json_object_get(row, "pct_peak"));
     cr_expect(gflops > 0 && peak > 0 && fabs(pct - 100 * gflops / peak) <= 1e-3 * pct + 0.01,
-              "%s: %g GFLOP/s, peak %g, %%peak %g", p ? "bf16" : "fp32", gflops, peak, pct);
+              "%s: %g GFLOP/s, peak %g, %%peak %g", recur_precision_name((recur_precision)p),
+              gflops, peak, pct);
   }
   json_decref(root);
 }

@@ -52,7 +52,7 @@ Test(bf16, packs_pairs_low_then_high_with_zeros_past_h_and_k) {
   float w[G * H * K];
   for (int i = 0; i < G * H * K; i++) w[i] = (float)(i + 1);
   uint16_t panel[2 * G * NR * 2]; /* ceil(K / 2) pairs of G * NR lanes */
-  recur_precision_bf16.pack(panel, w, G, H, K, NR);
+  recur_precision_bf16.pack(panel, w, NULL, G, H, K, NR);
   for (int q = 0; q < 2; q++)
     for (int g = 0; g < G; g++)
       for (int lane = 0; lane < NR; lane++)
@@ -149,7 +149,7 @@ static void operands_make(operands *o, int64_t G, int64_t nr, int64_t K, int mr,
   randnet_fill(o->hp, n, &seed);
   randnet_fill(o->bias, (size_t)(G * nr), &seed);
   randnet_fill(o->b_hn, (size_t)nr, &seed);
-  recur_precision_bf16.pack(o->panel, o->w, G, H, K, nr);
+  recur_precision_bf16.pack(o->panel, o->w, NULL, G, H, K, nr);
   for (int r = 0; r < mr; r++) recur_precision_bf16.convert_a(o->rows + r * Kp, o->x + r * K, K);
 }
 
@@ -221,7 +221,7 @@ static const int gnvs[] = {1, 2, 3, 4, 6, 8, 12, 16};
 
 Test(bf16, gemm_tiles_match_the_scalar_pair_order_bit_for_bit) {
   const recur_kernels *tables[4];
-  size_t n = bf16_tables(tables);
+  size_t n = precision_tables(RECUR_PRECISION_BF16, tables);
   cr_assert_gt(n, 0, "no bf16 table runs here");
   for (size_t i = 0; i < n; i++) {
     cr_assert_eq(tables[i]->format, &recur_precision_bf16);
@@ -283,7 +283,7 @@ static void check_cell(const recur_kernels *k, const recur_kernels *f, int epi, 
   float *c32 = malloc(n * sizeof(float)), *y32 = malloc(n * sizeof(float));
   swapped_fp32(o.w, G * o.H, K, w32);
   swapped_fp32(o.x, mr, K, x32);
-  recur_precision_fp32.pack(panel32, w32, G, o.H, Kp, nr);
+  recur_precision_fp32.pack(panel32, w32, NULL, G, o.H, Kp, nr);
   memcpy(c32, o.c, n * sizeof(float));
   for (size_t i = 0; i < (size_t)G * n; i++) o.y[i] = SENTINEL;
   for (size_t i = 0; i < n; i++) y32[i] = SENTINEL;
@@ -317,7 +317,7 @@ static const recur_kernels *fp32_of(const recur_kernels *k) {
 
 Test(bf16, cell_tiles_match_the_oracle_and_the_fp32_epilogues_bit_for_bit) {
   const recur_kernels *tables[4];
-  size_t n = bf16_tables(tables);
+  size_t n = precision_tables(RECUR_PRECISION_BF16, tables);
   cr_assert_gt(n, 0, "no bf16 table runs here");
   for (size_t i = 0; i < n; i++) {
     const recur_kernels *f = fp32_of(tables[i]);
@@ -349,7 +349,7 @@ static void check_native(const recur_kernels *native, const recur_kernels *fallb
         o.w[(size_t)(mr * 977 + gnv * 31 + i * 101) % (size_t)(o.H * K)] = specials[i];
         o.x[(size_t)(mr * 13 + gnv * 7 + i * 29) % (size_t)(mr * K)] = specials[(i + 1) % 3];
       }
-      recur_precision_bf16.pack(o.panel, o.w, 1, o.H, K, nr);
+      recur_precision_bf16.pack(o.panel, o.w, NULL, 1, o.H, K, nr);
       int64_t Kp = recur_padded_k(&recur_precision_bf16, K);
       for (int r = 0; r < mr; r++) recur_precision_bf16.convert_a(o.rows + r * Kp, o.x + r * K, K);
       const void *a[RECUR_MR_MAX];

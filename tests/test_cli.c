@@ -108,9 +108,10 @@ Test(cli, golden_threads_and_isa) {
   cli_run_golden(c, "--isa=scalar");
 }
 
-Test(cli, golden_precision_bf16) {
+Test(cli, golden_precision) {
   const golden_case *c = cli_golden_case("lstm_bf_len_bi_h0c0");
   cli_run_golden(c, "--precision=bf16");
+  cli_run_golden(c, "--precision=int8");
   cli_run_golden(c, "--precision=fp32");
 }
 
@@ -437,7 +438,8 @@ static int peak_line(const char *isa, const char *precision, double *gflops, cha
 /* A line per available table and precision, naming the table that precision runs on and the
  * instruction timed: bf16 takes the ISA's pair dot product where the CPU has it (2 products
  * per fp32 lane at the FMA's rate: twice its GFLOP/s), else the fp32 FMA its fallback widens
- * to (the same GFLOP/s as fp32). */
+ * to (the same GFLOP/s as fp32); int8 its four-product dot where the CPU has it, else the
+ * widening multiply-add of `<isa>_int8madd`. */
 Test(cli, info_peak) {
   cli_run("info", "--peak", NULL);
   expect_success("\nthreads: ", NULL);
@@ -446,18 +448,26 @@ Test(cli, info_peak) {
   snprintf(features, sizeof features, " %s ", recur_cpu_features());
   const struct {
     const char *isa, *dot, *dot_feature; /* its bf16 pair dot product, if it has one */
-  } simd[] = {{"avx512", "avx512_bf16: vdpbf16ps", " avx512bf16 "}, {"avx2", NULL, NULL},
-              {"neon", "neon_bf16: BFDOT", " bf16 "}};
+    const char *dot8, *dot8_feature, *madd8; /* its int8 dot product, and its fallback's */
+  } simd[] = {{"avx512", "avx512_bf16: vdpbf16ps", " avx512bf16 ", "avx512_int8: vpdpbusd",
+               " avx512vnni ", "avx512_int8madd: vpmaddubsw"},
+              {"avx2", NULL, NULL, "avx2_int8: {vex} vpdpbusd", " avxvnni ",
+               "avx2_int8madd: vpmaddubsw"},
+              {"neon", "neon_bf16: BFDOT", " bf16 ", "neon_int8: SDOT", " dotprod ",
+               "neon_int8madd: SMULL"}};
   for (size_t i = 0; i < sizeof simd / sizeof *simd; i++) {
-    double fp32, bf16;
-    char what32[64], what16[64], want[64];
+    double fp32, bf16, int8;
+    char what32[64], what16[64], what8[64], want[64];
     int has32 = peak_line(simd[i].isa, "fp32", &fp32, what32),
-        has16 = peak_line(simd[i].isa, "bf16", &bf16, what16);
+        has16 = peak_line(simd[i].isa, "bf16", &bf16, what16),
+        has8 = peak_line(simd[i].isa, "int8", &int8, what8);
     if (!isa_available(simd[i].isa)) {
-      cr_expect(!has32 && !has16, "%s is not available here: %s", simd[i].isa, cli_res.out);
+      cr_expect(!has32 && !has16 && !has8, "%s is not available here: %s", simd[i].isa,
+                cli_res.out);
       continue;
     }
-    cr_assert(has32 && has16, "no %s lines for fp32 and bf16: %s", simd[i].isa, cli_res.out);
+    cr_assert(has32 && has16 && has8, "no %s lines for fp32, bf16 and int8: %s", simd[i].isa,
+              cli_res.out);
     cr_expect_gt(fp32, 0.0, "%s", cli_res.out);
     snprintf(want, sizeof want, "%s: fp32 FMA, one core", simd[i].isa);
     cr_expect_str_eq(what32, want, "%s", cli_res.out);
@@ -466,6 +476,10 @@ Test(cli, info_peak) {
     else snprintf(want, sizeof want, "%s_bf16fma: fp32 FMA, one core", simd[i].isa);
     cr_expect_str_eq(what16, want, "%s", cli_res.out);
     cr_expect_gt(bf16, 0.0, "%s", cli_res.out);
+    snprintf(want, sizeof want, "%s, one core",
+             strstr(features, simd[i].dot8_feature) ? simd[i].dot8 : simd[i].madd8);
+    cr_expect_str_eq(what8, want, "%s", cli_res.out);
+    cr_expect_gt(int8, 0.0, "%s", cli_res.out);
   }
 }
 

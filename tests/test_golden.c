@@ -142,29 +142,41 @@ Test(golden, every_case_matches_pytorch_under_every_isa) {
   cr_expect_geq(n_tables, 2, "only '%s' usable: the SIMD tables went untested", recur_isa_list());
 }
 
-/* The same cases as bf16 networks against PyTorch's fp32 outputs, within GOLDEN_BF16_TOL (the
- * bound docs/precision.md states), each call naming its layout, on every bf16 table this CPU
- * runs: each ISA's best, which recur_net_load_ex picks, and the fallbacks (<isa>_bf16fma where
- * the CPU has the native instruction), which only tests pick; prints the worst errors per
- * table and cell. */
-Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
+/* The same cases in precision p against PyTorch's fp32 outputs, within tol (the bound
+ * docs/precision.md states), each call naming its layout, on every table of p this CPU runs
+ * (int8: the finite cases; a row holding NaN or Inf quantizes to NaN, recur.h, which
+ * test_kernels checks on every table against the reference):
+ * each ISA's best, which recur_net_load_ex picks, and the fallbacks (<isa>_bf16fma,
+ * <isa>_int8madd where the CPU has the native instruction), which only tests pick; prints the
+ * worst errors per table and cell. */
+static void every_case_within(recur_precision p, golden_tol tol) {
   load_manifest();
   const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_scalar};
-  size_t n_tables = 1 + bf16_tables(tables + 1);
-  cr_expect_geq(n_tables, 2, "no bf16 table usable here: only the reference ran");
+  size_t n_tables = 1 + precision_tables(p, tables + 1);
+  cr_expect_geq(n_tables, 2, "no %s table usable here: only the reference ran", recur_precision_name(p));
   for (size_t t = 0; t < n_tables; t++) {
     const char *isa = tables[t]->name;
     golden_error by_cell[4] = {{0}};
     for (int i = 0; i < n_cases; i++) {
+      if (p == RECUR_PRECISION_INT8 && cases[i].nonfinite[0]) continue;
       recur_cell cell = RECUR_CELL_RNN_TANH;
       while (strcmp(recur_cell_name(cell), cases[i].cell)) cell++;
-      run_mode m = {RECUR_PRECISION_BF16, GOLDEN_BF16_TOL, &by_cell[cell], 1};
+      run_mode m = {p, tol, &by_cell[cell], 1};
       run_case(&cases[i], tables[t], &m);
     }
     for (int cell = 0; cell < 4; cell++)
-      fprintf(stderr, "golden bf16 %-14s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n", isa,
-              recur_cell_name((recur_cell)cell), by_cell[cell].abs, by_cell[cell].rel);
+      fprintf(stderr, "golden %s %-15s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n",
+              recur_precision_name(p), isa, recur_cell_name((recur_cell)cell), by_cell[cell].abs,
+              by_cell[cell].rel);
   }
+}
+
+Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
+  every_case_within(RECUR_PRECISION_BF16, GOLDEN_BF16_TOL);
+}
+
+Test(golden, every_case_in_int8_stays_within_its_bound_under_every_isa) {
+  every_case_within(RECUR_PRECISION_INT8, GOLDEN_INT8_TOL);
 }
 
 static int is_odd(long v) { return v == 1 || v == 3 || v == 7 || v == 33; }

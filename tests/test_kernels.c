@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "forward.h"
 #include "golden.h"
 #include "kernels.h"
@@ -189,6 +190,10 @@ Test(kernels, every_isa_matches_the_reference_on_random_shapes) {
  * boundaries: measured under qemu, one shape of 300 past BF16_VS_REF_TOL (rnn_relu, 2 layers,
  * bidirectional: worst |err| 2.6e-4 at |want| 0.044). */
 #define BFDOT_VS_REF_TOL ((golden_tol){5e-4, 5e-3})
+/* int8 tables against the int8 reference (every_int8_table_matches_the_int8_reference...):
+ * measured worst |err| 4.8e-7 on the 300 shapes, none crossing a quantization boundary; one
+ * crossing moves a pre-activation by one input step times one weight (< 1e-3 here). */
+#define INT8_VS_REF_TOL ((golden_tol){1e-3, 1e-3})
 
 Test(kernels, every_isa_in_bf16_matches_the_bf16_reference_on_random_shapes) {
   const recur_kernels *tables[FAST_TABLES_MAX];
@@ -208,25 +213,26 @@ Test(kernels, every_isa_in_bf16_matches_the_bf16_reference_on_random_shapes) {
   }
 }
 
-/* bf16 against fp32 (the reference, itself within 1e-5 of PyTorch) on the random shapes, on
- * every table: within GOLDEN_BF16_TOL, the bound the golden suite holds bf16 to against
- * PyTorch. Prints the worst errors per table and cell. */
-Test(kernels, bf16_stays_within_its_bound_of_fp32_on_random_shapes) {
-  const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_scalar};
-  size_t n_tables = 1 + fast_tables(tables + 1);
-  for (size_t i = 0; i < n_tables; i++) {
+/* Precision p against fp32 (the reference, itself within 1e-5 of PyTorch) on the random
+ * shapes, on the scalar table and tables[0..n): within tol, the bound the golden suite holds p
+ * to against PyTorch. Prints the worst errors per table and cell. */
+static void within_bound_of_fp32(recur_precision p, golden_tol tol, const recur_kernels *const *tables,
+                                 size_t n_tables) {
+  const char *name = recur_precision_name(p);
+  for (size_t i = 0; i <= n_tables; i++) {
+    const recur_kernels *k = i ? tables[i - 1] : &recur_kernels_scalar;
     golden_error by_cell[4] = {{0}};
     unsigned seed = 2024;
     for (int n = 0; n < N_SHAPES; n++) {
       shape s = random_shape(&seed);
       outputs want, got;
       run(&s, &recur_kernels_scalar, RECUR_PRECISION_FP32, NULL, seed, NULL, &want);
-      run(&s, tables[i], RECUR_PRECISION_BF16, NULL, seed, NULL, &got);
+      run(&s, k, p, NULL, seed, NULL, &got);
       char label[64];
-      snprintf(label, sizeof label, "%s bf16 vs fp32", tables[i]->name);
-      expect_close(label, "y", &s, got.y, want.y, want.ny, GOLDEN_BF16_TOL);
-      expect_close(label, "h_n", &s, got.hn, want.hn, want.nh, GOLDEN_BF16_TOL);
-      if (want.nc) expect_close(label, "c_n", &s, got.cn, want.cn, want.nc, GOLDEN_BF16_TOL);
+      snprintf(label, sizeof label, "%s %s vs fp32", k->name, name);
+      expect_close(label, "y", &s, got.y, want.y, want.ny, tol);
+      expect_close(label, "h_n", &s, got.hn, want.hn, want.nh, tol);
+      if (want.nc) expect_close(label, "c_n", &s, got.cn, want.cn, want.nc, tol);
       golden_measure(got.y, want.y, want.ny, &by_cell[s.d.cell]);
       golden_measure(got.hn, want.hn, want.nh, &by_cell[s.d.cell]);
       golden_measure(got.cn, want.cn, want.nc, &by_cell[s.d.cell]);
@@ -234,9 +240,51 @@ Test(kernels, bf16_stays_within_its_bound_of_fp32_on_random_shapes) {
       outputs_free(&got);
     }
     for (int cell = 0; cell < 4; cell++)
-      fprintf(stderr, "random bf16 %-7s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n",
-              tables[i]->name, recur_cell_name((recur_cell)cell), by_cell[cell].abs,
-              by_cell[cell].rel);
+      fprintf(stderr, "random %s %-15s %-9s worst |err| %.3g, worst |err|/|want| %.3g\n", name,
+              k->name, recur_cell_name((recur_cell)cell), by_cell[cell].abs, by_cell[cell].rel);
+  }
+}
+
+Test(kernels, bf16_stays_within_its_bound_of_fp32_on_random_shapes) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  within_bound_of_fp32(RECUR_PRECISION_BF16, GOLDEN_BF16_TOL, tables, fast_tables(tables));
+}
+
+/* int8 on every int8 table, the widening fallbacks included. */
+Test(kernels, int8_stays_within_its_bound_of_fp32_on_random_shapes) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n = precision_tables(RECUR_PRECISION_INT8, tables);
+  cr_assert_gt(n, 0, "no int8 table runs here");
+  within_bound_of_fp32(RECUR_PRECISION_INT8, GOLDEN_INT8_TOL, tables, n);
+}
+
+/* int8: every int8 table against the scalar table's int8 reference steps. Both quantize the
+ * same way and their integer sums agree, so they differ by fp32 against double arithmetic,
+ * except where such a difference moves an h_{t-1} or o*tanh(c) across a quantization boundary:
+ * then that input differs by one step (its row's largest |value| / 127) in the next sums.
+ * Measured on these shapes: see INT8_VS_REF_TOL. */
+Test(kernels, every_int8_table_matches_the_int8_reference_on_random_shapes) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  size_t n_tables = precision_tables(RECUR_PRECISION_INT8, tables);
+  cr_assert_gt(n_tables, 0, "no int8 table runs here");
+  for (size_t i = 0; i < n_tables; i++) {
+    unsigned seed = 2024;
+    golden_error worst = {0};
+    for (int n = 0; n < N_SHAPES; n++) {
+      shape s = random_shape(&seed);
+      outputs want, got;
+      run(&s, &recur_kernels_scalar, RECUR_PRECISION_INT8, NULL, seed, NULL, &want);
+      run(&s, tables[i], RECUR_PRECISION_INT8, NULL, seed, NULL, &got);
+      expect_close(tables[i]->name, "y", &s, got.y, want.y, want.ny, INT8_VS_REF_TOL);
+      expect_close(tables[i]->name, "h_n", &s, got.hn, want.hn, want.nh, INT8_VS_REF_TOL);
+      if (want.nc) expect_close(tables[i]->name, "c_n", &s, got.cn, want.cn, want.nc, INT8_VS_REF_TOL);
+      golden_measure(got.y, want.y, want.ny, &worst);
+      golden_measure(got.cn, want.cn, want.nc, &worst);
+      outputs_free(&want);
+      outputs_free(&got);
+    }
+    fprintf(stderr, "random int8 %-15s against the int8 reference: worst |err| %.3g, worst |err|/|want| %.3g\n",
+            tables[i]->name, worst.abs, worst.rel);
   }
 }
 
@@ -246,11 +294,13 @@ Test(kernels, bf16_stays_within_its_bound_of_fp32_on_random_shapes) {
  * the same Inf. h0 and c0 are passed for every shape here, so that their poison lands. */
 #define N_POISONED 40
 
-Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
+/* In int8 a row of x, h0, c0 or a weight holding NaN or Inf quantizes to NaN (recur.h): every
+ * int8 table as the int8 reference. */
+static void keeps_nan_and_inf_like_the_reference(recur_precision precision,
+                                                 const recur_kernels *const *tables,
+                                                 size_t n_tables) {
   static const float values[] = {NAN, INFINITY, -INFINITY};
   size_t nan_cells[4] = {0};
-  const recur_kernels *tables[FAST_TABLES_MAX];
-  size_t n_tables = fast_tables(tables);
   cr_assert_gt(n_tables, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
   for (size_t i = 0; i < n_tables; i++) {
     const recur_kernels *k = tables[i];
@@ -267,7 +317,7 @@ Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
           static const char *const names[] = {"", "x", "h0", "c0", "a weight"};
           char isa[64];
           snprintf(isa, sizeof isa, "%s, %g in %s:", k->name, (double)values[v], names[place]);
-          expect_like_reference(isa, &s, k, RECUR_PRECISION_FP32, GOLDEN_FP32_TOL, seed, &pz,
+          expect_like_reference(isa, &s, k, precision, GOLDEN_FP32_TOL, seed, &pz,
                                 &nan_cells[s.d.cell]);
         }
       }
@@ -276,6 +326,51 @@ Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
   for (int cell = 0; cell < 4; cell++)
     cr_expect_gt(nan_cells[cell], 0, "%s: no NaN reached an output; the test tests nothing",
                  recur_cell_name((recur_cell)cell));
+}
+
+Test(kernels, every_isa_keeps_nan_and_inf_like_the_reference) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  keeps_nan_and_inf_like_the_reference(RECUR_PRECISION_FP32, tables, fast_tables(tables));
+}
+
+Test(kernels, every_int8_table_keeps_nan_and_inf_like_the_int8_reference) {
+  const recur_kernels *tables[FAST_TABLES_MAX];
+  keeps_nan_and_inf_like_the_reference(RECUR_PRECISION_INT8, tables,
+                                       precision_tables(RECUR_PRECISION_INT8, tables));
+}
+
+/* Every table that converts its input rows (bf16, int8) does so to its format's bytes: the
+ * table's conversion is the format's, compiled (vectorised) for its ISA. Rows of every length
+ * to 70, values of every magnitude, zeros, and a NaN or an Inf in some. */
+Test(kernels, every_table_converts_input_rows_to_its_formats_bytes) {
+#define CONVERTING_TABLE(name, isa, precision) &recur_kernels_##name,
+  static const recur_kernels *const all[] = {RECUR_TABLES_BUILT(CONVERTING_TABLE)};
+#undef CONVERTING_TABLE
+  unsigned cpu = recur_cpu_detect(), seed = 11;
+  float x[70];
+  unsigned char got[4 + 72 * 4], want[sizeof got];
+  size_t checked = 0;
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    const recur_kernels *k = all[i];
+    if ((k->features & ~cpu) || !k->format->convert_a) continue;
+    cr_assert_not_null(k->convert_a, "%s has no conversion", k->name);
+    for (int64_t K = 1; K <= 70; K++)
+      for (int kind = 0; kind < 4; kind++) {
+        randnet_fill(x, (size_t)K, &seed);
+        for (int64_t j = 0; j < K; j++) x[j] = ldexpf(x[j], (int)(j * 13 % 61) - 30);
+        if (kind == 1) memset(x, 0, sizeof x);
+        if (kind == 2) x[K / 2] = NAN;
+        if (kind == 3) x[K - 1] = -INFINITY;
+        size_t n = recur_a_row_bytes(k->format, K);
+        memset(got, 0xa5, sizeof got), memset(want, 0x5a, sizeof want);
+        k->convert_a(got, x, K);
+        k->format->convert_a(want, x, K);
+        cr_assert_arr_eq(got, want, n, "%s K %lld kind %d", k->name, (long long)K, kind);
+        checked++;
+      }
+    tables_note(k);
+  }
+  cr_expect_gt(checked, 0, "no converting table runs here");
 }
 
 /* Tile sizes from the smallest blocks to the largest; each must give the same bits. */
@@ -297,15 +392,15 @@ static const shape tiling_shapes[] = {
 };
 #define N_TILING_SHAPES (sizeof tiling_shapes / sizeof *tiling_shapes)
 
-Test(kernels, tile_sizes_never_change_a_bit_in_either_precision) {
+Test(kernels, tile_sizes_never_change_a_bit_in_any_precision) {
   const shape *shapes = tiling_shapes;
   const recur_kernels *tables[FAST_TABLES_MAX];
   size_t n_tables = fast_tables(tables);
   cr_assert_gt(n_tables, 0, "no SIMD table usable on this CPU (%s)", recur_isa_list());
-  for (size_t i = 0; i < 2 * n_tables; i++) {
-    const recur_kernels *k = tables[i / 2];
-    recur_precision precision = i % 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32;
-    const char *name = i % 2 ? "bf16" : "fp32";
+  for (size_t i = 0; i < 3 * n_tables; i++) {
+    const recur_kernels *k = tables[i / 3];
+    recur_precision precision = (recur_precision)(i % 3);
+    const char *name = recur_precision_name(precision);
     for (size_t si = 0; si < N_TILING_SHAPES; si++) {
       outputs base;
       run(&shapes[si], k, precision, NULL, 77, NULL, &base);

@@ -102,7 +102,8 @@ Test(precision, every_descriptor_round_trips_by_name) {
 Test(precision, names_and_options_are_checked) {
   cr_expect_str_eq(recur_precision_name(RECUR_PRECISION_FP32), "fp32");
   cr_expect_str_eq(recur_precision_name(RECUR_PRECISION_BF16), "bf16");
-  cr_expect_null(recur_precision_name((recur_precision)2));
+  cr_expect_str_eq(recur_precision_name(RECUR_PRECISION_INT8), "int8");
+  cr_expect_null(recur_precision_name((recur_precision)3));
   cr_expect_null(recur_precision_name((recur_precision)-1));
 
   recur_desc d = {RECUR_CELL_RNN_TANH, 1, 1, 1, 0, 0, 0, 0};
@@ -127,7 +128,13 @@ Test(precision, names_and_options_are_checked) {
   cr_expect_eq(recur_net_precision(NULL, &p), RECUR_ERR_NULL_POINTER);
   recur_net_free(net);
 
-  for (int bad = -1; bad <= 2; bad += 3) {
+  recur_net_options int8 = {.precision = RECUR_PRECISION_INT8};
+  cr_assert_eq(recur_net_create_ex(&net, &d, t, 2, &int8), RECUR_OK, "%s", recur_last_error());
+  cr_expect_eq(recur_net_precision(net, &p), RECUR_OK);
+  cr_expect_eq(p, RECUR_PRECISION_INT8);
+  recur_net_free(net);
+
+  for (int bad = -1; bad <= 3; bad += 4) {
     recur_net_options o = {.precision = (recur_precision)bad};
     net = (recur_net *)&w;
     cr_expect_eq(recur_net_create_ex(&net, &d, t, 2, &o), RECUR_ERR_INVALID_ARGUMENT);

@@ -424,7 +424,7 @@ Test(tune, every_missing_repeated_or_bad_field_voids_the_file) {
     {" cell=lstm ", " cell=LSTM ", "line 12: bad value for cell"},
     {" isa=avx512 ", " isa=sse4 ", "line 12: bad value for isa"},
     {" isa=avx512 ", " isa=scalar ", "line 12: isa=scalar has no tile sizes to tune"},
-    {" precision=fp32 ", " precision=int8 ", "line 12: bad value for precision"},
+    {" precision=fp32 ", " precision=fp16 ", "line 12: bad value for precision"},
     {" precision=fp32 ", " precision=FP32 ", "line 12: bad value for precision"},
     {" precision=fp32 ", " precision=1 ", "line 12: bad value for precision"},
     {" default_ms=0.0012 ", " default_ms=0,0012 ", "line 12: bad value for default_ms"},

@@ -439,9 +439,9 @@ Test(tune_cli, runs_merge_into_the_file) {
 }
 
 /* A file that is not a valid tune file of this CPU and version is replaced, with a message. */
-/* A bf16 run keeps its own entry beside the fp32 one (the key's precision), and a bf16 network
- * of that shape uses it while an fp32 one keeps the fp32 entry. */
-Test(tune_cli, bf16_entries_are_kept_apart) {
+/* bf16 and int8 runs keep their own entries beside the fp32 one (the key's precision), and a
+ * network of that shape uses its precision's entry. */
+Test(tune_cli, precision_entries_are_kept_apart) {
   char path[CLI_PATH_LEN];
   cli_out_path(path, "tune.conf");
   cli_run(TUNE_ARGS(SHAPE1, "1", path), NULL);
@@ -450,11 +450,15 @@ Test(tune_cli, bf16_entries_are_kept_apart) {
   cli_run(TUNE_ARGS(SHAPE1, "1", path), "--precision", "bf16", NULL);
   cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
   row bf16 = one_row(cli_res.out, path, SHAPE1, 1, "bf16");
+  cli_run(TUNE_ARGS(SHAPE1, "1", path), "--precision", "int8", NULL);
+  cr_assert_eq(cli_res.code, 0, "exit %d: %s", cli_res.code, cli_res.err);
+  row int8 = one_row(cli_res.out, path, SHAPE1, 1, "int8");
   recur_tune_file f;
   char *text = expect_valid_file(path, &f);
-  cr_expect_eq(f.n, 2, "%s", text);
+  cr_expect_eq(f.n, 3, "%s", text);
   expect_entry_as_printed(text, &fp32, SHAPE1, 1);
   expect_entry_as_printed(text, &bf16, SHAPE1, 1);
+  expect_entry_as_printed(text, &int8, SHAPE1, 1);
   free(text);
   recur_tune_file_free(&f);
 
@@ -467,7 +471,7 @@ Test(tune_cli, bf16_entries_are_kept_apart) {
   cr_assert(I == 16 && H == 16, "the weights below are for 16x16");
   recur_tensor t[] = {{"weight_ih_l0", w, 2, {64, 16}}, {"weight_hh_l0", w, 2, {64, 16}},
                       {"bias_ih_l0", b, 1, {64}}, {"bias_hh_l0", b, 1, {64}}};
-  for (int p = RECUR_PRECISION_FP32; p <= RECUR_PRECISION_BF16; p++) {
+  for (int p = RECUR_PRECISION_FP32; p <= RECUR_PRECISION_INT8; p++) {
     recur_net_options options = {(recur_precision)p};
     recur_net *net;
     cr_assert_eq(recur_net_create_ex(&net, &d, t, 4, &options), RECUR_OK, "%s", recur_last_error());

@@ -58,7 +58,8 @@ binfmt=/proc/sys/fs/binfmt_misc
 ninja -C build-aarch64 >/dev/null
 
 # recur must pick the NEON table by itself (getauxval's HWCAP_ASIMD), or the suites below
-# would test only the scalar one; and see FEAT_BF16 (HWCAP2_BF16) on max, not on cortex-a57.
+# would test only the scalar one; and see FEAT_BF16 (HWCAP2_BF16) and FEAT_DotProd
+# (HWCAP_ASIMDDP) on max, not on cortex-a57.
 for qemu_cpu in max cortex-a57; do
   # no tune file, as in every test (meson.build's hermetic_env)
   info=$(QEMU_CPU=$qemu_cpu RECUR_TUNE_FILE=build-aarch64/test-home/no-tune.conf build-aarch64/recur info)
@@ -67,18 +68,21 @@ for qemu_cpu in max cortex-a57; do
     exit 1
   fi
   features=" $(sed -n 's/^cpu features: //p' <<<"$info") "
-  has=0 want=0
-  [[ $features == *" bf16 "* ]] && has=1
-  [[ $qemu_cpu == max ]] && want=1
-  if [[ $has != "$want" ]]; then
-    echo "build-aarch64: recur sees FEAT_BF16 wrongly on qemu's $qemu_cpu CPU:$features" >&2
-    exit 1
-  fi
+  for feature in bf16 dotprod; do
+    has=0 want=0
+    [[ $features == *" $feature "* ]] && has=1
+    [[ $qemu_cpu == max ]] && want=1
+    if [[ $has != "$want" ]]; then
+      echo "build-aarch64: recur sees $feature wrongly on qemu's $qemu_cpu CPU:$features" >&2
+      exit 1
+    fi
+  done
 done
 status=0
-# The bf16 suite on a CPU without BFDOT: bf16 networks take neon_bf16fma there (checked by
-# each_isa_offers_its_best_bf16_table); the runs below, on max, take neon_bf16.
-QEMU_CPU=cortex-a57 meson test -C build-aarch64 --logbase testlog-a57 bf16 || status=1
+# The bf16 and int8 suites on a CPU without BFDOT and SDOT: networks take neon_bf16fma and
+# neon_int8madd there (checked by each_isa_offers_its_best_bf16_table and the int8 suite); the
+# runs below, on max, take neon_bf16 and neon_int8.
+QEMU_CPU=cortex-a57 meson test -C build-aarch64 --logbase testlog-a57 bf16 int8 || status=1
 meson test -C build-aarch64 "$@" || status=1
 meson test -C build-aarch64 --setup scalar "$@" || status=1
 exit $status

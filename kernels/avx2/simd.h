@@ -52,4 +52,46 @@ static inline vf vload_bf16_low(const uint32_t *p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
 }
 
+/* int8 groups (body/dot_int8.h): 32-bit lanes of four int8 each, summed in int32. */
+typedef __m256i vi;
+static inline vi vi_load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline void vi_store(void *p, vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+static inline vi vi_set1(uint32_t x) { return _mm256_set1_epi32((int)x); }
+static inline vi vi_zero(void) { return _mm256_setzero_si256(); }
+static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
+static inline vf vi_float(vi a) { return _mm256_cvtepi32_ps(a); }
+
+#ifdef __AVXVNNI__
+/* AVX-VNNI's vpdpbusd: acc + the four products of unsigned bytes a (the stored q + 128) and
+ * signed w. */
+#define VDOT4 "{vex} vpdpbusd"
+#define VDOT4_SHIFTED
+#define VQ4_REGS 1
+typedef vi vq4;
+static inline vq4 vq4_set1(uint32_t group) { return vi_set1(group); }
+/* In asm, as kernels/avx512/simd.h's (GCC 12 copies the accumulator around the intrinsic). */
+static inline vi vdot4(vi acc, vi w, vq4 a) {
+  __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(w));
+  return acc;
+}
+#else
+/* Without VNNI: the group as q (the bytes xor 0x80) and its magnitudes; vpmaddubsw of |q|
+ * (unsigned) and vpsignb(w, q) gives int16 sums of two products of at most 127 * 127 each, so
+ * it never saturates, and vpmaddwd adds their pairs in int32. */
+#define VDOT4 "vpmaddubsw"
+#define VDOT4_WIDENS
+#define VQ4_REGS 2
+typedef struct vq4 {
+  vi magnitude, q;
+} vq4;
+static inline vq4 vq4_set1(uint32_t group) {
+  vi q = _mm256_set1_epi32((int)(group ^ 0x80808080u));
+  return (vq4){_mm256_abs_epi8(q), q};
+}
+static inline vi vdot4(vi acc, vi w, vq4 a) {
+  vi pairs = _mm256_maddubs_epi16(a.magnitude, _mm256_sign_epi8(w, a.q));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+#endif
+
 #endif

@@ -59,4 +59,48 @@ static inline vpairs vset1_pairs(uint32_t x) { return (vpairs)_mm512_set1_epi32(
 static inline vf vdot_pairs(vf acc, vpairs w, vpairs a) { return _mm512_dpbf16_ps(acc, w, a); }
 #endif
 
+/* int8 groups (body/dot_int8.h): 32-bit lanes of four int8 each, summed in int32. */
+typedef __m512i vi;
+static inline vi vi_load(const void *p) { return _mm512_loadu_si512(p); }
+static inline void vi_store(void *p, vi v) { _mm512_storeu_si512(p, v); }
+static inline vi vi_set1(uint32_t x) { return _mm512_set1_epi32((int)x); }
+static inline vi vi_zero(void) { return _mm512_setzero_si512(); }
+static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
+static inline vf vi_float(vi a) { return _mm512_cvtepi32_ps(a); }
+
+#ifdef __AVX512VNNI__
+/* vpdpbusd: acc + the four products of unsigned bytes a (the stored q + 128) and signed w. */
+#define VDOT4 "vpdpbusd"
+#define VDOT4_SHIFTED
+#define VQ4_REGS 1
+typedef vi vq4;
+static inline vq4 vq4_set1(uint32_t group) { return vi_set1(group); }
+/* In asm: GCC 12 copies the accumulator in and out of one register around every
+ * _mm512_dpbusd_epi32 of an unrolled tile (measured: half the micro-kernel's instructions). */
+static inline vi vdot4(vi acc, vi w, vq4 a) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+  return acc;
+}
+#else
+/* Without VNNI: the group as q (the bytes xor 0x80), its magnitudes and its negative bytes;
+ * vpmaddubsw of |q| (unsigned) and w negated where q < 0 gives int16 sums of two products of
+ * at most 127 * 127 each, so it never saturates, and vpmaddwd adds their pairs in int32. */
+#define VDOT4 "vpmaddubsw"
+#define VDOT4_WIDENS
+#define VQ4_REGS 1
+typedef struct vq4 {
+  vi magnitude;
+  __mmask64 negative;
+} vq4;
+static inline vq4 vq4_set1(uint32_t group) {
+  vi q = _mm512_set1_epi32((int)(group ^ 0x80808080u));
+  return (vq4){_mm512_abs_epi8(q), _mm512_movepi8_mask(q)};
+}
+static inline vi vdot4(vi acc, vi w, vq4 a) {
+  vi signed_w = _mm512_mask_sub_epi8(w, a.negative, _mm512_setzero_si512(), w);
+  vi pairs = _mm512_maddubs_epi16(a.magnitude, signed_w);
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(pairs, _mm512_set1_epi16(1)));
+}
+#endif
+
 #endif

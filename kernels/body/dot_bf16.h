@@ -10,6 +10,9 @@
 
 #define FORMAT recur_precision_bf16
 
+static void convert_a(void *dst, const float *src, int64_t K) { recur_bf16_convert_row(dst, src, K); }
+#define CONVERT_A convert_a
+
 /* Pair q of an input row (its elements 2q and 2q + 1, low and high halves). */
 ALWAYS_INLINE uint32_t load_pair(const void *row, int64_t q) {
   uint32_t pair;
@@ -35,7 +38,7 @@ ALWAYS_INLINE void dot_k(const int mr, const int gnv, const recur_tile *t,
                          vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
   const uint32_t *p = (const uint32_t *)t->panel + t->k0 / 2 * gnv * VW;
   for (int64_t q = t->k0 / 2; q < (t->k1 + 1) / 2; q++, p += gnv * VW)
-    DOT_STEP(vpairs, PAIRS_BCAST, PAIRS_WEIGHT, PAIRS_STEP, VPIN);
+    DOT_STEP(vpairs, vpairs, PAIRS_BCAST, PAIRS_WEIGHT, PAIRS_STEP, VPIN);
 }
 #else /* widened to fp32: two FMAs per pair, the high halves' first */
 #define TABLE_SUFFIX _bf16fma
@@ -64,6 +67,6 @@ ALWAYS_INLINE void dot_k(const int mr, const int gnv, const recur_tile *t,
                          vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
   const uint32_t *p = (const uint32_t *)t->panel + t->k0 / 2 * gnv * VW;
   for (int64_t q = t->k0 / 2; q < (t->k1 + 1) / 2; q++, p += gnv * VW)
-    DOT_STEP(vf2, HALVES_BCAST, HALVES_WEIGHT, HALVES_STEP, VPIN_HALVES);
+    DOT_STEP(vf2, vf2, HALVES_BCAST, HALVES_WEIGHT, HALVES_STEP, VPIN_HALVES);
 }
 #endif

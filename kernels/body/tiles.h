@@ -13,50 +13,83 @@
 #include "body/activations.h"
 
 /* One step of a K loop over mr rows and gnv vectors: acc[r][v] = STEP(acc[r][v], WEIGHT(v),
- * BCAST(r)), operands of type T (each weight held in registers by PIN: VPIN). The mr broadcasts stay in registers and each weight vector is
- * loaded once: gnv + mr loads per mr * gnv FMAs (mr * (gnv + 1) + 1 <= the table's vector
- * registers). The formats' K loops (body/dot_*.h) are made of these steps. */
-#define DOT_STEP(T, BCAST, WEIGHT, STEP, PIN)                                         \
+ * BCAST(r)), broadcast inputs of type TA and weights of type TW (each weight held in registers
+ * by PIN: VPIN). The mr broadcasts stay in registers and each weight vector is loaded once:
+ * gnv + mr loads per mr * gnv FMAs (mr * (gnv + 1) + 1 <= the table's vector registers). The
+ * formats' K loops (body/dot_*.h) are made of these steps. */
+#define DOT_STEP(TA, TW, BCAST, WEIGHT, STEP, PIN)                                    \
   do {                                                                             \
-    T ak_[RECUR_MR_MAX];                                                           \
+    TA ak_[RECUR_MR_MAX];                                                          \
     for (int r = 0; r < mr; r++) ak_[r] = BCAST(r);                                \
     for (int v = 0; v < gnv; v++) {                                                \
-      T w_ = WEIGHT(v);                                                            \
+      TW w_ = WEIGHT(v);                                                           \
       PIN(w_);                                                                     \
       for (int r = 0; r < mr; r++) acc[r][v] = STEP(acc[r][v], w_, ak_[r]);        \
     }                                                                              \
   } while (0)
 
-/* The table's weight format: FORMAT, TABLE_SUFFIX and dot_k, its K loop. */
-#ifdef RECUR_FORMAT_BF16
+/* The table's weight format: FORMAT, TABLE_SUFFIX and dot_k, its K loop over accumulators of
+ * type vacc, with what starts, parks and finishes them (below for the float formats). */
+#if defined(RECUR_FORMAT_BF16)
 #include "body/dot_bf16.h"
+#elif defined(RECUR_FORMAT_INT8)
+#include "body/dot_int8.h"
 #else
 #include "body/dot_fp32.h"
 #endif
 
+/* The float formats accumulate the dot product itself, from 0. */
+#ifndef ACC_INTEGER
+typedef vf vacc;
+ALWAYS_INLINE vacc acc_start(const recur_tile *t, int gnv, int v) {
+  (void)t, (void)gnv, (void)v;
+  return vzero();
+}
+ALWAYS_INLINE vacc acc_load(const float *p) { return vload(p); }
+ALWAYS_INLINE void acc_park(float *p, vacc a) { vstore(p, a); }
+ALWAYS_INLINE vf acc_finish(const recur_tile *t, int gnv, int r, int v, vacc a) {
+  (void)t, (void)gnv, (void)r, (void)v;
+  return a;
+}
+#endif
+
 /* One step of the peak probe's chains: an FMA, unless the format's dot product is made of
- * another instruction (body/dot_bf16.h's pair dot product). */
+ * another instruction (body/dot_bf16.h's pair dot product, body/dot_int8.h's). */
 #ifndef PEAK_STEP
 #define PEAK_INSTRUCTION "fp32 FMA"
 #define PEAK_FLOPS 2 /* per lane: a product and a sum */
 #define PEAK_STEP(acc) vfma(acc, vset1(0.999999f), vset1(1e-7f))
 #endif
+#ifndef PEAK_ACC
+#define PEAK_ACC vf
+#define PEAK_INIT(i) vset1((float)(i))
+#define PEAK_ADD(a, b) vadd(a, b)
+#define PEAK_FLOATS(s) (s)
+#endif
 
-/* acc = the sums over [k0, k1), continuing the chain stored at t->acc when k0 > 0. An empty
- * block (k0 = k1 = k) takes the finished sums from t->acc: a cell's epilogue alone. */
-ALWAYS_INLINE void tile_dot(const int mr, const int gnv, const recur_tile *t,
-                            vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
+/* sums = the dot products of [0, k) once the block [k0, k1) is added to the chain parked at
+ * t->acc (k0 > 0) or started (k0 = 0); returns 0 if the block was not the last (its chain is
+ * parked). An empty block (k0 = k1 = k) takes the finished sums from t->acc: a cell's epilogue
+ * alone. */
+ALWAYS_INLINE int tile_dot(const int mr, const int gnv, const recur_tile *t,
+                           vf sums[RECUR_MR_MAX][RECUR_GNV_MAX]) {
+  if (t->k0 == t->k1) {
+    for (int r = 0; r < mr; r++)
+      for (int v = 0; v < gnv; v++) sums[r][v] = vload(t->acc[r] + v * VW);
+    return 1;
+  }
+  vacc acc[RECUR_MR_MAX][RECUR_GNV_MAX];
   for (int r = 0; r < mr; r++)
-    for (int v = 0; v < gnv; v++) acc[r][v] = t->k0 ? vload(t->acc[r] + v * VW) : vzero();
-  if (t->k0 < t->k1) dot_k(mr, gnv, t, acc);
-}
-
-/* Parks a partial K block's sums; returns 1 if the block was not the last. */
-ALWAYS_INLINE int tile_park(const int mr, const int gnv, const recur_tile *t,
-                            vf acc[RECUR_MR_MAX][RECUR_GNV_MAX]) {
-  if (t->k1 == t->k) return 0;
+    for (int v = 0; v < gnv; v++)
+      acc[r][v] = t->k0 ? acc_load(t->acc[r] + v * VW) : acc_start(t, gnv, v);
+  dot_k(mr, gnv, t, acc);
+  if (t->k1 != t->k) {
+    for (int r = 0; r < mr; r++)
+      for (int v = 0; v < gnv; v++) acc_park(t->acc[r] + v * VW, acc[r][v]);
+    return 0;
+  }
   for (int r = 0; r < mr; r++)
-    for (int v = 0; v < gnv; v++) vstore(t->acc[r] + v * VW, acc[r][v]);
+    for (int v = 0; v < gnv; v++) sums[r][v] = acc_finish(t, gnv, r, v, acc[r][v]);
   return 1;
 }
 
@@ -69,8 +102,7 @@ ALWAYS_INLINE void store_units(float *y, vf h, int units) {
 /* GEMM: out = acc + bias (the input projection with its folded biases, or proj's h). */
 ALWAYS_INLINE void tile_gemm(const int mr, const int gnv, const recur_tile *t) {
   vf acc[RECUR_MR_MAX][RECUR_GNV_MAX];
-  tile_dot(mr, gnv, t, acc);
-  if (tile_park(mr, gnv, t, acc)) return;
+  if (!tile_dot(mr, gnv, t, acc)) return;
   for (int r = 0; r < mr; r++)
     for (int v = 0; v < gnv; v++) {
       vf o = t->bias ? vadd(acc[r][v], vload(t->bias + v * VW)) : acc[r][v];
@@ -83,8 +115,7 @@ ALWAYS_INLINE void tile_gemm(const int mr, const int gnv, const recur_tile *t) {
 ALWAYS_INLINE void tile_cell(const int epi, const int mr, const int nv, const recur_tile *t) {
   const int G = recur_epi_gates(epi);
   vf acc[RECUR_MR_MAX][RECUR_GNV_MAX];
-  tile_dot(mr, G * nv, t, acc);
-  if (tile_park(mr, G * nv, t, acc)) return;
+  if (!tile_dot(mr, G * nv, t, acc)) return;
   for (int r = 0; r < mr; r++) {
     const float *gx = t->gx[r];
     for (int v = 0; v < nv; v++) {
@@ -151,13 +182,13 @@ RECUR_EPILOGUES(CELL_FNS)
  * The sums go to out so nothing is optimised away. */
 #define PEAK_CHAINS (REGS >= 32 ? 16 : 12)
 static double peak_probe(float *out, int64_t iters) {
-  vf acc[PEAK_CHAINS];
-  for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = vset1((float)i);
+  PEAK_ACC acc[PEAK_CHAINS];
+  for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = PEAK_INIT(i);
   for (int64_t n = 0; n < iters; n++)
     for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = PEAK_STEP(acc[i]);
-  vf s = acc[0];
-  for (int i = 1; i < PEAK_CHAINS; i++) s = vadd(s, acc[i]);
-  vstore(out, s);
+  PEAK_ACC s = acc[0];
+  for (int i = 1; i < PEAK_CHAINS; i++) s = PEAK_ADD(s, acc[i]);
+  vstore(out, PEAK_FLOATS(s));
   return (double)iters * PEAK_CHAINS * VW * PEAK_FLOPS;
 }
 
@@ -180,6 +211,7 @@ static double peak_probe(float *out, int64_t iters) {
     .input_regs = INPUT_REGS,                                 \
     .format = &FORMAT,                                        \
     .peak = {PEAK_INSTRUCTION, peak_probe},                   \
+    .convert_a = CONVERT_A,                                   \
     .gemm = GEMM_TABLE,                                       \
     .cell = CELL_TABLE,                                       \
     __VA_ARGS__                                               \

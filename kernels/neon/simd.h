@@ -64,4 +64,35 @@ static inline vpairs vset1_pairs(uint32_t x) { return vreinterpretq_bf16_u32(vdu
 static inline vf vdot_pairs(vf acc, vpairs w, vpairs a) { return vbfdotq_f32(acc, w, a); }
 #endif
 
+/* int8 groups (body/dot_int8.h): 32-bit lanes of four int8 each, summed in int32. */
+typedef int32x4_t vi;
+static inline vi vi_load(const void *p) { return vreinterpretq_s32_u8(vld1q_u8((const uint8_t *)p)); }
+static inline void vi_store(void *p, vi v) { vst1q_u8((uint8_t *)p, vreinterpretq_u8_s32(v)); }
+static inline vi vi_set1(uint32_t x) { return vreinterpretq_s32_u32(vdupq_n_u32(x)); }
+static inline vi vi_zero(void) { return vdupq_n_s32(0); }
+static inline vi vi_add(vi a, vi b) { return vaddq_s32(a, b); }
+static inline vf vi_float(vi a) { return vcvtq_f32_s32(a); }
+
+/* The group as q: the stored bytes xor 0x80. */
+#define VQ4_REGS 1
+typedef int8x16_t vq4;
+static inline vq4 vq4_set1(uint32_t group) {
+  return vreinterpretq_s8_u32(vdupq_n_u32(group ^ 0x80808080u));
+}
+#ifdef __ARM_FEATURE_DOTPROD
+/* SDOT (FEAT_DotProd): acc + the four products of signed bytes. */
+#define VDOT4 "SDOT"
+static inline vi vdot4(vi acc, vi w, vq4 a) { return vdotq_s32(acc, vreinterpretq_s8_s32(w), a); }
+#else
+/* Without it: SMULL's int16 products (exact), SADDLP's pairs in int32, ADDP's pairs of those:
+ * lane l's four products. */
+#define VDOT4 "SMULL"
+#define VDOT4_WIDENS
+static inline vi vdot4(vi acc, vi w, vq4 a) {
+  int8x16_t ws = vreinterpretq_s8_s32(w);
+  int16x8_t low = vmull_s8(vget_low_s8(ws), vget_low_s8(a)), high = vmull_high_s8(ws, a);
+  return vaddq_s32(acc, vpaddq_s32(vpaddlq_s16(low), vpaddlq_s16(high)));
+}
+#endif
+
 #endif

@@ -43,8 +43,10 @@ def load(path, prefix=None, batch_first=None, precision="fp32"):
     prefix picks one RNN module of a file holding a whole model ("encoder.rnn"; None: the
     only one). batch_first: x and y are (B, T, ...), as PyTorch's flag; None: the layout the
     file records (the exporter writes the module's; time-first if none), net.batch_first says
-    which. precision: one of precisions() ("fp32", the default, or a narrower one: README
-    "Precision").
+    which. precision: one of precisions(): "fp32" (the default); "bf16" (weights and
+    dot-product inputs rounded to bf16, sums fp32); "int8" (weights int8 with a scale per
+    output row, inputs of each product quantized with a scale per batch row each step, exact
+    int32 sums; biases, gates, states and outputs fp32).
 
     The file is read once, as recur reads a model, and its bytes kept, so the net pickles
     without the file. Raises OSError if the system cannot open or read it (FileNotFoundError,

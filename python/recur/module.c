@@ -96,7 +96,9 @@ static PyMethodDef functions[] = {
    "buffer). prefix picks one module of a file holding several ('encoder.rnn'; None: the only\n"
    "one). batch_first says how the net reads x and writes y, as PyTorch's flag; None: as the\n"
    "file records (what the exporter wrote; time-first if nothing). precision: one of\n"
-   "precisions() (README \"Precision\"). The bytes are kept (copied unless they are a bytes object) for\n"
+   "precisions(): 'fp32' (the default), 'bf16' (weights and dot-product inputs rounded to bf16)\n"
+   "or 'int8' (weights int8 per output row, inputs quantized per batch row each step, exact\n"
+   "int32 sums, fp32 gates and states). The bytes are kept (copied unless they are a bytes object) for\n"
    "pickling. Raises RecurError if recur refuses the model."},
   {"read_model", recur_py_read_model, METH_O,
    "read_model(path)\n--\n\n"

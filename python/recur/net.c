@@ -266,7 +266,8 @@ static PyGetSetDef net_getset[] = {
   PROPERTY(bias, "False if the model has no bias tensors (bias=False)"),
   PROPERTY(batch_first, "True if x and y are (B, T, ...) rather than (T, B, ...): the layout "
            "the file records unless load's batch_first said otherwise"),
-  PROPERTY(precision, "'fp32' or 'bf16' (README \"Precision\")"),
+  PROPERTY(precision, "what the net computes in: one of recur.precisions(), 'fp32', 'bf16' or "
+           "'int8'"),
   PROPERTY(isa, "the kernel table the net runs on ('avx512', 'avx2', 'neon', 'scalar', ...)"),
   PROPERTY(prefix, "the module prefix it was loaded with, or None"),
   PROPERTY(closed, "True once close() was called"),

@@ -9,6 +9,7 @@ GOLDEN = os.path.join(os.environ.get("RECUR_TEST_DATA", os.path.join(
     os.path.dirname(__file__), "..", "..", "tests", "data")), "golden")
 FP32_TOL = (1e-5, 1e-5)  # tests/golden.h GOLDEN_FP32_TOL: |got - want| <= abs + rel |want|
 BF16_TOL = (3e-2, 1e-2)  # GOLDEN_BF16_TOL
+INT8_TOL = (1e-1, 5e-2)  # GOLDEN_INT8_TOL
 # tests/poison.h's OUT_POISON: what output buffers hold before a call, so that an element recur
 # fails to write shows (np.empty's leftovers are often zeros, which PyTorch writes past a row's
 # end, and a NaN would pass where a NaN is wanted).

@@ -306,7 +306,7 @@ def test_load_errors(tmp_path):
     with pytest.raises(ValueError, match="precision 'fp16'") as e:
         recur.load_bytes(data, precision="fp16")
     assert ", ".join(recur.precisions()) in str(e.value)  # the library's list, not a literal
-    assert recur.precisions()[:2] == ["fp32", "bf16"]  # pinned: the default first
+    assert recur.precisions()[:3] == ["fp32", "bf16", "int8"]  # pinned: the default first
     for name in recur.precisions():  # every name the library gives loads, and reads back
         assert recur.load_bytes(data, precision=name).precision == name
     with pytest.raises(ValueError):

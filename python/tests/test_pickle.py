@@ -21,7 +21,7 @@ def same_net(a, b):
         assert getattr(a, name) == getattr(b, name), name
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
 @pytest.mark.parametrize("module", [
     torch.nn.RNN(3, 5, nonlinearity="relu", bidirectional=True),
     torch.nn.LSTM(4, 6, num_layers=2, proj_size=3, batch_first=True),

@@ -50,7 +50,7 @@ def time_first_call(net, x, hx):
     return net(x, hx)
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
 @pytest.mark.parametrize("name", MODULES)
 @pytest.mark.parametrize("threads", [1, 2])
 def test_any_split_gives_the_bits_of_one_call(name, precision, threads):

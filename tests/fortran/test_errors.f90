@@ -49,7 +49,7 @@ program test_errors
   call expect(st == RECUR_OK .and. precision == RECUR_PRECISION_FP32, 'fp32 by name')
   call recur_precision_named('fp16', precision, st)
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, &
-    "recur_precision_named: unknown precision 'fp16' (expected fp32, bf16)", 'an unknown name')
+    "recur_precision_named: unknown precision 'fp16' (expected fp32, bf16, int8)", 'an unknown name')
   ! A char(0) would end the string in C: each of these would load observer.safetensors.
   call recur_load(none, trim(models) // '/observer.safetensors' // char(0) // 'junk', st)
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_load: path holds char(0)', &

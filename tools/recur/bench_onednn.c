@@ -191,6 +191,17 @@ struct recur_bench_onednn *recur_bench_onednn_open(const struct recur_bench_case
   job->threads = threads;
   job->saved_threads = omp_get_max_threads();
   omp_set_num_threads(threads);
+  if (precision == RECUR_PRECISION_INT8) {
+    /* oneDNN's int8 RNN is static quantization: its input scale and shift are fixed when the
+     * primitive is made (calibrated beforehand), where recur's int8 is dynamic (scales from
+     * each step's values). Not the same computation, so not timed as recur's peer. */
+    *unsupported = 1;
+    snprintf(err, errlen, "oneDNN %s's int8 %s is static quantization (calibrated scales), not "
+             "recur's dynamic int8: not compared", recur_bench_onednn_version(),
+             recur_bench_cell_info(c->cell)->name);
+    recur_bench_onednn_close(job);
+    return NULL;
+  }
   if (!job_init(job, c, precision, states)) {
     *unsupported = job->status == dnnl_unimplemented;
     if (*unsupported)

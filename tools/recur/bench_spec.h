@@ -37,8 +37,8 @@ struct recur_bench_shape {
 #define RECUR_BENCH_MAX_CASES (RECUR_BENCH_N_CELLS * RECUR_BENCH_MAX_SHAPES)
 /* How many thread counts --threads may list: every case runs at each. */
 #define RECUR_BENCH_MAX_THREAD_COUNTS 8
-/* How many precisions --precision may list: each of recur_precision once. */
-#define RECUR_BENCH_MAX_PRECISIONS 2
+/* How many precisions --precision may list: each of recur_precision once (room for more). */
+#define RECUR_BENCH_MAX_PRECISIONS 8
 
 /* "rnn,lstm,gru,bilstm" (any non-empty subset, any order, no repeats) into a cell mask.
  * Returns 1, or 0 with a message in err. */

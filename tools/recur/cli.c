@@ -221,6 +221,10 @@ static int parse_precision_list(const char *s, struct recur_cli_opts *out, char 
         return 0;
       }
     }
+    if (n == RECUR_BENCH_MAX_PRECISIONS) {
+      snprintf(msg, len, "more than %d precisions", RECUR_BENCH_MAX_PRECISIONS);
+      return 0;
+    }
     out->precisions[n++] = p;
     if (s[item] == '\0') break;
     s += item + 1;
