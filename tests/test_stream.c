@@ -1,5 +1,5 @@
 /* recur_stream: any split of a sequence into step calls gives recur_forward's bits over the whole
- * sequence (every cell, stacked, projection, every table this CPU runs, fp32 and bf16, 1 to 3
+ * sequence (every cell, stacked, projection, every table this CPU runs, fp32, bf16 and int8, 1 to 3
  * threads, a nonzero initial state, calls longer than a stream's chunk); rows reset or given a
  * state go on independently of the others; bad arguments get their status and a detail; and
  * recur_forward with a caller-held workspace gives the bits of one without. */
@@ -10,6 +10,7 @@
 
 #include "net.h"
 #include "poison.h"
+#include "precision.h"
 #include "randnet.h"
 #include "tables.h"
 
@@ -79,6 +80,9 @@ static void step_in_pieces(recur_stream *s, const float *x, float *y, int64_t T,
   }
 }
 
+#define COUNT_PRECISION(ID, name) +1
+enum { N_PRECISIONS = 0 RECUR_PRECISIONS(COUNT_PRECISION) };
+
 /* Every case on every table and precision at 1, 2 and 3 threads: random splits of a sequence,
  * from a random state, against one recur_forward; then get_state against its h_n, c_n. */
 TestSuite(stream, .fini = tables_print);
@@ -89,10 +93,10 @@ Test(stream, random_splits_equal_one_forward) {
   int multi = 0;
   for (char *isa = strtok_r(list, " ", &save); isa; isa = strtok_r(NULL, " ", &save)) {
     cr_assert_eq(recur_isa_force(isa), RECUR_OK);
-    for (size_t ci = 0; ci < 2 * sizeof cases / sizeof *cases; ci++) {
-      const case_ *c = &cases[ci / 2];
+    for (size_t ci = 0; ci < N_PRECISIONS * sizeof cases / sizeof *cases; ci++) {
+      const case_ *c = &cases[ci / N_PRECISIONS];
       const recur_desc *d = &c->d;
-      recur_precision prec = ci % 2 ? RECUR_PRECISION_BF16 : RECUR_PRECISION_FP32;
+      recur_precision prec = (recur_precision)(ci % N_PRECISIONS);
       recur_net *net = make_net(d, prec, (unsigned)ci + 1);
       int64_t T = 40, B = c->B;
       sizes_ z = sizes_of(d, B);
@@ -116,11 +120,11 @@ Test(stream, random_splits_equal_one_forward) {
           step_in_pieces(s, x, got, T, z, split == 0 ? 1 : split == 1 ? 5 : T, &seed);
           const char *what = recur_precision_name(prec);
           cr_expect_arr_eq(got, want, (size_t)T * z.y * sizeof(float), "%s %s case %zu, %d threads, split %u: y",
-                           isa, what, ci / 2, threads, split);
+                           isa, what, ci / N_PRECISIONS, threads, split);
           cr_assert_eq(recur_stream_get_state(s, hs, cs), RECUR_OK, "%s", recur_last_error());
-          cr_expect_arr_eq(hs, hn, z.h * sizeof(float), "%s %s case %zu, %d threads: h", isa, what, ci / 2, threads);
+          cr_expect_arr_eq(hs, hn, z.h * sizeof(float), "%s %s case %zu, %d threads: h", isa, what, ci / N_PRECISIONS, threads);
           if (z.c)
-            cr_expect_arr_eq(cs, cn, z.c * sizeof(float), "%s %s case %zu, %d threads: c", isa, what, ci / 2, threads);
+            cr_expect_arr_eq(cs, cn, z.c * sizeof(float), "%s %s case %zu, %d threads: c", isa, what, ci / N_PRECISIONS, threads);
           recur_stream_free(s);
         }
       }
