@@ -301,6 +301,7 @@ def tune_corpus():
           + tune_entry(dirs=2, groups=1, H=32, P=8, nv=2, nv_proj=4, kc=32, kc_input=64, B=16)
           + tune_entry(cell="gru", isa="avx2", nv=4, mr=0, default_ms=12.5, tuned_ms=11)
           + tune_entry(precision="bf16", kc=8, kc_input=8)
+          + tune_entry(precision="int8", kc=16, kc_input=16)
           + tune_entry(cell="rnn_tanh", isa="avx2", nv=8, I=1, H=1, B=1, threads=1024,
                        use=1024, mr=8, default_ms="0", tuned_ms="0.0000")
           + tune_entry(cell="rnn_relu", isa="neon", I=268435456, H=268435456, B=268435456,
@@ -345,7 +346,7 @@ def tune_corpus():
                          ("B", "-1"), ("nv", "3"), ("nv", "8"), ("nv_proj", "1"),
                          ("mr", "9"), ("chunk", "0"), ("split", "auto"), ("groups", "2"),
                          ("use", "3"), ("cell", "LSTM"), ("isa", "sse"), ("kc", "0x10"),
-                         ("precision", "int8"), ("precision", "BF16"), ("precision", ""),
+                         ("precision", "int4"), ("precision", "BF16"), ("precision", ""),
                          ("default_ms", "-1"), ("default_ms", "nan"), ("tuned_ms", "inf"),
                          ("tuned_ms", "+1"), ("default_ms", "1e400"), ("default_ms", "1e3"),
                          ("default_ms", "0,5"), ("tuned_ms", "1.00001"),
