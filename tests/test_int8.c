@@ -297,3 +297,33 @@ Test(int8, cell_tiles_match_the_integer_sums_and_the_fp32_epilogues_bit_for_bit)
       }
   }
 }
+
+/* Past 65536 terms an int32 sum could overflow: an int8 network refuses any layer input wider
+ * (recur.h), naming it, before it reads a tensor; 65536 itself and fp32 pass that check. */
+static void expect_k_refused(const recur_desc *d, const char *what) {
+  recur_net_options int8 = {RECUR_PRECISION_INT8}, fp32 = {RECUR_PRECISION_FP32};
+  recur_net *net = NULL;
+  cr_assert_eq(recur_net_create_ex(&net, d, NULL, 0, &int8), RECUR_ERR_INVALID_SIZE, "%s: %s",
+               what, recur_last_error());
+  cr_expect_null(net);
+  char want[128];
+  snprintf(want, sizeof want, "int8: %s is ", what);
+  cr_expect(strstr(recur_last_error(), want), "%s", recur_last_error());
+  cr_expect(strstr(recur_last_error(), "65536"), "%s", recur_last_error());
+  cr_expect_neq(recur_net_create_ex(&net, d, NULL, 0, &fp32), RECUR_OK);
+  cr_expect_null(strstr(recur_last_error(), "int8"), "fp32: %s", recur_last_error());
+}
+
+Test(int8, refuses_layer_inputs_past_65536) {
+  recur_desc in = {RECUR_CELL_LSTM, 65537, 4, 1, 0, 0, 0, 0};
+  expect_k_refused(&in, "input_size");
+  recur_desc hidden = {RECUR_CELL_GRU, 4, 65537, 1, 0, 0, 0, 0};
+  expect_k_refused(&hidden, "hidden_size");
+  recur_desc above = {RECUR_CELL_RNN_TANH, 4, 32769, 2, 1, 0, 0, 0};
+  expect_k_refused(&above, "the layers above the first's input (D * H_out)");
+  recur_desc edge = {RECUR_CELL_LSTM, 65536, 4, 1, 0, 0, 0, 0};
+  recur_net_options int8 = {RECUR_PRECISION_INT8};
+  recur_net *net = NULL;
+  cr_expect_neq(recur_net_create_ex(&net, &edge, NULL, 0, &int8), RECUR_OK, "no tensors given");
+  cr_expect_null(strstr(recur_last_error(), "int8:"), "65536 fits: %s", recur_last_error());
+}
