@@ -45,6 +45,8 @@ program test_errors
   call expect_error(st, RECUR_ERR_INVALID_ARGUMENT, 'recur_load', 'load: an unknown precision')
   call recur_precision_named('bf16', precision, st)
   call expect(st == RECUR_OK .and. precision == RECUR_PRECISION_BF16, 'bf16 by name')
+  call recur_precision_named('int8', precision, st)
+  call expect(st == RECUR_OK .and. precision == RECUR_PRECISION_INT8, 'int8 by name')
   call recur_precision_named('fp32', precision, st)
   call expect(st == RECUR_OK .and. precision == RECUR_PRECISION_FP32, 'fp32 by name')
   call recur_precision_named('fp16', precision, st)

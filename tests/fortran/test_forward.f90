@@ -1,6 +1,7 @@
 ! The Fortran binding against the C API, bit for bit: recur_forward (states, lengths, in-place
 ! states, threads, a workspace, the layout) and the stream calls (steps in chunks, get/set state, reset)
-! give exactly what recur_forward called from C (c_reference.c) gives on the same arrays.
+! give exactly what recur_forward called from C (c_reference.c) gives on the same arrays, for
+! networks created in fp32, bf16 and int8.
 ! Usage: test_forward MODEL_DIR GOLDEN_DIR (examples/ and tests/data/golden/).
 module forward_checks
   use, intrinsic :: iso_c_binding
@@ -11,17 +12,19 @@ module forward_checks
   interface
     ! c_reference.c: recur_forward from C on the model at path.
     function c_reference_forward(path, seq_len, batch, input_size, x, lengths, h0, c0, y, &
-        h_n, c_n, batch_first, time_first) bind(C) result(st)
+        h_n, c_n, batch_first, time_first, precision) bind(C) result(st)
       import :: c_char, c_int64_t, c_ptr, c_int
       character(kind=c_char), intent(in) :: path(*)
       integer(c_int64_t), value :: seq_len, batch, input_size
       type(c_ptr), value :: x, lengths, h0, c0, y, h_n, c_n
-      integer(c_int), value :: batch_first, time_first
+      integer(c_int), value :: batch_first, time_first, precision
       integer(c_int) :: st
     end function c_reference_forward
   end interface
 
   integer(c_int64_t) :: seed = 12345
+  ! The precision every check below loads its networks in, and its C reference too.
+  integer(c_int) :: net_precision = RECUR_PRECISION_FP32
   ! What outputs hold before each call (tests/poison.h): the Fortran call's one value, its C
   ! reference's another, so that an element either fails to write differs.
   real(c_float), parameter :: OUT_POISON = -1.0e30_c_float, WANT_POISON = 2.0e30_c_float
@@ -81,13 +84,26 @@ contains
     character(len=:), allocatable, intent(out) :: name, cpath
     logical, intent(out) :: ok
     integer :: st
-    name = path(index(path, '/', back=.true.) + 1:)
+    name = path(index(path, '/', back=.true.) + 1:) // ' (' // trim(precision_name()) // ')'
     cpath = path // c_null_char
-    call recur_load(net, path, st)
+    call recur_load(net, path, st, precision=net_precision)
     ok = st == RECUR_OK
     call expect(ok, name // ': recur_load: ' // recur_error_message())
     if (ok) call recur_describe(net, d)
   end subroutine load_case
+
+  ! The name of net_precision, for the checks' messages.
+  function precision_name() result(name)
+    character(len=8) :: name
+    select case (net_precision)
+    case (RECUR_PRECISION_BF16)
+      name = 'bf16'
+    case (RECUR_PRECISION_INT8)
+      name = 'int8'
+    case default
+      name = 'fp32'
+    end select
+  end function precision_name
 
   ! x(I, B, T), h0(H_out, B, layers) and c0(H, B, layers) for d's network, filled in that order.
   subroutine fill_inputs(d, batch, steps, layers, x, h0, c0)
@@ -152,7 +168,7 @@ contains
     end if
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_loc(hn_c), &
-      ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward')
+      ptr_if(cn_c, lstm), 0, 0, net_precision) == RECUR_OK, name // ': C forward')
     if (lstm) call expect_same(cn, cn_c, nc, name // ': c_n (zero state)')
     call expect(st == RECUR_OK, name // ': recur_forward: ' // recur_error_message())
     call expect_same(y, y_c, ny, name // ': y (zero state)')
@@ -172,7 +188,7 @@ contains
     end if
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_loc(lengths64), c_loc(h0), ptr_if(c0, lstm), c_loc(y_c), &
-      c_loc(hn_c), ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward, states and lengths')
+      c_loc(hn_c), ptr_if(cn_c, lstm), 0, 0, net_precision) == RECUR_OK, name // ': C forward, states and lengths')
     if (lstm) call expect_same(cn, cn_c, nc, name // ': c_n (c0, lengths)')
     call expect(st == RECUR_OK, name // ': recur_forward (h0, lengths): ' // recur_error_message())
     call expect_same(y, y_c, ny, name // ': y (h0, lengths)')
@@ -201,7 +217,7 @@ contains
       recur_error_message())
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
-      c_null_ptr, 0, 0) == RECUR_OK, name // ': C forward again')
+      c_null_ptr, 0, 0, net_precision) == RECUR_OK, name // ': C forward again')
     call expect_same(y, y_c, ny, name // ': y (workspace reused)')
     call recur_free(ws)
     call recur_free(net)
@@ -255,7 +271,7 @@ contains
     end do
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_loc(hn_c), &
-      ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward')
+      ptr_if(cn_c, lstm), 0, 0, net_precision) == RECUR_OK, name // ': C forward')
     call expect_same(y, y_c, size(y), name // ': stream y, in chunks, against one forward')
     if (lstm) then
       call recur_stream_get_state(s, h, c, st)
@@ -278,7 +294,7 @@ contains
     call expect(st == RECUR_OK, name // ': recur_stream_step: ' // recur_error_message())
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_loc(h0), ptr_if(c0, lstm), c_loc(y_c), c_loc(hn_c), &
-      ptr_if(cn_c, lstm), 0, 0) == RECUR_OK, name // ': C forward from h0')
+      ptr_if(cn_c, lstm), 0, 0, net_precision) == RECUR_OK, name // ': C forward from h0')
     call expect_same(y, y_c, size(y), name // ': stream y from a set state')
 
     ! Reset row 2 (Fortran numbering): its state is zero, the others' unchanged.
@@ -302,7 +318,7 @@ contains
     call recur_stream_step(s, x, y, st)
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
-      c_null_ptr, 0, 0) == RECUR_OK, name // ': C forward from zero')
+      c_null_ptr, 0, 0, net_precision) == RECUR_OK, name // ': C forward from zero')
     call expect_same(y, y_c, size(y), name // ': stream y after resetting every row')
     call recur_free(s)
     call recur_free(net)
@@ -339,7 +355,7 @@ contains
     call expect(st == RECUR_OK, name // ': recur_forward (its layout): ' // recur_error_message())
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x_bt), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
-      c_null_ptr, 1, 0) == RECUR_OK, name // ': C forward, batch_first')
+      c_null_ptr, 1, 0, net_precision) == RECUR_OK, name // ': C forward, batch_first')
     call expect_same(y_bt, y_c, size(y_bt), name // ': y batch-first, the network''s layout')
 
     y_tb = 0
@@ -348,7 +364,7 @@ contains
     call expect(st == RECUR_OK, name // ': recur_forward (time-first): ' // recur_error_message())
     call expect(c_reference_forward(cpath, int(steps, c_int64_t), int(batch, c_int64_t), &
       d%input_size, c_loc(x_tb), c_null_ptr, c_null_ptr, c_null_ptr, c_loc(y_c), c_null_ptr, &
-      c_null_ptr, 0, 1) == RECUR_OK, name // ': C forward, time_first')
+      c_null_ptr, 0, 1, net_precision) == RECUR_OK, name // ': C forward, time_first')
     call expect_same(y_tb, y_c, size(y_tb), name // ': y time-first, batch_first=.false.')
 
     call recur_forward(net, x_bt, y_tb, status=st)
@@ -388,6 +404,14 @@ program test_forward
   call check_layout(trim(golden) // '/gru_bf_bi.safetensors', 4, 6)  ! GRU, batch-first
   call check_stream(trim(models) // '/observer.safetensors', 3)
   call check_stream(trim(golden) // '/gru_h0_l2.safetensors', 4)
+  ! The same calls on networks created in bf16 and int8 (recur_load's precision=).
+  net_precision = RECUR_PRECISION_BF16
+  call check_forward(trim(golden) // '/gru_h0_l2.safetensors', 5, 6)
+  net_precision = RECUR_PRECISION_INT8
+  call check_forward(trim(models) // '/observer.safetensors', 3, 7)
+  call check_forward(trim(golden) // '/gru_h0_l2.safetensors', 5, 6)
+  call check_layout(trim(golden) // '/gru_bf_bi.safetensors', 4, 6)
+  call check_stream(trim(models) // '/observer.safetensors', 3)
 
   call report_checks()
 end program test_forward
