@@ -20,7 +20,8 @@ enum { G = 4, MAX_B = 64, REPEATS = 15, MAX_TABLES = 8 };
 typedef struct bench_table {
   const recur_kernels *k;
   void *panel;
-  void *rows; /* MAX_B input rows in the format's a type, K padded */
+  void *rows;       /* MAX_B input rows as the table reads them */
+  size_t row_bytes; /* one of them */
 } bench_table;
 
 static double now(void) {
@@ -38,10 +39,10 @@ static void setup(bench_table *b, const float *w, const float *x, int64_t H, int
   f->round_weights(rounded, row_scale, w, G * H, H);
   f->pack(b->panel, rounded, row_scale, G, H, H, nr);
   free(rounded), free(row_scale);
-  size_t row_bytes = b->k->convert_a ? recur_a_row_bytes(f, H) : (size_t)H * sizeof(float);
-  b->rows = malloc((size_t)MAX_B * row_bytes);
+  b->row_bytes = b->k->convert_a ? recur_a_row_bytes(f, H) : (size_t)H * sizeof(float);
+  b->rows = malloc((size_t)MAX_B * b->row_bytes);
   for (int r = 0; r < MAX_B; r++) {
-    char *row = (char *)b->rows + (size_t)r * row_bytes;
+    char *row = (char *)b->rows + (size_t)r * b->row_bytes;
     if (b->k->convert_a) b->k->convert_a(row, x + r * H, H);
     else memcpy(row, x + r * H, (size_t)H * sizeof(float));
   }
@@ -54,7 +55,6 @@ static void step(const bench_table *b, int64_t H, int nv, int64_t B, float *gx, 
   int mr = recur_tile_rows(b->k, 0, (int)gnv);
   recur_tile_fn const *fns = b->k->cell[RECUR_EPI_LSTM][recur_nv_index(nv)];
   size_t tile_bytes = recur_tile_bytes(f, H, gnv * b->k->vec);
-  size_t row_bytes = b->k->convert_a ? recur_a_row_bytes(f, H) : (size_t)H * sizeof(float);
   for (int64_t j = 0; j < (H + nr - 1) / nr; j++)
     for (int64_t r0 = 0; r0 < B; r0 += mr) {
       int m = (int)(B - r0 < mr ? B - r0 : mr);
@@ -62,7 +62,7 @@ static void step(const bench_table *b, int64_t H, int nv, int64_t B, float *gx, 
       const float *gxr[RECUR_MR_MAX];
       float *hr[RECUR_MR_MAX], *cr[RECUR_MR_MAX], *acc[RECUR_MR_MAX];
       for (int r = 0; r < m; r++) {
-        a[r] = (const char *)b->rows + (size_t)(r0 + r) * row_bytes;
+        a[r] = (const char *)b->rows + (size_t)(r0 + r) * b->row_bytes;
         gxr[r] = gx + (r0 + r) * G * nr;
         hr[r] = h + (r0 + r) * H + j * nr, cr[r] = c + (r0 + r) * H + j * nr, acc[r] = NULL;
       }

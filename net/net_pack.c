@@ -28,8 +28,8 @@ static int fit_l1(const recur_net *net, int nv) {
   const recur_kernels *k = net->kernels;
   int64_t l1 = recur_cpu_this()->l1d > 0 ? recur_cpu_this()->l1d : L1D_DEFAULT;
   int64_t panel = net->gates * nv * k->vec * net->out * (int64_t)k->format->bytes;
-  int fits = panel > l1 && panel / 2 <= l1 && net->gates * (nv / 2) >= CHAINS_MIN;
-  return k->l1_panels && nv > 1 && fits ? nv / 2 : nv;
+  int halve = k->l1_panels && panel > l1 && panel / 2 <= l1 && net->gates * (nv / 2) >= CHAINS_MIN;
+  return halve ? nv / 2 : nv;
 }
 
 static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
@@ -39,9 +39,8 @@ static recur_status choose_tiling(recur_net *net, const recur_packing *given) {
   int epi = net->cell->epi;
   int64_t P = net->desc.proj_size;
   if (given) *p = *given;
-  else *p = (recur_packing){.nv = fit_nv(k->nv[epi], k->vec, net->hidden),
+  else *p = (recur_packing){.nv = fit_l1(net, fit_nv(k->nv[epi], k->vec, net->hidden)),
                             .nv_proj = fit_nv(k->nv_proj, k->vec, P)};
-  if (!given) p->nv = fit_l1(net, p->nv);
   if (!P) p->nv_proj = 0; /* as a tune entry spells it */
   if (!recur_nv_valid(p->nv, (int)net->gates) || (P && !recur_nv_valid(p->nv_proj, 1)))
     return recur_fail(RECUR_ERR_INVALID_ARGUMENT, "tiling: nv %d, nv_proj %d", p->nv, p->nv_proj);

@@ -241,10 +241,13 @@ void cli_run_golden(const golden_case *c, const char *extra) {
   cli_out_path(hn, "hn.npy");
   cli_out_path(cn, "cn.npy");
   int lstm = strcmp(c->cell, "lstm") == 0;
-  golden_tol tol = !extra                                 ? GOLDEN_FP32_TOL
-                   : strstr(extra, "--precision=bf16") ? GOLDEN_BF16_TOL
-                   : strstr(extra, "--precision=int8") ? GOLDEN_INT8_TOL
-                                                       : GOLDEN_FP32_TOL;
+  static const char precision_flag[] = "--precision=";
+  recur_precision precision = RECUR_PRECISION_FP32;
+  if (extra && strncmp(extra, precision_flag, strlen(precision_flag)) == 0) {
+    const char *name = extra + strlen(precision_flag);
+    cr_assert_eq(recur_precision_from_name(name, strlen(name), &precision), RECUR_OK, "%s", extra);
+  }
+  golden_tol tol = golden_tol_of(precision);
 
   struct cli_args args = {.n = 0};
   cli_add(&args, "run", model, x, "-o", y, "--hn", hn, NULL);

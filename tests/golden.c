@@ -72,6 +72,12 @@ void golden_measure(const float *got, const float *want, size_t n, golden_error 
   }
 }
 
+golden_tol golden_tol_of(recur_precision p) {
+  return p == RECUR_PRECISION_BF16 ? GOLDEN_BF16_TOL
+         : p == RECUR_PRECISION_INT8 ? GOLDEN_INT8_TOL
+                                     : GOLDEN_FP32_TOL;
+}
+
 size_t golden_mismatches_within(const float *got, const float *want, size_t n, golden_tol tol,
                                 size_t *worst_index) {
   size_t bad = 0;

@@ -45,6 +45,9 @@ typedef struct golden_tol {
  * and its relative part covers larger outputs (relu). */
 #define GOLDEN_INT8_TOL ((golden_tol){1e-1, 5e-2})
 
+/* The bound of precision p's outputs against PyTorch's fp32 ones: one of the three above. */
+golden_tol golden_tol_of(recur_precision p);
+
 /* Counts elements outside the tolerance and reports the worst one. A NaN wants a NaN (any
  * payload), an Inf the same Inf; a non-finite got for a finite want is off. */
 size_t golden_mismatches_within(const float *got, const float *want, size_t n, golden_tol tol,

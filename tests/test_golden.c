@@ -142,14 +142,14 @@ Test(golden, every_case_matches_pytorch_under_every_isa) {
   cr_expect_geq(n_tables, 2, "only '%s' usable: the SIMD tables went untested", recur_isa_list());
 }
 
-/* The same cases in precision p against PyTorch's fp32 outputs, within tol (the bound
- * docs/precision.md states), each call naming its layout, on every table of p this CPU runs
+/* The same cases in precision p against PyTorch's fp32 outputs, within golden_tol_of(p) (the
+ * bound docs/precision.md states), each call naming its layout, on every table of p this CPU runs
  * (int8: the finite cases; a row holding NaN or Inf quantizes to NaN, recur.h, which
  * test_kernels checks on every table against the reference):
  * each ISA's best, which recur_net_load_ex picks, and the fallbacks (<isa>_bf16fma,
  * <isa>_int8madd where the CPU has the native instruction), which only tests pick; prints the
  * worst errors per table and cell. */
-static void every_case_within(recur_precision p, golden_tol tol) {
+static void every_case_within(recur_precision p) {
   load_manifest();
   const recur_kernels *tables[FAST_TABLES_MAX + 1] = {&recur_kernels_scalar};
   size_t n_tables = 1 + precision_tables(p, tables + 1);
@@ -161,7 +161,7 @@ static void every_case_within(recur_precision p, golden_tol tol) {
       if (p == RECUR_PRECISION_INT8 && cases[i].nonfinite[0]) continue;
       recur_cell cell = RECUR_CELL_RNN_TANH;
       while (strcmp(recur_cell_name(cell), cases[i].cell)) cell++;
-      run_mode m = {p, tol, &by_cell[cell], 1};
+      run_mode m = {p, golden_tol_of(p), &by_cell[cell], 1};
       run_case(&cases[i], tables[t], &m);
     }
     for (int cell = 0; cell < 4; cell++)
@@ -172,11 +172,11 @@ static void every_case_within(recur_precision p, golden_tol tol) {
 }
 
 Test(golden, every_case_in_bf16_stays_within_its_bound_under_every_isa) {
-  every_case_within(RECUR_PRECISION_BF16, GOLDEN_BF16_TOL);
+  every_case_within(RECUR_PRECISION_BF16);
 }
 
 Test(golden, every_case_in_int8_stays_within_its_bound_under_every_isa) {
-  every_case_within(RECUR_PRECISION_INT8, GOLDEN_INT8_TOL);
+  every_case_within(RECUR_PRECISION_INT8);
 }
 
 static int is_odd(long v) { return v == 1 || v == 3 || v == 7 || v == 33; }

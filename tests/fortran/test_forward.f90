@@ -84,26 +84,15 @@ contains
     character(len=:), allocatable, intent(out) :: name, cpath
     logical, intent(out) :: ok
     integer :: st
-    name = path(index(path, '/', back=.true.) + 1:) // ' (' // trim(precision_name()) // ')'
+    character(len=12) :: precision
+    write(precision, '(a, i0)') 'precision ', net_precision
+    name = path(index(path, '/', back=.true.) + 1:) // ' (' // trim(precision) // ')'
     cpath = path // c_null_char
     call recur_load(net, path, st, precision=net_precision)
     ok = st == RECUR_OK
     call expect(ok, name // ': recur_load: ' // recur_error_message())
     if (ok) call recur_describe(net, d)
   end subroutine load_case
-
-  ! The name of net_precision, for the checks' messages.
-  function precision_name() result(name)
-    character(len=8) :: name
-    select case (net_precision)
-    case (RECUR_PRECISION_BF16)
-      name = 'bf16'
-    case (RECUR_PRECISION_INT8)
-      name = 'int8'
-    case default
-      name = 'fp32'
-    end select
-  end function precision_name
 
   ! x(I, B, T), h0(H_out, B, layers) and c0(H, B, layers) for d's network, filled in that order.
   subroutine fill_inputs(d, batch, steps, layers, x, h0, c0)
